@@ -1,0 +1,46 @@
+# Every target sets itself up: a fresh machine needs only Python 3.11 and make.
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.PHONY: install chat run test eval bench lint fuzz flows clean
+
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+chat: $(STAMP)
+	$(BIN)/yibao chat $(ARGS)
+
+run: $(STAMP)
+	$(BIN)/yibao run $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/yibao kb check --quiet
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
+
+eval: $(STAMP)
+	$(BIN)/yibao eval tests/conversations/*.yaml ../shared/eval/*.yaml
+
+bench: $(STAMP)
+	$(BIN)/python -m bench $(ARGS)
+
+fuzz: $(STAMP)
+	YIBAO_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
+
+flows: $(STAMP)
+	$(BIN)/yibao flows --mermaid
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot dialogs knowledge tests
+	$(BIN)/mypy
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Edges: Telegram, terminal chat, JSON-lines replay and the command line."""

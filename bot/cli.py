@@ -1,0 +1,83 @@
+"""`yibao` command line: chat, ask, replay, eval, kb, flows, run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="yibao", description="医保助手 — child medical insurance assistant")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    chat = sub.add_parser("chat", help="talk to the assistant in the terminal")
+    chat.add_argument("--store", help="session store URL (default: YIBAO_STORE or SQLite)")
+    chat.add_argument("--today", help="pretend today is YYYY-MM-DD")
+
+    ask = sub.add_parser("ask", help="one answer and exit")
+    ask.add_argument("question")
+    ask.add_argument("--today", help="pretend today is YYYY-MM-DD")
+
+    replay = sub.add_parser("replay", help="JSON lines in, JSON lines out")
+    replay.add_argument("--today", help="pretend today is YYYY-MM-DD")
+    replay.add_argument("--store", help="session store URL (default: YIBAO_STORE or memory://)")
+
+    ev = sub.add_parser("eval", help="run conversation files through the engine")
+    ev.add_argument("files", nargs="+")
+    ev.add_argument("-v", "--verbose", action="store_true")
+
+    kb = sub.add_parser("kb", help="knowledge base tools")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    check = kb_sub.add_parser("check", help="validate the knowledge files")
+    check.add_argument("--quiet", action="store_true")
+    check.add_argument("--data", help="knowledge data directory (default: the packaged one)")
+    kb_sub.add_parser("dump", help="the whole KB as JSON")
+
+    flows = sub.add_parser("flows", help="flow diagrams")
+    flows.add_argument("--mermaid", action="store_true")
+
+    run = sub.add_parser("run", help="start the Telegram bot")
+    run.add_argument("--webhook", metavar="URL")
+    run.add_argument("--listen", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8443)
+    run.add_argument("--secret-token")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "chat":
+        from bot.terminal import run_chat
+
+        return run_chat(args)
+    if args.command == "ask":
+        from bot.terminal import run_ask
+
+        return run_ask(args)
+    if args.command == "replay":
+        from bot.replay import run_replay
+
+        return asyncio.run(run_replay(args, sys.stdin, sys.stdout))
+    if args.command == "eval":
+        from bot.evaluate import run_eval
+
+        return run_eval(args)
+    if args.command == "kb":
+        from knowledge.check import run_kb
+
+        return run_kb(args)
+    if args.command == "flows":
+        from dialogs.flows.diagram import run_flows
+
+        return run_flows(args)
+    if args.command == "run":
+        from bot.telegram_app import run_bot
+
+        return run_bot(args)
+    return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,26 @@
+"""The one place that builds an engine from settings; every edge calls it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from dialogs.engine import Engine
+from dialogs.flows.base import Flow
+from dialogs.stores import open_store
+from knowledge.loader import KnowledgeBase, load_kb
+from knowledge.matcher import Matcher
+
+
+def load_flows(kb: KnowledgeBase) -> dict[str, Flow]:
+    """The guided flows, keyed by name; empty until the flows are installed."""
+    try:
+        from dialogs.flows.registry import build_flows
+    except ImportError:
+        return {}
+    return build_flows(kb)
+
+
+def build_engine(store_url: str = "memory://", clock: Callable[[], date] = date.today) -> Engine:
+    kb = load_kb()
+    return Engine(kb, Matcher(kb), open_store(store_url), flows=load_flows(kb), clock=clock)

@@ -1,0 +1,1 @@
+"""Dialog engine: state machines and the turn function. Knows nothing of Telegram."""

@@ -1,0 +1,288 @@
+"""The turn engine: one async function from (chat, what the user did) to replies.
+
+Every edge (Telegram, terminal chat, JSON-lines replay, eval) calls `Engine.handle`; the
+engine loads the chat's session, decides, saves the session and returns `Reply` values.
+Routing order per turn: global commands and buttons, the active flow, service-account
+keywords, then the free-text matcher. All wording comes from the knowledge files.
+"""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import date
+
+from dialogs.flows.base import Flow
+from dialogs.session import Session
+from dialogs.stores.base import SessionStore
+from dialogs.types import Button, Incoming, Reply
+from knowledge.loader import KnowledgeBase
+from knowledge.matcher import Match, MatchContext, Matcher
+
+MAX_CHARS = 2000  # longer messages are answered from their beginning, with a notice
+MATCH_CHARS = 300  # what the matcher reads of a long message
+MAX_RELATED_BUTTONS = 3
+
+COMMANDS_START = ("/start", "/menu")
+COMMANDS_CANCEL = ("/cancel",)
+WORDS_CANCEL = ("重新开始", "取消", "退出流程")
+WORDS_BACK = ("返回", "back", "上一步")
+
+
+def clean_text(raw: str) -> str:
+    """Drop control and format characters (zero-width, RTL marks, NUL) and lone surrogates."""
+    out = []
+    for ch in raw:
+        cat = unicodedata.category(ch)
+        if ch in "\n\t":
+            out.append(" ")
+        elif cat in ("Cc", "Cf", "Cs", "Co", "Cn"):
+            continue
+        else:
+            out.append(ch)
+    return " ".join("".join(out).split())
+
+
+class Engine:
+    """Stateless between turns: everything per chat lives in the store."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        matcher: Matcher,
+        store: SessionStore,
+        flows: Mapping[str, Flow] | None = None,
+        clock: Callable[[], date] = date.today,
+    ) -> None:
+        self.kb = kb
+        self.matcher = matcher
+        self.store = store
+        self.flows: Mapping[str, Flow] = flows or {}
+        self.clock = clock
+
+    def reload(self, kb: KnowledgeBase, matcher: Matcher) -> None:
+        """Swap in a new, already validated knowledge base (hot reload)."""
+        self.kb, self.matcher = kb, matcher
+
+    async def handle(self, chat_id: int, incoming: Incoming) -> list[Reply]:
+        today = incoming.today or self.clock()
+        async with self.store.lock(chat_id):
+            session = await self.store.load(chat_id) or Session(chat_id=chat_id)
+            if incoming.callback == "x:forget:yes":
+                await self.store.delete(chat_id)
+                return [self._menu_reply("main", prefix=self.kb.text("forgotten"))]
+            replies = self.turn(session, incoming, today)
+            session.touch()
+            await self.store.save(session)
+            return replies
+
+    # ------------------------------------------------------------------ routing
+    def turn(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
+        """Decide the replies and mutate `session`; no I/O, so it is cheap to test and fuzz."""
+        notices: list[Reply] = []
+        if session.flow and (session.flow not in self.flows or session.state not in self.flows[session.flow].states()):
+            session.end_flow()
+            notices.append(self._menu_reply("main", prefix=self.kb.text("unknown_state")))
+            if incoming.callback and incoming.callback.startswith("s:"):
+                return notices
+        if incoming.callback is not None:
+            return notices + self._callback(session, incoming, today)
+        raw = incoming.text or ""
+        text = clean_text(raw[: MAX_CHARS * 4])
+        if not text:
+            return notices + [self._menu_reply("main", prefix=self.kb.text("empty"))]
+        if len(text) > MAX_CHARS:
+            notices.append(Reply(text=self.kb.text("too_long", limit=MAX_CHARS)))
+            text = text[:MATCH_CHARS]
+        return notices + self._text(session, text, today)
+
+    def _text(self, session: Session, text: str, today: date) -> list[Reply]:
+        lowered = text.lower()
+        command, _, payload = lowered.partition(" ")
+        if command.startswith("/"):
+            command = command.split("@", 1)[0]
+        if command in COMMANDS_START:
+            session.end_flow()
+            if payload.strip() in self.flows:
+                return self._start_flow(session, payload.strip(), today, None)
+            return [self._menu_reply("main", prefix=self.kb.text("welcome"))]
+        if command == "/help":
+            return [self._menu_reply("main", prefix=self.kb.text("help"))]
+        if command == "/about":
+            return [Reply(text=self._about())]
+        if command == "/forget":
+            return [self._forget_prompt()]
+        if command in ("/tianjin", "/suzhou") and command[1:] in self.flows:
+            return self._start_flow(session, command[1:], today, None)
+        if command in COMMANDS_CANCEL or lowered in WORDS_CANCEL:
+            was_in_flow = session.flow is not None
+            session.end_flow()
+            prefix = self.kb.text("cancelled") if was_in_flow else None
+            return [self._menu_reply("main", prefix=prefix)]
+        if lowered in WORDS_BACK:
+            if session.flow:
+                return self.flows[session.flow].back(session, today)
+            return [self._menu_reply("main")]
+
+        if session.flow:
+            flow = self.flows[session.flow]
+            result = flow.step(session, Incoming(text=text, today=today), today)
+            if result is not None:
+                return result.replies
+            # A digression: answer it, then offer to continue where the flow was.
+            answer = self._answer_free_text(session, text, allow_keywords=False)
+            return answer + [self._continue_prompt()]
+
+        routed = self._keyword(session, lowered, today)
+        if routed is not None:
+            return routed
+        return self._answer_free_text(session, text, allow_keywords=True, today=today)
+
+    def _callback(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
+        data = incoming.callback or ""
+        kind, _, rest = data.partition(":")
+        if kind == "m" and rest in self.kb.menus:
+            return [self._menu_reply(rest)]
+        if kind == "e" and rest in self.kb.entries:
+            return [self._entry_reply(session, rest)]
+        if kind == "f" and rest in self.flows:
+            return self._start_flow(session, rest, today, None)
+        if kind == "s" and session.flow and rest.startswith(session.flow + ":"):
+            result = self.flows[session.flow].step(session, incoming, today)
+            if result is not None:
+                return result.replies
+        if kind == "c" and rest in ("tianjin", "suzhou"):
+            pending = session.slots.pop("pending_q", None) if not session.flow else None
+            session.city = rest
+            if isinstance(pending, str):
+                return self._answer_free_text(session, pending, allow_keywords=False)
+            return [self._menu_reply(rest)]
+        if data == "k:cont" and session.flow:
+            return self.flows[session.flow].resume(session, today)
+        if data == "k:stop":
+            session.end_flow()
+            return [self._menu_reply("main", prefix=self.kb.text("cancelled"))]
+        if data == "x:forget:no":
+            return [Reply(text=self.kb.text("forget_kept"))]
+        if data == "x:back" and session.flow:
+            return self.flows[session.flow].back(session, today)
+        if data == "x:restart":
+            session.end_flow()
+            return [self._menu_reply("main")]
+        return [self._menu_reply("main", prefix=self.kb.text("stale_button"))]
+
+    # ------------------------------------------------------------------ answers
+    def _keyword(self, session: Session, lowered: str, today: date) -> list[Reply] | None:
+        key = self.matcher.normalize(lowered)
+        for route in self.kb.keywords:
+            if lowered in route.words or key in route.words:
+                kind, _, target = route.action.partition(":")
+                if kind == "menu":
+                    if target in ("tianjin", "suzhou"):
+                        session.city = target
+                    return [self._menu_reply(target)]
+                if kind == "entry":
+                    return [self._entry_reply(session, target)]
+                if kind == "flow" and target in self.flows:
+                    return self._start_flow(session, target, today, None)
+        return None
+
+    def _answer_free_text(
+        self, session: Session, text: str, allow_keywords: bool, today: date | None = None
+    ) -> list[Reply]:
+        match = self.matcher.match(text, MatchContext(city=session.city, topic=session.topic))
+        return self._match_reply(session, text, match)
+
+    def _match_reply(self, session: Session, text: str, match: Match) -> list[Reply]:
+        if match.kind == "answer" and match.entry_id in self.kb.entries:
+            return [self._entry_reply(session, match.entry_id)]
+        if match.kind == "clarify_city":
+            if not session.flow:
+                session.slots["pending_q"] = text[:200]
+            rows = (
+                (Button("天津", "c:tianjin"), Button("苏州", "c:suzhou")),
+            )
+            return [Reply(text=self.kb.text("clarify_city"), buttons=rows, state="clarify")]
+        if match.kind == "out_of_scope" and match.entry_id in self.kb.out_of_scope:
+            oos = self.kb.out_of_scope[match.entry_id]
+            offers = oos.offer or list(match.suggestions)
+            return [Reply(text=oos.answer, buttons=self._entry_buttons(offers), entry=oos.id)]
+        body = self.kb.text("not_covered")
+        if match.suggestions:
+            body += "\n" + self.kb.text("suggestions")
+        buttons = self._entry_buttons(list(match.suggestions)[:3]) + (
+            (Button(self.kb.text("main_menu"), "m:main"),),
+        )
+        return [Reply(text=body, buttons=buttons, state="unanswered")]
+
+    def _entry_reply(self, session: Session, entry_id: str) -> Reply:
+        entry = self.kb.entries[entry_id]
+        if entry.city in ("tianjin", "suzhou"):
+            session.city = entry.city
+        session.topic = entry.topic
+        session.last_entry = entry.id
+        source = self.kb.sources.get(entry.source.file)
+        footer = self.kb.text(
+            "footer",
+            source_title=source.title if source else entry.source.file,
+            section=entry.source.section,
+            applies_to=entry.applies_to,
+        )
+        buttons = self._entry_buttons(entry.related[:MAX_RELATED_BUTTONS])
+        return Reply(
+            title=entry.title,
+            text=f"{entry.answer}\n\n{footer}",
+            buttons=buttons,
+            entry=entry.id,
+        )
+
+    def _entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]:
+        return tuple(
+            (Button(self.kb.entries[i].title, f"e:{i}"),) for i in ids if i in self.kb.entries
+        )
+
+    def _menu_reply(self, menu_id: str, prefix: str | None = None) -> Reply:
+        menu = self.kb.menus[menu_id]
+        rows = tuple(
+            tuple(Button(b.label, self._action_to_callback(b.action)) for b in row) for row in menu.buttons
+        )
+        text = f"{prefix}\n\n{menu.text}" if prefix else menu.text
+        return Reply(text=text, buttons=rows, state=f"menu:{menu_id}")
+
+    @staticmethod
+    def _action_to_callback(action: str) -> str:
+        kind, _, target = action.partition(":")
+        return {"entry": "e", "menu": "m", "flow": "f"}[kind] + ":" + target
+
+    def _start_flow(self, session: Session, name: str, today: date, text: str | None) -> list[Reply]:
+        session.end_flow()
+        session.flow = name
+        session.city = name if name in ("tianjin", "suzhou") else session.city
+        return self.flows[name].start(session, today, text)
+
+    def _continue_prompt(self) -> Reply:
+        return Reply(
+            text=self.kb.text("continue_flow"),
+            buttons=(
+                (Button(self.kb.text("continue_yes"), "k:cont"), Button(self.kb.text("continue_no"), "k:stop")),
+            ),
+        )
+
+    def _forget_prompt(self) -> Reply:
+        return Reply(
+            text=self.kb.text("forget_confirm"),
+            buttons=(
+                (Button(self.kb.text("forget_yes"), "x:forget:yes"), Button(self.kb.text("forget_no"), "x:forget:no")),
+            ),
+        )
+
+    def _about(self) -> str:
+        lines = "\n".join(
+            self.kb.text("about_line", title=s.title, published=s.published) for s in self.kb.sources.values()
+        )
+        return self.kb.text("about", sources=lines)
+
+
+def now() -> float:
+    return time.time()

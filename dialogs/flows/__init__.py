@@ -1,0 +1,1 @@
+"""Guided flows (transitions state machines), registered by name."""

@@ -1,0 +1,35 @@
+"""The contract between the engine and a guided flow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Protocol
+
+from dialogs.session import Session
+from dialogs.types import Incoming, Reply
+
+
+@dataclass
+class FlowResult:
+    replies: list[Reply] = field(default_factory=list)
+
+
+class Flow(Protocol):
+    """A guided dialog. It reads and writes only `session.state` and `session.slots`.
+
+    `step` returns None when the input is not an answer to the current question, so the
+    engine can treat it as a digression (answer the FAQ, then offer to continue).
+    """
+
+    name: str
+
+    def states(self) -> frozenset[str]: ...
+
+    def start(self, session: Session, today: date, text: str | None = None) -> list[Reply]: ...
+
+    def step(self, session: Session, incoming: Incoming, today: date) -> FlowResult | None: ...
+
+    def resume(self, session: Session, today: date) -> list[Reply]: ...
+
+    def back(self, session: Session, today: date) -> list[Reply]: ...

@@ -1,0 +1,46 @@
+"""Per-chat conversation state, small enough to serialise on every turn."""
+
+from __future__ import annotations
+
+import time
+from pydantic import BaseModel, ConfigDict, Field
+
+SlotValue = str | int | bool | None
+
+
+class Session(BaseModel):
+    """Everything the engine remembers about one chat between two turns.
+
+    Kept deliberately flat and JSON-serialisable: stores persist `to_json()` and nothing
+    per chat is held in RAM between turns. Personal data (a child's birth date) lives only
+    in `slots` and is dropped when its flow ends.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+
+    chat_id: int
+    city: str | None = None
+    topic: str | None = None
+    flow: str | None = None
+    state: str | None = None
+    slots: dict[str, SlotValue] = Field(default_factory=dict)
+    last_entry: str | None = None
+    updated: float = 0.0
+    version: int = 0
+
+    def to_json(self) -> str:
+        return self.model_dump_json(exclude_defaults=True)
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Session:
+        return cls.model_validate_json(raw)
+
+    def touch(self, now: float | None = None) -> None:
+        self.updated = time.time() if now is None else now
+        self.version += 1
+
+    def end_flow(self) -> None:
+        """Leave the current flow and forget everything it collected."""
+        self.flow = None
+        self.state = None
+        self.slots.clear()

@@ -1,0 +1,47 @@
+"""The engine's input and output values.
+
+They are plain frozen dataclasses so that every edge (Telegram, terminal, replay) can
+render them its own way; nothing here knows about any messenger.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice offered to the user. `callback` must stay <= 64 bytes (Telegram's limit)."""
+
+    text: str
+    callback: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to the user.
+
+    `text` is plain text (no markup); edges escape it. `title`, when set, is shown as a
+    bold first line by edges that support it and as a plain first line elsewhere.
+    """
+
+    text: str
+    title: str | None = None
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    entry: str | None = None
+    state: str | None = None
+
+    def plain(self) -> str:
+        """The text as the user reads it, without markup."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """What the user did: typed `text`, or pressed a button whose data is `callback`."""
+
+    text: str | None = None
+    callback: str | None = None
+    today: date | None = None
+    meta: dict[str, str] = field(default_factory=dict)

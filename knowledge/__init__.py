@@ -1,0 +1,1 @@
+"""Curated knowledge: YAML data, its loader and validator, and the jieba matcher."""

@@ -1,0 +1,264 @@
+"""Load and validate the knowledge files, reporting every problem as `file:line: reason`.
+
+All YAML under the data directory is merged by top-level section:
+`entries`, `out_of_scope`, `keywords`, `ui`, `flow_text`, `sources`. A curator can split
+or move entries between files freely; ids must stay unique across all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+from pydantic import BaseModel, ValidationError
+
+from knowledge.errors import KnowledgeError, Problem
+from knowledge.schema import Entry, KeywordRoute, Menu, OutOfScope, SourcePage
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+SECTIONS = ("entries", "out_of_scope", "keywords", "menus", "ui", "flow_text", "sources")
+
+M = TypeVar("M", bound=BaseModel)
+
+
+class LineDict(dict[str, Any]):
+    """A YAML mapping that remembers where it and each of its keys stood."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineLoader(yaml.SafeLoader):
+    """SafeLoader that records line numbers and refuses duplicate keys."""
+
+    problems: list[Problem]
+    filename: str
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
+    result = LineDict()
+    result.line = node.start_mark.line + 1
+    result.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if not isinstance(key, str):
+            key = str(key)
+        if key in result:
+            loader.problems.append(
+                Problem(loader.filename, key_node.start_mark.line + 1, f"duplicate key {key!r}")
+            )
+        result[key] = loader.construct_object(value_node, deep=True)
+        result.key_lines[key] = key_node.start_mark.line + 1
+    return result
+
+
+_LineLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    _construct_mapping,  # type: ignore[arg-type]
+)
+
+
+def read_yaml(path: Path, display: str | None = None) -> tuple[Any, list[Problem]]:
+    """Parse one YAML file; syntax errors become problems, never exceptions."""
+    name = display or path.name
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [Problem(name, 1, f"not UTF-8 text ({exc.reason})")]
+    loader = _LineLoader(text)
+    loader.problems = []
+    loader.filename = name
+    try:
+        data = loader.get_single_data()
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        return None, [Problem(name, line, f"YAML syntax error: {exc.problem or exc.context}")]
+    except yaml.YAMLError as exc:
+        return None, [Problem(name, 1, f"YAML error: {exc}")]
+    finally:
+        loader.dispose()
+    return data, loader.problems
+
+
+def line_of(item: Any, loc: tuple[int | str, ...] = ()) -> int:
+    """Best line for a validation error at `loc` inside `item`."""
+    line = getattr(item, "line", 1) or 1
+    node = item
+    for part in loc:
+        if isinstance(node, LineDict) and isinstance(part, str) and part in node:
+            line = node.key_lines.get(part, line)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            line = getattr(node, "line", line)
+        else:
+            break
+    return line
+
+
+def validate_items(model: type[M], items: Any, file: str, section: str) -> tuple[list[M], list[Problem]]:
+    """Validate a list section item by item, so one bad entry does not hide the others."""
+    out: list[M] = []
+    problems: list[Problem] = []
+    if not isinstance(items, list):
+        return out, [Problem(file, 1, f"section {section!r} must be a list")]
+    for item in items:
+        try:
+            out.append(model.model_validate(item))
+        except ValidationError as exc:
+            for err in exc.errors():
+                loc = tuple(err["loc"])
+                where = ".".join(str(p) for p in loc) or section
+                ident = item.get("id") if isinstance(item, dict) else None
+                prefix = f"{section} {ident!r}" if ident else section
+                problems.append(Problem(file, line_of(item, loc), f"{prefix}: {where}: {err['msg']}"))
+    return out, problems
+
+
+@dataclass
+class KnowledgeBase:
+    """The validated knowledge, ready for the matcher and the engine. Immutable in use."""
+
+    entries: dict[str, Entry]
+    out_of_scope: dict[str, OutOfScope]
+    keywords: list[KeywordRoute]
+    menus: dict[str, Menu]
+    ui: dict[str, str]
+    flow_text: dict[str, Any]
+    sources: dict[str, SourcePage]
+    version: str
+    origin: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+    def text(self, key: str, **fmt: object) -> str:
+        """A UI message by key; a missing key is a programming error caught by the tests."""
+        template = self.ui[key]
+        return template.format(**fmt) if fmt else template
+
+
+def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
+    """Load every YAML file under `data_dir`; raise KnowledgeError listing all problems."""
+    root = data_dir or DATA_DIR
+    problems: list[Problem] = []
+    merged: dict[str, list[tuple[str, Any]]] = {s: [] for s in SECTIONS}
+    digest = hashlib.sha256()
+    files = sorted(root.glob("*.yaml"))
+    if not files:
+        raise KnowledgeError([Problem(str(root), 0, "no knowledge files (*.yaml) found")])
+    for path in files:
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+        data, found = read_yaml(path)
+        problems.extend(found)
+        if data is None:
+            if not found:
+                problems.append(Problem(path.name, 1, "file is empty"))
+            continue
+        if not isinstance(data, dict):
+            problems.append(Problem(path.name, 1, "top level must be a mapping of sections"))
+            continue
+        for key, value in data.items():
+            if key not in SECTIONS:
+                line = data.key_lines.get(key, 1) if isinstance(data, LineDict) else 1
+                problems.append(
+                    Problem(path.name, line, f"unknown section {key!r} (expected one of {', '.join(SECTIONS)})")
+                )
+                continue
+            merged[key].append((path.name, value))
+
+    entries: dict[str, Entry] = {}
+    origin: dict[str, tuple[str, int]] = {}
+    for file, items in merged["entries"]:
+        valid, found = validate_items(Entry, items, file, "entries")
+        problems.extend(found)
+        raw_by_id = {i.get("id"): i for i in items if isinstance(i, dict)} if isinstance(items, list) else {}
+        for entry in valid:
+            line = line_of(raw_by_id.get(entry.id))
+            if entry.id in entries:
+                first = origin[entry.id]
+                problems.append(
+                    Problem(file, line, f"duplicate id {entry.id!r} (first at {first[0]}:{first[1]})")
+                )
+                continue
+            entries[entry.id] = entry
+            origin[entry.id] = (file, line)
+
+    oos: dict[str, OutOfScope] = {}
+    for file, items in merged["out_of_scope"]:
+        valid_oos, found = validate_items(OutOfScope, items, file, "out_of_scope")
+        problems.extend(found)
+        for item in valid_oos:
+            if item.id in oos or item.id in entries:
+                problems.append(Problem(file, 1, f"duplicate id {item.id!r}"))
+            oos[item.id] = item
+
+    keywords: list[KeywordRoute] = []
+    for file, items in merged["keywords"]:
+        valid_kw, found = validate_items(KeywordRoute, items, file, "keywords")
+        problems.extend(found)
+        keywords.extend(valid_kw)
+
+    menus: dict[str, Menu] = {}
+    for file, items in merged["menus"]:
+        valid_menus, found = validate_items(Menu, items, file, "menus")
+        problems.extend(found)
+        menus.update({m.id: m for m in valid_menus})
+
+    sources: dict[str, SourcePage] = {}
+    for file, items in merged["sources"]:
+        valid_src, found = validate_items(SourcePage, items, file, "sources")
+        problems.extend(found)
+        sources.update({s.file: s for s in valid_src})
+
+    ui: dict[str, str] = {}
+    flow_text: dict[str, Any] = {}
+    for section, target in (("ui", ui), ("flow_text", flow_text)):
+        for file, mapping in merged[section]:
+            if not isinstance(mapping, dict):
+                problems.append(Problem(file, 1, f"section {section!r} must be a mapping"))
+                continue
+            for key, value in mapping.items():
+                line = mapping.key_lines.get(key, 1) if isinstance(mapping, LineDict) else 1
+                if key in target:
+                    problems.append(Problem(file, line, f"{section}: duplicate key {key!r}"))
+                if section == "ui" and not isinstance(value, str):
+                    problems.append(Problem(file, line, f"ui: {key!r} must be a string"))
+                    continue
+                target[key] = value
+
+    # Cross-references: related ids, offers, keyword actions, source files.
+    for entry in entries.values():
+        file, line = origin[entry.id]
+        for rel in entry.related:
+            if rel not in entries:
+                problems.append(Problem(file, line, f"entry {entry.id!r}: related id {rel!r} does not exist"))
+        if sources and entry.source.file not in sources:
+            problems.append(Problem(file, line, f"entry {entry.id!r}: unknown source file {entry.source.file!r}"))
+    for item in oos.values():
+        for ref in item.offer:
+            if ref not in entries:
+                problems.append(Problem("out_of_scope", 1, f"{item.id!r}: offer {ref!r} does not exist"))
+    actions = [("keywords", r.action) for r in keywords] + [
+        (f"menu {m.id!r}", b.action) for m in menus.values() for row in m.buttons for b in row
+    ]
+    for where, action in actions:
+        kind, _, target_id = action.partition(":")
+        if (kind == "entry" and target_id not in entries) or (kind == "menu" and target_id not in menus):
+            problems.append(Problem(where, 1, f"action {action!r}: no such {kind}"))
+
+    if problems:
+        raise KnowledgeError(problems)
+    return KnowledgeBase(
+        entries=entries,
+        out_of_scope=oos,
+        keywords=keywords,
+        menus=menus,
+        ui=ui,
+        flow_text=flow_text,
+        sources=sources,
+        version=digest.hexdigest()[:12],
+        origin=origin,
+    )

@@ -1,0 +1,33 @@
+"""Shared fixtures. Tests never reach the network beyond 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# Keep jieba's cache inside the project, never the shared /tmp/jieba.cache.
+os.environ.setdefault("YIBAO_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache"))
+
+from dialogs.engine import Engine  # noqa: E402
+from dialogs.stores import MemoryStore  # noqa: E402
+from knowledge.loader import KnowledgeBase, load_kb  # noqa: E402
+from knowledge.matcher import Matcher  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def kb() -> KnowledgeBase:
+    return load_kb()
+
+
+@pytest.fixture(scope="session")
+def matcher(kb: KnowledgeBase) -> Matcher:
+    return Matcher(kb)
+
+
+@pytest.fixture
+def engine(kb: KnowledgeBase, matcher: Matcher) -> Engine:
+    from bot.wiring import load_flows
+
+    return Engine(kb, matcher, MemoryStore(), flows=load_flows(kb))
