@@ -77,6 +77,13 @@ class Engine:
             await self.store.save(session)
             return replies
 
+    async def describe_state(self, chat_id: int) -> str | None:
+        """The chat's dialog state as `flow.state`, or None outside a flow (for replay)."""
+        session = await self.store.load(chat_id)
+        if session is None or not session.flow:
+            return None
+        return f"{session.flow}.{session.state}" if session.state else session.flow
+
     # ------------------------------------------------------------------ routing
     def turn(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
         """Decide the replies and mutate `session`; no I/O, so it is cheap to test and fuzz."""
