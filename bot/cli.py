@@ -9,7 +9,9 @@ from collections.abc import Sequence
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="yibao", description="医保助手 — child medical insurance assistant")
+    p = argparse.ArgumentParser(
+        prog="yibao", description="医保助手 — child medical insurance assistant"
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     chat = sub.add_parser("chat", help="talk to the assistant in the terminal")

@@ -59,7 +59,11 @@ def load_cases(path: Path) -> list[Case]:
             cases.append(case)
         except ValidationError as exc:
             for err in exc.errors():
-                errors.append(Problem(str(path), line_of(raw, tuple(err["loc"])), f"{err['loc']}: {err['msg']}"))
+                errors.append(
+                    Problem(
+                        str(path), line_of(raw, tuple(err["loc"])), f"{err['loc']}: {err['msg']}"
+                    )
+                )
         except re.error as exc:
             errors.append(Problem(str(path), line_of(raw), f"bad regular expression: {exc}"))
     if errors:

@@ -37,7 +37,9 @@ class ReplayLine(BaseModel):
 def reply_json(reply: Reply) -> dict[str, Any]:
     return {
         "text": reply.plain(),
-        "buttons": [[{"text": b.text, "callback": b.callback} for b in row] for row in reply.buttons],
+        "buttons": [
+            [{"text": b.text, "callback": b.callback} for b in row] for row in reply.buttons
+        ],
     }
 
 
@@ -61,7 +63,12 @@ async def replay_line(engine: Engine, line: str, today: date | None) -> str:
     entry = next((r.entry for r in reversed(replies) if r.entry), None)
     state = await engine.describe_state(msg.chat_id)
     return json.dumps(
-        {"chat_id": msg.chat_id, "replies": [reply_json(r) for r in replies], "state": state, "entry": entry},
+        {
+            "chat_id": msg.chat_id,
+            "replies": [reply_json(r) for r in replies],
+            "state": state,
+            "entry": entry,
+        },
         ensure_ascii=False,
     )
 

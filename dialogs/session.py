@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+
 from pydantic import BaseModel, ConfigDict, Field
 
 SlotValue = str | int | bool | None

@@ -57,7 +57,7 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
 
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,  # type: ignore[arg-type]
+    _construct_mapping,
 )
 
 
@@ -100,7 +100,9 @@ def line_of(item: Any, loc: tuple[int | str, ...] = ()) -> int:
     return line
 
 
-def validate_items(model: type[M], items: Any, file: str, section: str) -> tuple[list[M], list[Problem]]:
+def validate_items(
+    model: type[M], items: Any, file: str, section: str
+) -> tuple[list[M], list[Problem]]:
     """Validate a list section item by item, so one bad entry does not hide the others."""
     out: list[M] = []
     problems: list[Problem] = []
@@ -115,7 +117,9 @@ def validate_items(model: type[M], items: Any, file: str, section: str) -> tuple
                 where = ".".join(str(p) for p in loc) or section
                 ident = item.get("id") if isinstance(item, dict) else None
                 prefix = f"{section} {ident!r}" if ident else section
-                problems.append(Problem(file, line_of(item, loc), f"{prefix}: {where}: {err['msg']}"))
+                problems.append(
+                    Problem(file, line_of(item, loc), f"{prefix}: {where}: {err['msg']}")
+                )
     return out, problems
 
 
@@ -164,7 +168,11 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
             if key not in SECTIONS:
                 line = data.key_lines.get(key, 1) if isinstance(data, LineDict) else 1
                 problems.append(
-                    Problem(path.name, line, f"unknown section {key!r} (expected one of {', '.join(SECTIONS)})")
+                    Problem(
+                        path.name,
+                        line,
+                        f"unknown section {key!r} (expected one of {', '.join(SECTIONS)})",
+                    )
                 )
                 continue
             merged[key].append((path.name, value))
@@ -174,13 +182,19 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     for file, items in merged["entries"]:
         valid, found = validate_items(Entry, items, file, "entries")
         problems.extend(found)
-        raw_by_id = {i.get("id"): i for i in items if isinstance(i, dict)} if isinstance(items, list) else {}
+        raw_by_id = (
+            {i.get("id"): i for i in items if isinstance(i, dict)}
+            if isinstance(items, list)
+            else {}
+        )
         for entry in valid:
             line = line_of(raw_by_id.get(entry.id))
             if entry.id in entries:
                 first = origin[entry.id]
                 problems.append(
-                    Problem(file, line, f"duplicate id {entry.id!r} (first at {first[0]}:{first[1]})")
+                    Problem(
+                        file, line, f"duplicate id {entry.id!r} (first at {first[0]}:{first[1]})"
+                    )
                 )
                 continue
             entries[entry.id] = entry
@@ -234,19 +248,29 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         file, line = origin[entry.id]
         for rel in entry.related:
             if rel not in entries:
-                problems.append(Problem(file, line, f"entry {entry.id!r}: related id {rel!r} does not exist"))
+                problems.append(
+                    Problem(file, line, f"entry {entry.id!r}: related id {rel!r} does not exist")
+                )
         if sources and entry.source.file not in sources:
-            problems.append(Problem(file, line, f"entry {entry.id!r}: unknown source file {entry.source.file!r}"))
+            problems.append(
+                Problem(
+                    file, line, f"entry {entry.id!r}: unknown source file {entry.source.file!r}"
+                )
+            )
     for item in oos.values():
         for ref in item.offer:
             if ref not in entries:
-                problems.append(Problem("out_of_scope", 1, f"{item.id!r}: offer {ref!r} does not exist"))
+                problems.append(
+                    Problem("out_of_scope", 1, f"{item.id!r}: offer {ref!r} does not exist")
+                )
     actions = [("keywords", r.action) for r in keywords] + [
         (f"menu {m.id!r}", b.action) for m in menus.values() for row in m.buttons for b in row
     ]
     for where, action in actions:
         kind, _, target_id = action.partition(":")
-        if (kind == "entry" and target_id not in entries) or (kind == "menu" and target_id not in menus):
+        if (kind == "entry" and target_id not in entries) or (
+            kind == "menu" and target_id not in menus
+        ):
             problems.append(Problem(where, 1, f"action {action!r}: no such {kind}"))
 
     if problems:
