@@ -1,0 +1,1 @@
+"""Benchmarks (`make bench`). Figures, never assertions: tests hold no timings."""
