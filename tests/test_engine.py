@@ -1,0 +1,128 @@
+"""The turn engine through its one public function, with a real in-memory store."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from dialogs.engine import MAX_CHARS, Engine, clean_text
+from dialogs.session import Session
+from dialogs.types import Incoming, Reply
+
+
+def texts(replies: list[Reply]) -> str:
+    return "\n".join(r.plain() for r in replies)
+
+
+def callbacks(replies: list[Reply]) -> list[str]:
+    return [b.callback for r in replies for row in r.buttons for b in row]
+
+
+async def say(engine: Engine, text: str, chat: int = 1) -> list[Reply]:
+    return await engine.handle(chat, Incoming(text=text, today=date(2026, 3, 1)))
+
+
+async def press(engine: Engine, data: str, chat: int = 1) -> list[Reply]:
+    return await engine.handle(chat, Incoming(callback=data, today=date(2026, 3, 1)))
+
+
+async def test_start_shows_welcome_and_main_menu(engine: Engine) -> None:
+    replies = await say(engine, "/start")
+    assert engine.kb.text("welcome").splitlines()[0] in texts(replies)
+    assert "m:tianjin" in callbacks(replies) or "f:tianjin" in callbacks(replies)
+    assert all(len(c.encode()) <= 64 for c in callbacks(replies))
+
+
+@pytest.mark.parametrize("word", ["菜单", "帮助", "/menu", "/help"])
+async def test_menu_words_show_the_main_menu(engine: Engine, word: str) -> None:
+    replies = await say(engine, word)
+    assert engine.kb.menus["main"].text in texts(replies)
+
+
+async def test_factual_answer_ends_with_source_year_and_official_channel(engine: Engine) -> None:
+    replies = await say(engine, "天津新生儿医保要交多少钱")
+    answer = replies[-1]
+    assert answer.entry is not None
+    entry = engine.kb.entries[answer.entry]
+    assert entry.applies_to in answer.text
+    assert entry.source.section in answer.text
+    assert "官方" in answer.text.splitlines()[-1]
+
+
+async def test_entry_button_answers_that_entry(engine: Engine) -> None:
+    entry_id = next(iter(engine.kb.entries))
+    replies = await press(engine, f"e:{entry_id}")
+    assert replies[-1].entry == entry_id
+
+
+async def test_unknown_or_forged_callback_is_answered_politely(engine: Engine) -> None:
+    for data in ("e:no.such.entry", "zz", "", "s:tianjin:whatever", "m:../../etc", "c:shanghai"):
+        replies = await press(engine, data)
+        assert engine.kb.text("stale_button") in texts(replies), data
+
+
+async def test_empty_and_whitespace_input_get_a_hint_and_the_menu(engine: Engine) -> None:
+    for raw in ("", "   ", "\u200b\u200f", "\x00\x01"):
+        replies = await say(engine, raw)
+        assert engine.kb.text("empty") in texts(replies)
+        assert callbacks(replies)
+
+
+async def test_oversized_input_is_answered_from_its_beginning_with_a_notice(engine: Engine) -> None:
+    replies = await say(engine, "天津新生儿医保要交多少钱" + "啊" * (MAX_CHARS * 10))
+    assert engine.kb.text("too_long", limit=MAX_CHARS) in texts(replies)
+    assert len(replies) >= 2
+
+
+async def test_forget_asks_first_then_erases(engine: Engine) -> None:
+    await say(engine, "苏州积分入医什么时候申请")
+    assert await engine.store.load(1) is not None
+    prompt = await say(engine, "/forget")
+    assert "x:forget:yes" in callbacks(prompt) and "x:forget:no" in callbacks(prompt)
+    kept = await press(engine, "x:forget:no")
+    assert engine.kb.text("forget_kept") in texts(kept)
+    assert await engine.store.load(1) is not None
+    gone = await press(engine, "x:forget:yes")
+    assert engine.kb.text("forgotten") in texts(gone)
+    assert await engine.store.load(1) is None
+
+
+async def test_about_lists_every_source_with_its_date(engine: Engine) -> None:
+    out = texts(await say(engine, "/about"))
+    for source in engine.kb.sources.values():
+        assert source.title in out and source.published in out
+
+
+async def test_unknown_saved_state_falls_back_to_menu_with_notice(engine: Engine) -> None:
+    await engine.store.save(Session(chat_id=5, flow="tianjin", state="renamedInV2"))
+    replies = await say(engine, "你好", chat=5)
+    assert engine.kb.text("unknown_state") in texts(replies)
+    session = await engine.store.load(5)
+    assert session is not None and session.flow is None
+
+
+async def test_unknown_saved_flow_falls_back_too(engine: Engine) -> None:
+    await engine.store.save(Session(chat_id=6, flow="shanghai", state="ask"))
+    replies = await say(engine, "天津新生儿医保要交多少钱", chat=6)
+    assert engine.kb.text("unknown_state") in texts(replies)
+    assert replies[-1].entry is not None  # and the question is still answered
+
+
+async def test_cancel_outside_a_flow_is_harmless(engine: Engine) -> None:
+    for word in ("/cancel", "重新开始", "返回"):
+        replies = await say(engine, word)
+        assert engine.kb.menus["main"].text in texts(replies)
+
+
+async def test_chats_are_independent(engine: Engine) -> None:
+    await say(engine, "苏州积分入医什么时候申请", chat=1)
+    await say(engine, "天津新生儿医保要交多少钱", chat=2)
+    one, two = await engine.store.load(1), await engine.store.load(2)
+    assert one is not None and two is not None
+    assert one.city == "suzhou" and two.city == "tianjin"
+
+
+def test_clean_text_strips_controls_and_keeps_chinese() -> None:
+    assert clean_text("\u200b天津\u202e\x00 新生儿\n\t医保 ") == "天津 新生儿 医保"
+    assert clean_text("\ud800abc") == "abc"
