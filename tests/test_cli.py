@@ -15,10 +15,18 @@ YIBAO = [sys.executable, "-m", "bot.cli"]
 SHARED_EVAL = ROOT.parent / "shared" / "eval" / "dev_questions.yaml"
 
 
-def run(args: list[str], stdin: str = "", env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    args: list[str], stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "YIBAO_STORE": "memory://", **(env or {})}
     return subprocess.run(
-        YIBAO + args, input=stdin, capture_output=True, text=True, cwd=ROOT, env=full_env, timeout=120
+        YIBAO + args,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=full_env,
+        timeout=120,
     )
 
 
@@ -83,11 +91,13 @@ def test_chat_quit_word_ends_the_conversation() -> None:
 def test_eval_reports_failures_and_exit_code(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(
-        "cases:\n  - id: cost\n    turns: [天津新生儿医保交多少钱]\n    must: ['100']\n", encoding="utf-8"
+        "cases:\n  - id: cost\n    turns: [天津新生儿医保交多少钱]\n    must: ['100']\n",
+        encoding="utf-8",
     )
     bad = tmp_path / "bad.yaml"
     bad.write_text(
-        "cases:\n  - id: wrong\n    turns: [天津新生儿医保交多少钱]\n    must: ['一万元']\n", encoding="utf-8"
+        "cases:\n  - id: wrong\n    turns: [天津新生儿医保交多少钱]\n    must: ['一万元']\n",
+        encoding="utf-8",
     )
     ok = run(["eval", str(good)])
     assert ok.returncode == 0 and "1 passed, 0 failed" in ok.stdout
