@@ -84,6 +84,10 @@ class Engine:
             return None
         return f"{session.flow}.{session.state}" if session.state else session.flow
 
+    def notice(self, key: str) -> list[Reply]:
+        """A UI notice plus the main menu, leaving every session alone (e.g. a sticker)."""
+        return [self._menu_reply("main", prefix=self.kb.text(key))]
+
     # ------------------------------------------------------------------ routing
     def turn(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
         """Decide the replies and mutate `session`; no I/O, so it is cheap to test and fuzz."""
