@@ -64,10 +64,15 @@ class KeywordRoute(_Strict):
 
 
 class SourcePage(_Strict):
+    """A source page. `sections` are its headings that carry facts (each must be cited by an
+    entry); `not_facts` are the parts deliberately not curated (ads, disclaimers)."""
+
     file: str
     title: str
     published: str
     note: str = ""
+    sections: list[str] = Field(default_factory=list)
+    not_facts: list[str] = Field(default_factory=list)
 
 
 class MenuButton(_Strict):
