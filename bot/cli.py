@@ -36,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", action="store_true")
     check.add_argument("--data", help="knowledge data directory (default: the packaged one)")
     kb_sub.add_parser("dump", help="the whole KB as JSON")
+    check.add_argument("--no-selftest", action="store_true", help="skip routing every sample question")
 
     flows = sub.add_parser("flows", help="flow diagrams")
     flows.add_argument("--mermaid", action="store_true")

@@ -1,28 +1,280 @@
-"""`yibao kb check` / `yibao kb dump`. (Interim: full checks arrive with the KB work.)"""
+"""`yibao kb check` and `yibao kb dump`: prove the knowledge files are sound before serving.
+
+The loader already rejects what does not fit the schema (with `file:line`). This module adds
+the checks that need the whole knowledge base at once: keyword collisions, sample questions
+shared by two entries, menu labels, source-section coverage (every fact-carrying heading of
+both pages is cited by at least one entry) and the routing self-test (every sample question
+reaches its own entry through the real matcher). Each check is a pure function returning
+findings; `run_kb` is the only place that prints.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.errors import KnowledgeError
-from knowledge.loader import load_kb
+import yaml
+
+from knowledge.errors import KnowledgeError, Problem
+from knowledge.loader import DATA_DIR, KnowledgeBase, load_kb
+
+MAX_LABEL = 20  # characters a menu button may show; longer ones wrap badly on phones
+
+
+@dataclass
+class Place:
+    """Where an entry or out-of-scope item stands, and where each of its questions stands."""
+
+    file: str
+    line: int
+    questions: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class Findings:
+    errors: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+
+
+def locate(data_dir: Path) -> dict[str, Place]:
+    """Map every entry / out-of-scope id to its file and line, and its questions to theirs.
+
+    Uses the YAML node tree (not the constructed data) so scalars keep their positions.
+    """
+    places: dict[str, Place] = {}
+    for path in sorted(data_dir.glob("*.yaml")):
+        try:
+            root = yaml.compose(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            continue  # the loader has already reported it
+        if not isinstance(root, yaml.MappingNode):
+            continue
+        for key, section in root.value:
+            if key.value not in ("entries", "out_of_scope"):
+                continue
+            if not isinstance(section, yaml.SequenceNode):
+                continue
+            for item in section.value:
+                if isinstance(item, yaml.MappingNode):
+                    _locate_item(item, path.name, places)
+    return places
+
+
+def _locate_item(item: yaml.MappingNode, file: str, places: dict[str, Place]) -> None:
+    fields = {k.value: v for k, v in item.value if isinstance(k, yaml.ScalarNode)}
+    ident = fields.get("id")
+    if not isinstance(ident, yaml.ScalarNode):
+        return
+    place = Place(file, item.start_mark.line + 1)
+    questions = fields.get("questions")
+    if isinstance(questions, yaml.SequenceNode):
+        for q in questions.value:
+            if isinstance(q, yaml.ScalarNode):
+                place.questions.setdefault(q.value.strip(), q.start_mark.line + 1)
+    places.setdefault(str(ident.value), place)
+
+
+def _where(places: dict[str, Place], ident: str) -> tuple[str, int]:
+    place = places.get(ident)
+    return (place.file, place.line) if place else ("?", 1)
+
+
+def check_keywords(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
+    """Same keyword in entries of different city/topic: a warning (the matcher must rely on
+    the rest of the question). Two entries with exactly the same keyword set: an error, since
+    nothing but the sample questions could tell them apart."""
+    found = Findings()
+    owners: dict[str, list[str]] = defaultdict(list)
+    by_set: dict[frozenset[str], str] = {}
+    for entry in kb.entries.values():
+        words = [k.strip().lower() for k in entry.keywords]
+        file, line = _where(places, entry.id)
+        for word in sorted({w for w in words if words.count(w) > 1}):
+            msg = f"entry {entry.id!r}: keyword {word!r} listed twice"
+            found.warnings.append(Problem(file, line, msg))
+        for word in set(words):
+            owners[word].append(entry.id)
+        key = frozenset(words)
+        if key in by_set:
+            msg = f"entry {entry.id!r} has exactly the keywords of {by_set[key]!r}"
+            found.errors.append(Problem(file, line, msg))
+        else:
+            by_set[key] = entry.id
+    for word, ids in sorted(owners.items()):
+        groups = {(kb.entries[i].city, kb.entries[i].topic) for i in ids}
+        if len(groups) > 1:
+            file, line = _where(places, ids[0])
+            found.warnings.append(
+                Problem(file, line, f"keyword {word!r} is shared by {', '.join(sorted(ids))}")
+            )
+    return found
+
+
+def check_questions(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
+    """A sample question may belong to one entry (or out-of-scope item) only."""
+    found = Findings()
+    first: dict[str, str] = {}
+    items: list[tuple[str, list[str]]] = [(e.id, e.questions) for e in kb.entries.values()]
+    items += [(o.id, o.questions) for o in kb.out_of_scope.values()]
+    for ident, questions in items:
+        for q in questions:
+            key = q.strip()
+            if key in first and first[key] != ident:
+                file, line = _q_where(places, ident, key)
+                msg = f"{ident!r}: sample question {key!r} also belongs to {first[key]!r}"
+                found.errors.append(Problem(file, line, msg))
+            first.setdefault(key, ident)
+    return found
+
+
+def _q_where(places: dict[str, Place], ident: str, question: str) -> tuple[str, int]:
+    place = places.get(ident)
+    if not place:
+        return ("?", 1)
+    return place.file, place.questions.get(question, place.line)
+
+
+def check_references(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
+    """Self-references and menu labels; the loader already checks that ids exist."""
+    found = Findings()
+    for entry in kb.entries.values():
+        if entry.id in entry.related:
+            file, line = _where(places, entry.id)
+            found.errors.append(Problem(file, line, f"entry {entry.id!r} lists itself as related"))
+    for menu in kb.menus.values():
+        for row in menu.buttons:
+            for button in row:
+                if len(button.label) > MAX_LABEL:
+                    msg = f"menu {menu.id!r}: label {button.label!r} exceeds {MAX_LABEL} characters"
+                    found.errors.append(Problem("menus", 1, msg))
+    return found
+
+
+def coverage(kb: KnowledgeBase) -> dict[str, dict[str, list[str]]]:
+    """Source file -> section heading -> ids of the entries citing it (in page order)."""
+    table: dict[str, dict[str, list[str]]] = {}
+    for page in kb.sources.values():
+        table[page.file] = {section: [] for section in page.sections}
+    for entry in kb.entries.values():
+        sections = table.setdefault(entry.source.file, {})
+        sections.setdefault(entry.source.section, []).append(entry.id)
+    return table
+
+
+def check_coverage(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
+    """Every listed section cited by an entry; every cited section listed for its page."""
+    found = Findings()
+    for page in kb.sources.values():
+        if not page.sections:
+            found.errors.append(Problem("sources", 1, f"source {page.file!r} lists no sections"))
+    listed = {(p.file, s) for p in kb.sources.values() for s in p.sections}
+    for entry in kb.entries.values():
+        if (entry.source.file, entry.source.section) not in listed:
+            file, line = _where(places, entry.id)
+            found.errors.append(
+                Problem(
+                    file,
+                    line,
+                    f"entry {entry.id!r}: section {entry.source.section!r} is not a section of "
+                    f"{entry.source.file} listed in sources",
+                )
+            )
+    for source_file, sections in coverage(kb).items():
+        for section, ids in sections.items():
+            if not ids:
+                msg = f"{source_file}: section {section!r} is cited by no entry"
+                found.errors.append(Problem("sources", 1, msg))
+    return found
+
+
+def self_test(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
+    """Route every sample question, without context, through the real matcher."""
+    from knowledge.matcher import MatchContext, Matcher  # jieba start-up only when asked
+
+    found = Findings()
+    matcher = Matcher(kb)
+    cases: list[tuple[str, str, str]] = [
+        (e.id, "answer", q) for e in kb.entries.values() for q in e.questions
+    ]
+    cases += [(o.id, "out_of_scope", q) for o in kb.out_of_scope.values() for q in o.questions]
+    for ident, kind, question in cases:
+        got = matcher.match(question, MatchContext())
+        if got.kind != kind or got.entry_id != ident:
+            file, line = _q_where(places, ident, question.strip())
+            msg = f"self-test: {question!r} routes to {got.kind} {got.entry_id!r}, not {ident!r}"
+            found.errors.append(Problem(file, line, msg))
+    return found
+
+
+def run_checks(kb: KnowledgeBase, data_dir: Path, selftest: bool = True) -> Findings:
+    places = locate(data_dir)
+    parts: Iterable[Findings] = [
+        check_keywords(kb, places),
+        check_questions(kb, places),
+        check_references(kb, places),
+        check_coverage(kb, places),
+    ]
+    if selftest:
+        parts = [*parts, self_test(kb, places)]
+    total = Findings()
+    for part in parts:
+        total.errors.extend(part.errors)
+        total.warnings.extend(part.warnings)
+    return total
+
+
+def coverage_lines(kb: KnowledgeBase) -> list[str]:
+    """The coverage table as text: one row per source section, then the parts left out."""
+    lines: list[str] = []
+    for source_file, sections in coverage(kb).items():
+        page = kb.sources.get(source_file)
+        lines.append(f"{source_file}  {page.title if page else ''}")
+        for section, ids in sections.items():
+            mark = "ok " if ids else "MISSING"
+            lines.append(f"  [{mark}] {section}: {', '.join(ids) or '-'}")
+        for part in page.not_facts if page else []:
+            lines.append(f"  [n/a] {part}: not curated (answered as out of scope)")
+    return lines
+
+
+def dump(kb: KnowledgeBase) -> str:
+    return json.dumps([e.model_dump() for e in kb.entries.values()], ensure_ascii=False, indent=1)
 
 
 def run_kb(args: argparse.Namespace) -> int:
-    data = Path(args.data) if getattr(args, "data", None) else None
+    """CLI entry: exit 0 when clean, 1 on any error (each printed as `file:line: message`)."""
+    data_dir = Path(args.data) if getattr(args, "data", None) else DATA_DIR
     try:
-        kb = load_kb(data)
+        kb = load_kb(data_dir)
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
     if args.kb_command == "dump":
-        json.dump([e.model_dump() for e in kb.entries.values()], sys.stdout, ensure_ascii=False, indent=1)
-        print()
+        print(dump(kb))
         return 0
-    if not args.quiet:
-        print(f"ok: {len(kb.entries)} entries, version {kb.version}")
+    quiet = bool(getattr(args, "quiet", False))
+    selftest = not bool(getattr(args, "no_selftest", False))
+    findings = run_checks(kb, data_dir, selftest=selftest)
+    if not quiet:
+        for line in coverage_lines(kb):
+            print(line)
+        for warning in findings.warnings:
+            print(f"{warning} (warning)")
+    for error in findings.errors:
+        print(error, file=sys.stderr)
+    if findings.errors:
+        print(f"{len(findings.errors)} error(s)", file=sys.stderr)
+        return 1
+    if not quiet:
+        extra = "" if selftest else ", self-test skipped"
+        print(
+            f"ok: {len(kb.entries)} entries, {len(kb.out_of_scope)} out-of-scope topics, "
+            f"{len(findings.warnings)} warning(s){extra}, version {kb.version}"
+        )
     return 0
