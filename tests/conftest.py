@@ -15,6 +15,8 @@ from dialogs.stores import MemoryStore  # noqa: E402
 from knowledge.loader import KnowledgeBase, load_kb  # noqa: E402
 from knowledge.matcher import Matcher  # noqa: E402
 
+pytest_plugins = ["redis_fixture"]  # real redis-server on 127.0.0.1 (session scoped)
+
 
 @pytest.fixture(scope="session")
 def kb() -> KnowledgeBase:

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
-from dialogs.stores.base import SessionStore
+from dialogs.stores.base import PurgeResult, SessionStore
 from dialogs.stores.memory import MemoryStore
+from dialogs.stores.records import TurnRecord
+from dialogs.stores.settings import StoreSettings, default_store_url
 
-__all__ = ["MemoryStore", "SessionStore", "open_store"]
+__all__ = [
+    "MemoryStore",
+    "PurgeResult",
+    "SessionStore",
+    "StoreSettings",
+    "TurnRecord",
+    "default_store_url",
+    "open_store",
+]
 
 
-def open_store(url: str) -> SessionStore:
-    """Open the store named by `url`: memory://, sqlite:///path, redis://host:port/db."""
+def open_store(url: str, settings: StoreSettings | None = None) -> SessionStore:
+    """Open the store named by `url`: memory://, sqlite:///path, redis://host:port/db.
+
+    Without `settings`, lifetimes and the hash salt come from the environment
+    (YIBAO_SESSION_TTL_DAYS, YIBAO_RECORD_RETENTION_DAYS, YIBAO_HASH_SALT).
+    """
+    settings = settings or StoreSettings.from_env()
     if url.startswith("memory://"):
-        return MemoryStore()
+        return MemoryStore(settings)
     if url.startswith("sqlite://"):
         from dialogs.stores.sqlite import SqliteStore
 
-        return SqliteStore.from_url(url)
+        return SqliteStore.from_url(url, settings)
     if url.startswith(("redis://", "rediss://", "unix://")):
         from dialogs.stores.redis import RedisStore
 
-        return RedisStore.from_url(url)
+        return RedisStore.from_url(url, settings)
     raise ValueError(f"unknown store URL scheme: {url.split(':', 1)[0]!r}")

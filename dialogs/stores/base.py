@@ -3,23 +3,48 @@
 from __future__ import annotations
 
 import abc
-from contextlib import AbstractAsyncContextManager
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+from pydantic import ValidationError
 
 from dialogs.session import Session
+from dialogs.stores.records import TurnRecord
+from dialogs.stores.settings import StoreSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeResult:
+    sessions: int
+    records: int
 
 
 class SessionStore(abc.ABC):
-    """Where sessions live between turns.
+    """Where sessions and turn records live between turns.
 
     `lock(chat_id)` serialises turns of one chat: the engine holds it from load to save so
     two updates of the same chat never interleave, in one process or (Redis) across many.
+    Sessions idle longer than `settings.session_ttl` and records older than
+    `settings.record_retention` go away on `purge()` (Redis also expires them by TTL).
     """
 
+    def __init__(self, settings: StoreSettings | None = None) -> None:
+        self.settings = settings or StoreSettings()
+
+    # ------------------------------------------------------------------ sessions
     @abc.abstractmethod
-    async def load(self, chat_id: int) -> Session | None: ...
+    async def load(self, chat_id: int) -> Session | None:
+        """The chat's session; None if absent or unreadable (an unreadable one is logged)."""
 
     @abc.abstractmethod
-    async def save(self, session: Session) -> None: ...
+    async def save(self, session: Session) -> None:
+        """Store the session atomically (replacing the previous one)."""
 
     @abc.abstractmethod
     async def delete(self, chat_id: int) -> bool:
@@ -32,9 +57,85 @@ class SessionStore(abc.ABC):
     async def purge_idle(self, older_than: float) -> int:
         """Drop sessions last updated before `older_than` (Unix time); return how many."""
 
+    # ------------------------------------------------------------------ records
+    @abc.abstractmethod
+    async def record_turn(self, record: TurnRecord) -> None:
+        """Append one turn record."""
+
+    @abc.abstractmethod
+    def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
+        """Records with `at >= since`, oldest first (the report's input)."""
+
+    @abc.abstractmethod
+    async def purge_records(self, older_than: float) -> int:
+        """Drop records with `at < older_than`; return how many."""
+
+    # ------------------------------------------------------------------ privacy
+    @abc.abstractmethod
+    async def forget(self, chat_id: int) -> None:
+        """Erase the chat's session and every record of its hash, leaving no trace behind."""
+
+    # ------------------------------------------------------------------ upkeep
+    def chat_hash(self, chat_id: int) -> str:
+        """The keyed hash under which this chat's records are stored."""
+        return self.settings.chat_hash(chat_id)
+
+    async def purge(self, now: float | None = None) -> PurgeResult:
+        """Enforce idle expiry and record retention; the bot calls this on a schedule."""
+        t = time.time() if now is None else now
+        sessions = await self.purge_idle(t - self.settings.session_ttl)
+        records = await self.purge_records(t - self.settings.record_retention)
+        return PurgeResult(sessions=sessions, records=records)
+
     async def ping(self) -> bool:
         """True when the backend is reachable."""
         return True
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files."""
+
+
+def decode_session(raw: str | bytes | None) -> Session | None:
+    """Parse a stored session; a corrupt value is logged (without its content) and ignored.
+
+    The engine then starts a fresh session and its save overwrites the bad value, so the
+    warning appears once per corrupt value rather than on every turn.
+    """
+    if raw is None:
+        return None
+    try:
+        return Session.from_json(raw)
+    except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+        log.warning(
+            "unreadable session ignored (%s, %d bytes)",
+            type(exc).__name__,
+            len(raw),
+        )
+        return None
+
+
+class ChatLocks:
+    """Per-chat asyncio locks, created on demand and dropped when nobody waits.
+
+    Idle chats therefore cost nothing in RAM; waiters on one chat are served in FIFO order.
+    """
+
+    def __init__(self) -> None:
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._waiters: dict[int, int] = {}
+
+    @asynccontextmanager
+    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+        lock = self._locks.setdefault(chat_id, asyncio.Lock())
+        self._waiters[chat_id] = self._waiters.get(chat_id, 0) + 1
+        try:
+            async with lock:
+                yield
+        finally:
+            self._waiters[chat_id] -= 1
+            if self._waiters[chat_id] == 0:
+                del self._waiters[chat_id]
+                self._locks.pop(chat_id, None)
+
+    def __len__(self) -> int:
+        return len(self._locks)

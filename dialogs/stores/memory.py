@@ -2,46 +2,57 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 from dialogs.session import Session
-from dialogs.stores.base import SessionStore
+from dialogs.stores.base import ChatLocks, SessionStore, decode_session
+from dialogs.stores.records import TurnRecord
+from dialogs.stores.settings import StoreSettings
 
 
 class MemoryStore(SessionStore):
-    def __init__(self) -> None:
+    def __init__(self, settings: StoreSettings | None = None) -> None:
+        super().__init__(settings)
         self._data: dict[int, str] = {}
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiters: dict[int, int] = {}
+        self._updated: dict[int, float] = {}
+        self._records: list[TurnRecord] = []
+        self._locks = ChatLocks()
 
     async def load(self, chat_id: int) -> Session | None:
-        raw = self._data.get(chat_id)
-        return None if raw is None else Session.from_json(raw)
+        return decode_session(self._data.get(chat_id))
 
     async def save(self, session: Session) -> None:
         self._data[session.chat_id] = session.to_json()
+        self._updated[session.chat_id] = session.updated
 
     async def delete(self, chat_id: int) -> bool:
+        self._updated.pop(chat_id, None)
         return self._data.pop(chat_id, None) is not None
 
-    @asynccontextmanager
-    async def lock(self, chat_id: int) -> AsyncIterator[None]:
-        # Locks are created on demand and dropped when nobody waits, so idle chats cost nothing.
-        lock = self._locks.setdefault(chat_id, asyncio.Lock())
-        self._waiters[chat_id] = self._waiters.get(chat_id, 0) + 1
-        try:
-            async with lock:
-                yield
-        finally:
-            self._waiters[chat_id] -= 1
-            if self._waiters[chat_id] == 0:
-                del self._waiters[chat_id]
-                self._locks.pop(chat_id, None)
+    def lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+        return self._locks.hold(chat_id)
 
     async def purge_idle(self, older_than: float) -> int:
-        stale = [cid for cid, raw in self._data.items() if Session.from_json(raw).updated < older_than]
+        stale = [cid for cid, updated in self._updated.items() if updated < older_than]
         for cid in stale:
-            del self._data[cid]
+            await self.delete(cid)
         return len(stale)
+
+    async def record_turn(self, record: TurnRecord) -> None:
+        self._records.append(record)
+
+    async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
+        for record in sorted(self._records, key=lambda r: r.at):
+            if record.at >= since:
+                yield record
+
+    async def purge_records(self, older_than: float) -> int:
+        before = len(self._records)
+        self._records = [r for r in self._records if r.at >= older_than]
+        return before - len(self._records)
+
+    async def forget(self, chat_id: int) -> None:
+        await self.delete(chat_id)
+        chat = self.chat_hash(chat_id)
+        self._records = [r for r in self._records if r.chat != chat]

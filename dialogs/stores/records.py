@@ -1,0 +1,132 @@
+"""Turn records: what was asked and how it went, without saying who asked.
+
+A record holds the time, a keyed hash of the chat (never the raw id), the outcome and,
+for unanswered questions only, the question text with anything that looks like an ID
+number, a phone number, a date or a long number masked. Everything here is pure: the
+stores persist `TurnRecord` values, the engine builds them with `TurnRecord.new`.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import unicodedata
+from collections.abc import Container, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from dialogs.types import Reply
+
+UNANSWERED: Final = "unanswered"
+CLARIFIED: Final = "clarified"
+OUT_OF_SCOPE: Final = "out_of_scope"
+FLOW: Final = "flow"
+MENU: Final = "menu"  # commands, menus, buttons that are neither an entry nor a flow step
+OUTCOMES: Final = frozenset({UNANSWERED, CLARIFIED, OUT_OF_SCOPE, FLOW, MENU})
+"""Outcomes other than an entry id (any other outcome string is the answered entry's id)."""
+
+MAX_RECORD_TEXT = 200  # what a report needs to cluster a question; never the whole message
+
+# Placeholders are ASCII markers, not prose: reports show them as they are.
+ID_MARK: Final = "[ID]"
+PHONE_MARK: Final = "[PHONE]"
+DATE_MARK: Final = "[DATE]"
+NUM_MARK: Final = "[NUM]"
+
+_ND = r"(?<![0-9])"  # not preceded by a digit
+_NF = r"(?![0-9])"  # not followed by a digit
+_MONTH = r"(?:1[0-2]|0?[1-9])"
+_DAY = r"(?:3[01]|[12][0-9]|0?[1-9])"
+# Order matters: the longest, most specific shapes first, the generic digit run last.
+_MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
+    # 18-character resident ID number (17 digits + digit or X), possibly space-grouped.
+    (re.compile(_ND + r"[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx]" + r"(?![0-9A-Za-z])"), ID_MARK),
+    # Mainland mobile number, 11 digits, optionally written 3-4-4 with spaces or dashes.
+    (re.compile(_ND + r"(?:\+?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}" + _NF), PHONE_MARK),
+    # 2026年2月10日 / 2026年2月10号 / 26年2月10日 / 2026年2月
+    (
+        re.compile(
+            _ND + r"(?:[0-9]{4}|[0-9]{2})\s*年\s*" + _MONTH + r"\s*月(?:\s*" + _DAY + r"\s*[日号])?"
+        ),
+        DATE_MARK,
+    ),
+    # 2026-02-10 / 2026/2/10 / 2026.2.10
+    (re.compile(_ND + r"[0-9]{4}[-/.]" + _MONTH + r"[-/.]" + _DAY + _NF), DATE_MARK),
+    # 2月10日 / 2月10号 / 2月10
+    (re.compile(_ND + _MONTH + r"\s*月\s*" + _DAY + r"(?:\s*[日号])?" + _NF), DATE_MARK),
+    # 2.10 / 10/1 (month.day); not a decimal amount such as 1.5万 or 2.5元
+    (re.compile(_ND + _MONTH + r"[./]" + _DAY + r"(?![0-9./%万元倍岁])"), DATE_MARK),
+    # Any other run of 6+ digits (bank cards, social-security numbers, 20260210, ...).
+    (re.compile(_ND + r"[0-9]{6,}" + _NF), NUM_MARK),
+)
+
+
+def normalise_text(text: str) -> str:
+    """NFKC (full-width digits become ASCII), lower case, single spaces, bounded length."""
+    folded = unicodedata.normalize("NFKC", text).lower()
+    return " ".join(folded.split())[: MAX_RECORD_TEXT * 2]
+
+
+def mask_text(text: str) -> str:
+    """Replace ID numbers, phones, dates and long digit runs by placeholders.
+
+    Pure and idempotent. Input is expected to be normalised (`normalise_text`) so that
+    full-width digits are already ASCII; `redact` does both.
+    """
+    for pattern, mark in _MASKS:
+        text = pattern.sub(mark, text)
+    return text
+
+
+def redact(text: str) -> str:
+    """What a record keeps of an unanswered question."""
+    return mask_text(normalise_text(text))[:MAX_RECORD_TEXT]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One turn. `outcome` is an entry id or one of `OUTCOMES`; `text` only if unanswered."""
+
+    at: float
+    chat: str
+    outcome: str
+    confidence: float | None = None
+    text: str | None = None
+
+    @classmethod
+    def new(
+        cls,
+        chat: str,
+        outcome: str,
+        text: str | None = None,
+        confidence: float | None = None,
+        at: float | None = None,
+    ) -> TurnRecord:
+        """Build a record, keeping (masked) text for unanswered questions and nothing else."""
+        kept = redact(text) if outcome == UNANSWERED and text else None
+        return cls(
+            at=time.time() if at is None else at,
+            chat=chat,
+            outcome=outcome,
+            confidence=confidence,
+            text=kept or None,
+        )
+
+
+def classify_turn(replies: Sequence[Reply], out_of_scope: Container[str], in_flow: bool) -> str:
+    """The outcome of a turn, read from the replies the engine produced.
+
+    An unanswered reply wins (a digression nobody could answer is still unanswered), then
+    the first entry shown, then a clarification, then a flow step; anything else is MENU.
+    """
+    states = [r.state for r in replies]
+    if UNANSWERED in states:
+        return UNANSWERED
+    for reply in replies:
+        if reply.entry:
+            return OUT_OF_SCOPE if reply.entry in out_of_scope else reply.entry
+    if "clarify" in states:
+        return CLARIFIED
+    if in_flow or any(s and not s.startswith("menu:") for s in states):
+        return FLOW
+    return MENU

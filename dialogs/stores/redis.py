@@ -1,0 +1,221 @@
+"""Redis store: several bot processes share sessions, locks and turn records.
+
+Keys (prefix `yibao:` by default):
+- `s:<chat_id>`  the session JSON, with TTL = idle expiry (refreshed on every save);
+- `lock:<chat_id>` a short redis-py Lock held from load to save, so two instances never
+  run turns of the same chat at once (it expires by itself if an instance dies mid-turn);
+- `r:<chat hash>` a sorted set of that chat's turn records scored by time, TTL = retention;
+- `rc` a sorted set of chat hashes scored by their latest record, so reports and purges
+  visit only chats that have records, and `forget` reaches everything of one chat in O(1).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
+
+from redis.asyncio import Redis
+from redis.exceptions import LockError, RedisError
+
+from dialogs.session import Session
+from dialogs.stores.base import ChatLocks, SessionStore, decode_session
+from dialogs.stores.records import TurnRecord
+from dialogs.stores.settings import StoreSettings
+
+log = logging.getLogger(__name__)
+
+_BATCH = 200  # keys per pipeline round trip in scans and purges
+
+
+class StoreBusyError(RuntimeError):
+    """Another instance held a chat's lock for longer than we are willing to wait."""
+
+
+class RedisStore(SessionStore):
+    def __init__(
+        self,
+        client: Redis,
+        settings: StoreSettings | None = None,
+        prefix: str = "yibao:",
+        lock_timeout: float = 10.0,
+        lock_wait: float = 30.0,
+        lock_poll: float = 0.005,
+    ) -> None:
+        """`lock_timeout`: a held lock expires after this long (an instance died mid-turn);
+        `lock_wait`: give up waiting for a busy chat after this long; `lock_poll`: how often
+        a waiting instance retries (redis-py's Lock polls; turns take milliseconds)."""
+        super().__init__(settings)
+        self.client = client
+        self.prefix = prefix
+        self.lock_timeout = lock_timeout
+        self.lock_wait = lock_wait
+        self.lock_poll = lock_poll
+        self._local = ChatLocks()
+
+    @classmethod
+    def from_url(
+        cls, url: str, settings: StoreSettings | None = None, prefix: str = "yibao:"
+    ) -> RedisStore:
+        return cls(Redis.from_url(url), settings, prefix=prefix)
+
+    # ------------------------------------------------------------------ keys
+    def _session_key(self, chat_id: int) -> str:
+        return f"{self.prefix}s:{chat_id}"
+
+    def _records_key(self, chat: str) -> str:
+        return f"{self.prefix}r:{chat}"
+
+    @property
+    def _chats_key(self) -> str:
+        return f"{self.prefix}rc"
+
+    # ------------------------------------------------------------------ sessions
+    async def load(self, chat_id: int) -> Session | None:
+        return decode_session(await self.client.get(self._session_key(chat_id)))
+
+    async def save(self, session: Session) -> None:
+        ttl = max(1, int(self.settings.session_ttl))
+        await self.client.set(self._session_key(session.chat_id), session.to_json(), ex=ttl)
+
+    async def delete(self, chat_id: int) -> bool:
+        return bool(await self.client.delete(self._session_key(chat_id)))
+
+    def lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+        return self._lock(chat_id)
+
+    @asynccontextmanager
+    async def _lock(self, chat_id: int) -> AsyncIterator[None]:
+        # Tasks of this process queue on a local lock first (FIFO, no polling); only the
+        # head of the queue competes for the Redis lock with other instances.
+        async with self._local.hold(chat_id):
+            lock = self.client.lock(
+                f"{self.prefix}lock:{chat_id}",
+                timeout=self.lock_timeout,
+                sleep=self.lock_poll,
+                blocking_timeout=self.lock_wait,
+                thread_local=False,
+            )
+            if not await lock.acquire():
+                raise StoreBusyError(f"chat lock busy for more than {self.lock_wait:g}s")
+            try:
+                yield
+            finally:
+                try:
+                    await lock.release()
+                except LockError:
+                    log.warning("chat lock expired before the turn ended (lock_timeout too short?)")
+
+    async def purge_idle(self, older_than: float) -> int:
+        """Key TTLs already expire idle sessions; this catches a shortened TTL setting."""
+        removed = 0
+        async for keys in self._scan_batches(f"{self.prefix}s:*"):
+            values = await self.client.mget(keys)
+            stale = [k for k, v in zip(keys, values, strict=True) if _updated(v) < older_than]
+            if stale:
+                removed += int(await self.client.delete(*stale))
+        return removed
+
+    # ------------------------------------------------------------------ records
+    async def record_turn(self, record: TurnRecord) -> None:
+        key = self._records_key(record.chat)
+        # The nonce keeps two identical turns in the same instant as two members.
+        member = json.dumps(
+            [record.outcome, record.confidence, record.text, os.urandom(3).hex()],
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.zadd(key, {member: record.at})
+            pipe.expire(key, max(1, int(self.settings.record_retention)))
+            pipe.zadd(self._chats_key, {record.chat: record.at}, gt=True)
+            await pipe.execute()
+
+    async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
+        chats = [_str(c) for c in await self.client.zrangebyscore(self._chats_key, since, "+inf")]
+        found: list[TurnRecord] = []
+        for batch in _chunks(chats, _BATCH):
+            async with self.client.pipeline(transaction=False) as pipe:
+                for chat in batch:
+                    key = self._records_key(chat)
+                    pipe.zrangebyscore(key, since, "+inf", withscores=True)
+                results: list[list[tuple[bytes, float]]] = await pipe.execute()
+            for chat, members in zip(batch, results, strict=True):
+                found.extend(_record(chat, m, at) for m, at in members)
+        found.sort(key=lambda r: r.at)
+        for record in found:
+            yield record
+
+    async def purge_records(self, older_than: float) -> int:
+        removed = 0
+        cursor = 0
+        while True:
+            cursor, pairs = await self.client.zscan(self._chats_key, cursor, count=_BATCH)
+            chats = [_str(chat) for chat, _ in pairs]
+            if chats:
+                async with self.client.pipeline(transaction=False) as pipe:
+                    for chat in chats:
+                        pipe.zremrangebyscore(self._records_key(chat), "-inf", f"({older_than}")
+                    counts: list[int] = await pipe.execute()
+                removed += sum(counts)
+            if cursor == 0:
+                break
+        # Chats whose newest record is older than the cutoff have no records left.
+        await self.client.zremrangebyscore(self._chats_key, "-inf", f"({older_than}")
+        return removed
+
+    # ------------------------------------------------------------------ privacy
+    async def forget(self, chat_id: int) -> None:
+        chat = self.chat_hash(chat_id)
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.delete(self._session_key(chat_id), self._records_key(chat))
+            pipe.zrem(self._chats_key, chat)
+            await pipe.execute()
+
+    # ------------------------------------------------------------------ upkeep
+    async def ping(self) -> bool:
+        try:
+            return bool(await self.client.ping())
+        except (RedisError, OSError):
+            return False
+
+    async def close(self) -> None:
+        await self.client.aclose()
+
+    async def _scan_batches(self, pattern: str) -> AsyncIterator[list[bytes | str]]:
+        batch: list[bytes | str] = []
+        async for key in self.client.scan_iter(match=pattern, count=_BATCH):
+            batch.append(key)
+            if len(batch) >= _BATCH:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+
+
+def _str(value: object) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _updated(raw: bytes | str | None) -> float:
+    """A session's `updated` without validating the rest; unreadable values count as fresh."""
+    if raw is None:
+        return float("inf")
+    try:
+        value: Any = json.loads(raw)
+        return float(value.get("updated", 0.0)) if isinstance(value, dict) else float("inf")
+    except (ValueError, TypeError):
+        return float("inf")
+
+
+def _record(chat: str, member: bytes | str, at: float) -> TurnRecord:
+    outcome, confidence, text, _nonce = json.loads(member)
+    return TurnRecord(at=at, chat=chat, outcome=outcome, confidence=confidence, text=text)
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]

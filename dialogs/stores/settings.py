@@ -1,0 +1,78 @@
+"""Store settings: which backend, how long things live, how chat ids are hashed.
+
+The environment is read here and only here (`StoreSettings.from_env`, `default_store_url`),
+so stores themselves are configured by constructor arguments and tests never touch
+`os.environ`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DAY = 86_400.0
+DEFAULT_SESSION_TTL_DAYS = 30.0
+DEFAULT_RECORD_RETENTION_DAYS = 90.0
+# A deployment should set YIBAO_HASH_SALT; the default still keeps raw ids out of records.
+DEFAULT_HASH_SALT = "yibao-default-salt-set-YIBAO_HASH_SALT"
+CHAT_HASH_HEX = 16  # 64 bits: no collisions at any realistic number of chats, 16 bytes stored
+
+
+@dataclass(frozen=True, slots=True)
+class StoreSettings:
+    """Lifetimes (seconds) and the hashing key shared by every backend."""
+
+    session_ttl: float = DEFAULT_SESSION_TTL_DAYS * DAY
+    record_retention: float = DEFAULT_RECORD_RETENTION_DAYS * DAY
+    hash_salt: str = DEFAULT_HASH_SALT
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> StoreSettings:
+        env = os.environ if environ is None else environ
+        return cls(
+            session_ttl=_days(env, "YIBAO_SESSION_TTL_DAYS", DEFAULT_SESSION_TTL_DAYS) * DAY,
+            record_retention=DAY
+            * _days(env, "YIBAO_RECORD_RETENTION_DAYS", DEFAULT_RECORD_RETENTION_DAYS),
+            hash_salt=env.get("YIBAO_HASH_SALT") or DEFAULT_HASH_SALT,
+        )
+
+    def chat_hash(self, chat_id: int) -> str:
+        """Keyed hash of a chat id: records can be grouped per chat without naming it."""
+        digest = hmac.new(self.hash_salt.encode(), str(chat_id).encode(), hashlib.sha256)
+        return digest.hexdigest()[:CHAT_HASH_HEX]
+
+
+def _days(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    value = float(raw)
+    if value <= 0:
+        raise ValueError(f"{name} must be a positive number of days, got {raw!r}")
+    return value
+
+
+def default_state_path() -> Path:
+    """The SQLite file used when nothing else is configured."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("yibao")) / "state.db"
+
+
+def default_store_url(*, persistent: bool = True, environ: Mapping[str, str] | None = None) -> str:
+    """The store URL a command uses: `YIBAO_STORE` if set, else its own default.
+
+    `chat` and `run` are persistent (a SQLite file under the user's data directory);
+    `replay` passes `persistent=False` and gets `memory://`. A `--store` flag overrides both.
+    """
+    env = os.environ if environ is None else environ
+    configured = env.get("YIBAO_STORE", "").strip()
+    if configured:
+        return configured
+    if not persistent:
+        return "memory://"
+    return f"sqlite://{default_state_path().as_posix()}"

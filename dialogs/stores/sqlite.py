@@ -1,0 +1,244 @@
+"""SQLite store: the default for `chat` and `run`, one file that survives restarts.
+
+stdlib `sqlite3`, driven from asyncio through a single-thread executor that owns the one
+connection, so calls are serialised without a lock and the event loop never blocks on
+disk. WAL mode lets a reader (a report) run beside the bot; `synchronous=NORMAL` keeps
+every committed turn across a process kill (only an OS crash can lose the last few).
+`secure_delete` zeroes erased rows (idle sessions, expired records); `forget` also rebuilds
+the file (VACUUM) so that nothing of the chat survives anywhere in it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager
+from functools import partial
+from pathlib import Path
+from typing import TypeVar
+
+from dialogs.session import Session
+from dialogs.stores.base import ChatLocks, SessionStore, decode_session
+from dialogs.stores.records import TurnRecord
+from dialogs.stores.settings import StoreSettings
+
+T = TypeVar("T")
+
+SCHEMA_VERSION = 1
+_MIGRATIONS: dict[int, str] = {
+    # version reached -> script that reaches it from the previous version
+    1: """
+        CREATE TABLE IF NOT EXISTS sessions (
+            chat_id INTEGER PRIMARY KEY,
+            updated REAL NOT NULL,
+            data    TEXT NOT NULL
+        );
+        CREATE INDEX IF NOT EXISTS sessions_updated ON sessions(updated);
+        CREATE TABLE IF NOT EXISTS records (
+            at         REAL NOT NULL,
+            chat       TEXT NOT NULL,
+            outcome    TEXT NOT NULL,
+            confidence REAL,
+            text       TEXT
+        );
+        CREATE INDEX IF NOT EXISTS records_at ON records(at);
+        CREATE INDEX IF NOT EXISTS records_chat ON records(chat);
+    """,
+}
+_PAGE = 500  # rows per fetch when iterating records
+_UPSERT = (
+    "INSERT INTO sessions (chat_id, updated, data) VALUES (?, ?, ?) ON CONFLICT(chat_id) "
+    "DO UPDATE SET updated = excluded.updated, data = excluded.data"
+)
+_INSERT_RECORD = "INSERT INTO records (at, chat, outcome, confidence, text) VALUES (?, ?, ?, ?, ?)"
+_RECORDS_PAGE = (
+    "SELECT rowid, at, chat, outcome, confidence, text FROM records "
+    "WHERE at >= ? AND (at > ? OR (at = ? AND rowid > ?)) ORDER BY at, rowid LIMIT ?"
+)
+
+
+def path_from_url(url: str) -> str:
+    """`sqlite:///abs/path.db` (or `sqlite:////abs/path.db`) -> `/abs/path.db`.
+
+    Relative paths: `sqlite://state.db`, `sqlite:///./state.db`; home: `sqlite:///~/x.db`;
+    `sqlite:///:memory:` is an in-memory database (tests only).
+    """
+    if not url.startswith("sqlite://"):
+        raise ValueError(f"not a sqlite URL: {url!r}")
+    rest = url[len("sqlite://") :].split("?", 1)[0]
+    if not rest:
+        raise ValueError("sqlite URL without a path")
+    if rest.startswith("/"):
+        inner = rest[1:]
+        if inner == ":memory:":
+            return inner
+        if inner.startswith((".", "~")):
+            return str(Path(inner).expanduser())
+        return "/" + rest.lstrip("/")
+    return str(Path(rest).expanduser())
+
+
+class SqliteStore(SessionStore):
+    def __init__(self, path: str | Path, settings: StoreSettings | None = None) -> None:
+        super().__init__(settings)
+        self.path = str(path)
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yibao-sqlite")
+        self._conn: sqlite3.Connection | None = None
+        self._locks = ChatLocks()
+        self._closed = False
+
+    @classmethod
+    def from_url(cls, url: str, settings: StoreSettings | None = None) -> SqliteStore:
+        return cls(path_from_url(url), settings)
+
+    # ------------------------------------------------------------------ plumbing
+    def _connect(self) -> sqlite3.Connection:
+        """Open (creating the directory and schema) on the executor thread, once."""
+        if self._conn is None:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA secure_delete=ON")
+            conn.execute("PRAGMA busy_timeout=5000")
+            _migrate(conn)
+            self._conn = conn
+        return self._conn
+
+    async def _exec(self, sql: str, args: tuple[object, ...]) -> int:
+        """One statement in its own (autocommit) transaction; returns the rows changed."""
+        return await self._run(lambda c: c.execute(sql, args).rowcount)
+
+    async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise RuntimeError("store is closed")
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, lambda: fn(self._connect()))
+
+    # ------------------------------------------------------------------ sessions
+    async def load(self, chat_id: int) -> Session | None:
+        def q(c: sqlite3.Connection) -> str | bytes | None:
+            row = c.execute("SELECT data FROM sessions WHERE chat_id = ?", (chat_id,)).fetchone()
+            return None if row is None else row[0]
+
+        return decode_session(await self._run(q))
+
+    async def save(self, session: Session) -> None:
+        await self._exec(_UPSERT, (session.chat_id, session.updated, session.to_json()))
+
+    async def delete(self, chat_id: int) -> bool:
+        return await self._exec("DELETE FROM sessions WHERE chat_id = ?", (chat_id,)) > 0
+
+    def lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+        return self._locks.hold(chat_id)
+
+    async def purge_idle(self, older_than: float) -> int:
+        return await self._exec("DELETE FROM sessions WHERE updated < ?", (older_than,))
+
+    # ------------------------------------------------------------------ records
+    async def record_turn(self, record: TurnRecord) -> None:
+        args = (record.at, record.chat, record.outcome, record.confidence, record.text)
+        await self._exec(_INSERT_RECORD, args)
+
+    async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
+        # Keyset pagination: the executor is never held while the consumer works.
+        after: tuple[float, int] = (since, -1)
+        while True:
+            rows = await self._run(partial(_records_page, since=since, after=after))
+            for rowid, at, chat, outcome, confidence, text in rows:
+                yield TurnRecord(at, chat, outcome, confidence, text)
+                after = (at, rowid)
+            if len(rows) < _PAGE:
+                return
+
+    async def purge_records(self, older_than: float) -> int:
+        return await self._exec("DELETE FROM records WHERE at < ?", (older_than,))
+
+    # ------------------------------------------------------------------ privacy
+    async def forget(self, chat_id: int) -> None:
+        chat = self.chat_hash(chat_id)
+
+        def erase(c: sqlite3.Connection) -> None:
+            c.execute("BEGIN IMMEDIATE")
+            try:
+                c.execute("DELETE FROM sessions WHERE chat_id = ?", (chat_id,))
+                c.execute("DELETE FROM records WHERE chat = ?", (chat,))
+            except BaseException:
+                c.execute("ROLLBACK")
+                raise
+            c.execute("COMMIT")
+            # secure_delete zeroed the rows, but b-tree interior pages may still hold the chat
+            # id or hash as a divider key: VACUUM rebuilds the file from live rows only, and the
+            # TRUNCATE checkpoint then drops the WAL that held the old page images.
+            c.execute("VACUUM")
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+        await self._run(erase)
+
+    # ------------------------------------------------------------------ upkeep
+    async def ping(self) -> bool:
+        try:
+            return bool(await self._run(lambda c: c.execute("SELECT 1").fetchone()))
+        except (sqlite3.Error, RuntimeError):
+            return False
+
+    async def file_size(self) -> int:
+        """Bytes on disk (main file + WAL) after a checkpoint: for benchmarks and ops."""
+
+        def size(c: sqlite3.Connection) -> int:
+            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            total = 0
+            for suffix in ("", "-wal"):
+                p = Path(self.path + suffix)
+                total += p.stat().st_size if p.exists() else 0
+            return total
+
+        return await self._run(size)
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+
+        def shut(_: sqlite3.Connection) -> None:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+        if self._conn is not None:
+            await self._run(shut)
+        self._closed = True
+        self._executor.shutdown(wait=True)
+
+
+_RecordRow = tuple[int, float, str, str, float | None, str | None]
+
+
+def _records_page(
+    c: sqlite3.Connection, since: float, after: tuple[float, int]
+) -> list[_RecordRow]:
+    args = (since, after[0], after[0], after[1], _PAGE)
+    rows: list[_RecordRow] = c.execute(_RECORDS_PAGE, args).fetchall()
+    return rows
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring the schema to SCHEMA_VERSION (PRAGMA user_version), one step at a time."""
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version > SCHEMA_VERSION:
+        raise RuntimeError(
+            f"state database schema {version} is newer than this program ({SCHEMA_VERSION})"
+        )
+    for target in range(version + 1, SCHEMA_VERSION + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _MIGRATIONS[target].split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {target}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")

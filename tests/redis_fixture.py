@@ -1,0 +1,86 @@
+"""A real redis-server for the tests, on a free 127.0.0.1 port, with nothing on disk.
+
+Registered from tests/conftest.py via `pytest_plugins`. One server per test session;
+`redis_url` hands each test a freshly flushed database. When the binary is absent (and
+.ci/run could not install it) every test using it is skipped with the reason below.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+SKIP_REASON = (
+    "redis-server is not installed (apt-get install redis-server; .ci/run does it): "
+    "Redis store tests skipped"
+)
+START_TIMEOUT = 10.0
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _ping(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _start(binary: str, workdir: Path) -> tuple[subprocess.Popen[bytes], int]:
+    """Start on a free port; retry if another process grabbed the port meanwhile."""
+    for _ in range(5):
+        port = _free_port()
+        proc = subprocess.Popen(
+            [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(workdir), "--protected-mode", "yes"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline and proc.poll() is None:
+            if _ping(port):
+                return proc, port
+            time.sleep(0.02)
+        proc.kill()
+        proc.wait()
+    raise RuntimeError("redis-server did not start")
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+    """The port of a private redis-server, stopped at the end of the session."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip(SKIP_REASON)
+    proc, port = _start(binary, tmp_path_factory.mktemp("redis"))
+    try:
+        yield port
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture
+def redis_url(redis_server: int) -> str:
+    """URL of an empty database on the test server."""
+    with socket.create_connection(("127.0.0.1", redis_server), timeout=5) as s:
+        s.sendall(b"FLUSHALL\r\n")
+        assert s.recv(16).startswith(b"+OK")
+    return f"redis://127.0.0.1:{redis_server}/0"

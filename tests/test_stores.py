@@ -1,0 +1,487 @@
+"""ONE contract suite that every session store passes: memory, SQLite (a real file) and Redis
+(a real redis-server, see tests/redis_fixture.py). Backend-specific checks come last.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from dialogs.session import Session
+from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord, open_store
+from dialogs.stores.redis import RedisStore, StoreBusyError
+from dialogs.stores.settings import DAY
+from dialogs.stores.sqlite import SCHEMA_VERSION, SqliteStore
+
+SETTINGS = StoreSettings(session_ttl=30 * DAY, record_retention=90 * DAY, hash_salt="contract")
+NOW = 1_780_000_000.0  # a fixed "now" (2026) for expiry arithmetic
+
+
+@dataclass
+class Backend:
+    """How the suite reaches one backend beyond the store interface."""
+
+    name: str
+    opener: Callable[[], SessionStore]
+    poke: Callable[[SessionStore, int, str], Awaitable[None]]  # write a raw session value
+    traces: Callable[[SessionStore], Awaitable[bytes]]  # everything the backend holds
+    opened: list[SessionStore] = field(default_factory=list)
+
+    def open(self) -> SessionStore:
+        """A store instance over the same storage (memory: the same instance)."""
+        store = self.opener()
+        self.opened.append(store)
+        return store
+
+
+# ---------------------------------------------------------------------- backends
+def _memory_backend() -> Backend:
+    shared = MemoryStore(SETTINGS)
+
+    async def poke(store: SessionStore, chat_id: int, raw: str) -> None:
+        assert isinstance(store, MemoryStore)
+        store._data[chat_id] = raw
+        store._updated[chat_id] = NOW
+
+    async def traces(store: SessionStore) -> bytes:
+        assert isinstance(store, MemoryStore)
+        return repr((store._data, store._updated, store._records)).encode()
+
+    return Backend("memory", lambda: shared, poke, traces)
+
+
+def _sqlite_backend(path: Path) -> Backend:
+    async def poke(store: SessionStore, chat_id: int, raw: str) -> None:
+        await store.ping()  # make sure the schema exists
+        with sqlite3.connect(path) as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO sessions (chat_id, updated, data) VALUES (?, ?, ?)",
+                (chat_id, NOW, raw),
+            )
+
+    async def traces(store: SessionStore) -> bytes:
+        return b"".join(
+            p.read_bytes() for p in sorted(path.parent.iterdir()) if p.name.startswith(path.name)
+        )
+
+    return Backend("sqlite", lambda: SqliteStore(path, SETTINGS), poke, traces)
+
+
+def _redis_backend(url: str) -> Backend:
+    async def poke(store: SessionStore, chat_id: int, raw: str) -> None:
+        assert isinstance(store, RedisStore)
+        await store.client.set(f"{store.prefix}s:{chat_id}", raw)
+
+    async def traces(store: SessionStore) -> bytes:
+        assert isinstance(store, RedisStore)
+        return await redis_dump(store)
+
+    return Backend("redis", lambda: RedisStore.from_url(url, SETTINGS), poke, traces)
+
+
+async def redis_dump(store: RedisStore) -> bytes:
+    """Every key and every value on the server, whatever its type."""
+    client = store.client
+    out: list[bytes] = []
+    async for key in client.scan_iter(match="*"):
+        out.append(key)
+        kind = (await client.type(key)).decode()
+        if kind == "string":
+            out.append(await client.get(key) or b"")
+        elif kind == "zset":
+            for member, score in await client.zrange(key, 0, -1, withscores=True):
+                out += [member, str(score).encode()]
+        elif kind == "set":
+            out += list(await client.smembers(key))
+        elif kind == "hash":
+            for k, v in (await client.hgetall(key)).items():
+                out += [k, v]
+        elif kind == "list":
+            out += list(await client.lrange(key, 0, -1))
+        else:
+            raise AssertionError(f"unexpected key type {kind}")
+    return b"\n".join(out)
+
+
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+async def backend(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Backend]:
+    if request.param == "memory":
+        b = _memory_backend()
+    elif request.param == "sqlite":
+        b = _sqlite_backend(tmp_path / "data" / "state.db")
+    else:
+        b = _redis_backend(request.getfixturevalue("redis_url"))
+    yield b
+    for store in b.opened:
+        await store.close()
+
+
+@pytest.fixture
+def store(backend: Backend) -> SessionStore:
+    return backend.open()
+
+
+def session(chat_id: int, **fields: object) -> Session:
+    return Session.model_validate({"chat_id": chat_id, "updated": NOW, **fields})
+
+
+# ---------------------------------------------------------------------- sessions
+async def test_missing_chat_loads_as_none(store: SessionStore) -> None:
+    assert await store.load(404) is None
+
+
+async def test_save_load_round_trip(store: SessionStore) -> None:
+    original = session(
+        -100123,
+        city="tianjin",
+        topic="newborn",
+        flow="tianjin",
+        state="huji",
+        slots={"birth": "2026-02-10", "children": 2, "ok": True, "school": None, "q": "孩子医保"},
+        last_entry="tj_newborn_deadline",
+        version=7,
+    )
+    await store.save(original)
+    assert await store.load(-100123) == original
+
+
+async def test_save_overwrites(store: SessionStore) -> None:
+    await store.save(session(1, city="tianjin", version=1))
+    await store.save(session(1, city="suzhou", version=2))
+    loaded = await store.load(1)
+    assert loaded is not None and (loaded.city, loaded.version) == ("suzhou", 2)
+
+
+async def test_delete_only_that_chat(store: SessionStore) -> None:
+    await store.save(session(1))
+    await store.save(session(2))
+    assert await store.delete(1) is True
+    assert await store.delete(1) is False
+    assert await store.load(1) is None
+    assert await store.load(2) is not None
+
+
+async def test_unknown_state_is_stored_as_is(store: SessionStore) -> None:
+    """A state renamed by an upgrade comes back unchanged; the engine decides what to do."""
+    await store.save(session(5, flow="tianjin", state="renamed_in_v2"))
+    loaded = await store.load(5)
+    assert loaded is not None and loaded.state == "renamed_in_v2"
+
+
+@pytest.mark.parametrize(
+    "raw", ["{not json", "[]", '{"chat_id": "abc"}', '{"slots": 3}', "\x00\x01"]
+)
+async def test_corrupt_value_loads_as_none_and_is_replaced(
+    backend: Backend, store: SessionStore, raw: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    await backend.poke(store, 9, raw)
+    with caplog.at_level(logging.WARNING, logger="dialogs.stores"):
+        assert await store.load(9) is None
+    assert len([r for r in caplog.records if "unreadable session" in r.message]) == 1
+    assert raw not in caplog.text  # the content itself is never logged
+    await store.save(session(9, city="suzhou"))
+    loaded = await store.load(9)
+    assert loaded is not None and loaded.city == "suzhou"
+
+
+async def test_sessions_survive_reopening(backend: Backend) -> None:
+    first = backend.open()
+    await first.save(session(3, city="tianjin", slots={"step": 2}))
+    await first.close()
+    loaded = await backend.open().load(3)
+    assert loaded is not None and loaded.slots == {"step": 2}
+
+
+# ---------------------------------------------------------------------- locking
+async def _increment(store: SessionStore, chat_id: int, times: int) -> None:
+    for _ in range(times):
+        async with store.lock(chat_id):
+            current = await store.load(chat_id) or session(chat_id, slots={"n": 0})
+            await asyncio.sleep(0)  # let the other task run between load and save
+            n = current.slots["n"]
+            assert isinstance(n, int)
+            current.slots["n"] = n + 1
+            await store.save(current)
+
+
+async def test_lock_serialises_turns_of_one_chat(store: SessionStore) -> None:
+    await asyncio.gather(*(_increment(store, 77, 25) for _ in range(4)))
+    loaded = await store.load(77)
+    assert loaded is not None and loaded.slots["n"] == 100
+
+
+async def test_lock_lets_other_chats_run(store: SessionStore) -> None:
+    a_held, b_done = asyncio.Event(), asyncio.Event()
+
+    async def hold_a() -> None:
+        async with store.lock(1):
+            a_held.set()
+            await b_done.wait()  # chat 2 must finish while chat 1 is still locked
+
+    async def use_b() -> None:
+        await a_held.wait()
+        async with store.lock(2):
+            await store.save(session(2))
+        b_done.set()
+
+    await asyncio.wait_for(asyncio.gather(hold_a(), use_b()), timeout=20)
+    assert await store.load(2) is not None
+
+
+async def test_lock_is_released_after_an_error(store: SessionStore) -> None:
+    with pytest.raises(RuntimeError):
+        async with store.lock(8):
+            raise RuntimeError("turn failed")
+    async with asyncio.timeout(20), store.lock(8):
+        await store.save(session(8))
+    assert await store.load(8) is not None
+
+
+# ---------------------------------------------------------------------- expiry
+async def test_purge_idle_drops_only_old_sessions(store: SessionStore) -> None:
+    for chat_id, updated in ((1, NOW - 300), (2, NOW - 200), (3, NOW - 100)):
+        await store.save(session(chat_id, updated=updated))
+    assert await store.purge_idle(NOW - 150) == 2
+    assert await store.load(1) is None and await store.load(2) is None
+    assert await store.load(3) is not None
+
+
+async def test_purge_applies_ttl_and_retention(store: SessionStore) -> None:
+    await store.save(session(1, updated=NOW - 31 * DAY))
+    await store.save(session(2, updated=NOW - 29 * DAY))
+    await store.record_turn(TurnRecord(at=NOW - 91 * DAY, chat="old", outcome="menu"))
+    await store.record_turn(TurnRecord(at=NOW - 89 * DAY, chat="new", outcome="menu"))
+    result = await store.purge(now=NOW)
+    assert (result.sessions, result.records) == (1, 1)
+    assert await store.load(1) is None and await store.load(2) is not None
+    assert [r.chat async for r in store.iter_records()] == ["new"]
+
+
+# ---------------------------------------------------------------------- records
+async def test_records_round_trip_in_time_order(store: SessionStore) -> None:
+    records = [
+        TurnRecord(at=NOW + 2, chat="b", outcome="unanswered", confidence=0.1, text="[PHONE]办"),
+        TurnRecord(at=NOW, chat="a", outcome="tj_newborn_deadline", confidence=0.9),
+        TurnRecord(at=NOW + 1, chat="a", outcome="clarified"),
+        TurnRecord(at=NOW + 1, chat="a", outcome="clarified"),  # identical turns both count
+    ]
+    for record in records:
+        await store.record_turn(record)
+    got = [r async for r in store.iter_records()]
+    assert got == sorted(records, key=lambda r: r.at)
+    assert [r.at async for r in store.iter_records(since=NOW + 1)] == [NOW + 1, NOW + 1, NOW + 2]
+
+
+async def test_many_records_iterate_completely(store: SessionStore) -> None:
+    for i in range(1203):  # more than one page of every backend's pagination
+        await store.record_turn(TurnRecord(at=NOW + i / 7, chat=f"c{i % 5}", outcome="menu"))
+    ats = [r.at async for r in store.iter_records()]
+    assert len(ats) == 1203 and ats == sorted(ats)
+
+
+async def test_purge_records_by_age(store: SessionStore) -> None:
+    for age in (5, 4, 3, 2, 1):
+        await store.record_turn(TurnRecord(at=NOW - age, chat=f"c{age % 2}", outcome="menu"))
+    assert await store.purge_records(NOW - 2.5) == 3
+    assert [r.at async for r in store.iter_records()] == [NOW - 2, NOW - 1]
+
+
+async def test_record_new_keeps_masked_text_only_when_unanswered(store: SessionStore) -> None:
+    chat = store.chat_hash(42)
+    asked = "电话13812345678 孩子2026年2月10日出生"
+    await store.record_turn(TurnRecord.new(chat, "unanswered", asked))
+    await store.record_turn(TurnRecord.new(chat, "tj_newborn_deadline", "电话13812345678"))
+    texts = [r.text async for r in store.iter_records()]
+    assert texts == ["电话[PHONE] 孩子[DATE]出生", None]
+
+
+# ---------------------------------------------------------------------- privacy
+async def test_chat_hash_is_keyed_and_hides_the_id(store: SessionStore) -> None:
+    h = store.chat_hash(123456789)
+    assert h == store.chat_hash(123456789) and "123456789" not in h
+    assert h != StoreSettings(hash_salt="other").chat_hash(123456789)
+
+
+async def test_forget_erases_session_and_records_of_that_chat_only(store: SessionStore) -> None:
+    for chat_id in (1, 2):
+        await store.save(session(chat_id))
+        chat = store.chat_hash(chat_id)
+        await store.record_turn(TurnRecord.new(chat, "unanswered", f"问题{chat_id}"))
+    await store.forget(1)
+    assert await store.load(1) is None and await store.load(2) is not None
+    assert [r.chat async for r in store.iter_records()] == [store.chat_hash(2)]
+    await store.forget(1)  # forgetting twice is harmless
+
+
+TARGET = 7_123_456_789_012  # a distinctive chat id (6 bytes as an SQLite integer)
+
+
+def _sqlite_varint(n: int) -> bytes:
+    """SQLite's big-endian varint (how a rowid is written in a b-tree cell)."""
+    groups = []
+    while True:
+        groups.append(n & 0x7F)
+        n >>= 7
+        if not n:
+            break
+    groups.reverse()
+    return bytes([g | 0x80 for g in groups[:-1]] + [groups[-1]])
+
+
+async def test_forget_leaves_no_trace(backend: Backend, store: SessionStore) -> None:
+    secret_q = "我的孩子小明宝宝怎么办理独特问题"
+    # Enough rows around the target for multi-level b-trees in SQLite, where a deleted key can
+    # linger as a divider in an interior page.
+    others = [10_000 + i for i in range(200)] + [TARGET + 1 + i for i in range(200)]
+    for other in others:
+        await store.save(session(other, city="tianjin", slots={"q": "别人的问题" * 3}))
+        await store.record_turn(TurnRecord.new(store.chat_hash(other), "unanswered", "别人"))
+    for i in range(150):
+        await store.save(session(TARGET, city="suzhou", slots={"name": "小明宝宝", "i": i}))
+        await store.record_turn(TurnRecord.new(store.chat_hash(TARGET), "unanswered", secret_q))
+    chat_hash = store.chat_hash(TARGET).encode()
+    needles = [str(TARGET).encode(), chat_hash, "小明宝宝".encode()]
+    if backend.name == "sqlite":
+        needles += [TARGET.to_bytes(6, "big"), _sqlite_varint(TARGET)]
+    before = await backend.traces(store)
+    assert all(n in before for n in needles[:3])  # the check below can fail
+
+    await store.forget(TARGET)
+
+    after = await backend.traces(store)
+    assert [n for n in needles if n in after] == []
+    assert "别人".encode() in after  # other chats are still there
+    assert await store.load(10_000) is not None
+
+
+# ---------------------------------------------------------------------- open_store / health
+async def test_ping(store: SessionStore) -> None:
+    assert await store.ping() is True
+
+
+async def test_open_store_by_url(tmp_path: Path, redis_url: str) -> None:
+    stores = [
+        open_store("memory://", SETTINGS),
+        open_store(f"sqlite://{tmp_path}/deep/dir/s.db", SETTINGS),
+        open_store(redis_url, SETTINGS),
+    ]
+    assert [type(s) for s in stores] == [MemoryStore, SqliteStore, RedisStore]
+    for s in stores:
+        assert await s.ping()
+        await s.close()
+    assert (tmp_path / "deep" / "dir" / "s.db").exists()
+    with pytest.raises(ValueError, match="unknown store"):
+        open_store("mongodb://x")
+
+
+# ---------------------------------------------------------------------- SQLite specifics
+async def test_sqlite_file_is_wal_and_versioned(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    store = SqliteStore.from_url(f"sqlite://{path}", SETTINGS)
+    await store.save(session(1))
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+async def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
+    path = tmp_path / "s.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    store = SqliteStore(path, SETTINGS)
+    with pytest.raises(RuntimeError, match="newer"):
+        await store.load(1)
+    await store.close()
+
+
+async def test_sqlite_ping_false_after_close(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "s.db", SETTINGS)
+    assert await store.ping()
+    await store.close()
+    assert await store.ping() is False
+
+
+async def test_sqlite_forget_removes_btree_divider_keys(tmp_path: Path) -> None:
+    """A deleted rowid can survive as a divider key in an interior page: forget rebuilds."""
+    path = tmp_path / "s.db"
+    store = SqliteStore(path, SETTINGS)
+    ids = [TARGET + i for i in range(1500)]
+    for chat_id in ids:
+        await store.save(session(chat_id, slots={"q": "x" * 60}))
+    await store.file_size()  # checkpoint: everything in the main file
+    data = path.read_bytes()
+    dividers = [i for i in ids if data.count(_sqlite_varint(i)) > 1]
+    assert dividers, "expected interior b-tree pages"
+    await store.forget(dividers[0])
+    after = b"".join(p.read_bytes() for p in tmp_path.iterdir())
+    await store.close()
+    assert _sqlite_varint(dividers[0]) not in after
+    assert str(dividers[0]).encode() not in after
+
+
+# ---------------------------------------------------------------------- Redis specifics
+async def test_redis_keys_carry_ttls(redis_url: str) -> None:
+    store = RedisStore.from_url(redis_url, SETTINGS)
+    await store.save(session(1))
+    await store.record_turn(TurnRecord.new(store.chat_hash(1), "menu"))
+    session_ttl = await store.client.ttl(f"{store.prefix}s:1")
+    record_ttl = await store.client.ttl(f"{store.prefix}r:{store.chat_hash(1)}")
+    await store.close()
+    assert 0 < session_ttl <= SETTINGS.session_ttl
+    assert SETTINGS.session_ttl < record_ttl <= SETTINGS.record_retention
+
+
+async def test_redis_two_connections_serialise_one_chat(redis_url: str) -> None:
+    """Two store instances (as in two bot processes) on one server: no lost update."""
+    first = RedisStore.from_url(redis_url, SETTINGS)
+    second = RedisStore.from_url(redis_url, SETTINGS)
+    try:
+        await asyncio.gather(
+            _increment(first, 55, 30), _increment(second, 55, 30), _increment(first, 56, 5)
+        )
+        loaded = await second.load(55)
+        assert loaded is not None and loaded.slots["n"] == 60
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_redis_lock_excludes_another_instance(redis_url: str) -> None:
+    first = RedisStore.from_url(redis_url, SETTINGS)
+    second = RedisStore.from_url(redis_url, SETTINGS, prefix="yibao:")
+    order: list[str] = []
+    try:
+        async with first.lock(9):
+            waiter = asyncio.create_task(_locked_append(second, 9, order, "second"))
+            for _ in range(20):
+                await asyncio.sleep(0.005)
+            assert not waiter.done()  # cannot get in while `first` holds the chat
+            order.append("first")
+        await asyncio.wait_for(waiter, timeout=20)
+        assert order == ["first", "second"]
+        impatient = RedisStore(second.client, SETTINGS, lock_wait=0.05)
+        async with first.lock(9):
+            with pytest.raises(StoreBusyError):
+                async with impatient.lock(9):
+                    pass
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def _locked_append(store: SessionStore, chat_id: int, out: list[str], tag: str) -> None:
+    async with store.lock(chat_id):
+        out.append(tag)
+
+
+async def test_redis_ping_false_when_unreachable() -> None:
+    store = RedisStore.from_url("redis://127.0.0.1:1/0", SETTINGS)
+    assert await store.ping() is False
+    await store.close()
