@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Sequence
+from datetime import date
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     check = kb_sub.add_parser("check", help="validate the knowledge files")
     check.add_argument("--quiet", action="store_true")
     check.add_argument("--data", help="knowledge data directory (default: the packaged one)")
-    kb_sub.add_parser("dump", help="the whole KB as JSON")
     check.add_argument("--no-selftest", action="store_true", help="skip routing every sample question")
+    kb_sub.add_parser("dump", help="the whole KB as JSON")
 
     flows = sub.add_parser("flows", help="flow diagrams")
     flows.add_argument("--mermaid", action="store_true")
@@ -46,6 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8443)
     run.add_argument("--secret-token")
+
+    report = sub.add_parser("report", help="what was asked, answered and not answered")
+    report.add_argument("--since", type=date.fromisoformat, help="first day (UTC), YYYY-MM-DD")
+    report.add_argument("--store", help="store URL (default: YIBAO_STORE or the SQLite file)")
+    report.add_argument("--html", metavar="FILE", help="also write a one-page HTML report")
     return p
 
 
@@ -79,6 +85,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.telegram_app import run_bot
 
         return run_bot(args)
+    if args.command == "report":
+        from bot.report import run_report
+
+        return run_report(args)
     return 2
 
 

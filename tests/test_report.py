@@ -1,0 +1,277 @@
+"""`yibao report` and `/stats`: records written through the real store API, then reported."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.report import (
+    ANSWERED,
+    Report,
+    build_report,
+    default_tokenizer,
+    render_text,
+    short_stats,
+    start_of,
+)
+from bot.report_cluster import cluster_questions, jaccard, keyword_set
+from bot.report_html import render_html
+from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord
+from dialogs.stores.records import CLARIFIED, FLOW, MENU, OUT_OF_SCOPE, UNANSWERED
+from dialogs.stores.sqlite import SqliteStore
+from knowledge.loader import KnowledgeBase
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY1, DAY2, DAY4 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 4)
+ENTRY_A, ENTRY_B = "rel.tj_app", "rel.tj_outpatient"
+VACCINE = ("新生儿疫苗在哪里打", "新生儿疫苗去哪里打")
+CARD = ("社保卡丢了怎么补办", "社保卡丢了补办", "社保卡补办要多久")
+SCRIPT = "<script>alert(1)</script>"
+PHONE_Q = "我的手机13812345678怎么查医保"
+
+# (day, chat id, outcome, text): 20 turns over three days (none on March 3rd).
+TURNS: list[tuple[date, int, str, str | None]] = [
+    (DAY1, 1, UNANSWERED, VACCINE[0]),
+    (DAY1, 2, UNANSWERED, VACCINE[0]),
+    (DAY1, 3, UNANSWERED, VACCINE[1]),
+    (DAY1, 1, UNANSWERED, CARD[0]),
+    (DAY1, 1, ENTRY_A, None),
+    (DAY1, 2, ENTRY_A, None),
+    (DAY1, 3, ENTRY_B, None),
+    (DAY1, 4, CLARIFIED, None),
+    (DAY1, 4, FLOW, None),
+    (DAY1, 4, MENU, None),
+    (DAY2, 5, UNANSWERED, CARD[1]),
+    (DAY2, 6, UNANSWERED, CARD[2]),
+    (DAY2, 5, ENTRY_A, None),
+    (DAY2, 6, OUT_OF_SCOPE, None),
+    (DAY2, 6, FLOW, None),
+    (DAY4, 7, UNANSWERED, SCRIPT),
+    (DAY4, 7, UNANSWERED, PHONE_Q),
+    (DAY4, 8, CLARIFIED, None),
+    (DAY4, 8, ENTRY_B, None),
+    (DAY4, 8, MENU, None),
+]
+QUESTIONS = 16  # all turns but the 2 flow steps and 2 menu turns
+
+
+async def fill(store: SessionStore, turns: list[tuple[date, int, str, str | None]]) -> None:
+    for i, (day, chat_id, outcome, text) in enumerate(turns):
+        at = start_of(day) + 3600 + i  # distinct times, all inside the day (UTC)
+        record = TurnRecord.new(store.chat_hash(chat_id), outcome, text=text, at=at)
+        await store.record_turn(record)
+
+
+async def report_of(store: SessionStore, since: date | None = None) -> Report:
+    tokenize, stopwords = default_tokenizer()
+    return await build_report(store, since, tokenize, stopwords)
+
+
+# ---------------------------------------------------------------------- clustering
+def test_keyword_set_drops_stop_words_placeholders_and_digits() -> None:
+    tokenize, stopwords = default_tokenizer()
+    words = keyword_set("我的手机[PHONE]怎么查医保 2026 a", tokenize, stopwords)
+    assert words == {"手机", "查", "医保"}
+
+
+def test_jaccard() -> None:
+    assert jaccard(frozenset("ab"), frozenset("bc")) == pytest.approx(1 / 3)
+    assert jaccard(frozenset(), frozenset("a")) == 0.0
+
+
+def test_clusters_group_questions_that_share_keywords() -> None:
+    tokenize, stopwords = default_tokenizer()
+    asked = {VACCINE[0]: 2, VACCINE[1]: 1, CARD[0]: 1, CARD[1]: 1, CARD[2]: 1, "端午节放假吗": 1}
+    chats = {VACCINE[0]: {"a", "b"}, VACCINE[1]: {"a"}, CARD[2]: {"c"}}
+    clusters = cluster_questions(asked, chats, tokenize, stopwords)
+    groups = [{text for text, _ in c.examples} for c in clusters]
+    assert groups == [set(VACCINE), set(CARD), {"端午节放假吗"}]  # equal asks: more chats first
+    vaccine, card, _ = clusters
+    assert (card.turns, vaccine.turns) == (3, 3)
+    assert (card.chats, vaccine.chats) == (1, 2)  # distinct chats, not asks
+    assert set(card.keywords) == {"社保卡", "补办", "丢"}
+    assert set(vaccine.keywords) == {"新生儿", "疫苗", "哪里", "打"}
+    assert vaccine.examples[0] == (VACCINE[0], 2), "most asked phrasing first"
+
+
+def test_a_shared_common_word_alone_does_not_merge_topics() -> None:
+    tokenize, stopwords = default_tokenizer()
+    asked = {"天津医保卡丢了怎么补办": 1, "天津医保门诊能报销吗": 1}
+    clusters = cluster_questions(asked, {}, tokenize, stopwords)
+    assert len(clusters) == 2
+
+
+def test_questions_without_keywords_group_only_with_identical_text() -> None:
+    clusters = cluster_questions({"[PHONE]": 2, "[ID]": 1}, {}, lambda t: t.split(), ())
+    assert [(c.keywords, c.turns) for c in clusters] == [((), 2), ((), 1)]
+
+
+# ---------------------------------------------------------------------- figures
+def check_figures(report: Report) -> None:
+    assert report.turns == len(TURNS)
+    assert report.chats == 8
+    assert report.questions == QUESTIONS
+    assert report.buckets == {ANSWERED: 5, UNANSWERED: 8, CLARIFIED: 2, OUT_OF_SCOPE: 1}
+    assert report.rate(CLARIFIED) == pytest.approx(2 / QUESTIONS)
+    assert report.rate(OUT_OF_SCOPE) == pytest.approx(1 / QUESTIONS)
+    assert report.entry_hits == ((ENTRY_A, 3), (ENTRY_B, 2))
+    days = [(d.day, d.turns, d.unanswered) for d in report.days]
+    assert days == [(DAY1, 10, 4), (DAY2, 5, 2), (date(2026, 3, 3), 0, 0), (DAY4, 5, 2)]
+    top = [{text for text, _ in c.examples} for c in report.clusters[:2]]
+    assert top == [set(VACCINE), set(CARD)]
+    assert [(c.turns, c.chats) for c in report.clusters[:2]] == [(3, 3), (3, 3)]
+
+
+async def test_report_figures_from_the_memory_store() -> None:
+    store = MemoryStore()
+    await fill(store, TURNS)
+    check_figures(await report_of(store))
+
+
+async def test_report_figures_from_a_sqlite_file(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "state.db")
+    await fill(store, TURNS)
+    await store.close()
+    reopened = SqliteStore(tmp_path / "state.db")
+    try:
+        check_figures(await report_of(reopened))
+    finally:
+        await reopened.close()
+
+
+async def test_since_keeps_later_days_only() -> None:
+    store = MemoryStore()
+    await fill(store, TURNS)
+    report = await report_of(store, since=DAY2)
+    assert report.turns == 10
+    assert [d.day for d in report.days] == [DAY2, date(2026, 3, 3), DAY4]
+    assert report.entry_hits == ((ENTRY_A, 1), (ENTRY_B, 1))
+
+
+async def test_text_report_lists_rates_clusters_entries_and_days(kb: KnowledgeBase) -> None:
+    store = MemoryStore()
+    await fill(store, TURNS)
+    text = render_text(await report_of(store), kb)
+    assert kb.text("report_title") in text
+    clarified = kb.text(
+        "report_rate_line", label=kb.text("report_rate_clarified"), count=2, rate="12.5%"
+    )
+    assert clarified in text
+    assert f"· {VACCINE[0]} (2)" in text
+    assert kb.entries[ENTRY_A].title in text
+    assert "2026-03-03" in text  # a day without turns still shows, with a zero
+    assert "13812345678" not in text and "[PHONE]" in text
+
+
+async def test_empty_store_says_so(kb: KnowledgeBase) -> None:
+    report = await report_of(MemoryStore())
+    assert report.turns == 0 and report.days == () and report.rate(UNANSWERED) == 0.0
+    assert kb.text("report_period_empty") in render_text(report, kb)
+    assert kb.text("report_period_empty") in render_html(report, kb)
+
+
+async def test_forgotten_chat_leaves_the_report() -> None:
+    store = MemoryStore(StoreSettings(hash_salt="s"))
+    await fill(store, TURNS)
+    await store.forget(7)  # asked the <script> and the phone question
+    report = await report_of(store)
+    assert report.turns == len(TURNS) - 2
+    assert all(SCRIPT not in c.examples[0][0] for c in report.clusters)
+
+
+# ---------------------------------------------------------------------- HTML
+def check_html(page: str, kb: KnowledgeBase) -> None:
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert "<script" not in page.lower(), "a question must never become markup"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
+    assert "http://" not in page and "https://" not in page
+    assert "<link" not in page and "@import" not in page
+    assert page.count("<svg") == 1 and page.count("<rect") == 2 * 4  # two bars per day
+    assert kb.text("report_title") in page
+    assert "13812345678" not in page
+
+
+async def test_html_is_self_contained_and_escapes_questions(kb: KnowledgeBase) -> None:
+    store = MemoryStore()
+    await fill(store, TURNS)
+    check_html(render_html(await report_of(store), kb), kb)
+
+
+async def test_short_stats_for_admins(kb: KnowledgeBase) -> None:
+    store = MemoryStore()
+    today = datetime.now(UTC).date()
+    turns = [
+        (today, 1, UNANSWERED, VACCINE[0]),
+        (today, 2, UNANSWERED, VACCINE[0]),
+        (today, 2, ENTRY_A, None),
+        (today, 3, CLARIFIED, None),
+        (date(2020, 1, 1), 9, UNANSWERED, CARD[0]),
+    ]
+    await fill(store, turns)
+    stats = await short_stats(store, kb)
+    assert stats.startswith(kb.text("report_title"))
+    assert "25.0%" in stats and "50.0%" in stats  # clarified 1/4, unanswered 2/4
+    assert f"{VACCINE[0]} (2)" in stats
+    assert CARD[0] not in stats, "older than the default window"
+    everything = await short_stats(store, kb, since=date(2019, 1, 1))
+    assert "20.0%" in everything  # clarified 1/5 once the old turn counts
+
+
+# ---------------------------------------------------------------------- CLI
+def test_cli_report_text_and_html_from_a_sqlite_file(tmp_path: Path, kb: KnowledgeBase) -> None:
+    import asyncio
+
+    db = tmp_path / "state.db"
+
+    async def seed() -> None:
+        store = SqliteStore(db)
+        await fill(store, TURNS)
+        await store.close()
+
+    asyncio.run(seed())
+    out = tmp_path / "report.html"
+    env = {**os.environ, "YIBAO_STORE": "memory://"}  # --store must win over the env
+    args = ["report", "--store", f"sqlite:///{db}", "--since", "2026-03-02", "--html", str(out)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert kb.text("report_totals", turns=10, chats=4) in proc.stdout
+    assert VACCINE[0] not in proc.stdout, "asked before --since"
+    assert CARD[2] in proc.stdout
+    page = out.read_text(encoding="utf-8")
+    assert kb.text("report_totals", turns=10, chats=4) in page
+    assert "<script" not in page.lower() and "&lt;script&gt;" in page
+    assert not re.search(r"https?://", page)
+
+    bad = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "report", "--since", "March"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert bad.returncode == 2 and "--since" in bad.stderr
+
+
+async def test_text_report_neutralises_terminal_control_characters(kb: KnowledgeBase) -> None:
+    store = MemoryStore()
+    await fill(store, [(DAY1, 1, UNANSWERED, "医保\x1b[2J清屏\u202e")])
+    text = render_text(await report_of(store), kb)
+    assert "\x1b" not in text and "\u202e" not in text
+    assert "医保?[2j清屏?" in text  # records are lower-cased
