@@ -16,6 +16,7 @@ from datetime import date
 from dialogs.flows.base import Flow
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
+from dialogs.stores.records import TurnRecord, classify_turn
 from dialogs.types import Button, Incoming, Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
@@ -70,11 +71,14 @@ class Engine:
         async with self.store.lock(chat_id):
             session = await self.store.load(chat_id) or Session(chat_id=chat_id)
             if incoming.callback == "x:forget:yes":
-                await self.store.delete(chat_id)
+                await self.store.forget(chat_id)
                 return [self._menu_reply("main", prefix=self.kb.text("forgotten"))]
             replies = self.turn(session, incoming, today)
             session.touch()
             await self.store.save(session)
+            outcome = classify_turn(replies, self.kb.out_of_scope, in_flow=session.flow is not None)
+            record = TurnRecord.new(self.store.chat_hash(chat_id), outcome, incoming.text)
+            await self.store.record_turn(record)
             return replies
 
     async def describe_state(self, chat_id: int) -> str | None:
