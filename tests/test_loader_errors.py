@@ -1,0 +1,169 @@
+"""Broken knowledge files are rejected with `file:line: reason`, by the loader and the CLI."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from knowledge.errors import KnowledgeError
+from knowledge.loader import load_kb
+
+ROOT = Path(__file__).resolve().parent.parent
+
+GOOD_ENTRY = """\
+  - id: tj.sample
+    city: tianjin
+    topic: cost
+    title: 样例
+    questions: [问一, 问二, 问三]
+    keywords: [样例]
+    answer: 样例答案
+    source: {file: a.txt, section: 一}
+    applies_to: 2025年度
+    related: []
+"""
+
+
+def _entries(*blocks: str) -> str:
+    return "entries:\n" + "".join(blocks)
+
+
+CASES: dict[str, tuple[dict[str, str], str, int, str]] = {
+    # name: (files, file reported, line reported, words the reason must contain)
+    "malformed yaml": (
+        {"a.yaml": _entries(GOOD_ENTRY.replace("answer: 样例答案", "answer: 样例: 答案"))},
+        "a.yaml",
+        8,
+        "YAML syntax error: mapping values are not allowed here",
+    ),
+    "missing field": (
+        {"a.yaml": _entries(GOOD_ENTRY.replace("    answer: 样例答案\n", ""))},
+        "a.yaml",
+        2,
+        "answer: Field required",
+    ),
+    "wrong type": (
+        {"a.yaml": _entries(GOOD_ENTRY.replace("[问一, 问二, 问三]", "只有一句"))},
+        "a.yaml",
+        6,
+        "questions: Input should be a valid list",
+    ),
+    "too few questions": (
+        {"a.yaml": _entries(GOOD_ENTRY.replace("[问一, 问二, 问三]", "[问一]"))},
+        "a.yaml",
+        6,
+        "questions: List should have at least 3 items",
+    ),
+    "unknown field": (
+        {"a.yaml": _entries(GOOD_ENTRY.replace("    related: []\n", "    realted: []\n"))},
+        "a.yaml",
+        11,
+        "realted: Extra inputs are not permitted",
+    ),
+    "duplicate id": (
+        {"a.yaml": _entries(GOOD_ENTRY), "b.yaml": _entries("\n" + GOOD_ENTRY)},
+        "b.yaml",
+        3,
+        "duplicate id 'tj.sample' (first at a.yaml:2)",
+    ),
+    "unknown related id": (
+        {"a.yaml": _entries(GOOD_ENTRY.replace("related: []", "related: [tj.nowhere]"))},
+        "a.yaml",
+        2,
+        "related id 'tj.nowhere' does not exist",
+    ),
+    "duplicate key": (
+        {
+            "a.yaml": _entries(
+                GOOD_ENTRY.replace("    answer: 样例答案\n", "    answer: 一\n    answer: 二\n")
+            )
+        },
+        "a.yaml",
+        9,
+        "duplicate key 'answer'",
+    ),
+    "unknown section": (
+        {"a.yaml": _entries(GOOD_ENTRY) + "entires: []\n"},
+        "a.yaml",
+        12,
+        "unknown section 'entires'",
+    ),
+}
+
+
+def _write(tmp_path: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    return tmp_path
+
+
+def test_the_good_entry_itself_loads(tmp_path: Path) -> None:
+    kb = load_kb(_write(tmp_path, {"a.yaml": _entries(GOOD_ENTRY)}))
+    assert list(kb.entries) == ["tj.sample"]
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_loader_rejects_with_file_line_and_reason(tmp_path: Path, name: str) -> None:
+    files, file, line, reason = CASES[name]
+    with pytest.raises(KnowledgeError) as caught:
+        load_kb(_write(tmp_path, files))
+    messages = [str(p) for p in caught.value.problems]
+    assert any(m.startswith(f"{file}:{line}: ") and reason in m for m in messages), messages
+    assert all("\n" not in m for m in messages), "one line per problem"
+
+
+@pytest.mark.parametrize(
+    "name", ["malformed yaml", "missing field", "duplicate id", "duplicate key"]
+)
+def test_cli_check_exits_nonzero_printing_file_line(tmp_path: Path, name: str) -> None:
+    files, file, line, reason = CASES[name]
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "kb",
+            "check",
+            "--quiet",
+            "--data",
+            str(_write(tmp_path, files)),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines and all(re.match(r"^[\w.]+:\d+: \S", ln) for ln in lines), lines
+    assert any(ln.startswith(f"{file}:{line}: ") and reason in ln for ln in lines), lines
+
+
+def test_cli_check_reports_an_uncovered_section(tmp_path: Path) -> None:
+    sources = (
+        "sources:\n  - file: a.txt\n    title: 页\n    published: '2025'\n    sections: [一, 二]\n"
+    )
+    data = _write(tmp_path, {"a.yaml": _entries(GOOD_ENTRY), "s.yaml": sources})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "kb",
+            "check",
+            "--quiet",
+            "--no-selftest",
+            "--data",
+            str(data),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert "sources:1: a.txt: section '二' is cited by no entry" in proc.stderr
