@@ -1,13 +1,62 @@
-"""Route free text to a knowledge entry. (Interim version: replaced by the jieba matcher.)"""
+"""Route free text to a knowledge entry, an out-of-scope notice, a city question or "unknown".
+
+Scoring is weighted keyword overlap: every entry (and out-of-scope item) is indexed once,
+at construction, as canonical tokens from its keywords (weight 3), title (2) and sample
+questions (1), each multiplied by the token's IDF over the whole KB, in an inverted index.
+A question is normalised the same way (see `knowledge.normalize`), its tokens look up their
+postings, and the sums are adjusted for cities:
+
+* a city the question names (or hints at: 津心办 -> Tianjin, 积分入医 -> Suzhou) boosts that
+  city's entries and pushes the other core city's entries down;
+* a question naming only a non-core city (深圳, 上海 ...) never reaches Tianjin's or
+  Suzhou's entries: only that city's related snippets, out-of-scope items or "unknown";
+* with no city named, the conversation's city (`MatchContext.city`) boosts its entries;
+  with no city at all and close Tianjin/Suzhou candidates, the answer is "clarify_city".
+
+`confidence` is the share of the question's token weight the winner explains; below
+`min_confidence` (or with too little absolute evidence) the result is "unknown" with the
+best three entries as suggestions.
+"""
 
 from __future__ import annotations
 
+import itertools
+import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
+from knowledge.lexicon import Lexicon, load_lexicon
 from knowledge.loader import KnowledgeBase
+from knowledge.normalize import Normalizer, normalizer_for
 
 MatchKind = Literal["answer", "clarify_city", "out_of_scope", "unknown"]
+
+KEYWORD_WEIGHT = 3.0
+TITLE_WEIGHT = 2.0
+QUESTION_WEIGHT = 1.0
+DERIVED_WEIGHT = 0.5  # sub-words of a long token (医保卡 -> 医保) count half
+NUMBER_WEIGHT = 0.3
+PAIR_WEIGHT = 0.5  # adjacent token pairs: word order, counted on top of the words
+UNKNOWN_IDF = 1.0  # a question word the KB never uses still dilutes the confidence
+
+NAMED_CITY_BOOST = 1.3
+OTHER_CORE_PENALTY = 0.2  # names Tianjin, entry is Suzhou's (or the reverse)
+IMPLIED_OTHER_PENALTY = 0.5  # uses words only Tianjin's entries use, entry is Suzhou's
+CONTEXT_CITY_BOOST = 1.4
+CONTEXT_OTHER_PENALTY = 0.8
+UNNAMED_CITY_PENALTY = 0.5  # a 深圳 snippet for a question that does not name 深圳
+TOPIC_BOOST = 1.1
+
+MIN_CONFIDENCE = 0.2
+MIN_SCORE = 4.0
+CLARIFY_RATIO = 0.75  # both cities' words present: clarify only when the fit is close
+NEUTRAL_CLARIFY_RATIO = 0.3  # no city-specific word at all: any real second fit is enough
+SUGGESTIONS = 3
+GENERAL_CITY = "general"
+
+_lexicon_cache: dict[Path, Lexicon] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,22 +76,262 @@ class Match:
     suggestions: tuple[str, ...] = field(default=())
 
 
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    id: str
+    city: str | None  # None for out-of-scope items
+    topic: str | None
+    oos: bool
+    cities: frozenset[str]  # cities its own text names (out-of-scope items)
+
+
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A question as the matcher sees it: weighted canonical terms and the cities named."""
+
+    terms: dict[str, float]
+    cities: frozenset[str]  # named or hinted in the text
+    implied: frozenset[str] = frozenset()  # core cities whose entries alone use its words
+
+
+def _lexicon(root: Path | None) -> Lexicon:
+    key = (root or Path()).resolve() if root else Path("<default>")
+    found = _lexicon_cache.get(key)
+    if found is None:
+        found = load_lexicon(root)
+        _lexicon_cache[key] = found
+    return found
+
+
 class Matcher:
-    def __init__(self, kb: KnowledgeBase) -> None:
+    """Built once per knowledge base; `match` is a few dictionary look-ups per token."""
+
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        lexicon_dir: Path | None = None,
+        *,
+        min_confidence: float = MIN_CONFIDENCE,
+        min_score: float = MIN_SCORE,
+    ) -> None:
         self.kb = kb
+        self.lexicon = _lexicon(lexicon_dir)
+        self.normalizer: Normalizer = normalizer_for(self.lexicon)
+        self.min_confidence = min_confidence
+        self.min_score = min_score
+        self._core = self.lexicon.core_cities
+        self._docs: list[_Doc] = []
+        doc_terms: list[dict[str, float]] = []
+        for entry in kb.entries.values():
+            fields = [(KEYWORD_WEIGHT, entry.keywords), (TITLE_WEIGHT, [entry.title])]
+            fields.append((QUESTION_WEIGHT, entry.questions))
+            terms, _ = self._weigh(fields)
+            self._docs.append(_Doc(entry.id, entry.city, entry.topic, False, frozenset()))
+            doc_terms.append(terms)
+        for item in kb.out_of_scope.values():
+            terms, cities = self._weigh(
+                [(KEYWORD_WEIGHT, item.keywords), (QUESTION_WEIGHT, item.questions)]
+            )
+            self._docs.append(_Doc(item.id, None, None, True, cities))
+            doc_terms.append(terms)
+        # A token only one core city's entries use (90天, 打印) implies that city.
+        seen_in: dict[str, set[str]] = {}
+        for doc, terms in zip(self._docs, doc_terms, strict=True):
+            if doc.city in self._core:
+                for token in terms:
+                    seen_in.setdefault(token, set()).add(doc.city)
+        self._city_of_token = {
+            t: next(iter(c)) for t, c in seen_in.items() if len(c) == 1 and " " not in t
+        }
+        total = len(self._docs)
+        df: dict[str, int] = {}
+        for terms in doc_terms:
+            for token in terms:
+                df[token] = df.get(token, 0) + 1
+        self.idf = {t: math.log(1.0 + total / n) for t, n in df.items()}
+        self._postings: dict[str, tuple[tuple[int, float], ...]] = {}
+        grouped: dict[str, list[tuple[int, float]]] = {}
+        for index, terms in enumerate(doc_terms):
+            for token, weight in terms.items():
+                grouped.setdefault(token, []).append((index, weight * self.idf[token]))
+        self._postings = {t: tuple(p) for t, p in grouped.items()}
+
+    # ------------------------------------------------------------------ analysis
+    def _weigh(
+        self, fields: Iterable[tuple[float, Iterable[str]]]
+    ) -> tuple[dict[str, float], frozenset[str]]:
+        terms: dict[str, float] = {}
+        cities: set[str] = set()
+        for weight, texts in fields:
+            for text in texts:
+                query = self.analyze(text)
+                cities |= query.cities
+                for token, share in query.terms.items():
+                    value = weight * share
+                    if value > terms.get(token, 0.0):
+                        terms[token] = value
+        return terms, frozenset(cities)
+
+    def analyze(self, text: str) -> Query:
+        """Weighted terms of `text` and the cities it names or hints at.
+
+        Terms are canonical tokens without stop words or city names (cities act through
+        boosts, not overlap), sub-words of long tokens at half weight, numbers at low
+        weight (dates in a question say little about its topic), and pairs of adjacent
+        tokens ("外地 上学" is not "上学 外地"'s reverse: 天津户籍在外地上学 vs 外地户籍在天津上学),
+        city names included there.
+        """
+        lex = self.lexicon
+        raw, canonical = self.normalizer.tokens(text)
+        cities = {c for c in map(lex.city_of, raw) if c is not None}
+        terms: dict[str, float] = {}
+        freq = self.normalizer.word_freq
+        content = [t for t in canonical if t not in lex.stopwords]
+        for token in content:
+            if token in lex.city_names:
+                continue
+            terms[token] = NUMBER_WEIGHT if token.isdigit() else 1.0
+            if len(token) >= 3 and not token.isascii():
+                for sub in self._subwords(token, freq):
+                    if sub not in terms:
+                        terms[sub] = DERIVED_WEIGHT
+        for first, second in itertools.pairwise(content):
+            if first != second and not (first.isdigit() or second.isdigit()):
+                terms.setdefault(f"{first} {second}", PAIR_WEIGHT)
+        return Query(terms, frozenset(cities))
+
+    def _subwords(self, token: str, freq: dict[str, int]) -> Iterable[str]:
+        """Dictionary words inside a long token (少儿医保 -> 少儿, 医保), canonicalised."""
+        lex = self.lexicon
+        for size in range(2, min(4, len(token) - 1) + 1):
+            for start in range(len(token) - size + 1):
+                piece = token[start : start + size]
+                if not freq.get(piece):
+                    continue
+                for word in self.normalizer.canonical(piece):
+                    if word not in lex.stopwords and word not in lex.city_names and word != token:
+                        yield word
 
     def normalize(self, text: str) -> str:
-        return text.strip()
+        """The canonical text: what keyword routes and the index compare against."""
+        return self.normalizer.normalize(text)
+
+    # ------------------------------------------------------------------ matching
+    def _implied(self, query: Query) -> frozenset[str]:
+        found = {self._city_of_token.get(t) for t in query.terms}
+        found.discard(None)
+        return frozenset(c for c in found if c is not None)
+
+    def _factor(
+        self, doc: _Doc, named: frozenset[str], implied: frozenset[str], ctx: MatchContext
+    ) -> float:
+        """City and topic adjustment for one candidate; 0.0 excludes it."""
+        core_named = named & self._core
+        other_named = named - self._core
+        if doc.oos:
+            if doc.cities and not (doc.cities & named):
+                return UNNAMED_CITY_PENALTY
+            return 1.0
+        city = doc.city or GENERAL_CITY
+        factor = 1.0
+        if other_named and not core_named:
+            # Another city's question: never one of the core cities' processes.
+            if city not in other_named and city != GENERAL_CITY:
+                return 0.0
+            factor *= NAMED_CITY_BOOST if city in other_named else 1.0
+        elif named:
+            if city in named:
+                factor *= NAMED_CITY_BOOST
+            elif city in self._core:
+                factor *= OTHER_CORE_PENALTY
+            elif city != GENERAL_CITY:
+                factor *= UNNAMED_CITY_PENALTY
+        else:
+            if city not in self._core and city != GENERAL_CITY:
+                factor *= UNNAMED_CITY_PENALTY
+            elif len(implied) == 1:
+                factor *= NAMED_CITY_BOOST if city in implied else IMPLIED_OTHER_PENALTY
+            elif ctx.city in self._core:
+                factor *= CONTEXT_CITY_BOOST if city == ctx.city else CONTEXT_OTHER_PENALTY
+        if ctx.topic is not None and doc.topic == ctx.topic:
+            factor *= TOPIC_BOOST
+        return factor
+
+    def scores(self, query: Query, ctx: MatchContext) -> list[tuple[float, int]]:
+        """(adjusted score, doc index) of every candidate with some overlap, best first."""
+        acc: dict[int, float] = {}
+        postings = self._postings
+        for token, weight in query.terms.items():
+            for index, value in postings.get(token, ()):
+                acc[index] = acc.get(index, 0.0) + weight * value
+        ranked: list[tuple[float, int]] = []
+        implied = self._implied(query)
+        for index, raw in acc.items():
+            factor = self._factor(self._docs[index], query.cities, implied, ctx)
+            if factor > 0.0:
+                ranked.append((raw * factor, index))
+        ranked.sort(key=lambda pair: (-pair[0], pair[1]))
+        return ranked
 
     def match(self, text: str, ctx: MatchContext | None = None) -> Match:
         ctx = ctx or MatchContext()
-        best: tuple[float, str] | None = None
-        for entry in self.kb.entries.values():
-            score = sum(1.0 for kw in entry.keywords if kw in text)
-            if ctx.city and entry.city == ctx.city:
-                score *= 1.2
-            if score and (best is None or score > best[0]):
-                best = (score, entry.id)
-        if best is None:
-            return Match(kind="unknown")
-        return Match(kind="answer", entry_id=best[1], confidence=min(1.0, best[0] / 2))
+        query = self.analyze(text)
+        if not query.terms:
+            return Match(kind="unknown", city=self._single(query.cities))
+        ranked = self.scores(query, ctx)
+        mass = KEYWORD_WEIGHT * sum(
+            weight * self.idf.get(token, UNKNOWN_IDF)
+            for token, weight in query.terms.items()
+            if " " not in token  # pairs only add evidence, never dilute it
+        )
+        entries = [(s, i) for s, i in ranked if not self._docs[i].oos]
+        suggestions = tuple(self._docs[i].id for _, i in entries[:SUGGESTIONS])
+        named_city = self._single(query.cities)
+        if not ranked:
+            return Match(kind="unknown", city=named_city)
+        best_score, best_index = ranked[0]
+        best = self._docs[best_index]
+        confidence = min(1.0, best_score / mass) if mass else 0.0
+        strong = confidence >= self.min_confidence and best_score >= self.min_score
+        clarify = self._clarify(query, ctx, entries, best)
+        if clarify is not None:
+            return Match(kind="clarify_city", confidence=confidence, suggestions=clarify)
+        if not strong:
+            return Match(
+                kind="unknown", confidence=confidence, city=named_city, suggestions=suggestions
+            )
+        if best.oos:
+            return Match(
+                kind="out_of_scope",
+                entry_id=best.id,
+                confidence=confidence,
+                city=named_city,
+                suggestions=suggestions,
+            )
+        return Match(kind="answer", entry_id=best.id, confidence=confidence, city=best.city)
+
+    def _clarify(
+        self, query: Query, ctx: MatchContext, entries: list[tuple[float, int]], best: _Doc
+    ) -> tuple[str, ...] | None:
+        """Both core cities' best entries, when the question fits both and names neither."""
+        if query.cities or ctx.city in self._core or best.oos or best.city not in self._core:
+            return None
+        implied = self._implied(query)
+        if len(implied) == 1:
+            return None
+        top: dict[str, tuple[float, str]] = {}
+        for score, index in entries:
+            doc = self._docs[index]
+            if doc.city in self._core and doc.city not in top:
+                top[doc.city or ""] = (score, doc.id)
+        if len(top) < 2:
+            return None
+        values = sorted(top.values(), reverse=True)
+        ratio = CLARIFY_RATIO if implied else NEUTRAL_CLARIFY_RATIO
+        if values[1][0] < ratio * values[0][0] or values[0][0] < self.min_score / 2:
+            return None
+        return tuple(doc_id for _, doc_id in values)
+
+    @staticmethod
+    def _single(cities: frozenset[str]) -> str | None:
+        return next(iter(cities)) if len(cities) == 1 else None

@@ -1,0 +1,331 @@
+"""The matcher's language data, read from `knowledge/lexicon/` and validated.
+
+The files are data so that a curator can add a word without touching code:
+`userdict.txt` (jieba user dictionary), `synonyms.yaml`, `typos.yaml`, `cities.yaml`
+and `stopwords.txt`. A bad line is reported as `file:line: reason` through
+`KnowledgeError`, exactly like the knowledge files, and nothing half-loaded is served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from knowledge.errors import KnowledgeError, Problem
+
+LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
+FILES = ("userdict.txt", "synonyms.yaml", "typos.yaml", "cities.yaml", "stopwords.txt")
+
+_TAG = re.compile(r"^[a-z]{1,4}$")
+_CITY_ID = re.compile(r"^[a-z][a-z_]*$")
+_HAN = re.compile(r"^[\u4e00-\u9fff]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class DictWord:
+    """One jieba user-dictionary line. The frequency is explicit so start-up never runs
+    jieba's `suggest_freq` (slow) and never silently lowers a built-in frequency."""
+
+    word: str
+    freq: int
+    tag: str | None
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Everything the normaliser and matcher need besides the knowledge base."""
+
+    words: tuple[DictWord, ...]
+    synonyms: Mapping[str, tuple[str, ...]]  # variant -> canonical token(s)
+    fixes: Mapping[str, str]  # exact misspelling -> correct spelling
+    homophones: tuple[str, ...]  # terms a same-pinyin mistake is read as
+    city_names: Mapping[str, str]  # name -> city id
+    city_hints: Mapping[str, str]  # domain term -> city id
+    core_cities: frozenset[str]
+    stopwords: frozenset[str]
+    digest: str  # content hash of all files: keys derived caches
+
+    def city_of(self, token: str) -> str | None:
+        """The city a token names or hints at, if any."""
+        return self.city_names.get(token) or self.city_hints.get(token)
+
+
+# --------------------------------------------------------------------------- YAML nodes
+def _compose(path: Path, problems: list[Problem]) -> yaml.Node | None:
+    """Parse to nodes (not values) so every scalar keeps its own line number."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(path.name, 0, "file is missing"))
+        return None
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(path.name, 1, f"not UTF-8 text ({exc.reason})"))
+        return None
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problems.append(
+            Problem(path.name, mark.line + 1 if mark else 1, f"YAML syntax error: {exc.problem}")
+        )
+        return None
+    if node is None:
+        problems.append(Problem(path.name, 1, "file is empty"))
+    return node
+
+
+def _line(node: yaml.Node) -> int:
+    return int(node.start_mark.line) + 1
+
+
+def _items(
+    node: yaml.Node, file: str, what: str, problems: list[Problem]
+) -> Iterator[tuple[str, int, yaml.Node]]:
+    """(key, line, value node) of a mapping node, reporting non-mappings and duplicates."""
+    if not isinstance(node, yaml.MappingNode):
+        problems.append(Problem(file, _line(node), f"{what} must be a mapping"))
+        return
+    seen: set[str] = set()
+    for key_node, value_node in node.value:
+        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
+        key = str(key).strip()
+        if not key:
+            problems.append(Problem(file, _line(key_node), f"{what}: empty or non-text key"))
+            continue
+        if key in seen:
+            problems.append(Problem(file, _line(key_node), f"{what}: duplicate key {key!r}"))
+            continue
+        seen.add(key)
+        yield key, _line(key_node), value_node
+
+
+def _strings(
+    node: yaml.Node, file: str, what: str, problems: list[Problem]
+) -> Iterator[tuple[str, int]]:
+    """(text, line) of a list of non-empty strings."""
+    if not isinstance(node, yaml.SequenceNode):
+        problems.append(Problem(file, _line(node), f"{what} must be a list"))
+        return
+    for item in node.value:
+        value = item.value.strip() if isinstance(item, yaml.ScalarNode) else ""
+        if not isinstance(item, yaml.ScalarNode) or not value:
+            problems.append(Problem(file, _line(item), f"{what}: items must be non-empty text"))
+            continue
+        yield value, _line(item)
+
+
+def _sections(
+    node: yaml.Node | None, file: str, expected: tuple[str, ...], problems: list[Problem]
+) -> dict[str, yaml.Node]:
+    out: dict[str, yaml.Node] = {}
+    if node is None:
+        return out
+    for key, line, value in _items(node, file, "top level", problems):
+        if key not in expected:
+            problems.append(
+                Problem(file, line, f"unknown section {key!r} (expected {', '.join(expected)})")
+            )
+            continue
+        out[key] = value
+    return out
+
+
+# --------------------------------------------------------------------------- files
+def _lines(path: Path, problems: list[Problem]) -> Iterator[tuple[int, str]]:
+    """Non-blank, non-comment lines of a text file with their numbers."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        problems.append(Problem(path.name, 0, "file is missing"))
+        return
+    except UnicodeDecodeError as exc:
+        problems.append(Problem(path.name, 1, f"not UTF-8 text ({exc.reason})"))
+        return
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if line and not line.startswith("#"):
+            yield number, line
+
+
+def _read_userdict(path: Path, problems: list[Problem]) -> tuple[DictWord, ...]:
+    words: dict[str, DictWord] = {}
+    for number, line in _lines(path, problems):
+        parts = line.split()
+        if len(parts) not in (2, 3):
+            problems.append(Problem(path.name, number, "expected 'word frequency [tag]'"))
+            continue
+        word, freq_text = parts[0], parts[1]
+        tag = parts[2] if len(parts) == 3 else None
+        if not freq_text.isdigit() or int(freq_text) <= 0:
+            problems.append(
+                Problem(path.name, number, f"frequency of {word!r} must be a positive integer")
+            )
+            continue
+        if tag is not None and not _TAG.match(tag):
+            problems.append(Problem(path.name, number, f"bad part-of-speech tag {tag!r}"))
+            continue
+        if word in words:
+            problems.append(Problem(path.name, number, f"duplicate word {word!r}"))
+            continue
+        words[word] = DictWord(word, int(freq_text), tag)
+    return tuple(words.values())
+
+
+def _read_stopwords(path: Path, problems: list[Problem]) -> frozenset[str]:
+    out: set[str] = set()
+    for number, line in _lines(path, problems):
+        if len(line.split()) != 1:
+            problems.append(Problem(path.name, number, "one stop word per line"))
+            continue
+        out.add(line.lower())
+    return frozenset(out)
+
+
+def _read_synonyms(path: Path, problems: list[Problem]) -> dict[str, tuple[str, ...]]:
+    file = path.name
+    sections = _sections(_compose(path, problems), file, ("synonyms",), problems)
+    variants: dict[str, tuple[str, ...]] = {}
+    where: dict[str, int] = {}
+    canonicals: dict[str, int] = {}
+    node = sections.get("synonyms")
+    if node is None:
+        if not any(p.file == file for p in problems):
+            problems.append(Problem(file, 1, "missing section 'synonyms'"))
+        return variants
+    for canonical, line, value in _items(node, file, "synonyms", problems):
+        target = tuple(canonical.lower().split())
+        canonicals[canonical.lower()] = line
+        for variant, vline in _strings(value, file, f"synonyms {canonical!r}", problems):
+            key = variant.lower()
+            if key == canonical.lower():
+                problems.append(Problem(file, vline, f"{variant!r} is its own canonical word"))
+            elif key in variants:
+                problems.append(
+                    Problem(file, vline, f"{variant!r} already maps elsewhere (line {where[key]})")
+                )
+            else:
+                variants[key] = target
+                where[key] = vline
+    for variant, vline in where.items():
+        if variant in canonicals:
+            problems.append(
+                Problem(
+                    file,
+                    vline,
+                    f"{variant!r} is also a canonical word (line {canonicals[variant]})",
+                )
+            )
+    return variants
+
+
+def _read_typos(path: Path, problems: list[Problem]) -> tuple[dict[str, str], tuple[str, ...]]:
+    file = path.name
+    sections = _sections(_compose(path, problems), file, ("fixes", "homophones"), problems)
+    fixes: dict[str, str] = {}
+    if "fixes" in sections:
+        for wrong, line, value in _items(sections["fixes"], file, "fixes", problems):
+            right = value.value.strip() if isinstance(value, yaml.ScalarNode) else ""
+            if not right:
+                problems.append(Problem(file, line, f"fixes {wrong!r}: needs the correct spelling"))
+            elif right == wrong:
+                problems.append(Problem(file, line, f"fixes {wrong!r}: maps to itself"))
+            else:
+                fixes[wrong.lower()] = right
+    homophones: list[str] = []
+    if "homophones" in sections:
+        for term, line in _strings(sections["homophones"], file, "homophones", problems):
+            if not _HAN.match(term) or len(term) < 2:
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        f"homophone term {term!r} must be two or more Chinese characters",
+                    )
+                )
+            elif term in homophones:
+                problems.append(Problem(file, line, f"duplicate homophone term {term!r}"))
+            else:
+                homophones.append(term)
+    return fixes, tuple(homophones)
+
+
+def _read_cities(
+    path: Path, problems: list[Problem]
+) -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+    file = path.name
+    sections = _sections(_compose(path, problems), file, ("core", "cities"), problems)
+    names: dict[str, str] = {}
+    hints: dict[str, str] = {}
+    seen_at: dict[str, int] = {}
+    ids: set[str] = set()
+    if "cities" not in sections:
+        if not any(p.file == file for p in problems):
+            problems.append(Problem(file, 1, "missing section 'cities'"))
+    else:
+        for city, line, value in _items(sections["cities"], file, "cities", problems):
+            if not _CITY_ID.match(city):
+                problems.append(Problem(file, line, f"city id {city!r} must be lowercase letters"))
+                continue
+            ids.add(city)
+            for kind, key_line, words in _items(value, file, f"cities {city!r}", problems):
+                if kind not in ("names", "hints"):
+                    problems.append(Problem(file, key_line, f"unknown key {kind!r} (names, hints)"))
+                    continue
+                target = names if kind == "names" else hints
+                for word, wline in _strings(words, file, f"{city} {kind}", problems):
+                    key = word.lower()
+                    if key in seen_at:
+                        problems.append(
+                            Problem(
+                                file,
+                                wline,
+                                f"{word!r} already belongs to a city (line {seen_at[key]})",
+                            )
+                        )
+                        continue
+                    seen_at[key] = wline
+                    target[key] = city
+    core: set[str] = set()
+    if "core" in sections:
+        for city, line in _strings(sections["core"], file, "core", problems):
+            if ids and city not in ids:
+                problems.append(
+                    Problem(file, line, f"core city {city!r} is not listed under cities")
+                )
+            core.add(city)
+    return names, hints, frozenset(core)
+
+
+def load_lexicon(root: Path | None = None) -> Lexicon:
+    """Read and validate every lexicon file; raise KnowledgeError listing all problems."""
+    base = root or LEXICON_DIR
+    problems: list[Problem] = []
+    digest = hashlib.sha256()
+    for name in FILES:
+        path = base / name
+        digest.update(name.encode())
+        if path.is_file():
+            digest.update(path.read_bytes())
+    words = _read_userdict(base / "userdict.txt", problems)
+    synonyms = _read_synonyms(base / "synonyms.yaml", problems)
+    fixes, homophones = _read_typos(base / "typos.yaml", problems)
+    names, hints, core = _read_cities(base / "cities.yaml", problems)
+    stopwords = _read_stopwords(base / "stopwords.txt", problems)
+    if problems:
+        raise KnowledgeError(problems)
+    return Lexicon(
+        words=words,
+        synonyms=synonyms,
+        fixes=fixes,
+        homophones=homophones,
+        city_names=names,
+        city_hints=hints,
+        core_cities=core,
+        stopwords=stopwords,
+        digest=digest.hexdigest()[:16],
+    )

@@ -1,0 +1,236 @@
+"""Turn what a parent types into canonical tokens, the same way for questions and the KB.
+
+Steps, in order: Unicode NFKC (full-width to half-width), lower case, traditional to
+simplified (OpenCC t2s, only when a traditional character is present), punctuation and
+emoji to spaces, exact misspellings fixed, jieba segmentation with the domain user
+dictionary, same-pinyin mistakes read as the domain term (积份 -> 积分), synonyms mapped
+to one canonical word (宝宝 -> 孩子, 多少钱 -> 费用). Stop words and city detection are the
+matcher's business; this module only rewrites text.
+
+Everything that can be prepared is prepared in `Normalizer.__init__`; a call only does
+dictionary look-ups, one regular-expression pass and one jieba cut.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import unicodedata
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from knowledge import segment
+from knowledge.homophones import Table, load_table
+from knowledge.lexicon import Lexicon
+
+MAX_CHARS = 500  # longer input is cut: no question needs more, and it bounds the work
+_NOT_WORD = re.compile(r"[\W_]+")  # punctuation, symbols, emoji, spaces -> one space
+_HAN = re.compile(r"[\u4e00-\u9fff]+")
+
+
+class _Simplifier:
+    """OpenCC t2s, built lazily; plain simplified text (the usual case) skips it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._cc: Any = None
+        self._traditional = self._traditional_chars()
+
+    @staticmethod
+    def _traditional_chars() -> frozenset[str] | None:
+        """Characters t2s would change, from OpenCC's own table; None means "unknown"."""
+        try:
+            import opencc
+        except ImportError:  # pragma: no cover - a declared dependency
+            return None
+        path = Path(opencc.__file__).resolve().parent / "dictionary" / "TSCharacters.txt"
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError:
+            return None
+        out: set[str] = set()
+        for line in text.splitlines():
+            trad, _, simp = line.partition("\t")
+            if trad and trad not in simp.split():
+                out.add(trad)
+        return frozenset(out)
+
+    def __call__(self, text: str) -> str:
+        if self._traditional is not None and self._traditional.isdisjoint(text):
+            return text
+        if self._cc is None:
+            with self._lock:
+                if self._cc is None:
+                    from opencc import OpenCC
+
+                    self._cc = OpenCC("t2s")
+        return str(self._cc.convert(text))
+
+
+_simplifier: _Simplifier | None = None
+_simplifier_lock = threading.Lock()
+
+
+def simplify(text: str) -> str:
+    """Traditional to simplified Chinese (process-wide converter, built once)."""
+    global _simplifier
+    if _simplifier is None:
+        with _simplifier_lock:
+            if _simplifier is None:
+                _simplifier = _Simplifier()
+    return _simplifier(text)
+
+
+def clean(text: str) -> str:
+    """Width, case, script and punctuation normalisation: the text-level steps."""
+    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()
+    text = simplify(text)
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+class Normalizer:
+    """Canonical tokens for a text, given the lexicon and a ready jieba tokenizer."""
+
+    def __init__(self, lexicon: Lexicon, tok: Any, homophone_table: Table) -> None:
+        self.lexicon = lexicon
+        self._tok = tok
+        self._fix = (
+            re.compile("|".join(re.escape(w) for w in sorted(lexicon.fixes, key=len, reverse=True)))
+            if lexicon.fixes
+            else None
+        )
+        self._table = homophone_table
+        self._terms = frozenset(lexicon.homophones)
+        # (length, a reading of the first character) -> candidate terms
+        self._by_start: dict[tuple[int, str], list[str]] = {}
+        for term in lexicon.homophones:
+            for reading in homophone_table.get(term[0], frozenset()):
+                self._by_start.setdefault((len(term), reading), []).append(term)
+        self._max_term = max((len(t) for t in lexicon.homophones), default=0)
+        self._synonyms: dict[tuple[str, ...], tuple[str, ...]] = {}
+        for variant, canonical in lexicon.synonyms.items():
+            self._synonyms[tuple(self._segment(clean(variant)))] = canonical
+        self._syn_first = frozenset(key[0] for key in self._synonyms)
+        self._syn_max = max((len(k) for k in self._synonyms), default=0)
+        self.word_freq: dict[str, int] = tok.FREQ
+        self.tokens = lru_cache(maxsize=8192)(self._tokens)
+
+    # ------------------------------------------------------------------ steps
+    def _segment(self, text: str) -> list[str]:
+        if self._fix is not None:
+            text = self._fix.sub(lambda m: self.lexicon.fixes[m.group(0)], text)
+        out: list[str] = []
+        for run in text.split():
+            out.extend(segment.cut(self._tok, run))
+        return out
+
+    def _sounds_like(self, text: str) -> str | None:
+        """The domain term `text` is a same-pinyin misspelling of, if any."""
+        table = self._table
+        first = table.get(text[0])
+        if not first:
+            return None
+        for reading in first:
+            for term in self._by_start.get((len(text), reading), ()):
+                if all(
+                    a == b or not table.get(a, frozenset()).isdisjoint(table.get(b, frozenset()))
+                    for a, b in zip(text, term, strict=True)
+                ):
+                    return term
+        return None
+
+    def _fix_homophones(self, tokens: list[str]) -> list[str]:
+        """Replace runs of whole tokens that sound like a domain term.
+
+        A single token that is a real dictionary word (公式, 计分) is left alone: only
+        unknown words or runs of several tokens (积/份, 津/新办) are read as typos.
+        """
+        if not self._by_start:
+            return tokens
+        freq = self.word_freq
+        out: list[str] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            replaced = False
+            run = ""
+            for j in range(i, n):
+                run += tokens[j]
+                if len(run) > self._max_term:
+                    break
+                if len(run) < 2 or run in self._terms or not _HAN.fullmatch(run):
+                    continue
+                if j == i and freq.get(run):
+                    continue
+                term = self._sounds_like(run)
+                if term is not None:
+                    out.append(term)
+                    i = j + 1
+                    replaced = True
+                    break
+            if not replaced:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    def _map_synonyms(self, tokens: list[str]) -> list[str]:
+        out: list[str] = []
+        i, n = 0, len(tokens)
+        while i < n:
+            if tokens[i] in self._syn_first:
+                for size in range(min(self._syn_max, n - i), 0, -1):
+                    canonical = self._synonyms.get(tuple(tokens[i : i + size]))
+                    if canonical is not None:
+                        out.extend(canonical)
+                        i += size
+                        break
+                else:
+                    out.append(tokens[i])
+                    i += 1
+            else:
+                out.append(tokens[i])
+                i += 1
+        return out
+
+    # ------------------------------------------------------------------ API
+    def canonical(self, token: str) -> tuple[str, ...]:
+        """The canonical word(s) for one token (itself when it has no synonym)."""
+        return self._synonyms.get((token,), (token,))
+
+    def _tokens(self, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """(tokens before synonyms, canonical tokens): cities are read from the first."""
+        raw = self._fix_homophones(self._segment(clean(text)))
+        return tuple(raw), tuple(self._map_synonyms(raw))
+
+    def normalize(self, text: str) -> str:
+        """The canonical form of `text` as one string (tokens joined; ASCII words spaced)."""
+        parts: list[str] = []
+        for token in self.tokens(text)[1]:
+            if (
+                parts
+                and parts[-1][-1:].isascii()
+                and parts[-1][-1:].isalnum()
+                and token[:1].isascii()
+            ):
+                parts.append(" ")
+            parts.append(token)
+        return "".join(parts)
+
+
+_normalizers: dict[str, Normalizer] = {}
+_normalizers_lock = threading.Lock()
+
+
+def normalizer_for(lexicon: Lexicon) -> Normalizer:
+    """One Normalizer per lexicon content per process (jieba and tables are shared)."""
+    found = _normalizers.get(lexicon.digest)
+    if found is not None:
+        return found
+    tok = segment.tokenizer(lexicon.words)
+    table = load_table(lexicon.homophones, segment.cache_dir()) if lexicon.homophones else {}
+    with _normalizers_lock:
+        found = _normalizers.get(lexicon.digest)
+        if found is None:
+            found = Normalizer(lexicon, tok, table)
+            _normalizers[lexicon.digest] = found
+        return found
