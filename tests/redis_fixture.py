@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from dialogs.stores.redis import RedisStore
+
 SKIP_REASON = (
     "redis-server is not installed (apt-get install redis-server; .ci/run does it): "
     "Redis store tests skipped"
@@ -84,3 +86,27 @@ def redis_url(redis_server: int) -> str:
         s.sendall(b"FLUSHALL\r\n")
         assert s.recv(16).startswith(b"+OK")
     return f"redis://127.0.0.1:{redis_server}/0"
+
+
+async def redis_dump(store: RedisStore) -> bytes:
+    """Every key and every value on the server, whatever its type."""
+    client = store.client
+    out: list[bytes] = []
+    async for key in client.scan_iter(match="*"):
+        out.append(key)
+        kind = (await client.type(key)).decode()
+        if kind == "string":
+            out.append(await client.get(key) or b"")
+        elif kind == "zset":
+            for member, score in await client.zrange(key, 0, -1, withscores=True):
+                out += [member, str(score).encode()]
+        elif kind == "set":
+            out += list(await client.smembers(key))
+        elif kind == "hash":
+            for k, v in (await client.hgetall(key)).items():
+                out += [k, v]
+        elif kind == "list":
+            out += list(await client.lrange(key, 0, -1))
+        else:
+            raise AssertionError(f"unexpected key type {kind}")
+    return b"\n".join(out)

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from redis_fixture import redis_dump
 
 from dialogs.session import Session
 from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord, open_store
@@ -83,30 +84,6 @@ def _redis_backend(url: str) -> Backend:
         return await redis_dump(store)
 
     return Backend("redis", lambda: RedisStore.from_url(url, SETTINGS), poke, traces)
-
-
-async def redis_dump(store: RedisStore) -> bytes:
-    """Every key and every value on the server, whatever its type."""
-    client = store.client
-    out: list[bytes] = []
-    async for key in client.scan_iter(match="*"):
-        out.append(key)
-        kind = (await client.type(key)).decode()
-        if kind == "string":
-            out.append(await client.get(key) or b"")
-        elif kind == "zset":
-            for member, score in await client.zrange(key, 0, -1, withscores=True):
-                out += [member, str(score).encode()]
-        elif kind == "set":
-            out += list(await client.smembers(key))
-        elif kind == "hash":
-            for k, v in (await client.hgetall(key)).items():
-                out += [k, v]
-        elif kind == "list":
-            out += list(await client.lrange(key, 0, -1))
-        else:
-            raise AssertionError(f"unexpected key type {kind}")
-    return b"\n".join(out)
 
 
 @pytest.fixture(params=["memory", "sqlite", "redis"])
