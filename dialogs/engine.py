@@ -206,7 +206,9 @@ class Engine:
     def _answer_free_text(
         self, session: Session, text: str, allow_keywords: bool, today: date | None = None
     ) -> list[Reply]:
-        match = self.matcher.match(text, MatchContext(city=session.city, topic=session.topic))
+        match = self.matcher.match(
+            text, MatchContext(city=session.city, topic=session.topic, entry=session.last_entry)
+        )
         return self._match_reply(session, text, match)
 
     def _match_reply(self, session: Session, text: str, match: Match) -> list[Reply]:

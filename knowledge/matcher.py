@@ -48,6 +48,7 @@ CONTEXT_CITY_BOOST = 1.4
 CONTEXT_OTHER_PENALTY = 0.8
 UNNAMED_CITY_PENALTY = 0.5  # a 深圳 snippet for a question that does not name 深圳
 TOPIC_BOOST = 1.1
+RELATED_BOOST = 1.15  # the previous answer lists it as related
 
 MIN_CONFIDENCE = 0.2
 MIN_SCORE = 4.0
@@ -65,6 +66,7 @@ class MatchContext:
 
     city: str | None = None
     topic: str | None = None
+    entry: str | None = None  # the last entry answered: its `related` ids are likelier next
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +122,7 @@ class Matcher:
         self.min_confidence = min_confidence
         self.min_score = min_score
         self._core = self.lexicon.core_cities
+        self._related = {e.id: frozenset(e.related) for e in kb.entries.values()}
         self._docs: list[_Doc] = []
         doc_terms: list[dict[str, float]] = []
         for entry in kb.entries.values():
@@ -255,6 +258,8 @@ class Matcher:
                 factor *= CONTEXT_CITY_BOOST if city == ctx.city else CONTEXT_OTHER_PENALTY
         if ctx.topic is not None and doc.topic == ctx.topic:
             factor *= TOPIC_BOOST
+        if doc.id in self._related.get(ctx.entry or "", ()):
+            factor *= RELATED_BOOST
         return factor
 
     def scores(self, query: Query, ctx: MatchContext) -> list[tuple[float, int]]:
