@@ -1,0 +1,106 @@
+"""Settings of the Telegram edge, read from the environment and `.env` (pydantic-settings).
+
+This is the only place `yibao run` reads its configuration. The bot token is a `SecretStr`
+so it never shows up in a repr, a validation error or a log line; `load_settings` turns every
+problem into a `SettingsError` whose message names the variable, never its value.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
+# <bot id>:<35 url-safe characters>; a little slack on the second part for the future.
+TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
+
+HOW_TO_GET_A_TOKEN = (
+    "To get a token: open Telegram, talk to @BotFather, send /newbot and follow the steps; "
+    "it answers with a token like 123456789:AAH...\n"
+    "Put it in .env (copy .env.example) as TELEGRAM_BOT_TOKEN=<token>, or export it, "
+    "then run `make run` again."
+)
+
+
+class SettingsError(Exception):
+    """A configuration problem the operator can fix; the message is safe to print."""
+
+
+class Settings(BaseSettings):
+    """Environment variables (case-insensitive), with `.env` as a fallback."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = ""
+    yibao_store: str = ""
+    yibao_admin_ids: Annotated[tuple[int, ...], NoDecode] = ()
+    yibao_log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    yibao_log_format: Literal["text", "json"] = "text"
+    # "off" lifts the flood limiter (load tests against a local fake API only).
+    yibao_rate_limit: bool = True
+    # Seconds a reply may take before the user sees "typing…".
+    yibao_typing_after: float = Field(default=0.3, ge=0)
+
+    @field_validator("yibao_admin_ids", mode="before")
+    @classmethod
+    def _split_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.replace(" ", "").split(",") if part)
+        return value
+
+    @field_validator("yibao_log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("yibao_log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.strip().lower() if isinstance(value, str) else value
+
+    @property
+    def token(self) -> str:
+        """The raw token, for the one place that needs it (ApplicationBuilder)."""
+        if self.telegram_bot_token is None:
+            raise SettingsError("TELEGRAM_BOT_TOKEN is not set.\n" + HOW_TO_GET_A_TOKEN)
+        return self.telegram_bot_token.get_secret_value()
+
+    @property
+    def api_base_url(self) -> str:
+        return self.telegram_api_base_url.strip() or DEFAULT_API_BASE_URL
+
+    def store_url(self) -> str:
+        """YIBAO_STORE, or the store package's persistent default (a SQLite file)."""
+        if self.yibao_store.strip():
+            return self.yibao_store.strip()
+        from dialogs.stores.settings import default_store_url
+
+        return default_store_url(environ={})
+
+
+def check_token(token: SecretStr | None) -> None:
+    """Raise SettingsError (without the token in it) unless `token` looks like a bot token."""
+    raw = token.get_secret_value().strip() if token is not None else ""
+    if not raw:
+        raise SettingsError("TELEGRAM_BOT_TOKEN is not set.\n" + HOW_TO_GET_A_TOKEN)
+    if not TOKEN_PATTERN.match(raw):
+        raise SettingsError(
+            "TELEGRAM_BOT_TOKEN is malformed (expected digits, a colon, then about 35 "
+            "letters, digits, '-' or '_'; check for quotes or spaces).\n" + HOW_TO_GET_A_TOKEN
+        )
+
+
+def load_settings(env_file: str | None = ".env") -> Settings:
+    """Read and validate the settings; every failure is a printable SettingsError."""
+    try:
+        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        # Name the variables only: pydantic's own message would echo the input values.
+        names = sorted({str(err["loc"][0]).upper() for err in exc.errors() if err["loc"]})
+        raise SettingsError(f"invalid setting(s): {', '.join(names)}") from None
+    check_token(settings.telegram_bot_token)
+    return settings

@@ -1,0 +1,179 @@
+"""Composition root of the Telegram bot: `yibao run` builds and runs this application.
+
+`build_application` is the single place where the bot is put together — settings, engine,
+flood limiter, per-chat ordering and every handler in priority order — and the tests build
+the very same application, pointed at a fake Bot API through `TELEGRAM_API_BASE_URL`.
+
+Edited messages are not answered: the bot does not even ask Telegram for them
+(`ALLOWED_UPDATES`). Re-answering an edit would send a second reply and, inside a guided
+flow, advance it twice; a user who mistyped simply sends the message again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import secrets
+import sys
+from urllib.parse import urlparse
+
+from telegram import BotCommand, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    Defaults,
+    MessageHandler,
+    filters,
+)
+
+from bot.logging_setup import NOISY_LOGGERS, configure_logging
+from bot.settings import HOW_TO_GET_A_TOKEN, Settings, SettingsError, load_settings
+from bot.telegram_handlers import AddressedToBot, ChatHandlers
+from bot.telegram_runtime import ChatOrderedProcessor, RetryingRateLimiter
+from bot.wiring import build_engine
+from dialogs.engine import Engine
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
+# Shown by Telegram's "/" menu, in this order; descriptions are ui keys tg_cmd_<name>.
+COMMANDS = ("start", "menu", "tianjin", "suzhou", "help", "cancel", "forget", "about")
+MAX_CONCURRENT_UPDATES = 256
+CONNECTION_POOL = 256
+POOL_TIMEOUT = 30.0  # under a burst, requests queue for a connection rather than fail
+
+NON_TEXT = (
+    filters.Sticker.ALL
+    | filters.PHOTO
+    | filters.VOICE
+    | filters.AUDIO
+    | filters.VIDEO
+    | filters.VIDEO_NOTE
+    | filters.ANIMATION
+    | filters.Document.ALL
+    | filters.LOCATION
+    | filters.VENUE
+    | filters.CONTACT
+    | filters.POLL
+    | filters.Dice.ALL
+)
+
+
+def build_application(settings: Settings, engine: Engine | None = None) -> Application:  # type: ignore[type-arg]
+    """The bot exactly as `yibao run` starts it; `engine` defaults to one on YIBAO_STORE."""
+    _quiet_url_loggers()
+    engine = engine if engine is not None else build_engine(settings.store_url())
+    chat = ChatHandlers(engine, typing_after=settings.yibao_typing_after)
+
+    async def post_init(app: Application) -> None:  # type: ignore[type-arg]
+        kb = engine.kb
+        await app.bot.set_my_commands(
+            [BotCommand(name, kb.text(f"tg_cmd_{name}")) for name in COMMANDS]
+        )
+        log.info("bot @%s ready (store %s)", app.bot.username, type(engine.store).__name__)
+
+    async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
+        # PTB has finished every in-flight update by now: the store can be closed safely.
+        await engine.store.close()
+        log.info("store closed")
+
+    base_url = settings.api_base_url
+    app = (
+        ApplicationBuilder()
+        .token(settings.token)
+        .base_url(base_url)
+        .base_file_url(base_url.removesuffix("bot") + "file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML))
+        .rate_limiter(RetryingRateLimiter(limited=settings.yibao_rate_limit))
+        .concurrent_updates(ChatOrderedProcessor(MAX_CONCURRENT_UPDATES))
+        .connection_pool_size(CONNECTION_POOL)
+        .pool_timeout(POOL_TIMEOUT)
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    app.bot_data["admin_ids"] = settings.yibao_admin_ids
+
+    # Handlers, in priority order (first match wins; all in group 0):
+    # 1. Button presses, in any chat: they answer the bot's own messages.
+    app.add_handler(CallbackQueryHandler(chat.on_button))
+    # 2. Private chats: every text, commands included, straight to the engine.
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT,
+            chat.on_private_text,
+        )
+    )
+    # 3. Groups: only commands for us, @mentions and replies to the bot; the rest is silence.
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.GROUPS & filters.TEXT & AddressedToBot(),
+            chat.on_group_text,
+        )
+    )
+    # 4. Private non-text (stickers, photos, voice, files, locations…): a hint and the menu.
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & NON_TEXT, chat.on_non_text
+        )
+    )
+    # Any exception in the handlers above: log it with the update id, apologise to the user.
+    app.add_error_handler(chat.on_error)
+    return app
+
+
+def _quiet_url_loggers() -> None:
+    """Request URLs carry the token: unless logging was configured (and redacts), keep the
+    libraries that log them at WARNING."""
+    for name in NOISY_LOGGERS:
+        logger = logging.getLogger(name)
+        if logger.level == logging.NOTSET:
+            logger.setLevel(logging.WARNING)
+
+
+def webhook_path(url: str) -> str:
+    """The local path PTB's webhook server listens on: the path of the public URL."""
+    return urlparse(url).path.strip("/")
+
+
+def run_bot(args: argparse.Namespace) -> int:
+    """`yibao run`: long polling by default, PTB's webhook server with `--webhook URL`.
+
+    Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 2 for a missing, malformed or
+    rejected token, 1 for anything else (logged, token redacted).
+    """
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"yibao run: {exc}", file=sys.stderr)
+        return 2
+    configure_logging(settings.yibao_log_level, settings.yibao_log_format, [settings.token])
+    try:
+        app = build_application(settings)
+        if args.webhook:
+            secret = args.secret_token or secrets.token_urlsafe(32)
+            if not args.secret_token:
+                log.warning("no --secret-token given: using a random one for this run")
+            app.run_webhook(
+                listen=args.listen,
+                port=args.port,
+                url_path=webhook_path(args.webhook),
+                webhook_url=args.webhook,
+                secret_token=secret,
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        else:
+            app.run_polling(allowed_updates=list(ALLOWED_UPDATES))
+    except InvalidToken:
+        print(
+            f"yibao run: Telegram rejected TELEGRAM_BOT_TOKEN.\n{HOW_TO_GET_A_TOKEN}",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception:
+        log.exception("the bot stopped because of an error")
+        return 1
+    return 0

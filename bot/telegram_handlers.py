@@ -1,0 +1,183 @@
+"""Thin Telegram handlers: Update → `Incoming` → `Engine.handle` → rendered messages.
+
+Nothing here decides what to say; the engine does. This module only knows Telegram: who is
+addressed in a group, which pressed keyboards to retire, when to show "typing…", how to
+answer a callback query, and what to tell the user when something breaks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import logging
+import re
+import traceback
+from collections.abc import Awaitable
+
+from telegram import Message, Update
+from telegram.constants import ChatAction, MessageEntityType
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import ContextTypes, filters
+
+from bot.render import render_all
+from dialogs.engine import Engine
+from dialogs.types import Incoming, Reply
+
+log = logging.getLogger(__name__)
+
+# Callback kinds that move a conversation on: their keyboard is edited away once pressed,
+# so the same choice cannot be made twice. Menu (m:) and answer (e:) buttons stay usable:
+# they never go stale.
+RETIRED_ON_PRESS = ("f:", "s:", "k:", "x:", "c:")
+
+
+class AddressedToBot(filters.MessageFilter):
+    """A group text meant for this bot: a command (not for another bot), a mention, a reply.
+
+    Telegram delivers commands, mentions and replies to bots in privacy mode anyway; this
+    keeps the bot quiet in groups where privacy mode is off.
+    """
+
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        text = message.text or ""
+        reply = message.reply_to_message
+        if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+            return True
+        for entity in message.entities:
+            if entity.offset != 0 or entity.type != MessageEntityType.BOT_COMMAND:
+                continue
+            command = text[: entity.length]
+            _, at, target = command.partition("@")
+            return not at or target.lower() == (bot.username or "").lower()
+        return mentions(message, bot.username or "", bot.id)
+
+
+def mentions(message: Message, username: str, bot_id: int) -> bool:
+    for entity in message.entities:
+        if entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None:
+            if entity.user.id == bot_id:
+                return True
+        elif (
+            entity.type == MessageEntityType.MENTION
+            and message.parse_entity(entity).lower() == f"@{username}".lower()
+        ):
+            return True
+    return False
+
+
+def strip_mention(text: str, username: str) -> str:
+    """The text without `@username` (any case), so the engine sees only the question."""
+    if not username:
+        return text.strip()
+    return re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+class ChatHandlers:
+    """The handler callbacks, bound to one engine."""
+
+    def __init__(self, engine: Engine, typing_after: float = 0.3) -> None:
+        self.engine = engine
+        self.typing_after = typing_after
+
+    # ------------------------------------------------------------------ handlers
+    async def on_private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Private chats: every text, commands included, goes to the engine as typed."""
+        message = update.message
+        if message is None or message.text is None:
+            return
+        await self._answer(context, message.chat_id, Incoming(text=message.text))
+
+    async def on_group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Groups: only texts that passed `AddressedToBot`, without the @mention."""
+        message = update.message
+        if message is None or message.text is None:
+            return
+        text = strip_mention(message.text, context.bot.username or "")
+        await self._answer(context, message.chat_id, Incoming(text=text))
+
+    async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Stickers, photos, voice, files, locations…: say we read text, show the menu."""
+        message = update.message
+        if message is None:
+            return
+        await self._send(context, message.chat_id, self.engine.notice("non_text"))
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A pressed inline button: answer the query, retire the keyboard, send the replies."""
+        query = update.callback_query
+        if query is None:
+            return
+        message = query.message
+        if query.data is None or message is None or update.effective_chat is None:
+            await query.answer()
+            return
+        chat_id = update.effective_chat.id
+        replies = await self._think(context, chat_id, Incoming(callback=query.data))
+        stale = self._is_stale(replies)
+        await query.answer(text=self.engine.kb.text("stale_button") if stale else None)
+        if stale or query.data.startswith(RETIRED_ON_PRESS):
+            try:
+                await context.bot.edit_message_reply_markup(
+                    chat_id=chat_id, message_id=message.message_id, reply_markup=None
+                )
+            except BadRequest as exc:
+                # Already without keyboard, or too old to edit: nothing left to retire.
+                log.debug("keyboard not retired: %s", exc.message)
+        await self._send(context, chat_id, replies)
+
+    async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Log the failure (update id, no text, no token) and apologise to the user."""
+        update_id = update.update_id if isinstance(update, Update) else None
+        error = context.error
+        # Frames only: an exception's message may quote what the user wrote.
+        frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
+        log.error("update %s failed: %s\n%s", update_id, type(error).__name__, frames)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        try:
+            await context.bot.send_message(
+                update.effective_chat.id, html.escape(self.engine.kb.text("error"), quote=False)
+            )
+        except TelegramError as exc:
+            log.warning("could not tell update %s about the failure: %s", update_id, exc)
+
+    # ------------------------------------------------------------------ helpers
+    def _is_stale(self, replies: list[Reply]) -> bool:
+        marker = self.engine.kb.text("stale_button")
+        return any(r.text.startswith(marker) for r in replies)
+
+    async def _answer(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, incoming: Incoming
+    ) -> None:
+        replies = await self._think(context, chat_id, incoming)
+        await self._send(context, chat_id, replies)
+
+    async def _think(
+        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, incoming: Incoming
+    ) -> list[Reply]:
+        """Run the engine turn; show "typing…" if it takes longer than a blink."""
+        turn = asyncio.ensure_future(self.engine.handle(chat_id, incoming))
+        done, _ = await asyncio.wait({turn}, timeout=self.typing_after)
+        if not done:
+            await self._typing(context, chat_id)
+        return await turn
+
+    @staticmethod
+    async def _typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as exc:  # cosmetic: never fail a turn over it
+            log.debug("typing action failed: %s", exc.message)
+
+    @staticmethod
+    async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
+        for message in render_all(replies):
+            sent: Awaitable[Message] = context.bot.send_message(
+                chat_id, message.html, reply_markup=message.markup
+            )
+            await sent
