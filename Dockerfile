@@ -1,0 +1,35 @@
+# yibao (医保助手) — one bot instance in webhook mode. See deploy/README.md.
+#
+# Build from the repository root:   docker build -t yibao-bot .
+# Every `yibao` command below is run by tests/test_deploy.py exactly as written here.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+# An unprivileged user owns the only writable places: its home (SQLite default, caches).
+RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin yibao
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY bot ./bot
+COPY dialogs ./dialogs
+COPY knowledge ./knowledge
+RUN pip install . && rm -rf /app/build
+
+USER yibao
+ENV YIBAO_CACHE_DIR=/home/yibao/.cache/yibao \
+    YIBAO_LOG_FORMAT=json \
+    YIBAO_LOG_LEVEL=INFO \
+    YIBAO_PORT=8443
+
+# Fail the build on a broken knowledge file; also warms the jieba cache for fast starts.
+RUN yibao kb check --quiet
+
+EXPOSE 8443
+# YIBAO_WEBHOOK_URL (public https URL, e.g. https://bot.example.org/telegram) and
+# YIBAO_WEBHOOK_SECRET (same value on every instance) come from the environment;
+# TELEGRAM_BOT_TOKEN, YIBAO_STORE, YIBAO_HASH_SALT, YIBAO_ADMIN_IDS likewise.
+CMD ["sh", "-c", "exec yibao run --webhook \"$YIBAO_WEBHOOK_URL\" --listen 0.0.0.0 --port \"$YIBAO_PORT\" --secret-token \"$YIBAO_WEBHOOK_SECRET\""]
