@@ -41,6 +41,7 @@ NUMBER_WEIGHT = 0.3
 PAIR_WEIGHT = 0.5  # adjacent token pairs: word order, counted on top of the words
 UNKNOWN_IDF = 1.0  # a question word the KB never uses still dilutes the confidence
 
+IMPLY_MAX_SHARE = 0.1  # a token implies a city only if at most this share of docs use it
 NAMED_CITY_BOOST = 1.3
 OTHER_CORE_PENALTY = 0.2  # names Tianjin, entry is Suzhou's (or the reverse)
 IMPLIED_OTHER_PENALTY = 0.5  # uses words only Tianjin's entries use, entry is Suzhou's
@@ -85,15 +86,16 @@ class _Doc:
     topic: str | None
     oos: bool
     cities: frozenset[str]  # cities its own text names (out-of-scope items)
+    core: bool = True  # False for the "related" snippets (other cities, 异地就医)
 
 
 @dataclass(frozen=True, slots=True)
 class Query:
     """A question as the matcher sees it: weighted canonical terms and the cities named."""
 
-    terms: dict[str, float]
+    terms: dict[str, float]  # every term with its best weight (how documents are indexed)
+    groups: tuple[tuple[tuple[str, float], ...], ...]  # per question word: term alternatives
     cities: frozenset[str]  # named or hinted in the text
-    implied: frozenset[str] = frozenset()  # core cities whose entries alone use its words
 
 
 def _lexicon(root: Path | None) -> Lexicon:
@@ -129,7 +131,9 @@ class Matcher:
             fields = [(KEYWORD_WEIGHT, entry.keywords), (TITLE_WEIGHT, [entry.title])]
             fields.append((QUESTION_WEIGHT, entry.questions))
             terms, _ = self._weigh(fields)
-            self._docs.append(_Doc(entry.id, entry.city, entry.topic, False, frozenset()))
+            self._docs.append(
+                _Doc(entry.id, entry.city, entry.topic, False, frozenset(), entry.group == "core")
+            )
             doc_terms.append(terms)
         for item in kb.out_of_scope.values():
             terms, cities = self._weigh(
@@ -137,16 +141,22 @@ class Matcher:
             )
             self._docs.append(_Doc(item.id, None, None, True, cities))
             doc_terms.append(terms)
-        # A token only one core city's entries use (90天, 打印) implies that city.
-        seen_in: dict[str, set[str]] = {}
-        for doc, terms in zip(self._docs, doc_terms, strict=True):
-            if doc.city in self._core:
-                for token in terms:
-                    seen_in.setdefault(token, set()).add(doc.city)
-        self._city_of_token = {
-            t: next(iter(c)) for t, c in seen_in.items() if len(c) == 1 and " " not in t
-        }
         total = len(self._docs)
+        # A rare token only one core city's entries use (90天, 核定表) implies that city;
+        # a common one (申请 is in half of Suzhou's entries) is just that city's vocabulary.
+        seen_in: dict[str, set[str]] = {}
+        counts: dict[str, int] = {}
+        for doc, terms in zip(self._docs, doc_terms, strict=True):
+            for token in terms:
+                counts[token] = counts.get(token, 0) + 1
+                if doc.core and doc.city in self._core:
+                    seen_in.setdefault(token, set()).add(doc.city)
+        rare = max(1, int(total * IMPLY_MAX_SHARE))
+        self._city_of_token = {
+            t: next(iter(c))
+            for t, c in seen_in.items()
+            if len(c) == 1 and " " not in t and counts[t] <= rare
+        }
         df: dict[str, int] = {}
         for terms in doc_terms:
             for token in terms:
@@ -187,21 +197,29 @@ class Matcher:
         lex = self.lexicon
         raw, canonical = self.normalizer.tokens(text)
         cities = {c for c in map(lex.city_of, raw) if c is not None}
-        terms: dict[str, float] = {}
         freq = self.normalizer.word_freq
         content = [t for t in canonical if t not in lex.stopwords]
+        groups: list[tuple[tuple[str, float], ...]] = []
+        seen: set[str] = set()
         for token in content:
-            if token in lex.city_names:
+            if token in lex.city_names or token in seen:
                 continue
-            terms[token] = NUMBER_WEIGHT if token.isdigit() else 1.0
+            seen.add(token)
+            alternatives = [(token, NUMBER_WEIGHT if token.isdigit() else 1.0)]
             if len(token) >= 3 and not token.isascii():
-                for sub in self._subwords(token, freq):
-                    if sub not in terms:
-                        terms[sub] = DERIVED_WEIGHT
-        for first, second in itertools.pairwise(content):
-            if first != second and not (first.isdigit() or second.isdigit()):
-                terms.setdefault(f"{first} {second}", PAIR_WEIGHT)
-        return Query(terms, frozenset(cities))
+                alternatives += [(sub, DERIVED_WEIGHT) for sub in self._subwords(token, freq)]
+            groups.append(tuple(dict(alternatives).items()))
+        for pair in itertools.pairwise(content):
+            if pair[0] != pair[1] and not (pair[0].isdigit() or pair[1].isdigit()):
+                key = " ".join(pair)
+                if key not in seen:
+                    seen.add(key)
+                    groups.append(((key, PAIR_WEIGHT),))
+        terms: dict[str, float] = {}
+        for group in groups:
+            for term, weight in group:
+                terms[term] = max(weight, terms.get(term, 0.0))
+        return Query(terms, tuple(groups), frozenset(cities))
 
     def _subwords(self, token: str, freq: dict[str, int]) -> Iterable[str]:
         """Dictionary words inside a long token (少儿医保 -> 少儿, 医保), canonicalised."""
@@ -232,9 +250,9 @@ class Matcher:
         core_named = named & self._core
         other_named = named - self._core
         if doc.oos:
-            if doc.cities and not (doc.cities & named):
-                return UNNAMED_CITY_PENALTY
-            return 1.0
+            if not doc.cities:
+                return 1.0
+            return NAMED_CITY_BOOST if doc.cities & named else UNNAMED_CITY_PENALTY
         city = doc.city or GENERAL_CITY
         factor = 1.0
         if other_named and not core_named:
@@ -266,9 +284,20 @@ class Matcher:
         """(adjusted score, doc index) of every candidate with some overlap, best first."""
         acc: dict[int, float] = {}
         postings = self._postings
-        for token, weight in query.terms.items():
-            for index, value in postings.get(token, ()):
-                acc[index] = acc.get(index, 0.0) + weight * value
+        for group in query.groups:
+            if len(group) == 1:
+                token, weight = group[0]
+                for index, value in postings.get(token, ()):
+                    acc[index] = acc.get(index, 0.0) + weight * value
+                continue
+            # A word and its sub-words (少儿医保, 少儿, 医保): a document earns the best one.
+            best: dict[int, float] = {}
+            for token, weight in group:
+                for index, value in postings.get(token, ()):
+                    if weight * value > best.get(index, 0.0):
+                        best[index] = weight * value
+            for index, value in best.items():
+                acc[index] = acc.get(index, 0.0) + value
         ranked: list[tuple[float, int]] = []
         implied = self._implied(query)
         for index, raw in acc.items():
@@ -282,13 +311,10 @@ class Matcher:
         ctx = ctx or MatchContext()
         query = self.analyze(text)
         if not query.terms:
-            return Match(kind="unknown", city=self._single(query.cities))
+            follow = self._follow_up(query.cities, ctx)
+            return follow or Match(kind="unknown", city=self._single(query.cities))
         ranked = self.scores(query, ctx)
-        mass = KEYWORD_WEIGHT * sum(
-            weight * self.idf.get(token, UNKNOWN_IDF)
-            for token, weight in query.terms.items()
-            if " " not in token  # pairs only add evidence, never dilute it
-        )
+        mass = KEYWORD_WEIGHT * sum(self._group_mass(group) for group in query.groups)
         entries = [(s, i) for s, i in ranked if not self._docs[i].oos]
         suggestions = tuple(self._docs[i].id for _, i in entries[:SUGGESTIONS])
         named_city = self._single(query.cities)
@@ -314,6 +340,36 @@ class Matcher:
                 suggestions=suggestions,
             )
         return Match(kind="answer", entry_id=best.id, confidence=confidence, city=best.city)
+
+    def _follow_up(self, cities: frozenset[str], ctx: MatchContext) -> Match | None:
+        """"苏州呢" after a Tianjin answer: the named city's entry on the same subject.
+
+        The previous entry's title stands in for the question; entries of the same topic
+        (topics are shared across cities: materials, where, time ...) come first.
+        """
+        previous = self.kb.entries.get(ctx.entry or "")
+        city = self._single(cities)
+        if previous is None or city is None or city not in self._core or previous.city == city:
+            return None
+        stand_in = self.analyze(previous.title)
+        query = Query(stand_in.terms, stand_in.groups, frozenset({city}))
+        candidates = [
+            (self._docs[i].topic == previous.topic, score, self._docs[i].id)
+            for score, i in self.scores(query, MatchContext(city=city))
+            if not self._docs[i].oos and self._docs[i].city == city and self._docs[i].core
+        ]
+        if not candidates:
+            return None
+        best = max(candidates, key=lambda c: (c[0], c[1]))
+        return Match(kind="answer", entry_id=best[2], confidence=self.min_confidence, city=city)
+
+    def _group_mass(self, group: tuple[tuple[str, float], ...]) -> float:
+        """What a question word could earn at most; pairs only add evidence, never dilute."""
+        token, weight = group[0]
+        if " " in token:
+            return 0.0
+        known = [w * self.idf[t] for t, w in group if t in self.idf]
+        return max(known) if known else weight * UNKNOWN_IDF
 
     def _clarify(
         self, query: Query, ctx: MatchContext, entries: list[tuple[float, int]], best: _Doc
