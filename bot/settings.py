@@ -67,7 +67,7 @@ class Settings(BaseSettings):
         """The raw token, for the one place that needs it (ApplicationBuilder)."""
         if self.telegram_bot_token is None:
             raise SettingsError("TELEGRAM_BOT_TOKEN is not set.\n" + HOW_TO_GET_A_TOKEN)
-        return self.telegram_bot_token.get_secret_value()
+        return self.telegram_bot_token.get_secret_value().strip()
 
     @property
     def api_base_url(self) -> str:

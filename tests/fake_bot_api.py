@@ -187,9 +187,15 @@ class FakeBotAPI:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
 
     async def stop(self) -> None:
+        self.wake_pollers()  # a client that went away leaves its long poll pending
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+
+    def wake_pollers(self) -> None:
+        """End a pending long poll now (with no updates), e.g. so the bot can stop at once."""
+        if self._new_update is not None:
+            self._new_update.set()
 
     # ------------------------------------------------------------------ playing the user
     def chat(self, chat_id: int, chat_type: str = "private") -> JSONDict:

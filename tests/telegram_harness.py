@@ -8,6 +8,7 @@ HTTP stack, rate limiter, update processor and our handlers for real.
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -48,7 +49,10 @@ async def running_bot(fake: FakeBotAPI, monkeypatch: Any, **env: str) -> AsyncIt
         try:
             yield app
         finally:
-            await app.updater.stop()
+            stopping = asyncio.ensure_future(app.updater.stop())
+            await asyncio.sleep(0)  # let it flag the polling loop to stop…
+            fake.wake_pollers()  # …then end the pending long poll instead of waiting it out
+            await stopping
             await app.stop()
     await app.post_shutdown(app)
 
