@@ -18,7 +18,7 @@ from dialogs.session import Session
 from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord, open_store
 from dialogs.stores.redis import RedisStore, StoreBusyError
 from dialogs.stores.settings import DAY
-from dialogs.stores.sqlite import SCHEMA_VERSION, SqliteStore
+from dialogs.stores.sqlite import CHECKPOINT_EVERY, SCHEMA_VERSION, SqliteStore
 
 SETTINGS = StoreSettings(session_ttl=30 * DAY, record_retention=90 * DAY, hash_salt="contract")
 NOW = 1_780_000_000.0  # a fixed "now" (2026) for expiry arithmetic
@@ -401,6 +401,21 @@ async def test_sqlite_forget_removes_btree_divider_keys(tmp_path: Path) -> None:
     await store.close()
     assert _sqlite_varint(dividers[0]) not in after
     assert str(dividers[0]).encode() not in after
+
+
+async def test_sqlite_checkpoints_in_the_background(tmp_path: Path) -> None:
+    """Turns never run a checkpoint inline; a second connection copies the WAL back."""
+    path = tmp_path / "s.db"
+    store = SqliteStore(path, SETTINGS)
+    for chat_id in range(CHECKPOINT_EVERY + 1):
+        await store.save(session(chat_id, city="suzhou", topic=f"topic-{chat_id:04d}"))
+    checkpointer = store._checkpointer
+    assert checkpointer is not None and checkpointer._pending is not None
+    checkpointer._pending.result(timeout=30)
+    in_main_file = path.read_bytes()
+    await store.close()
+    last = f"topic-{CHECKPOINT_EVERY - 1:04d}".encode()
+    assert b"topic-0000" in in_main_file and last in in_main_file
 
 
 # ---------------------------------------------------------------------- Redis specifics

@@ -11,9 +11,11 @@ the file (VACUUM) so that nothing of the chat survives anywhere in it.
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from functools import partial
 from pathlib import Path
@@ -25,6 +27,7 @@ from dialogs.stores.records import TurnRecord
 from dialogs.stores.settings import StoreSettings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 _MIGRATIONS: dict[int, str] = {
@@ -48,6 +51,9 @@ _MIGRATIONS: dict[int, str] = {
     """,
 }
 _PAGE = 500  # rows per fetch when iterating records
+CHECKPOINT_EVERY = 256  # write transactions between two background checkpoints (~1-4 MB WAL)
+BACKSTOP_CHECKPOINT_PAGES = 10_000  # inline checkpoint only if the background one falls behind
+TRUNCATE_ATTEMPTS = 500
 _UPSERT = (
     "INSERT INTO sessions (chat_id, updated, data) VALUES (?, ?, ?) ON CONFLICT(chat_id) "
     "DO UPDATE SET updated = excluded.updated, data = excluded.data"
@@ -88,6 +94,7 @@ class SqliteStore(SessionStore):
         self._conn: sqlite3.Connection | None = None
         self._locks = ChatLocks()
         self._closed = False
+        self._checkpointer = None if self.path == ":memory:" else _Checkpointer(self.path)
 
     @classmethod
     def from_url(cls, url: str, settings: StoreSettings | None = None) -> SqliteStore:
@@ -104,13 +111,18 @@ class SqliteStore(SessionStore):
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute("PRAGMA secure_delete=ON")
             conn.execute("PRAGMA busy_timeout=5000")
+            # Checkpoints run on their own thread (_Checkpointer); this is only a backstop.
+            conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
             _migrate(conn)
             self._conn = conn
         return self._conn
 
     async def _exec(self, sql: str, args: tuple[object, ...]) -> int:
         """One statement in its own (autocommit) transaction; returns the rows changed."""
-        return await self._run(lambda c: c.execute(sql, args).rowcount)
+        changed = await self._run(lambda c: c.execute(sql, args).rowcount)
+        if self._checkpointer is not None:
+            self._checkpointer.note_write()
+        return changed
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
@@ -174,7 +186,7 @@ class SqliteStore(SessionStore):
             # id or hash as a divider key: VACUUM rebuilds the file from live rows only, and the
             # TRUNCATE checkpoint then drops the WAL that held the old page images.
             c.execute("VACUUM")
-            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            _truncate_wal(c)
 
         await self._run(erase)
 
@@ -189,7 +201,7 @@ class SqliteStore(SessionStore):
         """Bytes on disk (main file + WAL) after a checkpoint: for benchmarks and ops."""
 
         def size(c: sqlite3.Connection) -> int:
-            c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            _truncate_wal(c)
             total = 0
             for suffix in ("", "-wal"):
                 p = Path(self.path + suffix)
@@ -211,6 +223,63 @@ class SqliteStore(SessionStore):
             await self._run(shut)
         self._closed = True
         self._executor.shutdown(wait=True)
+        if self._checkpointer is not None:
+            self._checkpointer.close()
+
+
+class _Checkpointer:
+    """Copies the WAL back into the main file from its own connection and thread.
+
+    A checkpoint ends with an fsync of the database file (milliseconds); run inline, it
+    would land on whichever turn crossed the threshold. WAL mode lets a second connection
+    checkpoint while the first keeps committing, so turns never wait for it.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yibao-sqlite-ckpt")
+        self._conn: sqlite3.Connection | None = None
+        self._pending: Future[None] | None = None
+        self._writes = 0
+
+    def note_write(self) -> None:
+        self._writes += 1
+        if self._writes >= CHECKPOINT_EVERY and (self._pending is None or self._pending.done()):
+            self._writes = 0
+            self._pending = self._executor.submit(self._checkpoint)
+            self._pending.add_done_callback(_log_failure)
+
+    def _checkpoint(self) -> None:
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA busy_timeout=5000")
+        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def close(self) -> None:
+        self._executor.submit(self._close)
+        self._executor.shutdown(wait=True)
+
+
+def _log_failure(future: Future[None]) -> None:
+    exc = future.exception()
+    if exc is not None:
+        log.warning("background WAL checkpoint failed: %s", exc)
+
+
+def _truncate_wal(c: sqlite3.Connection) -> None:
+    """Checkpoint everything and truncate the WAL to zero bytes, waiting out the background
+    checkpointer if it is mid-way (a TRUNCATE checkpoint reports busy rather than waiting)."""
+    for _ in range(TRUNCATE_ATTEMPTS):
+        busy, _log, _done = c.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if not busy:
+            return
+        time.sleep(0.01)
+    raise sqlite3.OperationalError("could not truncate the WAL: database kept busy")
 
 
 _RecordRow = tuple[int, float, str, str, float | None, str | None]
