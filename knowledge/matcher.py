@@ -85,7 +85,7 @@ class _Doc:
     city: str | None  # None for out-of-scope items
     topic: str | None
     oos: bool
-    cities: frozenset[str]  # cities its own text names (out-of-scope items)
+    cities: frozenset[str]  # cities its text names, besides its own
     core: bool = True  # False for the "related" snippets (other cities, 异地就医)
 
 
@@ -130,9 +130,10 @@ class Matcher:
         for entry in kb.entries.values():
             fields = [(KEYWORD_WEIGHT, entry.keywords), (TITLE_WEIGHT, [entry.title])]
             fields.append((QUESTION_WEIGHT, entry.questions))
-            terms, _ = self._weigh(fields)
+            terms, mentions = self._weigh(fields)
+            others = mentions - {entry.city}
             self._docs.append(
-                _Doc(entry.id, entry.city, entry.topic, False, frozenset(), entry.group == "core")
+                _Doc(entry.id, entry.city, entry.topic, False, others, entry.group == "core")
             )
             doc_terms.append(terms)
         for item in kb.out_of_scope.values():
@@ -205,7 +206,7 @@ class Matcher:
             if token in lex.city_names or token in seen:
                 continue
             seen.add(token)
-            alternatives = [(token, NUMBER_WEIGHT if token.isdigit() else 1.0)]
+            alternatives = [(token, self._weight(token))]
             if len(token) >= 3 and not token.isascii():
                 alternatives += [(sub, DERIVED_WEIGHT) for sub in self._subwords(token, freq)]
             groups.append(tuple(dict(alternatives).items()))
@@ -220,6 +221,14 @@ class Matcher:
             for term, weight in group:
                 terms[term] = max(weight, terms.get(term, 0.0))
         return Query(terms, tuple(groups), frozenset(cities))
+
+    @staticmethod
+    def _weight(token: str) -> float:
+        """Question-side weight: a year (2017, 2025) names a policy, other numbers are
+        mostly dates and counts that say little about the topic."""
+        if token.isdigit():
+            return 1.0 if len(token) == 4 else NUMBER_WEIGHT
+        return 1.0
 
     def _subwords(self, token: str, freq: dict[str, int]) -> Iterable[str]:
         """Dictionary words inside a long token (少儿医保 -> 少儿, 医保), canonicalised."""
@@ -247,19 +256,20 @@ class Matcher:
         self, doc: _Doc, named: frozenset[str], implied: frozenset[str], ctx: MatchContext
     ) -> float:
         """City and topic adjustment for one candidate; 0.0 excludes it."""
-        core_named = named & self._core
-        other_named = named - self._core
         if doc.oos:
             if not doc.cities:
                 return 1.0
             return NAMED_CITY_BOOST if doc.cities & named else UNNAMED_CITY_PENALTY
+        core_named = named & self._core
+        other_named = named - self._core
         city = doc.city or GENERAL_CITY
-        factor = 1.0
+        factor = NAMED_CITY_BOOST if doc.cities & named else 1.0  # 广州 in a 深圳 snippet
         if other_named and not core_named:
             # Another city's question: never one of the core cities' processes.
             if city not in other_named and city != GENERAL_CITY:
                 return 0.0
-            factor *= NAMED_CITY_BOOST if city in other_named else 1.0
+            if city in other_named:
+                factor *= NAMED_CITY_BOOST
         elif named:
             if city in named:
                 factor *= NAMED_CITY_BOOST
@@ -267,13 +277,13 @@ class Matcher:
                 factor *= OTHER_CORE_PENALTY
             elif city != GENERAL_CITY:
                 factor *= UNNAMED_CITY_PENALTY
-        else:
-            if city not in self._core and city != GENERAL_CITY:
-                factor *= UNNAMED_CITY_PENALTY
-            elif len(implied) == 1:
+        elif city in self._core:
+            if len(implied) == 1:
                 factor *= NAMED_CITY_BOOST if city in implied else IMPLIED_OTHER_PENALTY
             elif ctx.city in self._core:
                 factor *= CONTEXT_CITY_BOOST if city == ctx.city else CONTEXT_OTHER_PENALTY
+        elif city != GENERAL_CITY:
+            factor *= UNNAMED_CITY_PENALTY
         if ctx.topic is not None and doc.topic == ctx.topic:
             factor *= TOPIC_BOOST
         if doc.id in self._related.get(ctx.entry or "", ()):
@@ -342,7 +352,7 @@ class Matcher:
         return Match(kind="answer", entry_id=best.id, confidence=confidence, city=best.city)
 
     def _follow_up(self, cities: frozenset[str], ctx: MatchContext) -> Match | None:
-        """"苏州呢" after a Tianjin answer: the named city's entry on the same subject.
+        """A bare city ("苏州呢") after an answer: that city's entry on the same subject.
 
         The previous entry's title stands in for the question; entries of the same topic
         (topics are shared across cities: materials, where, time ...) come first.
