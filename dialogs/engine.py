@@ -13,7 +13,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date
 
-from dialogs.flows.base import Flow
+from dialogs.flows.base import Flow, WantsText
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn
@@ -145,6 +145,9 @@ class Engine:
             result = flow.step(session, Incoming(text=text, today=today), today)
             if result is not None:
                 return result.replies
+            wanted = self._flow_wanting(session, text, today)
+            if wanted is not None:
+                return wanted
             # A digression: answer it, then offer to continue where the flow was.
             answer = self._answer_free_text(session, text, allow_keywords=False)
             return answer + [self._continue_prompt()]
@@ -152,6 +155,9 @@ class Engine:
         routed = self._keyword(session, lowered, today)
         if routed is not None:
             return routed
+        wanted = self._flow_wanting(session, text, today)
+        if wanted is not None:
+            return wanted
         return self._answer_free_text(session, text, allow_keywords=True, today=today)
 
     def _callback(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
@@ -271,6 +277,15 @@ class Engine:
     def _action_to_callback(action: str) -> str:
         kind, _, target = action.partition(":")
         return {"entry": "e", "menu": "m", "flow": "f"}[kind] + ":" + target
+
+    def _flow_wanting(self, session: Session, text: str, today: date) -> list[Reply] | None:
+        """Start another guided flow when free text is clearly its request (facts stated)."""
+        for name, flow in self.flows.items():
+            if name == session.flow or not isinstance(flow, WantsText):
+                continue
+            if flow.wants(text, session, today):
+                return self._start_flow(session, name, today, text)
+        return None
 
     def _start_flow(self, session: Session, name: str, today: date, text: str | None) -> list[Reply]:
         session.end_flow()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from dialogs.session import Session
 from dialogs.types import Incoming, Reply
@@ -33,3 +33,15 @@ class Flow(Protocol):
     def resume(self, session: Session, today: date) -> list[Reply]: ...
 
     def back(self, session: Session, today: date) -> list[Reply]: ...
+
+
+@runtime_checkable
+class WantsText(Protocol):
+    """Optional hook: a flow that recognises a free-text request for itself.
+
+    `wants` is asked for a message outside any flow (or a digression from another flow);
+    when it says yes the engine starts the flow with the text, so the facts the message
+    states fill their slots and only the missing ones are asked.
+    """
+
+    def wants(self, text: str, session: Session, today: date) -> bool: ...

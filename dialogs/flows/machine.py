@@ -1,0 +1,442 @@
+"""What every guided flow shares: its texts, one transitions Machine, and the turn logic.
+
+A flow is a set of question states joined by `next` transitions whose conditions read the
+session's slots. ONE `transitions.Machine(model=None)` per flow serves every chat: each turn
+adds a short-lived `Turn` model positioned at the session's saved state, fires `next`
+while the current question is already answered (so a sentence that states several facts
+skips the questions it answers), then removes the model. Only the state name and the
+JSON-serialisable slots are stored, so a restart between two turns loses nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from transitions import Machine
+
+from dialogs.flows.base import FlowResult
+from dialogs.session import Session
+from dialogs.slots import Choice, SlotSpec, normalize, spot
+from dialogs.types import Button, Incoming, Reply
+from knowledge.loader import KnowledgeBase
+
+GenericAnswer = Literal["yes", "no", "unsure", "next", "skip"]
+GENERIC_ORDER: tuple[GenericAnswer, ...] = ("unsure", "skip", "next", "no", "yes")
+TRAIL = "_trail"  # slot holding the states left so far, for "返回"
+MAX_CHAIN = 50  # a guard: no flow has that many states
+_NUMBER = re.compile(r"^(?:第|选)?\s*([1-9])\s*(?:个|项|种|号)?$")
+
+
+# ------------------------------------------------------------------ texts (validated)
+class _Text(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptionText(_Text):
+    value: str = Field(pattern=r"^[a-z0-9]+$", max_length=20)
+    label: str = Field(min_length=1, max_length=40)
+    answers: list[GenericAnswer] = Field(default_factory=list)
+    words: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    typed: list[str] = Field(default_factory=list)
+    said: str | None = None  # how the acknowledgement names this answer (default: label)
+
+
+class QuestionText(_Text):
+    ask: str = Field(min_length=1)
+    columns: int = Field(default=1, ge=1, le=4)
+    options: list[OptionText] = Field(min_length=1)
+
+
+class CommonText(_Text):
+    words: dict[GenericAnswer, list[str]]
+    ack: str
+    ack_sep: str
+    bad_date: str
+    back_at_start: str
+    again_label: str
+    menu_label: str
+    back_label: str
+
+
+class FlowText(BaseModel):
+    """One flow's section of `flow_text`; flow-specific extras are kept as they are."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    title: str
+    intro: str
+    context_words: list[str] = Field(min_length=1)
+    other_cities: list[str] = Field(default_factory=list)
+    questions: dict[str, QuestionText]
+    text: dict[str, str]
+
+    def extra(self, key: str) -> Any:
+        return (self.model_extra or {})[key]
+
+
+# ------------------------------------------------------------------ questions
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str
+    label: str
+    said: str
+    answers: frozenset[str]
+    typed: frozenset[str]
+    choice: Choice
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    state: str
+    ask: str
+    columns: int
+    options: tuple[Option, ...]
+
+    @property
+    def slot(self) -> str:
+        return self.state
+
+    @property
+    def spec(self) -> SlotSpec:
+        return SlotSpec(self.slot, tuple(o.choice for o in self.options))
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+
+def build_question(state: str, text: QuestionText) -> Question:
+    options = tuple(
+        Option(
+            value=o.value,
+            label=o.label,
+            said=o.said or o.label,
+            answers=frozenset(o.answers),
+            typed=frozenset(normalize(t) for t in o.typed),
+            choice=Choice(o.value, tuple(o.words), tuple(re.compile(p) for p in o.patterns)),
+        )
+        for o in text.options
+    )
+    return Question(state=state, ask=text.ask, columns=text.columns, options=options)
+
+
+# ------------------------------------------------------------------ machine
+@dataclass(frozen=True)
+class MachineSpec:
+    """States and transitions of one flow; the runtime and the diagrams both build from it."""
+
+    name: str
+    title: str
+    states: tuple[str, ...]
+    initial: str
+    transitions: tuple[Mapping[str, Any], ...]
+    final: frozenset[str]
+
+    def kwargs(self) -> dict[str, Any]:
+        return {
+            "states": list(self.states),
+            "transitions": [dict(t) for t in self.transitions],
+            "initial": self.initial,
+            "auto_transitions": False,
+        }
+
+
+class Turn:
+    """The model a flow's machine drives during one turn; conditions read its slots."""
+
+    state: str
+
+    def __init__(self, session: Session, today: date) -> None:
+        self.session = session
+        self.today = today
+        self.out: list[Reply] = []
+
+    @property
+    def slots(self) -> dict[str, Any]:
+        return self.session.slots
+
+    def slot(self, name: str) -> str | None:
+        value = self.session.slots.get(name)
+        return value if isinstance(value, str) else None
+
+    def say(self, *replies: Reply) -> None:
+        self.out.extend(replies)
+
+
+class GuidedFlow:
+    """start/step/resume/back for a flow of questions; subclasses add texts and rules."""
+
+    spec: MachineSpec
+
+    def __init__(self, kb: KnowledgeBase, text: FlowText, common: CommonText) -> None:
+        self.kb = kb
+        self.text = text
+        self.common = common
+        self.name = self.spec.name
+        self.questions = {s: build_question(s, q) for s, q in text.questions.items()}
+        unknown = set(self.questions) - set(self.spec.states)
+        if unknown:
+            raise ValueError(f"flow {self.name}: questions for unknown states {sorted(unknown)}")
+        self.machine = Machine(model=None, **self.spec.kwargs())
+        self._states = frozenset(self.spec.states)
+
+    def t(self, key: str, **fmt: object) -> str:
+        """A text of this flow by key, formatted."""
+        template = self.text.text[key]
+        return template.format(**fmt) if fmt else template
+
+    def in_context(self, text: str, session: Session) -> bool:
+        """The message is about this flow's city: it says so, or the chat already is there
+        and the message names no other flow's city."""
+        if any(w in text for w in self.text.context_words):
+            return True
+        return session.city == self.name and not any(w in text for w in self.text.other_cities)
+
+    # ---------------------------------------------------------------- hooks
+    def make_turn(self, session: Session, today: date) -> Turn:
+        return Turn(session, today)
+
+    def extract(self, text: str, session: Session, today: date) -> dict[str, str]:
+        """Every slot a free-text message states (word lists; subclasses add parsers)."""
+        found: dict[str, str] = {}
+        for q in self.questions.values():
+            value = spot(text, q.spec)
+            if value is not None:
+                found[q.slot] = value
+        return found
+
+    def parse_answer(self, state: str, text: str, session: Session, today: date) -> str | None:
+        """A value for the current question from a parser (dates, counts); None = not parsed."""
+        return None
+
+    def reject(self, state: str, text: str, session: Session, today: date) -> str | None:
+        """A message when `text` is a recognisably wrong answer (an impossible date)."""
+        return None
+
+    def callback_value(self, state: str, value: str, session: Session, today: date) -> str:
+        return value
+
+    def prompt(self, state: str, session: Session, today: date) -> str:
+        return self.questions[state].ask
+
+    def render_other(self, state: str, session: Session, today: date) -> list[Reply]:
+        """Replies for a state that is not a question (results, the end)."""
+        raise NotImplementedError(state)
+
+    def on_start(self, session: Session, today: date, found: Mapping[str, str]) -> list[Reply]:
+        return []
+
+    def describe(self, slot: str, value: str) -> str | None:
+        """How the acknowledgement names a slot value (default: the option's label)."""
+        q = self.questions.get(slot)
+        option = q.option(value) if q else None
+        return option.said if option else None
+
+    # ---------------------------------------------------------------- the Flow protocol
+    def states(self) -> frozenset[str]:
+        return self._states
+
+    def start(self, session: Session, today: date, text: str | None = None) -> list[Reply]:
+        session.state = self.spec.initial
+        session.slots.pop(TRAIL, None)
+        found = self.extract(text, session, today) if text else {}
+        session.slots.update(found)
+        out: list[Reply] = []
+        if found:
+            out.append(Reply(text=self._ack(found)))
+        else:
+            out.append(Reply(text=self.text.intro, title=self.text.title))
+        out.extend(self.on_start(session, today, found))
+        return self._run(session, today, out)
+
+    def step(self, session: Session, incoming: Incoming, today: date) -> FlowResult | None:
+        state = session.state or self.spec.initial
+        if incoming.callback is not None:
+            found = self._from_callback(state, incoming.callback, session, today)
+            if found is None:
+                return None
+        else:
+            text = incoming.text or ""
+            read = self._read(state, text, session, today)
+            if read is None:
+                complaint = self.reject(state, text, session, today)
+                if complaint is None:
+                    return None
+                return FlowResult([Reply(text=complaint), *self.render(state, session, today)])
+            found = read
+        changed = {k: v for k, v in found.items() if session.slots.get(k) != v}
+        q = self.questions.get(state)
+        if not changed and (q is None or q.slot not in found):
+            return None
+        session.slots.update(found)
+        passed = set(self._trail(session))
+        if q is None or any(k in passed for k in changed):
+            # A correction of an earlier answer (or from a result state): replay from the
+            # top with everything known; the chain stops at the first open question.
+            session.state = self.spec.initial
+            session.slots.pop(TRAIL, None)
+        return FlowResult(self._run(session, today, []))
+
+    def resume(self, session: Session, today: date) -> list[Reply]:
+        return self.render(session.state or self.spec.initial, session, today)
+
+    def back(self, session: Session, today: date) -> list[Reply]:
+        trail = self._trail(session)
+        if not trail:
+            state = session.state or self.spec.initial
+            return [Reply(text=self.common.back_at_start), *self.render(state, session, today)]
+        previous = trail.pop()
+        self._set_trail(session, trail)
+        session.slots.pop(previous, None)
+        session.state = previous
+        return self.render(previous, session, today)
+
+    # ---------------------------------------------------------------- running the machine
+    @contextmanager
+    def attached(self, session: Session, today: date) -> Iterator[Turn]:
+        """Add a Turn to the shared machine at the saved state; always remove it again."""
+        model = self.make_turn(session, today)
+        self.machine.add_model(model, initial=session.state or self.spec.initial)
+        try:
+            yield model
+        finally:
+            session.state = model.state
+            self.machine.remove_model(model)
+
+    def _run(self, session: Session, today: date, out: list[Reply]) -> list[Reply]:
+        with self.attached(session, today) as model:
+            for _ in range(MAX_CHAIN):
+                q = self.questions.get(model.state)
+                if model.state in self.spec.final or q is None or q.slot not in session.slots:
+                    break
+                left = model.state
+                self._set_trail(session, [*self._trail(session), left])
+                self.machine.events["next"].trigger(model)
+                if model.state == left:
+                    break
+            out.extend(model.out)
+        state = session.state or self.spec.initial
+        out.extend(self.render(state, session, today))
+        if state in self.spec.final:
+            session.end_flow()
+        return out
+
+    def render(self, state: str, session: Session, today: date) -> list[Reply]:
+        q = self.questions.get(state)
+        if q is None:
+            return self.render_other(state, session, today)
+        rows: list[tuple[Button, ...]] = []
+        buttons = [Button(o.label, self.callback(state, o.value)) for o in q.options]
+        for i in range(0, len(buttons), q.columns):
+            rows.append(tuple(buttons[i : i + q.columns]))
+        if state != self.spec.initial:
+            rows.append(self.nav_row())
+        return [
+            Reply(
+                text=self.prompt(state, session, today),
+                buttons=tuple(rows),
+                state=f"flow:{self.name}:{state}",
+            )
+        ]
+
+    def nav_row(self) -> tuple[Button, ...]:
+        return (
+            Button(self.kb.text("back"), "x:back"),
+            Button(self.kb.text("restart"), "x:restart"),
+        )
+
+    def end_buttons(self) -> tuple[tuple[Button, ...], ...]:
+        return (
+            (
+                Button(self.common.again_label, f"f:{self.name}"),
+                Button(self.common.menu_label, "m:main"),
+            ),
+        )
+
+    def callback(self, state: str, value: str) -> str:
+        data = f"s:{self.name}:{state}:{value}"
+        if len(data.encode()) > 64:
+            raise ValueError(f"callback too long: {data}")
+        return data
+
+    # ---------------------------------------------------------------- reading answers
+    def _from_callback(
+        self, state: str, data: str, session: Session, today: date
+    ) -> dict[str, str] | None:
+        parts = data.split(":")
+        if len(parts) != 4 or parts[0] != "s" or parts[1] != self.name or parts[2] != state:
+            return None
+        q = self.questions.get(state)
+        if q is None or q.option(parts[3]) is None:
+            return None
+        return {q.slot: self.callback_value(state, parts[3], session, today)}
+
+    def _read(self, state: str, text: str, session: Session, today: date) -> dict[str, str] | None:
+        """The slots an in-flow message states: the current question first, then any other."""
+        found = self.extract(text, session, today)
+        q = self.questions.get(state)
+        if q is not None:
+            value = self.parse_answer(state, text, session, today) or self.pick(q, text)
+            if value is not None:
+                found[q.slot] = self.callback_value(state, value, session, today)
+        return found or None
+
+    def pick(self, q: Question, text: str) -> str | None:
+        """Match a typed reply to one option: label, number, phrasing, 是/否…, part of a label."""
+        norm = normalize(text)
+        if not norm:
+            return None
+        for o in q.options:
+            if norm == normalize(o.label) or norm in o.typed:
+                return o.value
+        number = _NUMBER.match(norm)
+        if number:
+            index = int(number.group(1)) - 1
+            return q.options[index].value if index < len(q.options) else None
+        value = spot(text, q.spec)
+        if value is not None:
+            return value
+        for kind in GENERIC_ORDER:
+            if norm in {normalize(w) for w in self.common.words.get(kind, [])}:
+                matches = [o.value for o in q.options if kind in o.answers]
+                if len(matches) == 1:
+                    return matches[0]
+        if len(norm) >= 2:
+            partial = [o.value for o in q.options if norm in normalize(o.label)]
+            if len(partial) == 1:
+                return partial[0]
+        return None
+
+    # ---------------------------------------------------------------- small helpers
+    def _ack(self, found: Mapping[str, str]) -> str:
+        order = list(self.spec.states)
+        items = [
+            d
+            for slot, value in sorted(
+                found.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99
+            )
+            if (d := self.describe(slot, value))
+        ]
+        return self.common.ack.format(items=self.common.ack_sep.join(items))
+
+    @staticmethod
+    def _trail(session: Session) -> list[str]:
+        raw = session.slots.get(TRAIL)
+        return [s for s in raw.split(",") if s] if isinstance(raw, str) else []
+
+    @staticmethod
+    def _set_trail(session: Session, trail: list[str]) -> None:
+        session.slots[TRAIL] = ",".join(trail)
+
+
+def flow_texts(kb: KnowledgeBase, name: str) -> tuple[FlowText, CommonText]:
+    """Validate the `flow_text` sections a flow needs; a bad file fails at start-up."""
+    return FlowText.model_validate(kb.flow_text[name]), CommonText.model_validate(
+        kb.flow_text["common"]
+    )

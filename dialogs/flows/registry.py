@@ -1,0 +1,24 @@
+"""Build every guided flow from the knowledge base (called once by bot.wiring.load_flows)."""
+
+from __future__ import annotations
+
+from dialogs.flows.base import Flow
+from dialogs.flows.machine import GuidedFlow, flow_texts
+from dialogs.flows.suzhou import SuzhouFlow
+from dialogs.flows.tianjin import TianjinFlow
+from knowledge.loader import KnowledgeBase
+
+FLOW_CLASSES: tuple[type[GuidedFlow], ...] = (TianjinFlow, SuzhouFlow)
+
+
+def build_guided(kb: KnowledgeBase) -> dict[str, GuidedFlow]:
+    """The flows with their concrete type (diagrams and tests need the machine spec)."""
+    flows: dict[str, GuidedFlow] = {}
+    for cls in FLOW_CLASSES:
+        text, common = flow_texts(kb, cls.spec.name)
+        flows[cls.spec.name] = cls(kb, text, common)
+    return flows
+
+
+def build_flows(kb: KnowledgeBase) -> dict[str, Flow]:
+    return dict(build_guided(kb))

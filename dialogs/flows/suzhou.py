@@ -1,0 +1,170 @@
+"""Suzhou 积分入医 (source 004): the conditions as questions → a verdict naming what fails →
+the calendar for today's date → materials (计生 proof by number of children) → what
+happens after applying.
+
+A single failing answer decides at once (no point asking the rest); "不确定" answers do
+not fail, they are listed as things to check.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
+from dialogs.rules.dates import format_cn
+from dialogs.rules.suzhou import ORDER, UNSURE, Phase, Status, birth_proof, calendar, verdict
+from dialogs.session import Session
+from dialogs.slots import children_count, count_known, residence_years
+from dialogs.types import Button, Reply
+
+NAME = "suzhou"
+CHECKS = ORDER  # permit, insurance, years, district, school, approved, firsttime
+
+
+def _chain() -> tuple[dict[str, str], ...]:
+    out: list[dict[str, str]] = []
+    for here, there in zip(CHECKS, (*CHECKS[1:], "children"), strict=True):
+        out.append({"trigger": "next", "source": here, "dest": "ineligible", "conditions": "fails"})
+        step = {"trigger": "next", "source": here, "dest": there}
+        if there == "children":
+            step["after"] = "tell_verdict"
+        out.append(step)
+    out.append({"trigger": "next", "source": "children", "dest": "materials"})
+    out.append({"trigger": "next", "source": "materials", "dest": "done"})
+    return tuple(out)
+
+
+SPEC = MachineSpec(
+    name=NAME,
+    title="Suzhou points-based enrolment",
+    states=(*CHECKS, "ineligible", "children", "materials", "done"),
+    initial=CHECKS[0],
+    transitions=_chain(),
+    final=frozenset({"done"}),
+)
+
+
+class SuzhouTurn(Turn):
+    def __init__(self, flow: SuzhouFlow, session: Session, today: date) -> None:
+        super().__init__(session, today)
+        self.flow = flow
+
+    def fails(self) -> bool:
+        return verdict(self.slots).status is Status.INELIGIBLE
+
+    def tell_verdict(self) -> None:
+        self.say(self.flow.verdict_reply(self.session), self.flow.calendar_reply(self.today))
+
+
+class SuzhouFlow(GuidedFlow):
+    spec = SPEC
+
+    def make_turn(self, session: Session, today: date) -> Turn:
+        return SuzhouTurn(self, session, today)
+
+    # ---------------------------------------------------------------- free text
+    def wants(self, text: str, session: Session, today: date) -> bool:
+        """Two stated conditions, or one plus a first-person eligibility question."""
+        if not self.in_context(text, session):
+            return False
+        known = count_known(
+            {k: v for k, v in self.extract(text, session, today).items() if k in CHECKS}
+        )
+        asks = any(w in text for w in self.text.extra("ask_eligible"))
+        personal = any(w in text for w in self.text.extra("personal_words"))
+        return known >= 2 or (known >= 1 and asks and personal)
+
+    def extract(self, text: str, session: Session, today: date) -> dict[str, str]:
+        found = super().extract(text, session, today)
+        years = residence_years(text, answering=False)
+        if years is not None:
+            found["years"] = years
+        count = children_count(text, answering=False)
+        if count is not None:
+            found["children"] = birth_proof(count)
+        return found
+
+    def parse_answer(self, state: str, text: str, session: Session, today: date) -> str | None:
+        if state == "years":
+            return residence_years(text, answering=True)
+        if state == "children":
+            count = children_count(text, answering=True)
+            return None if count is None else birth_proof(count)
+        return None
+
+    # ---------------------------------------------------------------- replies
+    def _bullets(self, names: tuple[str, ...] | list[str], kind: str) -> str:
+        conditions: dict[str, str] = self.text.extra("condition")
+        return "\n".join(self.t(f"bullet_{kind}", text=conditions[n]) for n in names)
+
+    def verdict_reply(self, session: Session) -> Reply:
+        v = verdict(session.slots)
+        ok = [n for n in CHECKS if n not in v.failing and n not in v.unsure and n not in v.missing]
+        if v.status is Status.INELIGIBLE:
+            body = self.t("ineligible", failing=self._bullets(v.failing, "fail"))
+            notes = [self.t(f"{n}_note") for n in v.failing if f"{n}_note" in self.text.text]
+            body = "\n".join([body, *notes])
+        elif v.status is Status.UNSURE:
+            body = self.t(
+                "unsure",
+                unsure=self._bullets(v.unsure, "unsure"),
+                conditions=self._bullets(ok, "ok"),
+            )
+        else:
+            body = self.t("eligible", conditions=self._bullets(ok, "ok"))
+        return Reply(text=body, state=f"verdict:{v.status.value}")
+
+    def calendar_reply(self, today: date) -> Reply:
+        cal = calendar(today)
+        key = {
+            Phase.PREPARE: "calendar_prepare",
+            Phase.OPEN: "calendar_open_last" if cal.days_left == 0 else "calendar_open",
+            Phase.REVIEW: "calendar_review",
+            Phase.CLOSED: "calendar_closed",
+        }[cal.phase]
+        days = cal.days_to_open if cal.phase is Phase.PREPARE else cal.days_left
+        body = self.t(
+            key,
+            today=format_cn(today),
+            opens=format_cn(cal.opens),
+            closes=format_cn(cal.closes),
+            days=days,
+        )
+        if cal.within_2017_notice:
+            body += "\n" + self.t("calendar_review_2017")
+        return Reply(text=body, state=f"calendar:{cal.phase.value}")
+
+    def prompt(self, state: str, session: Session, today: date) -> str:
+        if state == "materials":
+            proof = session.slots.get("children")
+            proof_key = f"proof_{proof}" if proof in ("upto2", "3plus") else "proof_unknown"
+            return "\n".join(
+                [
+                    self.t("materials_head"),
+                    self.t("material_items"),
+                    self.t(proof_key),
+                    self.t("material_tail"),
+                    "",
+                    self.t("where"),
+                ]
+            )
+        return super().prompt(state, session, today)
+
+    def render_other(self, state: str, session: Session, today: date) -> list[Reply]:
+        if state == "ineligible":
+            buttons = (
+                (
+                    Button(self.common.back_label, "x:back"),
+                    Button(self.common.again_label, f"f:{NAME}"),
+                ),
+                (Button(self.common.menu_label, "m:main"),),
+            )
+            reply = self.verdict_reply(session)
+            return [Reply(text=reply.text, buttons=buttons, state=f"flow:{NAME}:{state}")]
+        body = "\n\n".join([self.t("after"), self.t("closing")])
+        return [Reply(text=body, buttons=self.end_buttons(), state=f"flow:{NAME}:{state}")]
+
+    def describe(self, slot: str, value: str) -> str | None:
+        if value == UNSURE:
+            return None
+        return super().describe(slot, value)

@@ -1,0 +1,195 @@
+"""Tianjin newborn enrolment (source 000): 户籍 → path → birth date → 90-day rule →
+materials → cost and where.
+
+The 外地 path depends on a parent's valid Tianjin 居住证; with none the page says nothing,
+so the flow says so and points to the 社保 office rather than guessing. Children who are
+not newborns (rural, students) get the matching line of 参保方式 and the cost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
+from dialogs.rules.dates import find_date, format_cn
+from dialogs.rules.tianjin import Standing, deadline
+from dialogs.session import Session
+from dialogs.slots import count_known, mentioned_date
+from dialogs.types import Reply
+
+NAME = "tianjin"
+SKIP = "skip"
+TOLD = "_told"  # the birth value whose deadline was already said this flow
+
+SPEC = MachineSpec(
+    name=NAME,
+    title="Tianjin newborn enrolment",
+    states=("hukou", "permit", "variant", "birth", "materials", "done"),
+    initial="hukou",
+    transitions=(
+        {"trigger": "next", "source": "hukou", "dest": "variant", "conditions": "is_other"},
+        {"trigger": "next", "source": "hukou", "dest": "permit", "conditions": "is_nonlocal"},
+        {"trigger": "next", "source": "hukou", "dest": "birth", "after": "tell_path"},
+        {"trigger": "next", "source": "permit", "dest": "birth", "after": "tell_path"},
+        {"trigger": "next", "source": "variant", "dest": "done", "after": "tell_variant"},
+        {"trigger": "next", "source": "birth", "dest": "materials", "after": "tell_deadline"},
+        {"trigger": "next", "source": "materials", "dest": "done"},
+    ),
+    final=frozenset({"done"}),
+)
+
+
+class TianjinTurn(Turn):
+    def __init__(self, flow: TianjinFlow, session: Session, today: date) -> None:
+        super().__init__(session, today)
+        self.flow = flow
+
+    # conditions
+    def is_other(self) -> bool:
+        return self.slot("hukou") == "other"
+
+    def is_nonlocal(self) -> bool:
+        return self.slot("hukou") == "nonlocal"
+
+    # after-callbacks
+    def tell_path(self) -> None:
+        self.say(*self.flow.path_replies(self.session))
+
+    def tell_variant(self) -> None:
+        key = f"variant_{self.slot('variant')}"
+        if key in self.flow.text.text:
+            self.say(Reply(text=self.flow.t(key)))
+
+    def tell_deadline(self) -> None:
+        birth = self.slot("birth")
+        if birth and self.slots.get(TOLD) != birth:
+            self.say(self.flow.deadline_reply(birth, self.today))
+            self.slots[TOLD] = birth
+
+
+class TianjinFlow(GuidedFlow):
+    spec = SPEC
+
+    def make_turn(self, session: Session, today: date) -> Turn:
+        return TianjinTurn(self, session, today)
+
+    # ---------------------------------------------------------------- free text
+    def wants(self, text: str, session: Session, today: date) -> bool:
+        """A message that states a birth date or two facts of this flow, in a Tianjin context."""
+        if not self.in_context(text, session):
+            return False
+        found = self.extract(text, session, today)
+        return "birth" in found or count_known(found) >= 2
+
+    def extract(self, text: str, session: Session, today: date) -> dict[str, str]:
+        found = super().extract(text, session, today)
+        if "variant" in found:  # 参保方式 variants are children who are not newborns
+            found["hukou"] = "other"
+        hit = mentioned_date(text, today, self.text.extra("birth_words"))
+        if hit is not None and hit.value is not None and self._plausible(hit.value, today):
+            found["birth"] = hit.value.isoformat()
+        return found
+
+    def parse_answer(self, state: str, text: str, session: Session, today: date) -> str | None:
+        if state != "birth":
+            return None
+        hit = find_date(text, today)
+        if hit is None or hit.value is None or not self._plausible(hit.value, today):
+            return None
+        return hit.value.isoformat()
+
+    def reject(self, state: str, text: str, session: Session, today: date) -> str | None:
+        if state != "birth":
+            return None
+        hit = find_date(text, today)
+        if hit is None:
+            return None
+        return self.common.bad_date.format(text=text[:40])
+
+    def callback_value(self, state: str, value: str, session: Session, today: date) -> str:
+        return today.isoformat() if (state, value) == ("birth", "today") else value
+
+    @staticmethod
+    def _plausible(birth: date, today: date) -> bool:
+        """A child's birth date (up to 18 years back) or an expected one (up to 300 days on)."""
+        return today - timedelta(days=366 * 18) <= birth <= today + timedelta(days=300)
+
+    def describe(self, slot: str, value: str) -> str | None:
+        if slot == "birth" and value != SKIP:
+            return str(self.text.extra("ack_birth")).format(
+                date=format_cn(date.fromisoformat(value))
+            )
+        return super().describe(slot, value)
+
+    # ---------------------------------------------------------------- replies
+    def on_start(self, session: Session, today: date, found: Mapping[str, str]) -> list[Reply]:
+        """A birth date in the first message gets its deadline at once, before any question."""
+        birth = found.get("birth")
+        if not birth or found.get("hukou") == "other":
+            return []
+        session.slots[TOLD] = birth
+        return [self.deadline_reply(birth, today)]
+
+    def deadline_reply(self, birth: str, today: date) -> Reply:
+        if birth == SKIP:
+            return Reply(text=self.t("deadline_skipped"))
+        rule = deadline(date.fromisoformat(birth), today)
+        fields = {
+            "birth": format_cn(rule.birth),
+            "today": format_cn(today),
+            "last": format_cn(rule.last_day),
+            "day": rule.day_number,
+            "left": rule.days_left,
+            "tomorrow": format_cn(today + timedelta(days=1)),
+        }
+        body = self.t(f"deadline_{rule.standing.value}", **fields)
+        if rule.standing is not Standing.LATE:
+            body += "\n" + self.t("deadline_note")
+        return Reply(text=body)
+
+    def path_replies(self, session: Session) -> list[Reply]:
+        hukou, permit = session.slots.get("hukou"), session.slots.get("permit")
+        if hukou == "local":
+            keys = ["path_local"]
+        elif hukou == "foreign":
+            keys = ["path_foreign"]
+        elif permit == "no":
+            keys = ["path_nopermit"]
+        elif permit == "unsure":
+            keys = ["path_unsure", "path_nonlocal"]
+        else:
+            keys = ["path_nonlocal"]
+        return [Reply(text="\n".join(self.t(k) for k in keys))]
+
+    def prompt(self, state: str, session: Session, today: date) -> str:
+        if state == "materials":
+            return self.materials(session)
+        return super().prompt(state, session, today)
+
+    def materials(self, session: Session) -> str:
+        hukou = session.slots.get("hukou")
+        nonlocal_ = hukou == "nonlocal"
+        items = [
+            self.t("material_child_nonlocal" if nonlocal_ else "material_child"),
+            self.t("material_guardian_nonlocal" if nonlocal_ else "material_guardian"),
+        ]
+        if hukou == "foreign":
+            items.append(self.t("material_foreign"))
+        items.append(self.t("material_contact"))
+        lines = [self.t("materials_head"), *(f"{i}. {item}" for i, item in enumerate(items, 1))]
+        if nonlocal_ and session.slots.get("permit") != "no":
+            lines.append(self.t("materials_nonlocal_note"))
+        if hukou == "local":
+            lines.append(self.t("materials_local_note"))
+        return "\n".join(lines)
+
+    def render_other(self, state: str, session: Session, today: date) -> list[Reply]:
+        hukou = session.slots.get("hukou")
+        where = {"local": "where_local", "nonlocal": "where_nonlocal"}.get(
+            str(hukou), "where_general"
+        )
+        if hukou == "nonlocal" and session.slots.get("permit") == "no":
+            where = "where_general"
+        body = "\n\n".join([self.t("cost"), self.t(where), self.t("closing")])
+        return [Reply(text=body, buttons=self.end_buttons(), state=f"flow:{NAME}:{state}")]

@@ -1,0 +1,1 @@
+"""Pure policy rules (dates, deadlines, eligibility): no I/O, the clock is always passed in."""

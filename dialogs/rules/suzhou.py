@@ -1,0 +1,131 @@
+"""Suzhou 积分入医: the yearly calendar and the eligibility conditions (source 004).
+
+Calendar (申请流程、申请后): apply 6月1日–8月31日 (节假日除外) at the 居住地镇人民政府
+(街道办事处); 9月 公示; 核定表 printed by 11月15日; enrolment through the school in 9–11月.
+The 2017 notice on the same page said 6月1日至9月10日; the standing procedure says 8月31日,
+which is what we apply (answers mention the discrepancy where it matters).
+
+Conditions, in the order the flow asks them. A value is one of the option values in
+knowledge/data/flows.yaml; "unsure" means the parent does not know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+WINDOW_OPEN = (6, 1)
+WINDOW_CLOSE = (8, 31)
+NOTICE_2017_CLOSE = (9, 10)
+FORM_DEADLINE = (11, 15)
+
+UNSURE = "unsure"
+DISTRICTS = ("wuzhong", "xiangcheng", "gusu", "sip", "snd")
+SCHOOLS = ("kinder", "primary", "junior")
+
+# condition -> values that satisfy it
+CONDITIONS: dict[str, frozenset[str]] = {
+    "permit": frozenset({"yes"}),
+    "insurance": frozenset({"yes"}),
+    "years": frozenset({"yes"}),
+    "district": frozenset(DISTRICTS),
+    "school": frozenset(SCHOOLS),
+    "approved": frozenset({"yes"}),
+    "firsttime": frozenset({"yes"}),
+}
+ORDER = tuple(CONDITIONS)
+
+
+class Phase(StrEnum):
+    PREPARE = "prepare"  # 1月1日–5月31日: the window has not opened yet
+    OPEN = "open"  # 6月1日–8月31日: apply now
+    REVIEW = "review"  # 9月1日–11月15日: 公示, 核定表, enrolment via school
+    CLOSED = "closed"  # 11月16日–12月31日: this year's cycle is over
+
+
+@dataclass(frozen=True, slots=True)
+class Calendar:
+    today: date
+    phase: Phase
+    opens: date  # the next (or current) window's first day
+    closes: date  # the next (or current) window's last day
+    form_deadline: date  # this year's 核定表 deadline
+
+    @property
+    def days_to_open(self) -> int:
+        return max(0, (self.opens - self.today).days)
+
+    @property
+    def days_left(self) -> int:
+        """Days after today still inside the window (0 on 8月31日)."""
+        return max(0, (self.closes - self.today).days)
+
+    @property
+    def within_2017_notice(self) -> bool:
+        """After 8月31日 but not after 9月10日, the date the 2017 notice gave."""
+        return self.phase is Phase.REVIEW and self.today <= date(
+            self.today.year, *NOTICE_2017_CLOSE
+        )
+
+
+def calendar(today: date) -> Calendar:
+    year = today.year
+    opens, closes = date(year, *WINDOW_OPEN), date(year, *WINDOW_CLOSE)
+    form = date(year, *FORM_DEADLINE)
+    if today < opens:
+        phase = Phase.PREPARE
+    elif today <= closes:
+        phase = Phase.OPEN
+    elif today <= form:
+        phase = Phase.REVIEW
+    else:
+        phase = Phase.CLOSED
+    if phase in (Phase.REVIEW, Phase.CLOSED):
+        opens, closes = date(year + 1, *WINDOW_OPEN), date(year + 1, *WINDOW_CLOSE)
+    return Calendar(today=today, phase=phase, opens=opens, closes=closes, form_deadline=form)
+
+
+class Status(StrEnum):
+    ELIGIBLE = "eligible"
+    INELIGIBLE = "ineligible"
+    UNSURE = "unsure"  # nothing fails, but some answers are "unsure"
+    INCOMPLETE = "incomplete"  # nothing fails yet, some conditions not answered
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    status: Status
+    failing: tuple[str, ...]
+    unsure: tuple[str, ...]
+    missing: tuple[str, ...]
+
+
+def verdict(answers: Mapping[str, object]) -> Verdict:
+    """Judge the answers given so far; a single failing condition decides."""
+    failing, unsure, missing = [], [], []
+    for name in ORDER:
+        value = answers.get(name)
+        if value is None or value == "":
+            missing.append(name)
+        elif value == UNSURE:
+            unsure.append(name)
+        elif value not in CONDITIONS[name]:
+            failing.append(name)
+    if failing:
+        status = Status.INELIGIBLE
+    elif missing:
+        status = Status.INCOMPLETE
+    elif unsure:
+        status = Status.UNSURE
+    else:
+        status = Status.ELIGIBLE
+    return Verdict(status, tuple(failing), tuple(unsure), tuple(missing))
+
+
+def birth_proof(children: int | None) -> str:
+    """Which 计生 proof: 'upto2' (两孩以内), '3plus' (三孩及以上) or 'unknown'."""
+    if children is None or children < 1:
+        return "unknown"
+    return "upto2" if children <= 2 else "3plus"
