@@ -162,7 +162,9 @@ class FakeBotAPI:
         self._chats: dict[int, JSONDict] = {}
         self._messages: dict[tuple[int, int], Sent] = {}
         self._by_chat: dict[int, list[Sent]] = {}
-        self._waiters: dict[int, list[tuple[int, asyncio.Future[None]]]] = {}
+        self._waiters: dict[
+            int, list[tuple[Callable[[list[Sent]], bool], asyncio.Future[None]]]
+        ] = {}
         self._answer_waiters: dict[str, asyncio.Future[JSONDict]] = {}
         self._call_waiters: list[tuple[str, int, asyncio.Future[None]]] = []
         self._faults: dict[str, deque[Fault]] = {}
@@ -311,9 +313,15 @@ class FakeBotAPI:
 
     async def wait_messages(self, chat_id: int, count: int, timeout: float = 15) -> list[Sent]:
         """Wait until the bot has sent at least `count` messages to `chat_id`; return them all."""
-        if len(self._by_chat.get(chat_id, ())) < count:
+        return await self.wait_until(chat_id, lambda sent: len(sent) >= count, timeout)
+
+    async def wait_until(
+        self, chat_id: int, done: Callable[[list[Sent]], bool], timeout: float = 15
+    ) -> list[Sent]:
+        """Wait until `done(messages sent to chat_id)` holds; return those messages."""
+        if not done(self._by_chat.get(chat_id, [])):
             future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-            self._waiters.setdefault(chat_id, []).append((count, future))
+            self._waiters.setdefault(chat_id, []).append((done, future))
             await asyncio.wait_for(future, timeout)
         return self.messages(chat_id)
 
@@ -426,11 +434,10 @@ class FakeBotAPI:
         self._by_chat.setdefault(chat_id, []).append(sent)
         waiters = self._waiters.get(chat_id)
         if waiters:
-            count = len(self._by_chat[chat_id])
-            for want, future in list(waiters):
-                if count >= want and not future.done():
+            for done, future in list(waiters):
+                if not future.done() and done(self._by_chat[chat_id]):
                     future.set_result(None)
-            self._waiters[chat_id] = [(w, f) for w, f in waiters if not f.done()]
+            self._waiters[chat_id] = [(d, f) for d, f in waiters if not f.done()]
         return data
 
     def api_editmessagereplymarkup(self, params: JSONDict) -> JSONDict:
