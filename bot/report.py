@@ -253,26 +253,18 @@ async def short_stats(store: SessionStore, kb: KnowledgeBase, since: date | None
 # ---------------------------------------------------------------------- tokens
 @functools.cache
 def default_tokenizer() -> tuple[Tokenizer, frozenset[str]]:
-    """jieba (dictionary mode, HMM off: no invented words) and the project's stop words."""
-    import jieba
+    """The matcher's own canonical tokens and stop words, so a report groups questions the
+    way the bot reads them (traditional characters, typos and synonyms already folded)."""
+    from knowledge.lexicon import load_lexicon
+    from knowledge.normalize import normalizer_for
 
-    from knowledge.loader import DATA_DIR
-
-    jieba.setLogLevel(60)  # its "Building prefix dict" chatter goes to stderr otherwise
-    stop_file = DATA_DIR.parent / "lexicon" / "stopwords.txt"
-    stopwords = frozenset(_lexicon_lines(stop_file))
+    lexicon = load_lexicon()
+    normalizer = normalizer_for(lexicon)
 
     def tokenize(text: str) -> Iterable[str]:
-        return list(jieba.cut(text, HMM=False))
+        return normalizer.tokens(text)[1]
 
-    return tokenize, stopwords
-
-
-def _lexicon_lines(path: Path) -> Iterable[str]:
-    if not path.exists():
-        return []
-    lines = (line.strip() for line in path.read_text(encoding="utf-8").splitlines())
-    return [line.split()[0] for line in lines if line and not line.startswith("#")]
+    return tokenize, lexicon.stopwords
 
 
 # ---------------------------------------------------------------------- CLI

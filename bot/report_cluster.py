@@ -2,8 +2,11 @@
 
 The method is deliberately simple, so a curator can predict it:
 
-1. Each distinct (already masked) question becomes a keyword set: its jieba tokens minus
-   stop words, punctuation, digits and the mask placeholders (`[ID]`, `[PHONE]`, ...).
+1. Each distinct (already masked) question becomes a keyword set: its tokens as the matcher
+   reads them (jieba with the project's dictionary, HMM off for short text; typos,
+   traditional characters and synonyms folded to one canonical word) minus stop words,
+   punctuation, digits and the mask placeholders (`[ID]`, `[PHONE]`, ...). So "在哪里打"
+   and "去哪打" share a word, and a label may show the canonical word, not the typed one.
 2. Questions are visited most frequent first. Each joins the existing group whose *seed*
    (the keyword set of the group's first, i.e. most asked, question) it overlaps most,
    measured by Jaccard similarity |A ∩ B| / |A ∪ B|, if that is at least `threshold`;

@@ -22,9 +22,11 @@ from bot.report import (
 )
 from bot.report_cluster import cluster_questions, jaccard, keyword_set
 from bot.report_html import render_html
+from dialogs.engine import Engine
 from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord
 from dialogs.stores.records import CLARIFIED, FLOW, MENU, OUT_OF_SCOPE, UNANSWERED
 from dialogs.stores.sqlite import SqliteStore
+from dialogs.types import Incoming
 from knowledge.loader import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +79,8 @@ async def report_of(store: SessionStore, since: date | None = None) -> Report:
 def test_keyword_set_drops_stop_words_placeholders_and_digits() -> None:
     tokenize, stopwords = default_tokenizer()
     words = keyword_set("我的手机[PHONE]怎么查医保 2026 a", tokenize, stopwords)
-    assert words == {"手机", "查", "医保"}
+    assert {"查", "医保"} <= words
+    assert not words & {"我", "的", "怎么", "phone", "[phone]", "2026", "a"}
 
 
 def test_jaccard() -> None:
@@ -95,8 +98,8 @@ def test_clusters_group_questions_that_share_keywords() -> None:
     vaccine, card, _ = clusters
     assert (card.turns, vaccine.turns) == (3, 3)
     assert (card.chats, vaccine.chats) == (1, 2)  # distinct chats, not asks
-    assert set(card.keywords) == {"社保卡", "补办", "丢"}
-    assert set(vaccine.keywords) == {"新生儿", "疫苗", "哪里", "打"}
+    assert {"社保卡", "补办"} <= set(card.keywords)
+    assert {"新生儿", "疫苗", "打"} <= set(vaccine.keywords)
     assert vaccine.examples[0] == (VACCINE[0], 2), "most asked phrasing first"
 
 
@@ -275,3 +278,19 @@ async def test_text_report_neutralises_terminal_control_characters(kb: Knowledge
     text = render_text(await report_of(store), kb)
     assert "\x1b" not in text and "\u202e" not in text
     assert "医保?[2j清屏?" in text  # records are lower-cased
+
+
+async def test_turns_through_the_real_engine_show_up_in_the_report(
+    engine: Engine, kb: KnowledgeBase
+) -> None:
+    """End to end: the engine records each turn, the report reads them back."""
+    for text in ("/start", "天津新生儿医保交多少钱", "asdf qwer", "asdf qwer 13812345678"):
+        await engine.handle(11, Incoming(text=text, today=DAY1))
+    await engine.handle(12, Incoming(text="asdf qwer", today=DAY1))
+    report = await report_of(engine.store)
+    assert (report.turns, report.chats, report.questions) == (5, 2, 4)
+    assert report.buckets[ANSWERED] == 1 and report.buckets[UNANSWERED] == 3
+    assert [hit[0] for hit in report.entry_hits] == ["tj.cost"]
+    (cluster,) = report.clusters
+    assert (cluster.turns, cluster.chats) == (3, 2)
+    assert cluster.examples == (("asdf qwer", 2), ("asdf qwer [PHONE]", 1))
