@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import subprocess
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.evaluate import Case
+from dialogs.types import Incoming, Reply
 from knowledge.check import coverage, locate, run_checks
 from knowledge.loader import DATA_DIR, KnowledgeBase
 
@@ -291,3 +294,60 @@ def test_cli_dump_is_a_json_list_of_every_entry(kb: KnowledgeBase) -> None:
     assert isinstance(data, list)
     assert [d["id"] for d in data] == list(kb.entries)
     assert data[0]["source"]["file"] in (TIANJIN, SUZHOU)
+
+
+CONVERSATIONS = sorted((ROOT / "tests" / "conversations").glob("faq_*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def faq_outcomes(kb: KnowledgeBase) -> list[tuple[Case, list[Reply], bool]]:
+    """Run the own conversation set through the engine (KB + matcher, no guided flows)."""
+    from bot.evaluate import load_cases
+    from dialogs.engine import Engine
+    from dialogs.stores import MemoryStore
+    from knowledge.matcher import Matcher
+
+    engine = Engine(kb, Matcher(kb), MemoryStore())
+
+    async def run_all() -> list[tuple[Case, list[Reply], bool]]:
+        results: list[tuple[Case, list[Reply], bool]] = []
+        for number, case in enumerate(c for path in CONVERSATIONS for c in load_cases(path)):
+            seen: list[Reply] = []
+            replies: list[Reply] = []
+            for turn in case.turns:
+                replies = await engine.handle(number, Incoming(text=turn, today=case.today))
+                seen += replies
+            text = "\n".join(r.plain() for r in replies)
+            labels = "\n".join(b.text for r in replies for row in r.buttons for b in row)
+            ok = all(re.search(p, text + "\n" + labels) for p in case.must) and not any(
+                re.search(p, text) for p in case.must_not
+            )
+            results.append((case, seen, ok))
+        return results
+
+    return asyncio.run(run_all())
+
+
+def test_conversation_set_is_large_and_ids_are_unique(
+    faq_outcomes: list[tuple[Case, list[Reply], bool]],
+) -> None:
+    ids = [case.id for case, _, _ in faq_outcomes]
+    assert len(ids) >= 150
+    assert len(ids) == len(set(ids))
+
+
+def test_conversation_set_reaches_every_entry_and_topic(
+    kb: KnowledgeBase, faq_outcomes: list[tuple[Case, list[Reply], bool]]
+) -> None:
+    reached = {r.entry for _, replies, _ in faq_outcomes for r in replies if r.entry}
+    missing = sorted(set(kb.entries) - reached)
+    assert missing == []
+    oos_reached = reached & set(kb.out_of_scope)
+    assert len(oos_reached) >= 0.8 * len(kb.out_of_scope), sorted(set(kb.out_of_scope) - reached)
+
+
+def test_conversation_set_passes_at_least_95_percent(
+    faq_outcomes: list[tuple[Case, list[Reply], bool]],
+) -> None:
+    failed = [case.id for case, _, ok in faq_outcomes if not ok]
+    assert len(failed) <= 0.05 * len(faq_outcomes), failed

@@ -101,6 +101,17 @@ def _write(tmp_path: Path, files: dict[str, str]) -> Path:
     return tmp_path
 
 
+def _kb_check(data: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """`yibao kb check --quiet --data DIR` as a real subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "kb", "check", "--quiet", *flags, "--data", str(data)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
 def test_the_good_entry_itself_loads(tmp_path: Path) -> None:
     kb = load_kb(_write(tmp_path, {"a.yaml": _entries(GOOD_ENTRY)}))
     assert list(kb.entries) == ["tj.sample"]
@@ -121,22 +132,7 @@ def test_loader_rejects_with_file_line_and_reason(tmp_path: Path, name: str) -> 
 )
 def test_cli_check_exits_nonzero_printing_file_line(tmp_path: Path, name: str) -> None:
     files, file, line, reason = CASES[name]
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "kb",
-            "check",
-            "--quiet",
-            "--data",
-            str(_write(tmp_path, files)),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    proc = _kb_check(_write(tmp_path, files))
     assert proc.returncode == 1
     lines = proc.stderr.splitlines()
     assert lines and all(re.match(r"^[\w.]+:\d+: \S", ln) for ln in lines), lines
@@ -148,22 +144,6 @@ def test_cli_check_reports_an_uncovered_section(tmp_path: Path) -> None:
         "sources:\n  - file: a.txt\n    title: 页\n    published: '2025'\n    sections: [一, 二]\n"
     )
     data = _write(tmp_path, {"a.yaml": _entries(GOOD_ENTRY), "s.yaml": sources})
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bot.cli",
-            "kb",
-            "check",
-            "--quiet",
-            "--no-selftest",
-            "--data",
-            str(data),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    proc = _kb_check(data, "--no-selftest")
     assert proc.returncode == 1
     assert "sources:1: a.txt: section '二' is cited by no entry" in proc.stderr
