@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from datetime import UTC, date, datetime
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -189,6 +190,28 @@ async def test_forgotten_chat_leaves_the_report() -> None:
 
 
 # ---------------------------------------------------------------------- HTML
+VOID = frozenset({"meta", "br", "rect", "link", "img", "hr", "input"})
+
+
+class TagBalance(HTMLParser):
+    """Fails on a closing tag that does not close the innermost open element."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        pass
+
+    def handle_endtag(self, tag: str) -> None:
+        assert self.stack and self.stack[-1] == tag, (tag, self.stack)
+        self.stack.pop()
+
+
 def check_html(page: str, kb: KnowledgeBase) -> None:
     assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
     assert "<script" not in page.lower(), "a question must never become markup"
@@ -199,6 +222,10 @@ def check_html(page: str, kb: KnowledgeBase) -> None:
     assert page.count("<svg") == 1 and page.count("<rect") == 2 * 4  # two bars per day
     assert kb.text("report_title") in page
     assert "13812345678" not in page
+    balance = TagBalance()
+    balance.feed(page)
+    balance.close()
+    assert balance.stack == [], "every element is closed"
 
 
 async def test_html_is_self_contained_and_escapes_questions(kb: KnowledgeBase) -> None:
