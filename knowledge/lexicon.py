@@ -21,6 +21,7 @@ from knowledge.errors import KnowledgeError, Problem
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 FILES = ("userdict.txt", "synonyms.yaml", "typos.yaml", "cities.yaml", "stopwords.txt")
 
+VARIANT_FREQ = 500  # enough to keep a variant whole; jieba's own frequency wins if higher
 _TAG = re.compile(r"^[a-z]{1,4}$")
 _CITY_ID = re.compile(r"^[a-z][a-z_]*$")
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -49,6 +50,21 @@ class Lexicon:
     core_cities: frozenset[str]
     stopwords: frozenset[str]
     digest: str  # content hash of all files: keys derived caches
+
+    def dictionary(self) -> tuple[DictWord, ...]:
+        """Words for jieba: the user dictionary plus every multi-character Chinese synonym
+        variant, so that 多少钱 or 带什么 segment the same inside a sentence as alone.
+        Variants naming a city are left out: 不是天津 must still yield the token 天津."""
+        known = {w.word for w in self.words}
+        extra = [
+            DictWord(variant, VARIANT_FREQ, None)
+            for variant in self.synonyms
+            if len(variant) >= 2
+            and _HAN.match(variant)
+            and variant not in known
+            and not any(name in variant for name in self.city_names if len(name) >= 2)
+        ]
+        return self.words + tuple(sorted(extra, key=lambda w: w.word))
 
     def city_of(self, token: str) -> str | None:
         """The city a token names or hints at, if any."""

@@ -152,7 +152,8 @@ class Normalizer:
         out: list[str] = []
         i, n = 0, len(tokens)
         while i < n:
-            replaced = False
+            # The longest run that sounds like a term wins: 积/份/入/医 -> 积分入医, not 积分.
+            found: tuple[int, str] | None = None
             run = ""
             for j in range(i, n):
                 run += tokens[j]
@@ -164,13 +165,13 @@ class Normalizer:
                     continue
                 term = self._sounds_like(run)
                 if term is not None:
-                    out.append(term)
-                    i = j + 1
-                    replaced = True
-                    break
-            if not replaced:
+                    found = (j, term)
+            if found is None:
                 out.append(tokens[i])
                 i += 1
+            else:
+                out.append(found[1])
+                i = found[0] + 1
         return out
 
     def _map_synonyms(self, tokens: list[str]) -> list[str]:
@@ -226,7 +227,7 @@ def normalizer_for(lexicon: Lexicon) -> Normalizer:
     found = _normalizers.get(lexicon.digest)
     if found is not None:
         return found
-    tok = segment.tokenizer(lexicon.words)
+    tok = segment.tokenizer(lexicon.dictionary())
     table = load_table(lexicon.homophones, segment.cache_dir()) if lexicon.homophones else {}
     with _normalizers_lock:
         found = _normalizers.get(lexicon.digest)

@@ -57,7 +57,8 @@ def tokenizer(words: tuple[DictWord, ...]) -> Any:
         tok.tmp_dir = str(cache_dir())
         tok.initialize()
         for item in words:
-            tok.add_word(item.word, item.freq, item.tag)
+            # Never below jieba's own frequency: a lower one would split the word.
+            tok.add_word(item.word, max(item.freq, tok.FREQ.get(item.word, 0)), item.tag)
         _tokenizers[words] = tok
         return tok
 

@@ -1,0 +1,208 @@
+"""The lexicon data: it loads, jieba keeps every domain term whole, bad lines are located,
+and jieba's cache lives in a directory the project owns."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from knowledge import segment
+from knowledge.errors import KnowledgeError
+from knowledge.homophones import load_table
+from knowledge.lexicon import LEXICON_DIR, Lexicon, load_lexicon
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Typical sentences a parent writes; {w} is the domain term.
+TEMPLATES = (
+    "{w}",
+    "请问{w}怎么办",
+    "我想了解一下{w}的情况",
+    "孩子的{w}在哪里办",
+    "{w}要多少钱",
+    "办{w}需要带什么材料",
+    "关于{w}有什么规定吗",
+    "天津{w}和苏州{w}有什么不同",
+)
+
+
+@pytest.fixture(scope="module")
+def lexicon() -> Lexicon:
+    return load_lexicon()
+
+
+@pytest.fixture(scope="module")
+def tok(lexicon: Lexicon) -> object:
+    return segment.tokenizer(lexicon.dictionary())
+
+
+def test_packaged_lexicon_loads(lexicon: Lexicon) -> None:
+    words = {w.word for w in lexicon.words}
+    for term in ("津心办", "出生一件事", "积分入医", "积分管理", "核定表", "居住证", "流动人口"):
+        assert term in words
+    assert lexicon.core_cities == {"tianjin", "suzhou"}
+    assert lexicon.city_of("津心办") == "tianjin"
+    assert lexicon.city_of("积分入医") == "suzhou"
+    assert lexicon.city_of("深圳") == "shenzhen"
+    assert lexicon.synonyms["宝宝"] == ("孩子",)
+
+
+def test_every_domain_term_stays_whole(lexicon: Lexicon, tok: object) -> None:
+    """A user-dictionary frequency replaces jieba's own: too low and the word splits."""
+    broken = []
+    for item in lexicon.words:
+        for template in TEMPLATES:
+            sentence = template.format(w=item.word)
+            if item.word not in segment.cut(tok, sentence):
+                broken.append(f"{item.word} in {sentence!r}: {segment.cut(tok, sentence)}")
+    assert not broken, "\n".join(broken)
+
+
+def test_user_frequency_never_lowers_a_builtin_one(lexicon: Lexicon) -> None:
+    """jieba's own dictionary, read directly: our frequency must not undercut it."""
+    import jieba
+
+    builtin: dict[str, int] = {}
+    wanted = {w.word for w in lexicon.words}
+    with (Path(jieba.__file__).parent / "dict.txt").open(encoding="utf-8") as handle:
+        for line in handle:
+            word, freq, *_ = line.split()
+            if word in wanted:
+                builtin[word] = int(freq)
+    lowered = [w.word for w in lexicon.words if w.freq < builtin.get(w.word, 0)]
+    assert not lowered
+
+
+def _copy(tmp_path: Path) -> Path:
+    target = tmp_path / "lexicon"
+    shutil.copytree(LEXICON_DIR, target)
+    return target
+
+
+@pytest.mark.parametrize(
+    ("file", "append", "expected"),
+    [
+        ("userdict.txt", "坏词 abc\n", "frequency of '坏词' must be a positive integer"),
+        ("userdict.txt", "坏词 10 BAD\n", "bad part-of-speech tag"),
+        ("userdict.txt", "津心办 100\n", "duplicate word '津心办'"),
+        ("stopwords.txt", "两个 词\n", "one stop word per line"),
+    ],
+)
+def test_bad_text_line_is_located(tmp_path: Path, file: str, append: str, expected: str) -> None:
+    root = _copy(tmp_path)
+    path = root / file
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([*lines, append.rstrip("\n")]) + "\n", encoding="utf-8")
+    with pytest.raises(KnowledgeError) as info:
+        load_lexicon(root)
+    messages = [str(p) for p in info.value.problems]
+    assert any(m.startswith(f"{file}:{len(lines) + 1}: ") and expected in m for m in messages), (
+        messages
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "text", "line", "expected"),
+    [
+        (
+            "synonyms.yaml",
+            "synonyms:\n  孩子: [宝宝]\n  小孩: [宝宝]\n",
+            3,
+            "already maps elsewhere",
+        ),
+        ("synonyms.yaml", "synonyms:\n  孩子: [宝宝, 孩子]\n", 2, "is its own canonical word"),
+        ("synonyms.yaml", "synonyms:\n  孩子: [宝宝]\n  宝宝: [娃]\n", 2, "also a canonical word"),
+        ("synonyms.yaml", "synonyms:\n  孩子: 宝宝\n", 2, "must be a list"),
+        ("synonyms.yaml", "synonyms:\n  孩子: [宝宝, '']\n", 2, "non-empty text"),
+        ("synonyms.yaml", "synonym:\n  孩子: [宝宝]\n", 1, "unknown section"),
+        ("synonyms.yaml", "synonyms:\n  孩子: [宝宝\n", 3, "YAML syntax error"),
+        ("typos.yaml", "fixes:\n  居往证: 居往证\nhomophones: [积分]\n", 2, "maps to itself"),
+        ("typos.yaml", "fixes: {}\nhomophones:\n  - 积分\n  - x\n", 4, "two or more Chinese"),
+        (
+            "cities.yaml",
+            "core: [tianjin]\ncities:\n  tianjin:\n    names: [天津, 天津]\n",
+            4,
+            "already belongs",
+        ),
+        (
+            "cities.yaml",
+            "core: [beijing]\ncities:\n  tianjin:\n    names: [天津]\n",
+            1,
+            "not listed",
+        ),
+        ("cities.yaml", "core: []\ncities:\n  Tianjin:\n    names: [天津]\n", 3, "lowercase"),
+        ("cities.yaml", "core: []\ncities:\n  tianjin:\n    aliases: [天津]\n", 4, "unknown key"),
+    ],
+)
+def test_bad_yaml_line_is_located(
+    tmp_path: Path, file: str, text: str, line: int, expected: str
+) -> None:
+    root = _copy(tmp_path)
+    (root / file).write_text(text, encoding="utf-8")
+    with pytest.raises(KnowledgeError) as info:
+        load_lexicon(root)
+    messages = [str(p) for p in info.value.problems]
+    assert any(m.startswith(f"{file}:{line}: ") and expected in m for m in messages), messages
+
+
+def test_missing_file_is_reported(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    (root / "cities.yaml").unlink()
+    with pytest.raises(KnowledgeError, match=r"cities\.yaml:0: file is missing"):
+        load_lexicon(root)
+
+
+def test_cache_dir_is_ours_not_the_shared_tmp(tok: object, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = segment.cache_dir()
+    assert cache == Path(os.environ[segment.ENV_CACHE_DIR])
+    assert Path(tok.tmp_dir) == cache  # type: ignore[attr-defined]
+    assert Path(tok.tmp_dir) != Path(tempfile.gettempdir())  # type: ignore[attr-defined]
+    assert (cache / "jieba.cache").is_file()
+
+
+def test_cache_dir_defaults_to_the_user_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(segment.ENV_CACHE_DIR)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = segment.cache_dir()
+    assert path.name == "yibao"
+    assert path.is_dir()
+    assert str(path).startswith(str(tmp_path))
+
+
+def test_homophone_table_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = load_table(("积分",), tmp_path)
+    assert "份" in first and first["份"] & first["分"]
+    assert len(list(tmp_path.glob("homophones-*.json"))) == 1
+
+    def no_rebuild(terms: object) -> None:
+        raise AssertionError("the cached table should have been used")
+
+    monkeypatch.setattr("knowledge.homophones.build_table", no_rebuild)
+    assert load_table(("积分",), tmp_path) == first
+
+
+def test_cold_start_is_quiet_and_uses_our_cache(tmp_path: Path) -> None:
+    """A fresh process: jieba prints nothing and writes its cache where we point it."""
+    env = {**os.environ, segment.ENV_CACHE_DIR: str(tmp_path / "cache")}
+    code = (
+        "from knowledge.loader import load_kb\n"
+        "from knowledge.matcher import Matcher\n"
+        "print(Matcher(load_kb()).match('積份入醫').entry_id)\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ""
+    assert proc.stdout.strip().startswith("sz.")
+    assert (tmp_path / "cache" / "jieba.cache").is_file()
+    assert list((tmp_path / "cache").glob("homophones-*.json"))
