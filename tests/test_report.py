@@ -6,6 +6,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -24,7 +25,7 @@ from bot.report import (
 from bot.report_cluster import cluster_questions, jaccard, keyword_set
 from bot.report_html import render_html
 from dialogs.engine import Engine
-from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord
+from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord, open_store
 from dialogs.stores.records import CLARIFIED, FLOW, MENU, OUT_OF_SCOPE, UNANSWERED
 from dialogs.stores.sqlite import SqliteStore
 from dialogs.types import Incoming
@@ -132,13 +133,26 @@ def check_figures(report: Report) -> None:
     assert [(c.turns, c.chats) for c in report.clusters[:2]] == [(3, 3), (3, 3)]
 
 
-async def test_report_figures_from_the_memory_store() -> None:
-    store = MemoryStore()
-    await fill(store, TURNS)
-    check_figures(await report_of(store))
+@pytest.fixture(params=["memory", "sqlite", "redis"])
+async def any_store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SessionStore]:
+    """Each backend, opened by URL as `yibao report --store URL` opens it."""
+    if request.param == "redis":
+        url: str = request.getfixturevalue("redis_url")
+    elif request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'state.db'}"
+    else:
+        url = "memory://"
+    store = open_store(url, StoreSettings(hash_salt="report-test"))
+    yield store
+    await store.close()
 
 
-async def test_report_figures_from_a_sqlite_file(tmp_path: Path) -> None:
+async def test_report_figures_on_every_store(any_store: SessionStore) -> None:
+    await fill(any_store, TURNS)
+    check_figures(await report_of(any_store))
+
+
+async def test_report_figures_from_a_reopened_sqlite_file(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "state.db")
     await fill(store, TURNS)
     await store.close()
