@@ -269,16 +269,34 @@ def default_tokenizer() -> tuple[Tokenizer, frozenset[str]]:
 
 # ---------------------------------------------------------------------- CLI
 def run_report(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args))
+    """`yibao report`: 0 on success, 1 when there is no store to read."""
+    from dialogs.stores import default_store_url
+
+    url = args.store or default_store_url()
+    missing = missing_sqlite_file(url)
+    if missing:
+        print(f"yibao report: no state database at {missing}", file=sys.stderr)
+        return 1
+    return asyncio.run(_run(args, url))
 
 
-async def _run(args: argparse.Namespace) -> int:
+def missing_sqlite_file(url: str) -> str | None:
+    """The path of a SQLite store that does not exist (a report must not create one)."""
+    if not url.startswith("sqlite://"):
+        return None
+    from dialogs.stores.sqlite import path_from_url
+
+    path = path_from_url(url)
+    return None if path == ":memory:" or Path(path).exists() else path
+
+
+async def _run(args: argparse.Namespace, url: str) -> int:
     from bot.report_html import render_html
-    from dialogs.stores import default_store_url, open_store
+    from dialogs.stores import open_store
     from knowledge.loader import load_kb
 
     kb = load_kb()
-    store = open_store(args.store or default_store_url())
+    store = open_store(url)
     try:
         tokenize, stopwords = default_tokenizer()
         report = await build_report(store, args.since, tokenize, stopwords)

@@ -312,6 +312,19 @@ def test_cli_report_text_and_html_from_a_sqlite_file(tmp_path: Path, kb: Knowled
     )
     assert bad.returncode == 2 and "--since" in bad.stderr
 
+    absent = tmp_path / "nothing-here" / "state.db"
+    none = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "report", "--store", f"sqlite:///{absent}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+    assert none.returncode == 1 and str(absent) in none.stderr
+    assert not absent.parent.exists(), "a report never creates a database"
+
 
 async def test_text_report_neutralises_terminal_control_characters(kb: KnowledgeBase) -> None:
     store = MemoryStore()
