@@ -90,7 +90,7 @@ async def summarise(
     stopwords: Collection[str] = frozenset(),
     since: date | None = None,
 ) -> Report:
-    """One pass over the records; memory grows with distinct questions and days only."""
+    """One pass over the records; memory grows with distinct chats, questions and days."""
     turns = 0
     chats: set[str] = set()
     buckets: Counter[str] = Counter({k: 0 for k in RATE_KEYS})
