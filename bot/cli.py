@@ -41,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
 
     flows = sub.add_parser("flows", help="flow diagrams")
     flows.add_argument("--mermaid", action="store_true")
+    flows.add_argument("--out", metavar="DIR", help="also write DIR/<flow>.mmd (e.g. docs/flows)")
 
     run = sub.add_parser("run", help="start the Telegram bot")
     run.add_argument("--webhook", metavar="URL")

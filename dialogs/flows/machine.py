@@ -26,7 +26,7 @@ from dialogs.slots import Choice, SlotSpec, normalize, spot
 from dialogs.types import Button, Incoming, Reply
 from knowledge.loader import KnowledgeBase
 
-GenericAnswer = Literal["yes", "no", "unsure", "next", "skip"]
+GenericAnswer = Literal["yes", "no", "unsure", "next", "skip", "resume", "stop"]
 GENERIC_ORDER: tuple[GenericAnswer, ...] = ("unsure", "skip", "next", "no", "yes")
 TRAIL = "_trail"  # slot holding the states left so far, for "返回"
 MAX_CHAIN = 50  # a guard: no flow has that many states
@@ -140,7 +140,7 @@ class MachineSpec:
 
     def kwargs(self) -> dict[str, Any]:
         return {
-            "states": list(self.states),
+            "states": [{"name": s, "final": s in self.final} for s in self.states],
             "transitions": [dict(t) for t in self.transitions],
             "initial": self.initial,
             "auto_transitions": False,
@@ -196,7 +196,13 @@ class GuidedFlow:
         and the message names no other flow's city."""
         if any(w in text for w in self.text.context_words):
             return True
-        return session.city == self.name and not any(w in text for w in self.text.other_cities)
+        return session.city == self.name and not self.elsewhere(text)
+
+    def elsewhere(self, text: str) -> bool:
+        """The message names another flow's city and not this one's."""
+        return any(w in text for w in self.text.other_cities) and not any(
+            w in text for w in self.text.context_words
+        )
 
     # ---------------------------------------------------------------- hooks
     def make_turn(self, session: Session, today: date) -> Turn:
@@ -263,12 +269,14 @@ class GuidedFlow:
                 return None
         else:
             text = incoming.text or ""
+            if self.elsewhere(text):
+                return None  # about another city: a digression (or another flow's request)
             read = self._read(state, text, session, today)
             if read is None:
                 complaint = self.reject(state, text, session, today)
-                if complaint is None:
-                    return None
-                return FlowResult([Reply(text=complaint), *self.render(state, session, today)])
+                if complaint is not None:
+                    return FlowResult([Reply(text=complaint), *self.render(state, session, today)])
+                return self._navigation(text, session, today)
             found = read
         changed = {k: v for k, v in found.items() if session.slots.get(k) != v}
         q = self.questions.get(state)
@@ -282,6 +290,17 @@ class GuidedFlow:
             session.state = self.spec.initial
             session.slots.pop(TRAIL, None)
         return FlowResult(self._run(session, today, []))
+
+    def _navigation(self, text: str, session: Session, today: date) -> FlowResult | None:
+        """The continue prompt's choices typed: 继续 shows the question again, 不用了 leaves."""
+        norm = normalize(text)
+        if norm in {normalize(w) for w in self.common.words.get("resume", [])}:
+            return FlowResult(self.resume(session, today))
+        if norm in {normalize(w) for w in self.common.words.get("stop", [])}:
+            session.end_flow()
+            menu = ((Button(self.common.menu_label, "m:main"),),)
+            return FlowResult([Reply(text=self.kb.text("cancelled"), buttons=menu)])
+        return None
 
     def resume(self, session: Session, today: date) -> list[Reply]:
         return self.render(session.state or self.spec.initial, session, today)
