@@ -122,8 +122,9 @@ async def test_flows_survive_restarts_midway(
     for name in flows:
         steps = (Incoming(text="/start"), Incoming(callback=f"f:{name}"), *[PRESS_FIRST] * 4)
         sessions = await _compare(kb, matcher, steps, tmp_path / f"{name}.db")
-        midway = sessions[2]  # loaded by a fresh process right after the flow started
-        assert midway is not None and midway.flow == name
+        # Each of these was loaded by a fresh process, in the middle of the flow.
+        states = [s.state for s in sessions if s is not None and s.flow == name]
+        assert len(set(states)) >= 2, states
 
 
 async def test_unknown_saved_state_falls_back_to_the_menu(
