@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from datetime import date
 from typing import Any, TextIO
 
@@ -17,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationErro
 
 from bot.wiring import build_engine
 from dialogs.engine import Engine
+from dialogs.stores import default_store_url
 from dialogs.types import Incoming, Reply
 
 
@@ -75,7 +75,7 @@ async def replay_line(engine: Engine, line: str, today: date | None) -> str:
 
 async def run_replay(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
     today = date.fromisoformat(args.today) if args.today else None
-    store_url = args.store or os.environ.get("YIBAO_STORE") or "memory://"
+    store_url = args.store or default_store_url(persistent=False)
     engine = build_engine(store_url, clock=(lambda: today) if today else date.today)
     try:
         for line in stdin:

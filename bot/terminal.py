@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import sys
 from datetime import date
 
 from bot.wiring import build_engine
 from dialogs.engine import Engine
+from dialogs.stores import default_store_url
 from dialogs.types import Button, Incoming, Reply
 
 CHAT_ID = 1  # the terminal is one person's conversation
@@ -47,14 +47,8 @@ def to_incoming(line: str, shown: list[Button], today: date | None) -> Incoming:
 
 
 def _store_url(explicit: str | None) -> str:
-    if explicit:
-        return explicit
-    try:
-        from dialogs.stores import default_store_url  # type: ignore[attr-defined]
-    except ImportError:
-        return os.environ.get("YIBAO_STORE") or "memory://"
-    url: str = default_store_url()
-    return url
+    """--store wins; else YIBAO_STORE; else the SQLite file under the user data directory."""
+    return explicit or default_store_url()
 
 
 async def _chat(engine: Engine, today: date | None) -> int:
