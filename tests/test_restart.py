@@ -132,7 +132,9 @@ async def test_unknown_saved_state_falls_back_to_the_menu(
 ) -> None:
     path = tmp_path / "state.db"
     old = SqliteStore(path, SETTINGS)
-    await old.save(Session(chat_id=CHAT, flow="tianjin", state="renamed_by_an_upgrade"))
+    stale = Session(chat_id=CHAT, flow="tianjin", state="renamed_by_an_upgrade")
+    stale.touch()
+    await old.save(stale)
     await old.close()
     store = SqliteStore(path, SETTINGS)
     replies = await make_engine(kb, matcher, store).handle(CHAT, Incoming(text="你好"))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from dialogs.stores.settings import DAY
 from dialogs.stores.sqlite import CHECKPOINT_EVERY, SCHEMA_VERSION, SqliteStore
 
 SETTINGS = StoreSettings(session_ttl=30 * DAY, record_retention=90 * DAY, hash_salt="contract")
-NOW = 1_780_000_000.0  # a fixed "now" (2026) for expiry arithmetic
+NOW = time.time()  # stores purge expired data on open: test data must be recent
 
 
 @dataclass
@@ -230,13 +231,16 @@ async def test_purge_idle_drops_only_old_sessions(store: SessionStore) -> None:
 
 
 async def test_purge_applies_ttl_and_retention(store: SessionStore) -> None:
-    await store.save(session(1, updated=NOW - 31 * DAY))
-    await store.save(session(2, updated=NOW - 29 * DAY))
-    await store.record_turn(TurnRecord(at=NOW - 91 * DAY, chat="old", outcome="menu"))
-    await store.record_turn(TurnRecord(at=NOW - 89 * DAY, chat="new", outcome="menu"))
-    result = await store.purge(now=NOW)
-    assert (result.sessions, result.records) == (1, 1)
+    await store.save(session(1, updated=NOW - 2 * DAY))
+    await store.save(session(2, updated=NOW))
+    await store.record_turn(TurnRecord(at=NOW - DAY, chat="old", outcome="menu"))
+    await store.record_turn(TurnRecord(at=NOW, chat="new", outcome="menu"))
+    # Seen from a month (sessions) and three months (records) ahead, one of each has expired.
+    result = await store.purge(now=NOW + 29 * DAY)
+    assert (result.sessions, result.records) == (1, 0)
     assert await store.load(1) is None and await store.load(2) is not None
+    result = await store.purge(now=NOW + 89.5 * DAY)
+    assert result.records == 1
     assert [r.chat async for r in store.iter_records()] == ["new"]
 
 
@@ -368,6 +372,21 @@ async def test_sqlite_file_is_wal_and_versioned(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
+async def test_sqlite_purges_expired_data_when_opened(tmp_path: Path) -> None:
+    """`yibao chat` never runs the scheduled purge: opening the file enforces expiry."""
+    first = SqliteStore(tmp_path / "s.db", SETTINGS)
+    await first.save(session(1, updated=NOW - 31 * DAY))
+    await first.save(session(2, updated=NOW - 29 * DAY))
+    await first.record_turn(TurnRecord(at=NOW - 91 * DAY, chat="old", outcome="menu"))
+    await first.record_turn(TurnRecord(at=NOW - 89 * DAY, chat="new", outcome="menu"))
+    await first.close()
+    second = SqliteStore(tmp_path / "s.db", SETTINGS)
+    gone, kept = await second.load(1), await second.load(2)
+    chats = [r.chat async for r in second.iter_records()]
+    await second.close()
+    assert gone is None and kept is not None and chats == ["new"]
+
+
 async def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
     path = tmp_path / "s.db"
     with sqlite3.connect(path) as conn:
@@ -428,6 +447,15 @@ async def test_redis_keys_carry_ttls(redis_url: str) -> None:
     await store.close()
     assert 0 < session_ttl <= SETTINGS.session_ttl
     assert SETTINGS.session_ttl < record_ttl <= SETTINGS.record_retention
+
+
+async def test_redis_trims_expired_records_of_an_active_chat(redis_url: str) -> None:
+    store = RedisStore.from_url(redis_url, SETTINGS)
+    await store.record_turn(TurnRecord(at=NOW - 91 * DAY, chat="c", outcome="menu"))
+    await store.record_turn(TurnRecord(at=NOW, chat="c", outcome="menu"))
+    ats = [r.at async for r in store.iter_records()]
+    await store.close()
+    assert ats == [NOW]
 
 
 async def test_redis_two_connections_serialise_one_chat(redis_url: str) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
@@ -130,7 +131,10 @@ class RedisStore(SessionStore):
         )
         async with self.client.pipeline(transaction=True) as pipe:
             pipe.zadd(key, {member: record.at})
-            pipe.expire(key, max(1, int(self.settings.record_retention)))
+            # Retention holds for active chats even if the scheduled purge never runs.
+            retention = self.settings.record_retention
+            pipe.zremrangebyscore(key, "-inf", f"({time.time() - retention}")
+            pipe.expire(key, max(1, int(retention)))
             pipe.zadd(self._chats_key, {record.chat: record.at}, gt=True)
             await pipe.execute()
 

@@ -114,6 +114,10 @@ class SqliteStore(SessionStore):
             # Checkpoints run on their own thread (_Checkpointer); this is only a backstop.
             conn.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
             _migrate(conn)
+            # Expiry holds even for a process that never runs the scheduled purge (`chat`).
+            now, ttl, keep = time.time(), self.settings.session_ttl, self.settings.record_retention
+            conn.execute("DELETE FROM sessions WHERE updated < ?", (now - ttl,))
+            conn.execute("DELETE FROM records WHERE at < ?", (now - keep,))
             self._conn = conn
         return self._conn
 
