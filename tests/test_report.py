@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -32,7 +32,9 @@ from dialogs.types import Incoming
 from knowledge.loader import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
-DAY1, DAY2, DAY4 = date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 4)
+# Recent days: stores drop records older than the retention period when they open.
+DAY1 = datetime.now(UTC).date() - timedelta(days=10)
+DAY2, DAY3, DAY4 = (DAY1 + timedelta(days=n) for n in (1, 2, 3))
 ENTRY_A, ENTRY_B = "rel.tj_app", "rel.tj_outpatient"
 VACCINE = ("新生儿疫苗在哪里打", "新生儿疫苗去哪里打")
 CARD = ("社保卡丢了怎么补办", "社保卡丢了补办", "社保卡补办要多久")
@@ -127,7 +129,7 @@ def check_figures(report: Report) -> None:
     assert report.rate(OUT_OF_SCOPE) == pytest.approx(1 / QUESTIONS)
     assert report.entry_hits == ((ENTRY_A, 3), (ENTRY_B, 2))
     days = [(d.day, d.turns, d.unanswered) for d in report.days]
-    assert days == [(DAY1, 10, 4), (DAY2, 5, 2), (date(2026, 3, 3), 0, 0), (DAY4, 5, 2)]
+    assert days == [(DAY1, 10, 4), (DAY2, 5, 2), (DAY3, 0, 0), (DAY4, 5, 2)]
     top = [{text for text, _ in c.examples} for c in report.clusters[:2]]
     assert top == [set(VACCINE), set(CARD)]
     assert [(c.turns, c.chats) for c in report.clusters[:2]] == [(3, 3), (3, 3)]
@@ -168,7 +170,7 @@ async def test_since_keeps_later_days_only() -> None:
     await fill(store, TURNS)
     report = await report_of(store, since=DAY2)
     assert report.turns == 10
-    assert [d.day for d in report.days] == [DAY2, date(2026, 3, 3), DAY4]
+    assert [d.day for d in report.days] == [DAY2, DAY3, DAY4]
     assert report.entry_hits == ((ENTRY_A, 1), (ENTRY_B, 1))
 
 
@@ -183,7 +185,7 @@ async def test_text_report_lists_rates_clusters_entries_and_days(kb: KnowledgeBa
     assert clarified in text
     assert f"· {VACCINE[0]} (2)" in text
     assert kb.entries[ENTRY_A].title in text
-    assert "2026-03-03" in text  # a day without turns still shows, with a zero
+    assert f"{DAY3.isoformat()}  " in text  # a day without turns still shows, with a zero
     assert "13812345678" not in text and "[PHONE]" in text
 
 
@@ -282,7 +284,7 @@ def test_cli_report_text_and_html_from_a_sqlite_file(tmp_path: Path, kb: Knowled
     asyncio.run(seed())
     out = tmp_path / "report.html"
     env = {**os.environ, "YIBAO_STORE": "memory://"}  # --store must win over the env
-    args = ["report", "--store", f"sqlite:///{db}", "--since", "2026-03-02", "--html", str(out)]
+    args = ["report", "--store", f"sqlite:///{db}", "--since", DAY2.isoformat(), "--html", str(out)]
     proc = subprocess.run(
         [sys.executable, "-m", "bot.cli", *args],
         capture_output=True,
