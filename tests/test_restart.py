@@ -9,7 +9,10 @@ the transcripts must be identical.
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
@@ -23,7 +26,7 @@ from dialogs.session import Session
 from dialogs.stores import MemoryStore, SessionStore, StoreSettings
 from dialogs.stores.records import UNANSWERED
 from dialogs.stores.redis import RedisStore
-from dialogs.stores.sqlite import SqliteStore
+from dialogs.stores.sqlite import SqliteStore, path_from_url
 from dialogs.types import Incoming, Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Matcher
@@ -125,6 +128,48 @@ async def test_flows_survive_restarts_midway(
         # Each of these was loaded by a fresh process, in the middle of the flow.
         states = [s.state for s in sessions if s is not None and s.flow == name]
         assert len(set(states)) >= 2, states
+
+
+KILLED_PROCESS = """
+import asyncio, sys
+from datetime import date
+from bot.wiring import build_engine
+from dialogs.types import Incoming
+
+async def main():
+    engine = build_engine(sys.argv[1], clock=lambda: date(2026, 3, 1))
+    for step in (Incoming(text="/start"), Incoming(callback="c:tianjin"),
+                 Incoming(callback="f:" + next(iter(engine.flows), "none"))):
+        await engine.handle(int(sys.argv[2]), step)
+    print("ready", flush=True)
+    await asyncio.sleep(3600)  # killed here: the store is never closed
+
+asyncio.run(main())
+"""
+
+
+async def test_a_killed_process_loses_nothing(
+    kb: KnowledgeBase, matcher: Matcher, tmp_path: Path
+) -> None:
+    """SIGKILL between two turns (no close, no checkpoint): the next process continues."""
+    url = f"sqlite://{tmp_path}/state.db"
+    with subprocess.Popen(
+        [sys.executable, "-c", KILLED_PROCESS, url, str(CHAT)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "YIBAO_HASH_SALT": SETTINGS.hash_salt},
+    ) as proc:
+        try:
+            assert proc.stdout is not None and proc.stdout.readline().strip() == b"ready"
+        finally:
+            proc.kill()
+    store = SqliteStore(path_from_url(url), SETTINGS)
+    before = await store.load(CHAT)
+    replies = await make_engine(kb, matcher, store).handle(CHAT, Incoming(text="/start"))
+    records = [r async for r in store.iter_records()]
+    await store.close()
+    assert before is not None and before.city == "tianjin" and before.version == 3
+    assert before.flow == (next(iter(load_flows(kb)), None))
+    assert replies and len(records) == 4
 
 
 async def test_unknown_saved_state_falls_back_to_the_menu(

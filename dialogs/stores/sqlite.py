@@ -1,12 +1,14 @@
 """SQLite store: the default for `chat` and `run`, one file that survives restarts.
 
 stdlib `sqlite3`, driven from asyncio through a single-thread executor that owns the one
-connection, so calls are serialised without a lock and the event loop never blocks on
-disk. WAL mode lets a reader (a report) run beside the bot; `synchronous=NORMAL` keeps
-every committed turn across a process kill (only an OS crash can lose the last few).
-`secure_delete` zeroes erased rows (idle sessions, expired records); `forget` also rebuilds
-the file (VACUUM) so that nothing of the chat survives anywhere in it.
-"""
+turn connection, so calls are serialised without a lock and the event loop never blocks
+on disk; each save is one INSERT ... ON CONFLICT statement, i.e. one transaction. WAL mode
+lets a second connection copy the WAL back (checkpoint) on its own thread, so no turn pays
+for an fsync; `synchronous=NORMAL` keeps every committed turn across a process kill (only
+an OS crash can lose the last few). Expired data is purged on open and by `purge()`;
+`secure_delete` zeroes erased rows, and `forget` also rebuilds the file (VACUUM) so that
+nothing of the chat survives anywhere in it. Per-chat locks are in-process: one bot
+process per file (several instances share Redis instead)."""
 
 from __future__ import annotations
 
