@@ -23,7 +23,7 @@ run: $(STAMP)
 	$(BIN)/yibao run $(ARGS)
 
 test: $(STAMP)
-	$(BIN)/yibao kb check --quiet --no-selftest
+	$(BIN)/yibao kb check --quiet
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
 
 eval: $(STAMP)
