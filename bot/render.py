@@ -108,8 +108,20 @@ def _pack(pieces: list[Piece], limit: int) -> list[str]:
     return messages
 
 
+def well_formed(text: str) -> str:
+    """`text` with lone surrogates (which no UTF encoding can carry) replaced by U+FFFD."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
 def render(reply: Reply, limit: int = MAX_MESSAGE) -> list[Outgoing]:
     """The Telegram messages for one reply; the keyboard rides on the last one."""
+    if not reply.plain().strip():
+        raise ValueError("empty reply: Telegram cannot send a message without text")
+    reply = Reply(
+        text=well_formed(reply.text),
+        title=well_formed(reply.title) if reply.title else None,
+        buttons=reply.buttons,
+    )
     bold_open, bold_close = "<b>", "</b>"
     pieces: list[Piece] = []
     if reply.title:
