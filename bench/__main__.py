@@ -15,6 +15,7 @@ SUITES: dict[str, str] = {
     "matcher": "bench.bench_matcher",
     "sessions": "bench.bench_sessions",
     "telegram": "bench.bench_telegram",
+    "flows": "bench.bench_flows",
 }
 
 

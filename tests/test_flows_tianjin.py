@@ -11,6 +11,7 @@ from flowchat import Chat
 
 from bot.wiring import load_flows
 from dialogs.engine import Engine
+from dialogs.flows.machine import GuidedFlow
 from dialogs.stores import StoreSettings
 from dialogs.stores.sqlite import SqliteStore
 from knowledge.loader import KnowledgeBase
@@ -364,3 +365,28 @@ async def test_restart_between_every_turn_on_sqlite(
         texts.append(await Chat(engine, TODAY).say(turn))
         await store.close()
     assert "居住证受理回执" in texts[2] and "2026年5月10日" in texts[3] and "100元" in texts[4]
+
+
+async def test_one_shared_machine_and_no_chat_left_on_it(engine: Engine) -> None:
+    flow = engine.flows["tianjin"]
+    assert isinstance(flow, GuidedFlow)
+    machine = flow.machine
+    for chat_id in range(1, 6):
+        await Chat(engine, TODAY, chat_id).walk("/tianjin", "外地户籍", "有", "2月10日")
+    assert machine.models == []
+
+
+async def test_a_failing_turn_still_detaches_the_chat(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flow = engine.flows["tianjin"]
+    assert isinstance(flow, GuidedFlow)
+    await Chat(engine, TODAY).say("/tianjin")
+
+    def boom(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(flow.machine.events["next"], "trigger", boom)
+    with pytest.raises(RuntimeError):
+        await Chat(engine, TODAY).say("天津户籍")
+    assert flow.machine.models == []

@@ -327,6 +327,9 @@ class GuidedFlow:
         finally:
             session.state = model.state
             self.machine.remove_model(model)
+            # transitions bound partials referring back to the model (trigger, is_<state>):
+            # drop them so the model is freed at once instead of waiting for the cyclic GC.
+            vars(model).clear()
 
     def _run(self, session: Session, today: date, out: list[Reply]) -> list[Reply]:
         with self.attached(session, today) as model:
