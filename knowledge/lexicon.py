@@ -67,8 +67,18 @@ class Lexicon:
         return self.words + tuple(sorted(extra, key=lambda w: w.word))
 
     def city_of(self, token: str) -> str | None:
-        """The city a token names or hints at, if any."""
-        return self.city_names.get(token) or self.city_hints.get(token)
+        """The city a token names or hints at, if any; a longer token counts when it
+        contains a name (jieba's own dictionary has 苏州工业园区 as one word)."""
+        found = self.city_names.get(token) or self.city_hints.get(token)
+        if found is not None or len(token) <= 2:
+            return found
+        for size in range(len(token) - 1, 1, -1):
+            for start in range(len(token) - size + 1):
+                piece = token[start : start + size]
+                found = self.city_names.get(piece) or self.city_hints.get(piece)
+                if found is not None:
+                    return found
+        return None
 
 
 # --------------------------------------------------------------------------- YAML nodes

@@ -49,9 +49,12 @@ CONTEXT_CITY_BOOST = 1.4
 CONTEXT_OTHER_PENALTY = 0.8
 UNNAMED_CITY_PENALTY = 0.5  # a 深圳 snippet for a question that does not name 深圳
 TOPIC_BOOST = 1.1
-RELATED_BOOST = 1.15  # the previous answer lists it as related
+RELATED_BOOST = 1.15
+RELATED_PENALTY = 0.8  # a core city's related snippet yields to its core entries
+OVERVIEW_TOPIC = "overview"  # each core city's entry for "tell me about <city>"
 
 MIN_CONFIDENCE = 0.2
+OTHER_CITY_MIN_CONFIDENCE = 0.5  # a related snippet must fit well to answer another city
 MIN_SCORE = 4.0
 CLARIFY_RATIO = 0.75  # both cities' words present: clarify only when the fit is close
 NEUTRAL_CLARIFY_RATIO = 0.3  # no city-specific word at all: any real second fit is enough
@@ -192,8 +195,7 @@ class Matcher:
         Terms are canonical tokens without stop words or city names (cities act through
         boosts, not overlap), sub-words of long tokens at half weight, numbers at low
         weight (dates in a question say little about its topic), and pairs of adjacent
-        tokens ("外地 上学" is not "上学 外地"'s reverse: 天津户籍在外地上学 vs 外地户籍在天津上学),
-        city names included there.
+        tokens (天津户籍在外地上学 has 外地/上学, 外地户籍在天津上学 has 外地/户口).
         """
         lex = self.lexicon
         raw, canonical = self.normalizer.tokens(text)
@@ -210,7 +212,7 @@ class Matcher:
             if len(token) >= 3 and not token.isascii():
                 alternatives += [(sub, DERIVED_WEIGHT) for sub in self._subwords(token, freq)]
             groups.append(tuple(dict(alternatives).items()))
-        for pair in itertools.pairwise(content):
+        for pair in itertools.pairwise(t for t in content if t not in lex.city_names):
             if pair[0] != pair[1] and not (pair[0].isdigit() or pair[1].isdigit()):
                 key = " ".join(pair)
                 if key not in seen:
@@ -264,6 +266,8 @@ class Matcher:
         other_named = named - self._core
         city = doc.city or GENERAL_CITY
         factor = NAMED_CITY_BOOST if doc.cities & named else 1.0  # 广州 in a 深圳 snippet
+        if not doc.core and city in self._core:
+            factor *= RELATED_PENALTY  # 天津医保 alone is about enrolment, not 异地就医
         if other_named and not core_named:
             # Another city's question: never one of the core cities' processes.
             if city not in other_named and city != GENERAL_CITY:
@@ -320,24 +324,42 @@ class Matcher:
     def match(self, text: str, ctx: MatchContext | None = None) -> Match:
         ctx = ctx or MatchContext()
         query = self.analyze(text)
+        named_city = self._single(query.cities)
+        elsewhere = bool(query.cities) and not (query.cities & self._core)
         if not query.terms:
             follow = self._follow_up(query.cities, ctx)
-            return follow or Match(kind="unknown", city=self._single(query.cities))
+            if follow is not None:
+                return follow
+            return (
+                self._not_covered(query, 0.0, ())
+                if elsewhere
+                else Match("unknown", city=named_city)
+            )
         ranked = self.scores(query, ctx)
         mass = KEYWORD_WEIGHT * sum(self._group_mass(group) for group in query.groups)
         entries = [(s, i) for s, i in ranked if not self._docs[i].oos]
         suggestions = tuple(self._docs[i].id for _, i in entries[:SUGGESTIONS])
-        named_city = self._single(query.cities)
         if not ranked:
-            return Match(kind="unknown", city=named_city)
+            return (
+                self._not_covered(query, 0.0, ())
+                if elsewhere
+                else Match("unknown", city=named_city)
+            )
         best_score, best_index = ranked[0]
         best = self._docs[best_index]
         confidence = min(1.0, best_score / mass) if mass else 0.0
         strong = confidence >= self.min_confidence and best_score >= self.min_score
+        if elsewhere and not (strong and (best.oos or confidence >= OTHER_CITY_MIN_CONFIDENCE)):
+            # Another city's question without a snippet that clearly fits: say plainly it
+            # is not covered rather than answer beside the point.
+            return self._not_covered(query, confidence, suggestions, ranked)
         clarify = self._clarify(query, ctx, entries, best)
         if clarify is not None:
             return Match(kind="clarify_city", confidence=confidence, suggestions=clarify)
         if not strong:
+            overview = self._overview(query)
+            if overview is not None:
+                return overview
             return Match(
                 kind="unknown", confidence=confidence, city=named_city, suggestions=suggestions
             )
@@ -350,6 +372,54 @@ class Matcher:
                 suggestions=suggestions,
             )
         return Match(kind="answer", entry_id=best.id, confidence=confidence, city=best.city)
+
+    def _not_covered(
+        self,
+        query: Query,
+        confidence: float,
+        suggestions: tuple[str, ...],
+        ranked: list[tuple[float, int]] | None = None,
+    ) -> Match:
+        """Out of scope for a non-core city. In order: a fitting item that names the city,
+        any item naming it, a fitting item, the item naming most other cities (the
+        "other cities" notice); unknown when the KB has none of these."""
+        ranked_oos = [(score, i) for score, i in ranked or () if self._docs[i].oos]
+        naming = self._oos_naming(query.cities)
+        candidates = [i for _, i in ranked_oos if i in naming] + naming
+        candidates += [i for score, i in ranked_oos if score >= self.min_score]
+        others = [
+            (len(doc.cities - self._core), i)
+            for i, doc in enumerate(self._docs)
+            if doc.oos and doc.cities - self._core
+        ]
+        candidates += [max(others)[1]] if others else []
+        city = self._single(query.cities)
+        if not candidates:
+            return Match("unknown", confidence=confidence, city=city, suggestions=suggestions)
+        return Match(
+            kind="out_of_scope",
+            entry_id=self._docs[candidates[0]].id,
+            confidence=confidence,
+            city=city,
+            suggestions=suggestions,
+        )
+
+    def _overview(self, query: Query) -> Match | None:
+        """ "苏州医保": a core city and nothing but words the KB knows -> the city's overview.
+        An unknown word ("天津的天气") means the question is about something else."""
+        city = self._single(query.cities)
+        if city not in self._core or any(
+            g[0][0] not in self.idf for g in query.groups if " " not in g[0][0]
+        ):
+            return None
+        for doc in self._docs:
+            if doc.city == city and doc.core and doc.topic == OVERVIEW_TOPIC:
+                return Match("answer", doc.id, confidence=self.min_confidence, city=city)
+        return None
+
+    def _oos_naming(self, cities: frozenset[str]) -> list[int]:
+        """Out-of-scope items whose own text names one of `cities` (上海 -> other cities)."""
+        return [i for i, doc in enumerate(self._docs) if doc.oos and doc.cities & cities]
 
     def _follow_up(self, cities: frozenset[str], ctx: MatchContext) -> Match | None:
         """A bare city ("苏州呢") after an answer: that city's entry on the same subject.
@@ -399,7 +469,7 @@ class Matcher:
             return None
         values = sorted(top.values(), reverse=True)
         ratio = CLARIFY_RATIO if implied else NEUTRAL_CLARIFY_RATIO
-        if values[1][0] < ratio * values[0][0] or values[0][0] < self.min_score / 2:
+        if values[1][0] < ratio * values[0][0] or values[0][0] < self.min_score:
             return None
         return tuple(doc_id for _, doc_id in values)
 

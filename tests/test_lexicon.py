@@ -64,6 +64,34 @@ def test_every_domain_term_stays_whole(lexicon: Lexicon, tok: object) -> None:
     assert not broken, "\n".join(broken)
 
 
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        ("天津医保", ["天津", "医保"]),  # not 天/津医保
+        ("天津医保卡怎么办", ["天津", "医保卡"]),
+        ("天津本地宝宝", ["天津", "本地", "宝宝"]),  # not 天津本地宝/宝
+        ("苏州积分入医", ["苏州", "积分入医"]),
+        ("天津居民医保", ["天津", "居民医保"]),
+        ("深圳少儿医保", ["深圳", "少儿医保"]),
+        ("在津医保app上备案", ["津医保", "app", "备案"]),
+        ("津心办办理", ["津心办", "办理"]),
+        ("出入医院", ["出入", "医院"]),  # 入医 must not eat across words
+        ("要带什么材料", ["材料"]),
+    ],
+)
+def test_domain_words_do_not_eat_their_neighbours(
+    tok: object, sentence: str, expected: list[str]
+) -> None:
+    tokens = segment.cut(tok, sentence)
+    assert all(word in tokens for word in expected), tokens
+
+
+def test_a_city_inside_a_longer_word_is_still_found(lexicon: Lexicon) -> None:
+    assert lexicon.city_of("苏州工业园区") == "suzhou"  # one word in jieba's dictionary
+    assert lexicon.city_of("天津市") == "tianjin"
+    assert lexicon.city_of("津贴") is None  # the one-character 津 only counts alone
+
+
 def test_user_frequency_never_lowers_a_builtin_one(lexicon: Lexicon) -> None:
     """jieba's own dictionary, read directly: our frequency must not undercut it."""
     import jieba
