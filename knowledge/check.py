@@ -55,17 +55,18 @@ def locate(data_dir: Path) -> dict[str, Place]:
         if not isinstance(root, yaml.MappingNode):
             continue
         for key, section in root.value:
-            if key.value not in ("entries", "out_of_scope"):
+            if key.value not in ("entries", "out_of_scope", "menus"):
                 continue
             if not isinstance(section, yaml.SequenceNode):
                 continue
+            prefix = "menu:" if key.value == "menus" else ""
             for item in section.value:
                 if isinstance(item, yaml.MappingNode):
-                    _locate_item(item, path.name, places)
+                    _locate_item(item, path.name, places, prefix)
     return places
 
 
-def _locate_item(item: yaml.MappingNode, file: str, places: dict[str, Place]) -> None:
+def _locate_item(item: yaml.MappingNode, file: str, places: dict[str, Place], prefix: str) -> None:
     fields = {k.value: v for k, v in item.value if isinstance(k, yaml.ScalarNode)}
     ident = fields.get("id")
     if not isinstance(ident, yaml.ScalarNode):
@@ -76,7 +77,7 @@ def _locate_item(item: yaml.MappingNode, file: str, places: dict[str, Place]) ->
         for q in questions.value:
             if isinstance(q, yaml.ScalarNode):
                 place.questions.setdefault(q.value.strip(), q.start_mark.line + 1)
-    places.setdefault(str(ident.value), place)
+    places.setdefault(prefix + str(ident.value), place)
 
 
 def _where(places: dict[str, Place], ident: str) -> tuple[str, int]:
@@ -140,7 +141,7 @@ def _q_where(places: dict[str, Place], ident: str, question: str) -> tuple[str, 
 
 
 def check_references(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
-    """Self-references and menu labels; the loader already checks that ids exist."""
+    """Self-references and menu label length; the loader already checks that ids exist."""
     found = Findings()
     for entry in kb.entries.values():
         if entry.id in entry.related:
@@ -150,8 +151,23 @@ def check_references(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
         for row in menu.buttons:
             for button in row:
                 if len(button.label) > MAX_LABEL:
+                    file, line = _where(places, f"menu:{menu.id}")
                     msg = f"menu {menu.id!r}: label {button.label!r} exceeds {MAX_LABEL} characters"
-                    found.errors.append(Problem("menus", 1, msg))
+                    found.errors.append(Problem(file, line, msg))
+    return found
+
+
+def check_routes(kb: KnowledgeBase) -> Findings:
+    """A service-account word may trigger one action only (the engine takes the first)."""
+    found = Findings()
+    first: dict[str, str] = {}
+    for route in kb.keywords:
+        for word in route.words:
+            key = word.strip().lower()
+            if key in first and first[key] != route.action:
+                msg = f"keyword route {word!r} goes to both {first[key]!r} and {route.action!r}"
+                found.errors.append(Problem("keywords", 1, msg))
+            first.setdefault(key, route.action)
     return found
 
 
@@ -217,6 +233,7 @@ def run_checks(kb: KnowledgeBase, data_dir: Path, selftest: bool = True) -> Find
         check_keywords(kb, places),
         check_questions(kb, places),
         check_references(kb, places),
+        check_routes(kb),
         check_coverage(kb, places),
     ]
     if selftest:

@@ -40,7 +40,7 @@ def test_every_entry_and_topic_has_a_unique_id_across_files() -> None:
         text = path.read_text(encoding="utf-8")
         ids += re.findall(r"(?m)^  - id: (\w+\.\S+)$", text)
     assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
-    assert set(ids) == set(places)
+    assert set(ids) == {p for p in places if not p.startswith("menu:")}
 
 
 def test_both_sources_have_every_section_covered(kb: KnowledgeBase) -> None:

@@ -147,3 +147,52 @@ def test_cli_check_reports_an_uncovered_section(tmp_path: Path) -> None:
     proc = _kb_check(data, "--no-selftest")
     assert proc.returncode == 1
     assert "sources:1: a.txt: section '二' is cited by no entry" in proc.stderr
+
+
+SECOND_ENTRY = GOOD_ENTRY.replace("tj.sample", "tj.other").replace(
+    "[问一, 问二, 问三]", "[问四, 问五, 问六]"
+)
+LONG = "按钮标签" * 6  # 24 characters: wraps on a phone
+CHECK_CASES: dict[str, tuple[dict[str, str], str]] = {
+    # name: (files, the exact line `kb check` must print)
+    "same keyword set": (
+        {"a.yaml": _entries(GOOD_ENTRY, SECOND_ENTRY)},
+        "a.yaml:12: entry 'tj.other' has exactly the keywords of 'tj.sample'",
+    ),
+    "shared sample question": (
+        {
+            "a.yaml": _entries(
+                GOOD_ENTRY,
+                SECOND_ENTRY.replace("[样例]", "[别的]").replace("问六", "问一"),
+            )
+        },
+        "a.yaml:16: 'tj.other': sample question '问一' also belongs to 'tj.sample'",
+    ),
+    "keyword routed twice": (
+        {
+            "a.yaml": _entries(GOOD_ENTRY),
+            "k.yaml": "keywords:\n"
+            "  - {words: [样例], action: 'entry:tj.sample'}\n"
+            "  - {words: [样例], action: 'menu:main'}\n"
+            "menus:\n  - id: main\n    text: 菜单\n"
+            "    buttons: [[{label: 样例, action: 'entry:tj.sample'}]]\n",
+        },
+        "keywords:1: keyword route '样例' goes to both 'entry:tj.sample' and 'menu:main'",
+    ),
+    "long menu label": (
+        {
+            "a.yaml": _entries(GOOD_ENTRY),
+            "m.yaml": "menus:\n  - id: main\n    text: 菜单\n"
+            f"    buttons: [[{{label: {LONG}, action: 'entry:tj.sample'}}]]\n",
+        },
+        f"m.yaml:2: menu 'main': label '{LONG}' exceeds 20 characters",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CHECK_CASES))
+def test_cli_check_rejects_whole_kb_problems(tmp_path: Path, name: str) -> None:
+    files, expected = CHECK_CASES[name]
+    proc = _kb_check(_write(tmp_path, files), "--no-selftest")
+    assert proc.returncode == 1
+    assert expected in proc.stderr.splitlines(), proc.stderr
