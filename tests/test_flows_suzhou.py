@@ -29,6 +29,14 @@ def chat(engine: Engine) -> Chat:
     return Chat(engine, TODAY)
 
 
+@pytest.mark.parametrize(
+    "entry", ["/suzhou", "/start suzhou", "cb:f:suzhou", "积分入医自测", "苏州积分入医（资格与申请）"]
+)
+async def test_every_entrance(chat: Chat, entry: str) -> None:
+    text = await (chat.press(entry[3:]) if entry.startswith("cb:") else chat.say(entry))
+    assert "您（家长）已经办理苏州居住证了吗" in text
+
+
 async def test_eligible_path_by_buttons_to_the_end(chat: Chat) -> None:
     await chat.say("/suzhou")
     for cb in ALL_YES:

@@ -41,7 +41,10 @@ async def test_start_offers_hukou_buttons(chat: Chat) -> None:
     assert (await chat.session()).state == "hukou"
 
 
-@pytest.mark.parametrize("entry", ["/tianjin", "/start tianjin", "cb:f:tianjin"])
+@pytest.mark.parametrize(
+    "entry",
+    ["/tianjin", "/start tianjin", "cb:f:tianjin", "天津参保向导", "天津新生儿参保（一步步办理）"],
+)
 async def test_every_entrance(chat: Chat, entry: str) -> None:
     text = await (chat.press(entry[3:]) if entry.startswith("cb:") else chat.say(entry))
     assert HUKOU_Q in text
