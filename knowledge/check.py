@@ -88,7 +88,8 @@ def _where(places: dict[str, Place], ident: str) -> tuple[str, int]:
 def check_keywords(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
     """Same keyword in entries of different city/topic: a warning (the matcher must rely on
     the rest of the question). Two entries with exactly the same keyword set: an error, since
-    nothing but the sample questions could tell them apart."""
+    nothing but the sample questions could tell them apart. An out-of-scope keyword that is also
+    an entry's keyword: an error, it would turn covered questions into "not covered"."""
     found = Findings()
     owners: dict[str, list[str]] = defaultdict(list)
     by_set: dict[frozenset[str], str] = {}
@@ -106,6 +107,11 @@ def check_keywords(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
             found.errors.append(Problem(file, line, msg))
         else:
             by_set[key] = entry.id
+    for item in kb.out_of_scope.values():
+        for word in sorted({k.strip().lower() for k in item.keywords} & set(owners)):
+            file, line = _where(places, item.id)
+            msg = f"{item.id!r}: keyword {word!r} is also a keyword of {', '.join(owners[word])}"
+            found.errors.append(Problem(file, line, msg))
     for word, ids in sorted(owners.items()):
         groups = {(kb.entries[i].city, kb.entries[i].topic) for i in ids}
         if len(groups) > 1:

@@ -168,6 +168,14 @@ CHECK_CASES: dict[str, tuple[dict[str, str], str]] = {
         },
         "a.yaml:16: 'tj.other': sample question '问一' also belongs to 'tj.sample'",
     ),
+    "out-of-scope keyword that an entry uses": (
+        {
+            "a.yaml": _entries(GOOD_ENTRY),
+            "o.yaml": "out_of_scope:\n  - id: oos.x\n    keywords: [样例]\n"
+            "    questions: [问]\n    answer: 抱歉\n",
+        },
+        "o.yaml:2: 'oos.x': keyword '样例' is also a keyword of tj.sample",
+    ),
     "keyword routed twice": (
         {
             "a.yaml": _entries(GOOD_ENTRY),
