@@ -30,7 +30,8 @@ def chat(engine: Engine) -> Chat:
 
 
 @pytest.mark.parametrize(
-    "entry", ["/suzhou", "/start suzhou", "cb:f:suzhou", "积分入医自测", "苏州积分入医（资格与申请）"]
+    "entry",
+    ["/suzhou", "/start suzhou", "cb:f:suzhou", "积分入医自测", "苏州积分入医（资格与申请）"],
 )
 async def test_every_entrance(chat: Chat, entry: str) -> None:
     text = await (chat.press(entry[3:]) if entry.startswith("cb:") else chat.say(entry))
@@ -262,3 +263,32 @@ async def test_switching_flows_by_free_text(chat: Chat) -> None:
     text = await chat.say(ONE_SENTENCE)
     assert "符合积分入医的申请条件" in text
     assert (await chat.session()).flow == "suzhou"
+
+
+def test_every_condition_question_offers_the_rule_values(engine: Engine) -> None:
+    """The options in flows.yaml and the eligibility rule speak the same values."""
+    from dialogs.flows.machine import GuidedFlow
+    from dialogs.rules.suzhou import CONDITIONS
+
+    flow = engine.flows["suzhou"]
+    assert isinstance(flow, GuidedFlow)
+    for name, ok in CONDITIONS.items():
+        values = {o.value for o in flow.questions[name].options}
+        assert ok <= values, name
+        assert values - ok - {"unsure"}, f"{name}: no failing answer offered"
+
+
+def test_broken_flow_text_is_refused_at_start_up(engine: Engine) -> None:
+    from pydantic import ValidationError
+
+    from dialogs.flows.questions import FlowText
+
+    good = engine.kb.flow_text["suzhou"]
+    with pytest.raises(ValidationError):
+        FlowText.model_validate({k: v for k, v in good.items() if k != "questions"})
+    broken = {
+        **good,
+        "questions": {"permit": {"ask": "?", "options": [{"value": "Bad Value", "label": "x"}]}},
+    }
+    with pytest.raises(ValidationError):
+        FlowText.model_validate(broken)

@@ -1,4 +1,4 @@
-"""What every guided flow shares: its texts, one transitions Machine, and the turn logic.
+"""What every guided flow shares: one transitions Machine and the turn logic.
 
 A flow is a set of question states joined by `next` transitions whose conditions read the
 session's slots. ONE `transitions.Machine(model=None)` per flow serves every chat: each turn
@@ -10,120 +10,23 @@ JSON-serialisable slots are stored, so a restart between two turns loses nothing
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from transitions import Machine
 
 from dialogs.flows.base import FlowResult
+from dialogs.flows.questions import CommonText, FlowText, build_question, generic_words, pick
 from dialogs.session import Session
-from dialogs.slots import Choice, SlotSpec, normalize, spot
+from dialogs.slots import normalize, spot
 from dialogs.types import Button, Incoming, Reply
 from knowledge.loader import KnowledgeBase
 
-GenericAnswer = Literal["yes", "no", "unsure", "next", "skip", "resume", "stop"]
-GENERIC_ORDER: tuple[GenericAnswer, ...] = ("unsure", "skip", "next", "no", "yes")
 TRAIL = "_trail"  # slot holding the states left so far, for "返回"
 MAX_CHAIN = 50  # a guard: no flow has that many states
-_NUMBER = re.compile(r"^(?:第|选)?\s*([1-9])\s*(?:个|项|种|号)?$")
-
-
-# ------------------------------------------------------------------ texts (validated)
-class _Text(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class OptionText(_Text):
-    value: str = Field(pattern=r"^[a-z0-9]+$", max_length=20)
-    label: str = Field(min_length=1, max_length=40)
-    answers: list[GenericAnswer] = Field(default_factory=list)
-    words: list[str] = Field(default_factory=list)
-    patterns: list[str] = Field(default_factory=list)
-    typed: list[str] = Field(default_factory=list)
-    said: str | None = None  # how the acknowledgement names this answer (default: label)
-
-
-class QuestionText(_Text):
-    ask: str = Field(min_length=1)
-    columns: int = Field(default=1, ge=1, le=4)
-    options: list[OptionText] = Field(min_length=1)
-
-
-class CommonText(_Text):
-    words: dict[GenericAnswer, list[str]]
-    ack: str
-    ack_sep: str
-    bad_date: str
-    back_at_start: str
-    again_label: str
-    menu_label: str
-    back_label: str
-
-
-class FlowText(BaseModel):
-    """One flow's section of `flow_text`; flow-specific extras are kept as they are."""
-
-    model_config = ConfigDict(extra="allow", frozen=True)
-
-    title: str
-    intro: str
-    context_words: list[str] = Field(min_length=1)
-    other_cities: list[str] = Field(default_factory=list)
-    questions: dict[str, QuestionText]
-    text: dict[str, str]
-
-    def extra(self, key: str) -> Any:
-        return (self.model_extra or {})[key]
-
-
-# ------------------------------------------------------------------ questions
-@dataclass(frozen=True, slots=True)
-class Option:
-    value: str
-    label: str
-    said: str
-    answers: frozenset[str]
-    typed: frozenset[str]
-    choice: Choice
-
-
-@dataclass(frozen=True, slots=True)
-class Question:
-    state: str
-    ask: str
-    columns: int
-    options: tuple[Option, ...]
-
-    @property
-    def slot(self) -> str:
-        return self.state
-
-    @property
-    def spec(self) -> SlotSpec:
-        return SlotSpec(self.slot, tuple(o.choice for o in self.options))
-
-    def option(self, value: str) -> Option | None:
-        return next((o for o in self.options if o.value == value), None)
-
-
-def build_question(state: str, text: QuestionText) -> Question:
-    options = tuple(
-        Option(
-            value=o.value,
-            label=o.label,
-            said=o.said or o.label,
-            answers=frozenset(o.answers),
-            typed=frozenset(normalize(t) for t in o.typed),
-            choice=Choice(o.value, tuple(o.words), tuple(re.compile(p) for p in o.patterns)),
-        )
-        for o in text.options
-    )
-    return Question(state=state, ask=text.ask, columns=text.columns, options=options)
 
 
 # ------------------------------------------------------------------ machine
@@ -185,6 +88,7 @@ class GuidedFlow:
             raise ValueError(f"flow {self.name}: questions for unknown states {sorted(unknown)}")
         self.machine = Machine(model=None, **self.spec.kwargs())
         self._states = frozenset(self.spec.states)
+        self.generic = generic_words(common)
 
     def t(self, key: str, **fmt: object) -> str:
         """A text of this flow by key, formatted."""
@@ -294,9 +198,9 @@ class GuidedFlow:
     def _navigation(self, text: str, session: Session, today: date) -> FlowResult | None:
         """The continue prompt's choices typed: 继续 shows the question again, 不用了 leaves."""
         norm = normalize(text)
-        if norm in {normalize(w) for w in self.common.words.get("resume", [])}:
+        if norm in self.generic.get("resume", frozenset()):
             return FlowResult(self.resume(session, today))
-        if norm in {normalize(w) for w in self.common.words.get("stop", [])}:
+        if norm in self.generic.get("stop", frozenset()):
             session.end_flow()
             menu = ((Button(self.common.menu_label, "m:main"),),)
             return FlowResult([Reply(text=self.kb.text("cancelled"), buttons=menu)])
@@ -404,36 +308,10 @@ class GuidedFlow:
         found = self.extract(text, session, today)
         q = self.questions.get(state)
         if q is not None:
-            value = self.parse_answer(state, text, session, today) or self.pick(q, text)
+            value = self.parse_answer(state, text, session, today) or pick(q, text, self.generic)
             if value is not None:
                 found[q.slot] = self.callback_value(state, value, session, today)
         return found or None
-
-    def pick(self, q: Question, text: str) -> str | None:
-        """Match a typed reply to one option: label, number, phrasing, 是/否…, part of a label."""
-        norm = normalize(text)
-        if not norm:
-            return None
-        for o in q.options:
-            if norm == normalize(o.label) or norm in o.typed:
-                return o.value
-        number = _NUMBER.match(norm)
-        if number:
-            index = int(number.group(1)) - 1
-            return q.options[index].value if index < len(q.options) else None
-        value = spot(text, q.spec)
-        if value is not None:
-            return value
-        for kind in GENERIC_ORDER:
-            if norm in {normalize(w) for w in self.common.words.get(kind, [])}:
-                matches = [o.value for o in q.options if kind in o.answers]
-                if len(matches) == 1:
-                    return matches[0]
-        if len(norm) >= 2:
-            partial = [o.value for o in q.options if norm in normalize(o.label)]
-            if len(partial) == 1:
-                return partial[0]
-        return None
 
     # ---------------------------------------------------------------- small helpers
     def _ack(self, found: Mapping[str, str]) -> str:
@@ -455,10 +333,3 @@ class GuidedFlow:
     @staticmethod
     def _set_trail(session: Session, trail: list[str]) -> None:
         session.slots[TRAIL] = ",".join(trail)
-
-
-def flow_texts(kb: KnowledgeBase, name: str) -> tuple[FlowText, CommonText]:
-    """Validate the `flow_text` sections a flow needs; a bad file fails at start-up."""
-    return FlowText.model_validate(kb.flow_text[name]), CommonText.model_validate(
-        kb.flow_text["common"]
-    )

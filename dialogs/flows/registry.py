@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dialogs.flows.base import Flow
-from dialogs.flows.machine import GuidedFlow, flow_texts
+from dialogs.flows.machine import GuidedFlow
+from dialogs.flows.questions import flow_texts
 from dialogs.flows.suzhou import SuzhouFlow
 from dialogs.flows.tianjin import TianjinFlow
 from knowledge.loader import KnowledgeBase

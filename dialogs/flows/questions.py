@@ -1,0 +1,150 @@
+"""A flow's texts (validated from `flow_text` in the knowledge files) and how a typed reply
+is matched to one of a question's options: its label, a number, a phrasing, 是/否…"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dialogs.slots import Choice, SlotSpec, normalize, spot
+from knowledge.loader import KnowledgeBase
+
+GenericAnswer = Literal["yes", "no", "unsure", "next", "skip", "resume", "stop"]
+GENERIC_ORDER: tuple[GenericAnswer, ...] = ("unsure", "skip", "next", "no", "yes")
+_NUMBER = re.compile(r"^(?:第|选)?\s*([1-9])\s*(?:个|项|种|号)?$")
+
+
+# ------------------------------------------------------------------ texts (validated)
+class _Text(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OptionText(_Text):
+    value: str = Field(pattern=r"^[a-z0-9]+$", max_length=20)
+    label: str = Field(min_length=1, max_length=40)
+    answers: list[GenericAnswer] = Field(default_factory=list)
+    words: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    typed: list[str] = Field(default_factory=list)
+    said: str | None = None  # how the acknowledgement names this answer (default: label)
+
+
+class QuestionText(_Text):
+    ask: str = Field(min_length=1)
+    columns: int = Field(default=1, ge=1, le=4)
+    options: list[OptionText] = Field(min_length=1)
+
+
+class CommonText(_Text):
+    words: dict[GenericAnswer, list[str]]
+    ack: str
+    ack_sep: str
+    bad_date: str
+    back_at_start: str
+    again_label: str
+    menu_label: str
+    back_label: str
+
+
+class FlowText(BaseModel):
+    """One flow's section of `flow_text`; flow-specific extras are kept as they are."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    title: str
+    intro: str
+    context_words: list[str] = Field(min_length=1)
+    other_cities: list[str] = Field(default_factory=list)
+    questions: dict[str, QuestionText]
+    text: dict[str, str]
+
+    def extra(self, key: str) -> Any:
+        return (self.model_extra or {})[key]
+
+
+# ------------------------------------------------------------------ questions
+@dataclass(frozen=True, slots=True)
+class Option:
+    value: str
+    label: str
+    said: str
+    answers: frozenset[str]
+    typed: frozenset[str]
+    choice: Choice
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    state: str
+    ask: str
+    columns: int
+    options: tuple[Option, ...]
+
+    @property
+    def slot(self) -> str:
+        return self.state
+
+    @property
+    def spec(self) -> SlotSpec:
+        return SlotSpec(self.state, tuple(o.choice for o in self.options))
+
+    def option(self, value: str) -> Option | None:
+        return next((o for o in self.options if o.value == value), None)
+
+
+def build_question(state: str, text: QuestionText) -> Question:
+    options = tuple(
+        Option(
+            value=o.value,
+            label=o.label,
+            said=o.said or o.label,
+            answers=frozenset(o.answers),
+            typed=frozenset(normalize(t) for t in o.typed),
+            choice=Choice(o.value, tuple(o.words), tuple(re.compile(p) for p in o.patterns)),
+        )
+        for o in text.options
+    )
+    return Question(state=state, ask=text.ask, columns=text.columns, options=options)
+
+
+def generic_words(common: CommonText) -> dict[str, frozenset[str]]:
+    """The generic replies (是、没有、跳过…) by kind, normalised once."""
+    return {kind: frozenset(normalize(w) for w in words) for kind, words in common.words.items()}
+
+
+def pick(q: Question, text: str, generic: Mapping[str, frozenset[str]]) -> str | None:
+    """Match a typed reply to one option: label, number, phrasing, 是/否…, part of a label."""
+    norm = normalize(text)
+    if not norm:
+        return None
+    for o in q.options:
+        if norm == normalize(o.label) or norm in o.typed:
+            return o.value
+    number = _NUMBER.match(norm)
+    if number:
+        index = int(number.group(1)) - 1
+        return q.options[index].value if index < len(q.options) else None
+    value = spot(text, q.spec)
+    if value is not None:
+        return value
+    for kind in GENERIC_ORDER:
+        if norm in generic.get(kind, frozenset()):
+            matches = [o.value for o in q.options if kind in o.answers]
+            if len(matches) == 1:
+                return matches[0]
+    if len(norm) >= 2:
+        partial = [o.value for o in q.options if norm in normalize(o.label)]
+        if len(partial) == 1:
+            return partial[0]
+    return None
+
+
+def flow_texts(kb: KnowledgeBase, name: str) -> tuple[FlowText, CommonText]:
+    """Validate the `flow_text` sections a flow needs; a bad file fails at start-up."""
+    return FlowText.model_validate(kb.flow_text[name]), CommonText.model_validate(
+        kb.flow_text["common"]
+    )
