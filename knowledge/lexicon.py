@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -22,6 +23,8 @@ LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 FILES = ("userdict.txt", "synonyms.yaml", "typos.yaml", "cities.yaml", "stopwords.txt")
 
 VARIANT_FREQ = 500  # enough to keep a variant whole; jieba's own frequency wins if higher
+# libyaml when present: parsing is part of every start-up (nodes keep their line marks).
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = re.compile(r"^[a-z]{1,4}$")
 _CITY_ID = re.compile(r"^[a-z][a-z_]*$")
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -93,7 +96,7 @@ def _compose(path: Path, problems: list[Problem]) -> yaml.Node | None:
         problems.append(Problem(path.name, 1, f"not UTF-8 text ({exc.reason})"))
         return None
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_YAML_LOADER)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problems.append(

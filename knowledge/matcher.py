@@ -20,6 +20,7 @@ best three entries as suggestions.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import math
 from collections.abc import Iterable
@@ -27,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from knowledge import cache
 from knowledge.lexicon import Lexicon, load_lexicon
 from knowledge.loader import KnowledgeBase
 from knowledge.normalize import Normalizer, normalizer_for
@@ -128,23 +130,7 @@ class Matcher:
         self.min_score = min_score
         self._core = self.lexicon.core_cities
         self._related = {e.id: frozenset(e.related) for e in kb.entries.values()}
-        self._docs: list[_Doc] = []
-        doc_terms: list[dict[str, float]] = []
-        for entry in kb.entries.values():
-            fields = [(KEYWORD_WEIGHT, entry.keywords), (TITLE_WEIGHT, [entry.title])]
-            fields.append((QUESTION_WEIGHT, entry.questions))
-            terms, mentions = self._weigh(fields)
-            others = mentions - {entry.city}
-            self._docs.append(
-                _Doc(entry.id, entry.city, entry.topic, False, others, entry.group == "core")
-            )
-            doc_terms.append(terms)
-        for item in kb.out_of_scope.values():
-            terms, cities = self._weigh(
-                [(KEYWORD_WEIGHT, item.keywords), (QUESTION_WEIGHT, item.questions)]
-            )
-            self._docs.append(_Doc(item.id, None, None, True, cities))
-            doc_terms.append(terms)
+        self._docs, doc_terms = self._analysed(kb)
         total = len(self._docs)
         # A rare token only one core city's entries use (90天, 核定表) implies that city;
         # a common one (申请 is in half of Suzhou's entries) is just that city's vocabulary.
@@ -174,6 +160,39 @@ class Matcher:
         self._postings = {t: tuple(p) for t, p in grouped.items()}
 
     # ------------------------------------------------------------------ analysis
+    def _analysed(self, kb: KnowledgeBase) -> tuple[list[_Doc], list[dict[str, float]]]:
+        """Every entry and out-of-scope item as weighted terms; cached on disk by content,
+        since segmenting the whole KB is most of a cold start's own work."""
+        key = hashlib.sha256(
+            f"{kb.version}:{self.lexicon.digest}:{cache.code_stamp()}".encode()
+        ).hexdigest()[:24]
+        stored = cache.read("index", key)
+        if isinstance(stored, list):
+            return [_Doc(*row[:6]) for row in stored], [row[6] for row in stored]
+        docs: list[_Doc] = []
+        doc_terms: list[dict[str, float]] = []
+        for entry in kb.entries.values():
+            fields = [(KEYWORD_WEIGHT, entry.keywords), (TITLE_WEIGHT, [entry.title])]
+            fields.append((QUESTION_WEIGHT, entry.questions))
+            terms, mentions = self._weigh(fields)
+            others = mentions - {entry.city}
+            docs.append(
+                _Doc(entry.id, entry.city, entry.topic, False, others, entry.group == "core")
+            )
+            doc_terms.append(terms)
+        for item in kb.out_of_scope.values():
+            terms, cities = self._weigh(
+                [(KEYWORD_WEIGHT, item.keywords), (QUESTION_WEIGHT, item.questions)]
+            )
+            docs.append(_Doc(item.id, None, None, True, cities))
+            doc_terms.append(terms)
+        rows = [
+            (d.id, d.city, d.topic, d.oos, d.cities, d.core, terms)
+            for d, terms in zip(docs, doc_terms, strict=True)
+        ]
+        cache.write("index", key, rows)
+        return docs, doc_terms
+
     def _weigh(
         self, fields: Iterable[tuple[float, Iterable[str]]]
     ) -> tuple[dict[str, float], frozenset[str]]:

@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from knowledge import segment
+from knowledge import cache, segment
 from knowledge.homophones import Table, load_table
 from knowledge.lexicon import Lexicon
 
@@ -92,7 +92,13 @@ def clean(text: str) -> str:
 class Normalizer:
     """Canonical tokens for a text, given the lexicon and a ready jieba tokenizer."""
 
-    def __init__(self, lexicon: Lexicon, tok: Any, homophone_table: Table) -> None:
+    def __init__(
+        self,
+        lexicon: Lexicon,
+        tok: Any,
+        homophone_table: Table,
+        synonyms: dict[tuple[str, ...], tuple[str, ...]] | None = None,
+    ) -> None:
         self.lexicon = lexicon
         self._tok = tok
         self._fix = (
@@ -108,13 +114,18 @@ class Normalizer:
             for reading in homophone_table.get(term[0], frozenset()):
                 self._by_start.setdefault((len(term), reading), []).append(term)
         self._max_term = max((len(t) for t in lexicon.homophones), default=0)
-        self._synonyms: dict[tuple[str, ...], tuple[str, ...]] = {}
-        for variant, canonical in lexicon.synonyms.items():
-            self._synonyms[tuple(self._segment(clean(variant)))] = canonical
+        self._synonyms = synonyms if synonyms is not None else self.segment_synonyms()
         self._syn_first = frozenset(key[0] for key in self._synonyms)
         self._syn_max = max((len(k) for k in self._synonyms), default=0)
         self.word_freq: dict[str, int] = tok.FREQ
         self.tokens = lru_cache(maxsize=8192)(self._tokens)
+
+    def segment_synonyms(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        """Each synonym variant as the token sequence jieba makes of it."""
+        return {
+            tuple(self._segment(clean(variant))): canonical
+            for variant, canonical in self.lexicon.synonyms.items()
+        }
 
     # ------------------------------------------------------------------ steps
     def _segment(self, text: str) -> list[str]:
@@ -229,9 +240,14 @@ def normalizer_for(lexicon: Lexicon) -> Normalizer:
         return found
     tok = segment.tokenizer(lexicon.dictionary())
     table = load_table(lexicon.homophones, segment.cache_dir()) if lexicon.homophones else {}
+    key = f"{lexicon.digest}-{cache.code_stamp()}"
+    stored = cache.read("synonyms", key)
+    synonyms = {tuple(k): tuple(v) for k, v in stored} if isinstance(stored, list) else None
     with _normalizers_lock:
         found = _normalizers.get(lexicon.digest)
         if found is None:
-            found = Normalizer(lexicon, tok, table)
+            found = Normalizer(lexicon, tok, table, synonyms)
             _normalizers[lexicon.digest] = found
+            if synonyms is None:
+                cache.write("synonyms", key, list(found._synonyms.items()))
         return found

@@ -304,3 +304,17 @@ def test_match_is_deterministic(matcher: Matcher) -> None:
     results = {matcher.match("外地户口", MatchContext(city="tianjin")) for _ in range(5)}
     assert len(results) == 1
     assert isinstance(next(iter(results)), Match)
+
+
+def test_the_analysed_index_is_cached_and_a_damaged_cache_is_rebuilt(
+    kb: KnowledgeBase, matcher: Matcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(segment.ENV_CACHE_DIR, str(tmp_path))
+    first = Matcher(kb)
+    files = list(tmp_path.glob("index-*.marshal"))
+    assert len(files) == 1
+    files[0].write_bytes(b"\x00garbage")
+    again = Matcher(kb)
+    question = "外地户口的孩子在天津上学医保怎么参加"
+    assert again.match(question) == first.match(question) == matcher.match(question)
+    assert again.idf == matcher.idf
