@@ -294,7 +294,9 @@ _RecordRow = tuple[int, float, str, str, float | None, str | None]
 def _records_page(
     c: sqlite3.Connection, since: float, after: tuple[float, int]
 ) -> list[_RecordRow]:
-    args = (since, after[0], after[0], after[1], _PAGE)
+    # The range starts at the last row read, not at `since`: restarting every page at
+    # `since` made SQLite walk all earlier rows again (quadratic over a long history).
+    args = (max(since, after[0]), after[0], after[0], after[1], _PAGE)
     rows: list[_RecordRow] = c.execute(_RECORDS_PAGE, args).fetchall()
     return rows
 
