@@ -278,9 +278,10 @@ class Matcher:
     ) -> float:
         """City and topic adjustment for one candidate; 0.0 excludes it."""
         if doc.oos:
-            if not doc.cities:
-                return 1.0
-            return NAMED_CITY_BOOST if doc.cities & named else UNNAMED_CITY_PENALTY
+            if doc.cities & (named or implied):
+                return NAMED_CITY_BOOST
+            # An item about other cities (上海, 杭州 ...) needs one of them named.
+            return UNNAMED_CITY_PENALTY if doc.cities - self._core else 1.0
         core_named = named & self._core
         other_named = named - self._core
         city = doc.city or GENERAL_CITY
