@@ -29,10 +29,11 @@ from telegram.ext import (
     filters,
 )
 
+from bot.acknowledge import AcknowledgingBot, LedgerProcessor, UpdateLedger
 from bot.logging_setup import NOISY_LOGGERS, configure_logging
 from bot.settings import HOW_TO_GET_A_TOKEN, Settings, SettingsError, load_settings
 from bot.telegram_handlers import AddressedToBot, ChatHandlers
-from bot.telegram_runtime import ChatOrderedProcessor, RetryingRateLimiter
+from bot.telegram_runtime import RetryingRateLimiter
 from bot.wiring import build_engine
 from dialogs.engine import Engine
 
@@ -81,6 +82,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         log.info("store closed")
 
     base_url = settings.api_base_url
+    ledger = UpdateLedger()  # updates are acknowledged to Telegram only once handled
     app = (
         ApplicationBuilder()
         .token(settings.token)
@@ -88,7 +90,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         .base_file_url(base_url.removesuffix("bot") + "file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .rate_limiter(RetryingRateLimiter(limited=settings.yibao_rate_limit))
-        .concurrent_updates(ChatOrderedProcessor(MAX_CONCURRENT_UPDATES))
+        .concurrent_updates(LedgerProcessor(ledger, MAX_CONCURRENT_UPDATES))
         .connection_pool_size(CONNECTION_POOL)
         .pool_timeout(POOL_TIMEOUT)
         .post_init(post_init)
@@ -96,6 +98,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         .build()
     )
     app.bot_data["admin_ids"] = settings.yibao_admin_ids
+    if app.updater is not None:
+        app.updater.bot = AcknowledgingBot(app.bot, ledger)  # type: ignore[assignment]
 
     # Handlers, in priority order (first match wins; all in group 0):
     # 1. Button presses, in any chat: they answer the bot's own messages.

@@ -21,6 +21,7 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes, filters
 
 from bot.render import render_all
+from dialogs.delivery import Deliver, delivering
 from dialogs.engine import Engine
 from dialogs.types import Incoming, Reply
 
@@ -87,7 +88,8 @@ class ChatHandlers:
         message = update.message
         if message is None or message.text is None:
             return
-        await self._answer(context, message.chat_id, Incoming(text=message.text))
+        incoming = Incoming(text=message.text, update_id=update.update_id)
+        await self._answer(context, message.chat_id, incoming)
 
     async def on_group_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Groups: only texts that passed `AddressedToBot`, without the @mention."""
@@ -95,7 +97,8 @@ class ChatHandlers:
         if message is None or message.text is None:
             return
         text = strip_mention(message.text, context.bot.username or "")
-        await self._answer(context, message.chat_id, Incoming(text=text))
+        incoming = Incoming(text=text, update_id=update.update_id)
+        await self._answer(context, message.chat_id, incoming)
 
     async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, locations…: say we read text, show the menu."""
@@ -114,18 +117,24 @@ class ChatHandlers:
             await query.answer()
             return
         chat_id = update.effective_chat.id
-        replies = await self._think(context, chat_id, Incoming(callback=query.data))
-        stale = self._is_stale(replies)
-        await query.answer(text=self.engine.kb.text("stale_button") if stale else None)
-        if stale or query.data.startswith(RETIRED_ON_PRESS):
-            try:
-                await context.bot.edit_message_reply_markup(
-                    chat_id=chat_id, message_id=message.message_id, reply_markup=None
-                )
-            except BadRequest as exc:
-                # Already without keyboard, or too old to edit: nothing left to retire.
-                log.debug("keyboard not retired: %s", exc.message)
-        await self._send(context, chat_id, replies)
+        data = query.data
+
+        async def deliver(replies: list[Reply]) -> None:
+            stale = self._is_stale(replies)
+            await query.answer(text=self.engine.kb.text("stale_button") if stale else None)
+            if stale or data.startswith(RETIRED_ON_PRESS):
+                try:
+                    await context.bot.edit_message_reply_markup(
+                        chat_id=chat_id, message_id=message.message_id, reply_markup=None
+                    )
+                except BadRequest as exc:
+                    # Already without keyboard, or too old to edit: nothing left to retire.
+                    log.debug("keyboard not retired: %s", exc.message)
+            await self._send(context, chat_id, replies)
+
+        await self._think(
+            context, chat_id, Incoming(callback=data, update_id=update.update_id), deliver
+        )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure (update id, no text, no token) and apologise to the user."""
@@ -154,18 +163,40 @@ class ChatHandlers:
     async def _answer(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, incoming: Incoming
     ) -> None:
-        replies = await self._think(context, chat_id, incoming)
-        await self._send(context, chat_id, replies)
+        async def deliver(replies: list[Reply]) -> None:
+            await self._send(context, chat_id, replies)
+
+        await self._think(context, chat_id, incoming, deliver)
 
     async def _think(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, incoming: Incoming
-    ) -> list[Reply]:
-        """Run the engine turn; show "typing…" if it takes longer than a blink."""
-        turn = asyncio.ensure_future(self.engine.handle(chat_id, incoming))
-        done, _ = await asyncio.wait({turn}, timeout=self.typing_after)
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        incoming: Incoming,
+        deliver: Deliver,
+    ) -> None:
+        """Run the engine turn, which calls `deliver` before saving its state (so a crash
+        in between repeats the turn rather than losing its reply); show "typing…" if the
+        thinking takes longer than a blink. Replies of an engine that did not deliver them
+        itself are delivered afterwards."""
+        delivered = asyncio.Event()
+
+        async def send(replies: list[Reply]) -> None:
+            delivered.set()
+            await deliver(replies)
+
+        with delivering(send):
+            turn = asyncio.ensure_future(self.engine.handle(chat_id, incoming))
+        sending = asyncio.ensure_future(delivered.wait())
+        done, _ = await asyncio.wait(
+            {turn, sending}, timeout=self.typing_after, return_when=asyncio.FIRST_COMPLETED
+        )
+        sending.cancel()
         if not done:
             await self._typing(context, chat_id)
-        return await turn
+        replies = await turn
+        if not delivered.is_set() and replies:
+            await deliver(replies)
 
     @staticmethod
     async def _typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:

@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import date
 
+from dialogs.delivery import deliver
 from dialogs.flows.base import Flow, WantsText
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
@@ -67,14 +68,24 @@ class Engine:
         self.kb, self.matcher = kb, matcher
 
     async def handle(self, chat_id: int, incoming: Incoming) -> list[Reply]:
+        """One turn. An edge that installed a sender (`dialogs.delivery.delivering`) gets the
+        replies before the state is saved, and an update it already got an answer for
+        (same or older `update_id`, see `is_redelivery`) yields no reply at all."""
         today = incoming.today or self.clock()
         async with self.store.lock(chat_id):
             session = await self.store.load(chat_id) or Session(chat_id=chat_id)
+            if is_redelivery(session, incoming.update_id):
+                return []
             if incoming.callback == "x:forget:yes":
                 await self.store.forget(chat_id)
-                return [self._menu_reply("main", prefix=self.kb.text("forgotten"))]
+                forgotten = [self._menu_reply("main", prefix=self.kb.text("forgotten"))]
+                await deliver(forgotten)
+                return forgotten
             replies = self.turn(session, incoming, today)
+            await deliver(replies)
             session.touch()
+            if incoming.update_id is not None:
+                session.last_update = incoming.update_id
             await self.store.save(session)
             outcome = classify_turn(replies, self.kb.out_of_scope, in_flow=session.flow is not None)
             record = TurnRecord.new(self.store.chat_hash(chat_id), outcome, incoming.text)
@@ -318,3 +329,19 @@ class Engine:
 
 def now() -> float:
     return time.time()
+
+
+REDELIVERY_WINDOW = 86_400.0  # Telegram numbers updates in sequence unless idle for a week
+
+
+def is_redelivery(session: Session, update_id: int | None) -> bool:
+    """True when `update_id` was already answered in this chat (delivered again after a crash).
+
+    Telegram's update ids grow one by one, but after a week without any update the next id
+    is random; so an id is compared only with a session saved within the last day.
+    """
+    return (
+        update_id is not None
+        and update_id <= session.last_update
+        and now() - session.updated < REDELIVERY_WINDOW
+    )

@@ -39,9 +39,14 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class Incoming:
-    """What the user did: typed `text`, or pressed a button whose data is `callback`."""
+    """What the user did: typed `text`, or pressed a button whose data is `callback`.
+
+    `update_id`: the messenger's increasing id of this event, when it may deliver an event
+    twice (Telegram after a crash); the engine answers each id once per chat.
+    """
 
     text: str | None = None
     callback: str | None = None
     today: date | None = None
     meta: dict[str, str] = field(default_factory=dict)
+    update_id: int | None = None

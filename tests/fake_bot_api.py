@@ -6,6 +6,15 @@ the methods the bot uses, lets a test play the user (`user_text`, `press`, `user
 and await what the bot sent (`wait_messages`), and injects faults (`fail_next`: 429 with
 retry_after, 502). Like Telegram, it rejects malformed HTML, texts over 4096 characters and
 callback data over 64 bytes with 400 Bad Request, so rendering mistakes fail loudly.
+
+More faults for the robustness tests (each off unless switched on): `reset_next` (the
+connection is dropped before the request is handled), `slow_next` (handled, answered late),
+`garble_next` (a 200 whose body is not JSON, request not handled), `block_chat` (403 "bot
+was blocked by the user" for good), `stall_next` and `freeze_polls` (requests hang unhandled
+until `thaw`, then get 502: a client killed meanwhile never learns anything), and gates:
+`gate_url(name)` is a base URL whose getUpdates answers nothing until `open_gate(name)`, so a
+standby bot process can start up beside the live one. `delivered` counts how often each
+update was handed out by getUpdates.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ import itertools
 import json
 import re
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -170,6 +179,15 @@ class FakeBotAPI:
         self._faults: dict[str, deque[Fault]] = {}
         self._new_update: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
+        # Robustness faults (tests/test_faults_botapi.py, tests/test_crash_recovery.py).
+        self.delivered: Counter[int] = Counter()
+        self.blocked: set[int] = set()
+        self._extra_faults: dict[str, deque[tuple[str, float]]] = {}
+        self._frozen_polls = False
+        self._freeze_after: int | None = None
+        self._thawed: asyncio.Event | None = None
+        self._gates: dict[str, asyncio.Event] = {}
+        self.gate_polls: Counter[str] = Counter()
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -180,6 +198,7 @@ class FakeBotAPI:
         self._new_update = asyncio.Event()
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        app.router.add_route("*", "/gate/{gate}/bot{token}/{method}", self._dispatch_gated)
         self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, port)
@@ -357,8 +376,100 @@ class FakeBotAPI:
         for _ in range(times):
             self._faults.setdefault(method, deque()).append(Fault(status, retry_after))
 
+    # ------------------------------------------------------------------ more faults
+    def reset_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` lose their connection before being handled."""
+        self._add_extra(method, "reset", 0.0, times)
+
+    def slow_next(self, method: str, seconds: float, times: int = 1) -> None:
+        """The next `times` calls of `method` are handled, then answered `seconds` late."""
+        self._add_extra(method, "slow", seconds, times)
+
+    def garble_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` get a 200 with a body that is not JSON."""
+        self._add_extra(method, "garble", 0.0, times)
+
+    def stall_next(self, method: str, times: int = 1) -> None:
+        """The next `times` calls of `method` hang unhandled until `thaw()`."""
+        self._add_extra(method, "stall", 0.0, times)
+
+    def block_chat(self, chat_id: int) -> None:
+        """From now on sendMessage to `chat_id` fails with 403: the user blocked the bot."""
+        self.blocked.add(chat_id)
+
+    def freeze_polls(self, after_update: int | None = None) -> None:
+        """Every getUpdates from now on (or: once update `after_update` has been handed
+        out) hangs before acknowledging anything, until `thaw()`."""
+        if after_update is None:
+            self._frozen_polls = True
+        else:
+            self._freeze_after = after_update
+
+    def thaw(self) -> None:
+        """End the freeze; the requests that hung get 502 and change nothing."""
+        self._frozen_polls = False
+        if self._thawed is not None:
+            self._thawed.set()
+            self._thawed = None
+
+    def gate_url(self, name: str) -> str:
+        """A base URL whose getUpdates returns no update until `open_gate(name)`."""
+        self._gates.setdefault(name, asyncio.Event())
+        return f"http://{self.host}:{self.port}/gate/{name}/bot"
+
+    def open_gate(self, name: str) -> None:
+        self._gates.setdefault(name, asyncio.Event()).set()
+
+    async def wait_gate_poll(self, name: str, timeout: float = 60) -> None:
+        """Wait until a client behind gate `name` has asked for updates (it is ready)."""
+        deadline = time.monotonic() + timeout
+        while not self.gate_polls[name]:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"nobody polled behind gate {name!r}")
+            await asyncio.sleep(0.02)
+
+    def _add_extra(self, method: str, kind: str, seconds: float, times: int) -> None:
+        for _ in range(times):
+            self._extra_faults.setdefault(method, deque()).append((kind, seconds))
+
+    async def _hang(self) -> web.Response:
+        if self._thawed is None:
+            self._thawed = asyncio.Event()
+        await self._thawed.wait()
+        return web.Response(status=502, text="<html>Bad Gateway</html>")
+
+    async def _dispatch_gated(self, request: web.Request) -> web.StreamResponse:
+        gate = self._gates.setdefault(request.match_info["gate"], asyncio.Event())
+        if request.match_info["method"] == "getUpdates" and not gate.is_set():
+            self.gate_polls[request.match_info["gate"]] += 1
+            params = await _params(request)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(gate.wait(), float(params.get("timeout") or 0) or 0.01)
+            if not gate.is_set():
+                return web.json_response({"ok": True, "result": []})
+        return await self._dispatch(request)
+
+    async def _extra_fault(self, request: web.Request, method: str) -> web.StreamResponse | float:
+        """Apply the next extra fault queued for `method`: a response to give instead, or
+        the delay (0: none) after which the normal answer goes out."""
+        if method == "getUpdates" and self._frozen_polls:
+            return await self._hang()
+        queued = self._extra_faults.get(method)
+        if not queued:
+            return 0.0
+        kind, seconds = queued.popleft()
+        if kind == "reset":
+            assert request.transport is not None
+            request.transport.abort()  # the client sees the connection reset, no response
+            return web.Response(status=500)
+        if kind == "garble":
+            return web.Response(text='{"ok": true, "result": {', content_type="application/json")
+        if kind == "stall":
+            return await self._hang()
+        return seconds  # "slow"
+
     # ------------------------------------------------------------------ HTTP
-    async def _dispatch(self, request: web.Request) -> web.Response:
+    async def _dispatch(self, request: web.Request) -> web.StreamResponse:
         if request.match_info["token"] != self.token:
             return _error(ApiError(401, "Unauthorized"))
         method = request.match_info["method"]
@@ -366,6 +477,17 @@ class FakeBotAPI:
         self.calls.append((method, params))
         if self._call_waiters:
             self._wake_call_waiters()
+        extra = await self._extra_fault(request, method)
+        if not isinstance(extra, float):
+            return extra
+        if method == "sendMessage" and _int(params.get("chat_id")) in self.blocked:
+            return _error(ApiError(403, "Forbidden: bot was blocked by the user"))
+        response = await self._handle(method, params)
+        if extra:
+            await asyncio.sleep(extra)
+        return response
+
+    async def _handle(self, method: str, params: JSONDict) -> web.Response:
         faults = self._faults.get(method)
         if faults:
             fault = faults.popleft()
@@ -408,7 +530,11 @@ class FakeBotAPI:
                 await asyncio.wait_for(self._new_update.wait(), timeout)
             except TimeoutError:
                 return []
-        return list(itertools.islice(self._updates, limit))
+        batch = list(itertools.islice(self._updates, limit))
+        self.delivered.update(u["update_id"] for u in batch)
+        if self._freeze_after is not None and self._freeze_after in self.delivered:
+            self._frozen_polls, self._freeze_after = True, None
+        return batch
 
     def api_sendmessage(self, params: JSONDict) -> JSONDict:
         chat_id = int(params["chat_id"])
@@ -542,6 +668,13 @@ class FakeBotAPI:
                 if data is None or not 1 <= len(str(data).encode()) <= 64:
                     raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
         return markup
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
 
 
 def _u16(text: str) -> int:

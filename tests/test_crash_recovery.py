@@ -1,0 +1,216 @@
+"""Crash recovery: `yibao run` is killed with SIGKILL halfway through a guided flow, started
+again, and the conversation finishes as if nothing had happened — 20 times in a row.
+
+Each round takes a new chat through the Suzhou eligibility flow by typed answers, kills the
+bot process after a few answers at one of three moments, and finishes the flow with the next
+process. The transcript the chat received must equal the uninterrupted one (computed from the
+engine itself): no reply missing, none sent twice.
+
+The three moments, in turn:
+- idle: the last answer was sent and its state saved (it may or may not be acknowledged);
+- reply in flight: the bot is sending the reply to an update (the fake Bot API holds the
+  sendMessage), so nothing of that turn is saved; the update must come back after the
+  restart (it was never acknowledged) and be answered from the state before it;
+- answered, not acknowledged: the reply was sent and the state saved, but the getUpdates that
+  would acknowledge the update never completes; the restarted bot gets the update again and
+  must not answer it twice.
+
+A restart costs a whole process start (KB, jieba). To keep 20 rounds short, the next process
+is started ahead of time behind a "gate" of the fake API (its getUpdates returns nothing until
+the gate opens), so after the kill only the gate has to open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fake_bot_api import FakeBotAPI, parse_html
+from telegram_harness import bot_env, environ_with
+
+from bot.render import render_all
+from dialogs.engine import Engine
+from dialogs.types import Incoming
+
+YIBAO = str(Path(sys.executable).with_name("yibao"))
+ROUNDS = 20
+ANSWERS = ("/suzhou", "已办理", "参加了", "满一年", "姑苏区", "小学", "是", "没参加过")
+MOMENTS = ("idle", "reply in flight", "answered, not acknowledged")
+TURN_TIMEOUT = 30.0
+
+
+@dataclass
+class BotProcess:
+    name: str
+    proc: asyncio.subprocess.Process
+    log: Path
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+
+class Fleet:
+    """The live bot process and a warmed-up standby behind a closed gate."""
+
+    def __init__(self, fake: FakeBotAPI, tmp_path: Path) -> None:
+        self.fake = fake
+        self.tmp_path = tmp_path
+        self.db = tmp_path / "state.db"
+        self.started = 0
+        self.all: list[BotProcess] = []
+        self.live: BotProcess | None = None
+        self.standby: BotProcess | None = None
+
+    async def spawn(self) -> BotProcess:
+        name = f"p{self.started}"
+        self.started += 1
+        env = bot_env(
+            self.fake,
+            TELEGRAM_API_BASE_URL=self.fake.gate_url(name),
+            YIBAO_STORE=f"sqlite:///{self.db}",
+            YIBAO_CACHE_DIR=os.environ["YIBAO_CACHE_DIR"],
+        )
+        log = self.tmp_path / f"{name}.log"
+        with log.open("wb") as out:
+            proc = await asyncio.create_subprocess_exec(
+                YIBAO, "run", cwd=self.tmp_path, env=environ_with(env), stdout=out, stderr=out
+            )
+        bot = BotProcess(name, proc, log)
+        self.all.append(bot)
+        return bot
+
+    async def start(self) -> None:
+        self.live = await self.spawn()
+        self.fake.open_gate(self.live.name)
+        self.standby = await self.spawn()
+
+    async def kill_and_switch(self) -> None:
+        """SIGKILL the live process; the standby (once it polls) takes over at once."""
+        assert self.live is not None and self.standby is not None
+        await self.fake.wait_gate_poll(self.standby.name)
+        self.live.proc.kill()
+        assert await self.live.proc.wait() == -9
+        self.fake.thaw()  # whatever the dead process left hanging gets a 502 nobody reads
+        self.live, self.standby = self.standby, None
+        self.fake.open_gate(self.live.name)
+        self.standby = await self.spawn()
+
+    async def stop(self) -> None:
+        for bot in self.all:
+            if bot.proc.returncode is None:
+                bot.proc.kill()
+                await bot.proc.wait()
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotAPI]:
+    api = FakeBotAPI("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
+    await api.start()
+    yield api
+    api.thaw()
+    await api.stop()
+
+
+@pytest.fixture
+async def fleet(fake: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Fleet]:
+    ships = Fleet(fake, tmp_path)
+    await ships.start()
+    try:
+        yield ships
+    finally:
+        await ships.stop()
+
+
+@pytest.fixture
+def reference(engine: Engine) -> Iterator[list[list[str]]]:
+    """What Telegram shows for each answer of an uninterrupted conversation."""
+    loop = asyncio.new_event_loop()
+    turns = []
+    for text in ANSWERS:
+        replies = loop.run_until_complete(engine.handle(1, Incoming(text=text)))
+        turns.append([parse_html(m.html) for m in render_all(replies)])
+    loop.close()
+    yield turns
+
+
+def saved_update(db: Path, chat_id: int) -> int:
+    """The last update id the chat's saved session has answered (0 if none)."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
+        row = conn.execute("SELECT data FROM sessions WHERE chat_id = ?", (chat_id,)).fetchone()
+    return int(json.loads(row[0]).get("last_update", 0)) if row else 0
+
+
+async def wait_saved(db: Path, chat_id: int, update_id: int) -> None:
+    deadline = time.monotonic() + TURN_TIMEOUT
+    while saved_update(db, chat_id) < update_id:
+        assert time.monotonic() < deadline, f"update {update_id} never saved"
+        await asyncio.sleep(0.01)
+
+
+async def say(fake: FakeBotAPI, chat_id: int, text: str, expect_total: int) -> int:
+    update_id = fake.user_text(chat_id, text)
+    await fake.wait_messages(chat_id, expect_total, timeout=TURN_TIMEOUT)
+    return update_id
+
+
+@pytest.mark.slow
+async def test_kill_9_halfway_through_a_flow_twenty_times(
+    fake: FakeBotAPI, fleet: Fleet, reference: list[list[str]]
+) -> None:
+    expected = [text for turn in reference for text in turn]
+    assert reference[-1], "the flow ends with a verdict"
+    totals = [sum(len(t) for t in reference[: i + 1]) for i in range(len(reference))]
+    redelivered = 0
+    for round_ in range(ROUNDS):
+        chat = 7000 + round_
+        moment = MOMENTS[round_ % len(MOMENTS)]
+        half = 3 + round_ % 2  # answers given before the crash
+        for step in range(half):
+            update_id = await say(fake, chat, ANSWERS[step], totals[step])
+        if moment == "idle":
+            await wait_saved(fleet.db, chat, update_id)
+        elif moment == "reply in flight":
+            calls = len(fake.calls_of("sendMessage"))
+            fake.stall_next("sendMessage")
+            update_id = fake.user_text(chat, ANSWERS[half])
+            await fake.wait_calls("sendMessage", calls + 1, timeout=TURN_TIMEOUT)
+            assert saved_update(fleet.db, chat) < update_id
+            half += 1
+        else:
+            update_id = fake.user_text(chat, ANSWERS[half])
+            fake.freeze_polls(after_update=update_id)
+            await fake.wait_messages(chat, totals[half], timeout=TURN_TIMEOUT)
+            await wait_saved(fleet.db, chat, update_id)
+            half += 1
+        await fleet.kill_and_switch()
+        if moment != "idle":
+            # Never acknowledged: Telegram hands it to the next process as well.
+            await asyncio.wait_for(_delivered_twice(fake, update_id), TURN_TIMEOUT)
+            redelivered += 1
+        if moment == "reply in flight":
+            await fake.wait_messages(chat, totals[half - 1], timeout=TURN_TIMEOUT)
+        for step in range(half, len(ANSWERS)):
+            await say(fake, chat, ANSWERS[step], totals[step])
+        got = [m.text for m in fake.messages(chat)]
+        assert got == expected, f"round {round_} ({moment}): transcript differs"
+    assert redelivered == sum(1 for r in range(ROUNDS) if MOMENTS[r % len(MOMENTS)] != "idle")
+    assert fleet.started == ROUNDS + 2
+    live = fleet.live
+    assert live is not None
+    await asyncio.sleep(0.2)
+    for chat in range(7000, 7000 + ROUNDS):  # nothing late: each chat's transcript is final
+        assert [m.text for m in fake.messages(chat)] == expected
+    assert "Traceback" not in "".join(b.output() for b in fleet.all)
+
+
+async def _delivered_twice(fake: FakeBotAPI, update_id: int) -> None:
+    while fake.delivered[update_id] < 2:
+        await asyncio.sleep(0.01)
