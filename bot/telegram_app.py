@@ -33,6 +33,7 @@ from bot.acknowledge import AcknowledgingBot, LedgerProcessor, UpdateLedger
 from bot.logging_setup import NOISY_LOGGERS, configure_logging
 from bot.settings import HOW_TO_GET_A_TOKEN, Settings, SettingsError, load_settings
 from bot.telegram_handlers import AddressedToBot, ChatHandlers
+from bot.telegram_request import AiohttpRequest
 from bot.telegram_runtime import RetryingRateLimiter
 from bot.wiring import build_engine
 from dialogs.engine import Engine
@@ -91,8 +92,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .rate_limiter(RetryingRateLimiter(limited=settings.yibao_rate_limit))
         .concurrent_updates(LedgerProcessor(ledger, MAX_CONCURRENT_UPDATES))
-        .connection_pool_size(CONNECTION_POOL)
-        .pool_timeout(POOL_TIMEOUT)
+        .request(AiohttpRequest(CONNECTION_POOL, pool_timeout=POOL_TIMEOUT))
+        .get_updates_request(AiohttpRequest(1))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
