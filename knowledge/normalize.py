@@ -239,6 +239,7 @@ def normalizer_for(lexicon: Lexicon) -> Normalizer:
     if found is not None:
         return found
     tok = segment.tokenizer(lexicon.dictionary())
+    simplify("")  # build the traditional-character table now, not in the first turn
     table = load_table(lexicon.homophones, segment.cache_dir()) if lexicon.homophones else {}
     key = f"{lexicon.digest}-{cache.code_stamp()}"
     stored = cache.read("synonyms", key)
