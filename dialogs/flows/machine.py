@@ -196,10 +196,16 @@ class GuidedFlow:
         return FlowResult(self._run(session, today, []))
 
     def _navigation(self, text: str, session: Session, today: date) -> FlowResult | None:
-        """The continue prompt's choices typed: 继续 shows the question again, 不用了 leaves."""
+        """Navigation buttons typed: 继续 (show the question again), 返回修改 (one step back),
+        再查一次 (from the top), 不用了 (leave the flow)."""
         norm = normalize(text)
         if norm in self.generic.get("resume", frozenset()):
             return FlowResult(self.resume(session, today))
+        if norm in self.generic.get("back", frozenset()):
+            return FlowResult(self.back(session, today))
+        if norm in self.generic.get("again", frozenset()):
+            session.slots.clear()
+            return FlowResult(self.start(session, today))
         if norm in self.generic.get("stop", frozenset()):
             session.end_flow()
             menu = ((Button(self.common.menu_label, "m:main"),),)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dialogs.slots import Choice, SlotSpec, normalize, spot
 from knowledge.loader import KnowledgeBase
 
-GenericAnswer = Literal["yes", "no", "unsure", "next", "skip", "resume", "stop"]
+GenericAnswer = Literal["yes", "no", "unsure", "next", "skip", "resume", "stop", "back", "again"]
 GENERIC_ORDER: tuple[GenericAnswer, ...] = ("unsure", "skip", "next", "no", "yes")
 _NUMBER = re.compile(r"^(?:第|选)?\s*([1-9])\s*(?:个|项|种|号)?$")
 
