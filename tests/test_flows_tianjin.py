@@ -127,7 +127,8 @@ async def test_every_path_by_buttons(chat: Chat, path: str) -> None:
     whole = "\n".join(transcript)
     for phrase in phrases:
         assert phrase in whole, (path, phrase)
-    assert "830元" in transcript[-1] and "已删除" in transcript[-1]
+    assert "830元" in transcript[-1] and "本次办理已结束" in transcript[-1]
+    assert "出生日期已删除" not in transcript[-1]  # no date was given
     session = await chat.session()
     assert session.flow is None and session.slots == {}  # the flow ended, its data gone
 
@@ -347,6 +348,12 @@ async def test_variant_sentence_answers_directly(chat: Chat) -> None:
 async def test_plain_questions_stay_with_the_faq(chat: Chat, question: str) -> None:
     await chat.say(question)
     assert (await chat.session()).flow is None
+
+
+async def test_the_end_says_the_birth_date_is_deleted(chat: Chat) -> None:
+    text = await chat.walk("/tianjin", "天津户籍", "2月10日", "下一步")
+    assert "出生日期已删除" in text
+    assert (await chat.session()).slots == {}
 
 
 async def test_birth_date_is_dropped_when_the_flow_ends(chat: Chat) -> None:

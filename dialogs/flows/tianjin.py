@@ -191,5 +191,8 @@ class TianjinFlow(GuidedFlow):
         )
         if hukou == "nonlocal" and session.slots.get("permit") == "no":
             where = "where_general"
-        body = "\n\n".join([self.t("cost"), self.t(where), self.t("closing")])
+        closing = self.t("closing")
+        if session.slots.get("birth") not in (None, SKIP):
+            closing += self.t("closing_birth")
+        body = "\n\n".join([self.t("cost"), self.t(where), closing])
         return [Reply(text=body, buttons=self.end_buttons(), state=f"flow:{NAME}:{state}")]
