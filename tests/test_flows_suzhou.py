@@ -186,6 +186,8 @@ async def test_one_sentence_that_fails_names_the_condition(chat: Chat) -> None:
         "私立幼儿园的娃能申请积分入医吗",
         "积分入医现在可以申请了吗",
         "苏州积分入医",
+        "公办和民办幼儿园都可以申请积分入医吗",
+        "工业园区的公办小学能积分入医吗",
     ],
 )
 async def test_plain_questions_stay_with_the_faq(chat: Chat, question: str) -> None:

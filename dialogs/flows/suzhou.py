@@ -19,6 +19,7 @@ from dialogs.types import Button, Reply
 
 NAME = "suzhou"
 CHECKS = ORDER  # permit, insurance, years, district, school, approved, firsttime
+FAMILY = ("permit", "insurance", "years", "firsttime")  # facts about the family, not the school
 
 
 def _chain() -> tuple[dict[str, str], ...]:
@@ -64,15 +65,17 @@ class SuzhouFlow(GuidedFlow):
 
     # ---------------------------------------------------------------- free text
     def wants(self, text: str, session: Session, today: date) -> bool:
-        """Two stated conditions, or one plus a first-person eligibility question."""
+        """A parent describing their own case: two stated conditions, one of them about the
+        family (not only the school, which is what FAQ questions name: "公办幼儿园可以吗"),
+        or one condition plus a first-person eligibility question."""
         if not self.in_context(text, session):
             return False
-        known = count_known(
-            {k: v for k, v in self.extract(text, session, today).items() if k in CHECKS}
-        )
+        found = {k: v for k, v in self.extract(text, session, today).items() if k in CHECKS}
+        known = count_known(found)
+        family = any(k in found for k in FAMILY)
         asks = any(w in text for w in self.text.extra("ask_eligible"))
         personal = any(w in text for w in self.text.extra("personal_words"))
-        return known >= 2 or (known >= 1 and asks and personal)
+        return (known >= 2 and (family or personal)) or (known >= 1 and asks and personal)
 
     def extract(self, text: str, session: Session, today: date) -> dict[str, str]:
         found = super().extract(text, session, today)
