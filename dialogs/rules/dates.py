@@ -1,6 +1,6 @@
 """Find a calendar date anywhere in a message.
 
-Parents write dates many ways: 2026年10月1日, 10月1号, 2026-10-01, 10.1, 10/1, 十月一日,
+Parents write dates many ways: 2026年10月1日, 10月1号, 10月1, 2026-10-01, 10.1, 10/1, 十月一日,
 今天. A date without a year means the latest such date not after `today` (a birth date is
 in the past); with an explicit year it is taken as written. An impossible date (2月30日)
 is reported as `invalid` so the flow can say so instead of guessing.
@@ -30,7 +30,7 @@ _CN_DIGITS = {
 _NUM = r"(\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
 
 _FULL = re.compile(r"(?<!\d)(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?(?!\d)")
-_MONTH_DAY = re.compile(_NUM + r"\s*月\s*" + _NUM + r"\s*[日号]")
+_MONTH_DAY = re.compile(_NUM + r"\s*月\s*" + _NUM + r"(?:\s*[日号]|(?![\d十]))")
 _SHORT = re.compile(r"(?<![\d./\-])(\d{1,2})[./](\d{1,2})(?![\d./%万元块岁个天年月kKgG])")
 _RELATIVE = {"前天": 2, "昨天": 1, "昨日": 1, "今天": 0, "今日": 0}
 
