@@ -17,8 +17,8 @@ def test_tianjin_diagram_shows_the_branches() -> None:
     text = mermaid(TIANJIN)
     assert text.startswith("---\ntitle: ")
     assert "stateDiagram-v2" in text
-    assert "hukou --> permit: next [is_nonlocal]" in text
-    assert "hukou --> variant: next [is_other]" in text
+    assert "hukou --> permit: next [chose_nonlocal]" in text
+    assert "hukou --> variant: next [chose_other]" in text
     assert "[*] --> hukou" in text
 
 

@@ -28,8 +28,8 @@ SPEC = MachineSpec(
     states=("hukou", "permit", "variant", "birth", "materials", "done"),
     initial="hukou",
     transitions=(
-        {"trigger": "next", "source": "hukou", "dest": "variant", "conditions": "is_other"},
-        {"trigger": "next", "source": "hukou", "dest": "permit", "conditions": "is_nonlocal"},
+        {"trigger": "next", "source": "hukou", "dest": "variant", "conditions": "chose_other"},
+        {"trigger": "next", "source": "hukou", "dest": "permit", "conditions": "chose_nonlocal"},
         {"trigger": "next", "source": "hukou", "dest": "birth", "after": "tell_path"},
         {"trigger": "next", "source": "permit", "dest": "birth", "after": "tell_path"},
         {"trigger": "next", "source": "variant", "dest": "done", "after": "tell_variant"},
@@ -46,10 +46,10 @@ class TianjinTurn(Turn):
         self.flow = flow
 
     # conditions
-    def is_other(self) -> bool:
+    def chose_other(self) -> bool:
         return self.slot("hukou") == "other"
 
-    def is_nonlocal(self) -> bool:
+    def chose_nonlocal(self) -> bool:
         return self.slot("hukou") == "nonlocal"
 
     # after-callbacks
