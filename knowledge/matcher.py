@@ -51,6 +51,7 @@ CONTEXT_CITY_BOOST = 1.4
 CONTEXT_OTHER_PENALTY = 0.8
 UNNAMED_CITY_PENALTY = 0.5  # a 深圳 snippet for a question that does not name 深圳
 TOPIC_BOOST = 1.1
+FOCUS_WEIGHT = 0.2  # up to +20% for an entry whose keywords the question covers
 RELATED_BOOST = 1.15
 RELATED_PENALTY = 0.8  # a core city's related snippet yields to its core entries
 OVERVIEW_TOPIC = "overview"  # each core city's entry for "tell me about <city>"
@@ -158,6 +159,13 @@ class Matcher:
             for token, weight in terms.items():
                 grouped.setdefault(token, []).append((index, weight * self.idf[token]))
         self._postings = {t: tuple(p) for t, p in grouped.items()}
+        # Each document's own keywords (full weight, single words) and their IDF mass:
+        # between equal scores, the entry whose keywords the question covers most wins.
+        self._keywords = [
+            frozenset(t for t, w in terms.items() if w >= KEYWORD_WEIGHT and " " not in t)
+            for terms in doc_terms
+        ]
+        self._keyword_mass = [sum(self.idf[t] for t in kws) or 1.0 for kws in self._keywords]
 
     # ------------------------------------------------------------------ analysis
     def _analysed(self, kb: KnowledgeBase) -> tuple[list[_Doc], list[dict[str, float]]]:
@@ -334,10 +342,14 @@ class Matcher:
                 acc[index] = acc.get(index, 0.0) + value
         ranked: list[tuple[float, int]] = []
         implied = self._implied(query)
+        words = [g[0][0] for g in query.groups if " " not in g[0][0]]
         for index, raw in acc.items():
             factor = self._factor(self._docs[index], query.cities, implied, ctx)
             if factor > 0.0:
-                ranked.append((raw * factor, index))
+                keywords = self._keywords[index]
+                covered = sum(self.idf[w] for w in words if w in keywords)
+                focus = 1.0 + FOCUS_WEIGHT * covered / self._keyword_mass[index]
+                ranked.append((raw * factor * focus, index))
         ranked.sort(key=lambda pair: (-pair[0], pair[1]))
         return ranked
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,10 @@ from knowledge.lexicon import DictWord
 
 ENV_CACHE_DIR = "YIBAO_CACHE_DIR"
 HMM_MIN_CHARS = 64  # HMM guesses unknown words: useful in long text, noise in short queries
+# jieba's dictionary without its rarest words (frequency 2-3, 57% of the 349k entries):
+# loads in a third of the time, and the words a parent types about insurance are either
+# common or in our user dictionary. Questions and the KB are cut by the same tokenizer.
+MIN_WORD_FREQ = 4
 
 _lock = threading.Lock()
 _tokenizers: dict[tuple[DictWord, ...], Any] = {}
@@ -53,14 +58,35 @@ def tokenizer(words: tuple[DictWord, ...]) -> Any:
         import jieba
 
         jieba.setLogLevel(logging.WARNING)  # "Building prefix dict ..." is not for users
-        tok = jieba.Tokenizer()
-        tok.tmp_dir = str(cache_dir())
+        directory = cache_dir()
+        tok = jieba.Tokenizer(str(_trimmed_dictionary(jieba, directory)))
+        tok.tmp_dir = str(directory)  # its prefix-dictionary cache goes here too
         tok.initialize()
         for item in words:
             # Never below jieba's own frequency: a lower one would split the word.
             tok.add_word(item.word, max(item.freq, tok.FREQ.get(item.word, 0)), item.tag)
         _tokenizers[words] = tok
         return tok
+
+
+def _trimmed_dictionary(jieba: Any, directory: Path) -> Path:
+    """jieba's dictionary without words rarer than MIN_WORD_FREQ, written once."""
+    source = Path(jieba.__file__).resolve().parent / "dict.txt"
+    version = str(getattr(jieba, "__version__", "0"))
+    target = directory / f"jieba-dict-{version}-min{MIN_WORD_FREQ}.txt"
+    if target.is_file():
+        return target
+    kept = []
+    with source.open(encoding="utf-8") as handle:
+        for line in handle:
+            parts = line.split()
+            if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) >= MIN_WORD_FREQ:
+                kept.append(line if line.endswith("\n") else line + "\n")
+    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.writelines(kept)
+    os.replace(tmp, target)  # atomic: concurrent starts never read half a dictionary
+    return target
 
 
 def cut(tok: Any, text: str) -> list[str]:

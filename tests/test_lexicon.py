@@ -191,7 +191,16 @@ def test_cache_dir_is_ours_not_the_shared_tmp(tok: object, monkeypatch: pytest.M
     assert cache == Path(os.environ[segment.ENV_CACHE_DIR])
     assert Path(tok.tmp_dir) == cache  # type: ignore[attr-defined]
     assert Path(tok.tmp_dir) != Path(tempfile.gettempdir())  # type: ignore[attr-defined]
-    assert (cache / "jieba.cache").is_file()
+    assert list(cache.glob("jieba*.cache"))  # jieba's prefix-dictionary cache
+    assert Path(tok.dictionary).parent == cache  # type: ignore[attr-defined]
+
+
+def test_the_trimmed_dictionary_keeps_common_words_only(tok: object) -> None:
+    path = Path(tok.dictionary)  # type: ignore[attr-defined]
+    with path.open(encoding="utf-8") as handle:
+        freqs = [int(line.split()[1]) for line in handle]
+    assert len(freqs) > 100_000
+    assert min(freqs) >= segment.MIN_WORD_FREQ
 
 
 def test_cache_dir_defaults_to_the_user_cache(
@@ -232,5 +241,5 @@ def test_cold_start_is_quiet_and_uses_our_cache(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
     assert proc.stdout.strip().startswith("sz.")
-    assert (tmp_path / "cache" / "jieba.cache").is_file()
+    assert list((tmp_path / "cache").glob("jieba*.cache"))
     assert list((tmp_path / "cache").glob("homophones-*.json"))
