@@ -30,6 +30,7 @@ RUN yibao kb check --quiet
 
 EXPOSE 8443
 # YIBAO_WEBHOOK_URL (public https URL, e.g. https://bot.example.org/telegram) and
-# YIBAO_WEBHOOK_SECRET (same value on every instance) come from the environment;
+# YIBAO_WEBHOOK_SECRET (same value on every instance; read from the environment, so it never
+# shows in `ps`) come from the environment;
 # TELEGRAM_BOT_TOKEN, YIBAO_STORE, YIBAO_HASH_SALT, YIBAO_ADMIN_IDS likewise.
-CMD ["sh", "-c", "exec yibao run --webhook \"$YIBAO_WEBHOOK_URL\" --listen 0.0.0.0 --port \"$YIBAO_PORT\" --secret-token \"$YIBAO_WEBHOOK_SECRET\""]
+CMD ["sh", "-c", "exec yibao run --webhook \"$YIBAO_WEBHOOK_URL\" --listen 0.0.0.0 --port \"$YIBAO_PORT\""]

@@ -8,6 +8,7 @@ problem into a `SettingsError` whose message names the variable, never its value
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -44,6 +45,11 @@ class Settings(BaseSettings):
     yibao_rate_limit: bool = True
     # Seconds a reply may take before the user sees "typing…".
     yibao_typing_after: float = Field(default=0.3, ge=0)
+    # Knowledge and lexicon directories served and hot-reloaded (default: the packaged ones).
+    yibao_kb_dir: str = ""
+    yibao_lexicon_dir: str = ""
+    # Webhook secret token; from the environment so it never shows in `ps` (--secret-token wins).
+    yibao_webhook_secret: SecretStr | None = None
 
     @field_validator("yibao_admin_ids", mode="before")
     @classmethod
@@ -72,6 +78,19 @@ class Settings(BaseSettings):
     @property
     def api_base_url(self) -> str:
         return self.telegram_api_base_url.strip() or DEFAULT_API_BASE_URL
+
+    @property
+    def kb_dir(self) -> Path | None:
+        return Path(self.yibao_kb_dir.strip()) if self.yibao_kb_dir.strip() else None
+
+    @property
+    def lexicon_dir(self) -> Path | None:
+        return Path(self.yibao_lexicon_dir.strip()) if self.yibao_lexicon_dir.strip() else None
+
+    @property
+    def webhook_secret(self) -> str | None:
+        raw = self.yibao_webhook_secret
+        return raw.get_secret_value().strip() or None if raw is not None else None
 
     def store_url(self) -> str:
         """YIBAO_STORE, or the store package's persistent default (a SQLite file)."""

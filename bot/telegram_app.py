@@ -31,10 +31,12 @@ from telegram.ext import (
 
 from bot.acknowledge import AcknowledgingBot, LedgerProcessor, UpdateLedger
 from bot.logging_setup import NOISY_LOGGERS, configure_logging
+from bot.operations import install_operations, operations_of
 from bot.settings import HOW_TO_GET_A_TOKEN, Settings, SettingsError, load_settings
 from bot.telegram_handlers import AddressedToBot, ChatHandlers
 from bot.telegram_request import AiohttpRequest
 from bot.telegram_runtime import RetryingRateLimiter
+from bot.webhook_server import WebhookConfig, run_webhook
 from bot.wiring import build_engine
 from dialogs.engine import Engine
 
@@ -67,7 +69,10 @@ NON_TEXT = (
 def build_application(settings: Settings, engine: Engine | None = None) -> Application:  # type: ignore[type-arg]
     """The bot exactly as `yibao run` starts it; `engine` defaults to one on YIBAO_STORE."""
     _quiet_url_loggers()
-    engine = engine if engine is not None else build_engine(settings.store_url())
+    if engine is None:
+        engine = build_engine(
+            settings.store_url(), kb_dir=settings.kb_dir, lexicon_dir=settings.lexicon_dir
+        )
     chat = ChatHandlers(engine, typing_after=settings.yibao_typing_after)
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
@@ -127,6 +132,9 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     )
     # Any exception in the handlers above: log it with the update id, apologise to the user.
     app.add_error_handler(chat.on_error)
+    # Operations: /reload and /stats for admins (group -1, before the chats), SIGHUP reload,
+    # reload propagation between instances, hourly retention purge, /healthz (bot.operations).
+    install_operations(app, engine, settings.yibao_admin_ids, settings.kb_dir, settings.lexicon_dir)
     return app
 
 
@@ -140,12 +148,12 @@ def _quiet_url_loggers() -> None:
 
 
 def webhook_path(url: str) -> str:
-    """The local path PTB's webhook server listens on: the path of the public URL."""
+    """The local path the webhook server listens on: the path of the public URL."""
     return urlparse(url).path.strip("/")
 
 
 def run_bot(args: argparse.Namespace) -> int:
-    """`yibao run`: long polling by default, PTB's webhook server with `--webhook URL`.
+    """`yibao run`: long polling by default, a webhook server with `--webhook URL`.
 
     Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 2 for a missing, malformed or
     rejected token, 1 for anything else (logged, token redacted).
@@ -155,21 +163,24 @@ def run_bot(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"yibao run: {exc}", file=sys.stderr)
         return 2
-    configure_logging(settings.yibao_log_level, settings.yibao_log_format, [settings.token])
+    hidden = [settings.token, *filter(None, [settings.webhook_secret])]
+    configure_logging(settings.yibao_log_level, settings.yibao_log_format, hidden)
     try:
         app = build_application(settings)
         if args.webhook:
-            secret = args.secret_token or secrets.token_urlsafe(32)
-            if not args.secret_token:
-                log.warning("no --secret-token given: using a random one for this run")
-            app.run_webhook(
+            given = args.secret_token or settings.webhook_secret
+            if not given:
+                log.warning("no webhook secret given: using a random one for this run")
+            # Our aiohttp server instead of PTB's: it also serves /healthz (bot.webhook_server).
+            config = WebhookConfig(
                 listen=args.listen,
                 port=args.port,
                 url_path=webhook_path(args.webhook),
                 webhook_url=args.webhook,
-                secret_token=secret,
+                secret_token=given or secrets.token_urlsafe(32),
                 allowed_updates=list(ALLOWED_UPDATES),
             )
+            run_webhook(app, config, operations_of(app).healthz())
         else:
             app.run_polling(allowed_updates=list(ALLOWED_UPDATES))
     except InvalidToken:

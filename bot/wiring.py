@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 from dialogs.engine import Engine
 from dialogs.flows.base import Flow
@@ -22,9 +23,17 @@ def load_flows(kb: KnowledgeBase) -> dict[str, Flow]:
     return build_flows(kb)
 
 
-def build_engine(store_url: str = "memory://", clock: Callable[[], date] = date.today) -> Engine:
-    kb = load_kb()
-    engine = Engine(kb, Matcher(kb), open_store(store_url), flows=load_flows(kb), clock=clock)
+def build_engine(
+    store_url: str = "memory://",
+    clock: Callable[[], date] = date.today,
+    kb_dir: Path | None = None,
+    lexicon_dir: Path | None = None,
+) -> Engine:
+    """`kb_dir` / `lexicon_dir`: knowledge files other than the packaged ones (YIBAO_KB_DIR,
+    YIBAO_LEXICON_DIR: e.g. a volume curators edit, then /reload)."""
+    kb = load_kb(kb_dir)
+    matcher = Matcher(kb, lexicon_dir)
+    engine = Engine(kb, matcher, open_store(store_url), flows=load_flows(kb), clock=clock)
     # Everything built so far (KB, index, jieba) lives as long as the process: move it out
     # of the garbage collector's reach, or each full collection walks it for milliseconds
     # and breaks the 2 ms turn budget.

@@ -151,7 +151,9 @@ def test_cmd_is_a_valid_yibao_run_webhook_command() -> None:
     assert args.command == "run"
     assert args.webhook == env["YIBAO_WEBHOOK_URL"].strip()
     assert (args.listen, args.port) == ("0.0.0.0", int(env["YIBAO_PORT"]))
-    assert args.secret_token is not None, "all instances must share one webhook secret"
+    # All instances share one webhook secret, read from the environment: never in argv (ps).
+    assert args.secret_token is None and env["YIBAO_WEBHOOK_SECRET"] == ""
+    assert "YIBAO_WEBHOOK_SECRET" in env_example()
     help_text = subprocess.run(
         [sys.executable, "-m", "bot.cli", "run", "--help"],
         capture_output=True,
