@@ -126,9 +126,8 @@ async def test_a_broken_lexicon_line_is_named_and_the_old_matcher_kept(
     outcome = await Reloader(engine, data, lexicon).reload()
 
     assert not outcome.ok
-    assert outcome.problems == (
-        f"userdict.txt:{line}: frequency of '坏词' must be a positive integer",
-    )
+    wrong = f"userdict.txt:{line}: frequency of '坏词' must be a positive integer"
+    assert outcome.problems == (wrong,)
     assert engine.matcher is matcher
     assert OLD_HEAD in await answer(engine)
 
