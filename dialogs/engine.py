@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import unicodedata
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import date
 
 from dialogs.delivery import deliver
@@ -88,7 +89,10 @@ class Engine:
                 session.last_update = incoming.update_id
             await self.store.save(session)
             outcome = classify_turn(replies, self.kb.out_of_scope, in_flow=session.flow is not None)
-            record = TurnRecord.new(self.store.chat_hash(chat_id), outcome, incoming.text)
+            confidence = next((r.confidence for r in replies if r.confidence is not None), None)
+            record = TurnRecord.new(
+                self.store.chat_hash(chat_id), outcome, incoming.text, confidence=confidence
+            )
             await self.store.record_turn(record)
             return replies
 
@@ -107,7 +111,9 @@ class Engine:
     def turn(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
         """Decide the replies and mutate `session`; no I/O, so it is cheap to test and fuzz."""
         notices: list[Reply] = []
-        if session.flow and (session.flow not in self.flows or session.state not in self.flows[session.flow].states()):
+        if session.flow and (
+            session.flow not in self.flows or session.state not in self.flows[session.flow].states()
+        ):
             session.end_flow()
             notices.append(self._menu_reply("main", prefix=self.kb.text("unknown_state")))
             if incoming.callback and incoming.callback.startswith("s:"):
@@ -117,7 +123,7 @@ class Engine:
         raw = incoming.text or ""
         text = clean_text(raw[: MAX_CHARS * 4])
         if not text:
-            return notices + [self._menu_reply("main", prefix=self.kb.text("empty"))]
+            return [*notices, self._menu_reply("main", prefix=self.kb.text("empty"))]
         if len(text) > MAX_CHARS:
             notices.append(Reply(text=self.kb.text("too_long", limit=MAX_CHARS)))
             text = text[:MATCH_CHARS]
@@ -161,7 +167,7 @@ class Engine:
                 return wanted
             # A digression: answer it, then offer to continue where the flow was.
             answer = self._answer_free_text(session, text, allow_keywords=False)
-            return answer + [self._continue_prompt()]
+            return [*answer, self._continue_prompt()]
 
         routed = self._keyword(session, lowered, today)
         if routed is not None:
@@ -229,13 +235,21 @@ class Engine:
         return self._match_reply(session, text, match)
 
     def _match_reply(self, session: Session, text: str, match: Match) -> list[Reply]:
+        """Replies for a matcher verdict, each carrying its confidence for the turn records."""
+        replies = self._verdict_replies(session, text, match)
+        return [replace(r, confidence=match.confidence) for r in replies]
+
+    def _verdict_replies(self, session: Session, text: str, match: Match) -> list[Reply]:
         if match.kind == "answer" and match.entry_id in self.kb.entries:
             return [self._entry_reply(session, match.entry_id)]
         if match.kind == "clarify_city":
             if not session.flow:
                 session.slots["pending_q"] = text[:200]
             rows = (
-                (Button("天津", "c:tianjin"), Button("苏州", "c:suzhou")),
+                (
+                    Button(self.kb.text("city_tianjin"), "c:tianjin"),
+                    Button(self.kb.text("city_suzhou"), "c:suzhou"),
+                ),
             )
             return [Reply(text=self.kb.text("clarify_city"), buttons=rows, state="clarify")]
         if match.kind == "out_of_scope" and match.entry_id in self.kb.out_of_scope:
@@ -245,7 +259,8 @@ class Engine:
         body = self.kb.text("not_covered")
         if match.suggestions:
             body += "\n" + self.kb.text("suggestions")
-        buttons = self._entry_buttons(list(match.suggestions)[:3]) + (
+        buttons = (
+            *self._entry_buttons(list(match.suggestions)[:3]),
             (Button(self.kb.text("main_menu"), "m:main"),),
         )
         return [Reply(text=body, buttons=buttons, state="unanswered")]
@@ -279,7 +294,8 @@ class Engine:
     def _menu_reply(self, menu_id: str, prefix: str | None = None) -> Reply:
         menu = self.kb.menus[menu_id]
         rows = tuple(
-            tuple(Button(b.label, self._action_to_callback(b.action)) for b in row) for row in menu.buttons
+            tuple(Button(b.label, self._action_to_callback(b.action)) for b in row)
+            for row in menu.buttons
         )
         text = f"{prefix}\n\n{menu.text}" if prefix else menu.text
         return Reply(text=text, buttons=rows, state=f"menu:{menu_id}")
@@ -298,7 +314,9 @@ class Engine:
                 return self._start_flow(session, name, today, text)
         return None
 
-    def _start_flow(self, session: Session, name: str, today: date, text: str | None) -> list[Reply]:
+    def _start_flow(
+        self, session: Session, name: str, today: date, text: str | None
+    ) -> list[Reply]:
         session.end_flow()
         session.flow = name
         session.city = name if name in ("tianjin", "suzhou") else session.city
@@ -308,7 +326,10 @@ class Engine:
         return Reply(
             text=self.kb.text("continue_flow"),
             buttons=(
-                (Button(self.kb.text("continue_yes"), "k:cont"), Button(self.kb.text("continue_no"), "k:stop")),
+                (
+                    Button(self.kb.text("continue_yes"), "k:cont"),
+                    Button(self.kb.text("continue_no"), "k:stop"),
+                ),
             ),
         )
 
@@ -316,13 +337,17 @@ class Engine:
         return Reply(
             text=self.kb.text("forget_confirm"),
             buttons=(
-                (Button(self.kb.text("forget_yes"), "x:forget:yes"), Button(self.kb.text("forget_no"), "x:forget:no")),
+                (
+                    Button(self.kb.text("forget_yes"), "x:forget:yes"),
+                    Button(self.kb.text("forget_no"), "x:forget:no"),
+                ),
             ),
         )
 
     def _about(self) -> str:
         lines = "\n".join(
-            self.kb.text("about_line", title=s.title, published=s.published) for s in self.kb.sources.values()
+            self.kb.text("about_line", title=s.title, published=s.published)
+            for s in self.kb.sources.values()
         )
         return self.kb.text("about", sources=lines)
 

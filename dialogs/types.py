@@ -31,6 +31,7 @@ class Reply:
     buttons: tuple[tuple[Button, ...], ...] = ()
     entry: str | None = None
     state: str | None = None
+    confidence: float | None = None  # the matcher's, for turn records; never shown
 
     def plain(self) -> str:
         """The text as the user reads it, without markup."""
