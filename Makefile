@@ -27,7 +27,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
 
 eval: $(STAMP)
-	$(BIN)/yibao eval tests/conversations/*.yaml ../shared/eval/*.yaml
+	$(BIN)/yibao eval tests/conversations/*.yaml $(wildcard ../shared/eval/*.yaml)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench $(ARGS)
@@ -36,7 +36,7 @@ fuzz: $(STAMP)
 	YIBAO_FUZZ_EXAMPLES=10000 $(BIN)/python -m pytest -q -p no:cacheprovider tests/test_fuzz.py
 
 flows: $(STAMP)
-	$(BIN)/yibao flows --mermaid
+	$(BIN)/yibao flows --mermaid --out docs/flows
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot dialogs knowledge tests
