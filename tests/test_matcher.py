@@ -114,6 +114,46 @@ def test_keyword_alone_routes_to_its_city(matcher: Matcher) -> None:
     assert got.kind == "answer" and got.city == "suzhou"
 
 
+# Phrasings written for this test, found in neither the KB nor the conversation sets:
+# the matcher has to generalise (synonyms, typos, script, colloquial words).
+PARAPHRASES = [
+    ("天津的宝宝医保一年交几块钱", "tj.cost"),
+    ("天津小孩医保个人出多少政府出多少", "tj.cost"),
+    ("天津新生兒醫保要交多少錢", "tj.cost"),
+    ("在天津生的孩子多久之内要办医保", "tj.time"),
+    ("天津新生儿超过三个月才参保还能从出生那天报销吗", "tj.benefit_start"),
+    ("天津户口的新生儿怎么在网上办医保", "tj.local"),
+    ("天津出生一件事需要妈妈刷脸吗", "tj.local_steps"),
+    ("爸妈都是外地的，孩子在天津出生能上天津医保吗", "tj.nonlocal"),
+    ("天津外地户籍新生儿可以在津医保app上办吗", "tj.nonlocal_online"),
+    ("天津办宝宝医保要带户口本吗", "tj.materials"),
+    ("香港籍的孩子在天津怎么参保", "tj.materials_foreign"),
+    ("天津乡下的娃医保谁来组织", "tj.way_rural"),
+    ("外地孩子在天津读幼儿园医保怎么交", "tj.way_student_in_tj"),
+    ("金医宝和津医保是一个东西吗", "rel.tj_app"),
+    ("北京异地就医备案怎么弄", "rel.bj_filing"),
+    ("苏州外地人的孩子怎么办医保", "sz.overview"),
+    ("积分入医申请截止到什么时候", "sz.window"),
+    ("积分入医去哪个部门申请", "sz.where"),
+    ("生三胎的积分入医要什么证明", "sz.materials_birth"),
+    ("积分入医名单公示几天", "sz.publicity"),
+    ("对积分入医公示结果有意见找谁", "sz.objection"),
+    ("积分入医核定表在哪里打印", "sz.form"),
+    ("积分入医错过了办理时间怎么办", "sz.late"),
+    ("苏州吴中区的学校可以积分入医吗", "sz.districts"),
+    ("民办幼儿园能申请积分入医吗", "sz.schools"),
+    ("孩子以前参加过苏州学生医保还能积分入医吗", "sz.first_time"),
+    ("积分入医每年有多少名额", "sz.quota"),
+    ("苏州地铁几点停运", "oos.metro"),
+    ("孩子发烧了怎么办", "oos.medical"),
+]
+
+
+@pytest.mark.parametrize(("question", "expected"), PARAPHRASES)
+def test_unseen_phrasings(matcher: Matcher, question: str, expected: str) -> None:
+    assert matcher.match(question).entry_id == expected
+
+
 # ---------------------------------------------------------------- context
 @pytest.mark.parametrize(
     ("question", "ctx", "expected"),
