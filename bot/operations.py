@@ -84,6 +84,15 @@ class Operations:
     async def stopping(self, _: AnyApp) -> None:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        await self.idle()
+
+    @property
+    def reloading(self) -> bool:
+        """A SIGHUP reload is in progress."""
+        return bool(self._tasks)
+
+    async def idle(self) -> None:
+        """Return once the SIGHUP reloads in progress have finished."""
         for task in list(self._tasks):
             await task
 
