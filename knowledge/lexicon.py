@@ -330,16 +330,22 @@ def _read_cities(
     return names, hints, frozenset(core)
 
 
-def load_lexicon(root: Path | None = None) -> Lexicon:
-    """Read and validate every lexicon file; raise KnowledgeError listing all problems."""
+def lexicon_digest(root: Path | None = None) -> str:
+    """Content hash of the lexicon files: cheap, keys everything derived from them."""
     base = root or LEXICON_DIR
-    problems: list[Problem] = []
     digest = hashlib.sha256()
     for name in FILES:
         path = base / name
         digest.update(name.encode())
         if path.is_file():
             digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def load_lexicon(root: Path | None = None) -> Lexicon:
+    """Read and validate every lexicon file; raise KnowledgeError listing all problems."""
+    base = root or LEXICON_DIR
+    problems: list[Problem] = []
     words = _read_userdict(base / "userdict.txt", problems)
     synonyms = _read_synonyms(base / "synonyms.yaml", problems)
     fixes, homophones = _read_typos(base / "typos.yaml", problems)
@@ -356,5 +362,5 @@ def load_lexicon(root: Path | None = None) -> Lexicon:
         city_hints=hints,
         core_cities=core,
         stopwords=stopwords,
-        digest=digest.hexdigest()[:16],
+        digest=lexicon_digest(root),
     )

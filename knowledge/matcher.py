@@ -1,19 +1,23 @@
 """Route free text to a knowledge entry, an out-of-scope notice, a city question or "unknown".
 
-Scoring is weighted keyword overlap: every entry (and out-of-scope item) is indexed once,
-at construction, as canonical tokens from its keywords (weight 3), title (2) and sample
-questions (1), each multiplied by the token's IDF over the whole KB, in an inverted index.
-A question is normalised the same way (see `knowledge.normalize`), its tokens look up their
-postings, and the sums are adjusted for cities:
+Scoring is weighted keyword overlap. Every entry (and out-of-scope item) is indexed once,
+at construction, as canonical terms (see `knowledge.normalize`) from its keywords (weight
+3), title (2) and sample questions (1), times each term's IDF over the whole KB, in an
+inverted index. Terms are words, sub-words of long words at half weight (少儿医保 -> 医保)
+and adjacent word pairs (word order: 外地户籍在天津上学 is not 天津户籍在外地上学). A
+question is analysed the same way, looks up its postings, and the sums are adjusted:
 
 * a city the question names (or hints at: 津心办 -> Tianjin, 积分入医 -> Suzhou) boosts that
-  city's entries and pushes the other core city's entries down;
+  city's entries and pushes the other core city's entries down; a rare word only one core
+  city's entries use (核定表, 90天) implies that city more softly;
 * a question naming only a non-core city (深圳, 上海 ...) never reaches Tianjin's or
   Suzhou's entries: only that city's related snippets, out-of-scope items or "unknown";
-* with no city named, the conversation's city (`MatchContext.city`) boosts its entries;
-  with no city at all and close Tianjin/Suzhou candidates, the answer is "clarify_city".
+* with no city named, the conversation's city (`MatchContext.city`) boosts its entries and
+  the previous answer's `related` entries are favoured; a bare "苏州呢" re-asks the previous
+  answer's subject for the named city;
+* with no city at all and both cities fitting, the answer is "clarify_city".
 
-`confidence` is the share of the question's token weight the winner explains; below
+`confidence` is the share of the question's word weight the winner explains; below
 `min_confidence` (or with too little absolute evidence) the result is "unknown" with the
 best three entries as suggestions.
 """
@@ -29,7 +33,7 @@ from pathlib import Path
 from typing import Literal
 
 from knowledge import cache
-from knowledge.lexicon import Lexicon, load_lexicon
+from knowledge.lexicon import LEXICON_DIR, Lexicon, lexicon_digest, load_lexicon
 from knowledge.loader import KnowledgeBase
 from knowledge.normalize import Normalizer, normalizer_for
 
@@ -64,7 +68,7 @@ NEUTRAL_CLARIFY_RATIO = 0.3  # no city-specific word at all: any real second fit
 SUGGESTIONS = 3
 GENERAL_CITY = "general"
 
-_lexicon_cache: dict[Path, Lexicon] = {}
+_lexicon_cache: dict[str, Lexicon] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +82,9 @@ class MatchContext:
 
 @dataclass(frozen=True, slots=True)
 class Match:
+    """The decision. `entry_id` is an entry id (answer) or out-of-scope id; `suggestions`
+    are entry ids (clarify_city: the best Tianjin and Suzhou entries)."""
+
     kind: MatchKind
     entry_id: str | None = None
     confidence: float = 0.0
@@ -105,7 +112,8 @@ class Query:
 
 
 def _lexicon(root: Path | None) -> Lexicon:
-    key = (root or Path()).resolve() if root else Path("<default>")
+    """The lexicon, parsed again only when its files changed (a hot reload sees edits)."""
+    key = f"{(root or LEXICON_DIR).resolve()}:{lexicon_digest(root)}"
     found = _lexicon_cache.get(key)
     if found is None:
         found = load_lexicon(root)

@@ -358,3 +358,19 @@ def test_the_analysed_index_is_cached_and_a_damaged_cache_is_rebuilt(
     question = "外地户口的孩子在天津上学医保怎么参加"
     assert again.match(question) == first.match(question) == matcher.match(question)
     assert again.idf == matcher.idf
+
+
+def test_a_new_matcher_sees_lexicon_edits(kb: KnowledgeBase, tmp_path: Path) -> None:
+    """Hot reload builds a new Matcher: it must read the edited lexicon, not a stale one."""
+    import shutil
+
+    from knowledge.lexicon import LEXICON_DIR
+
+    root = tmp_path / "lexicon"
+    shutil.copytree(LEXICON_DIR, root)
+    assert Matcher(kb, root).normalize("囧") == "囧"
+    path = root / "synonyms.yaml"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace("  材料: [", "  材料: [囧, "), encoding="utf-8"
+    )
+    assert Matcher(kb, root).normalize("囧") == "材料"
