@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-FORMAT = 1
+FORMAT = 2
 _CJK_FIRST, _CJK_LAST = 0x4E00, 0x9FFF
 
 # char -> the toneless readings it shares with some character of a domain term
@@ -30,17 +30,24 @@ def _toneless(reading: str) -> str:
 
 
 def build_table(terms: Iterable[str]) -> Table:
-    """Every common CJK character with a reading shared by a character of `terms`."""
+    """Every common CJK character whose usual reading is shared by a character of `terms`.
+
+    A term's own characters keep all their readings (someone typing 积分 by sound may use
+    any of them); any other character counts with its first, most common reading only, so
+    a rare reading (客 can be read qià, like 卡) does not turn 医保客服 into 医保卡.
+    """
     from pypinyin.pinyin_dict import pinyin_dict  # heavy import, cache misses only
 
+    term_chars = {ch for term in terms for ch in term}
     readings: dict[str, frozenset[str]] = {}
     for code, value in pinyin_dict.items():
         if _CJK_FIRST <= code <= _CJK_LAST:
-            readings[chr(code)] = frozenset(_toneless(r) for r in value.split(","))
+            ch = chr(code)
+            listed = [_toneless(r) for r in value.split(",")]
+            readings[ch] = frozenset(listed if ch in term_chars else listed[:1])
     wanted: set[str] = set()
-    for term in terms:
-        for ch in term:
-            wanted |= readings.get(ch, frozenset())
+    for ch in term_chars:
+        wanted |= readings.get(ch, frozenset())
     table: Table = {}
     for ch, rs in readings.items():
         shared = rs & wanted

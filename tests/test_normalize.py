@@ -45,6 +45,9 @@ def test_simplified_text_is_returned_unchanged() -> None:
         ("积份入医", "积分入医"),
         ("津新办", "津心办"),
         ("居往证", "居住证"),  # listed misspelling (not a homophone)
+        ("合定表", "核定表"),
+        ("医宝卡", "医保卡"),
+        ("新生而", "新生儿"),
         ("宝宝", "孩子"),
         ("小宝宝", "孩子"),
         ("新生宝宝", "新生儿"),
@@ -66,7 +69,9 @@ def test_normalize_in_a_sentence(norm: Normalizer) -> None:
     assert norm.normalize("我家宝宝的資料要交到哪裡？") == "我家孩子的材料要地点申请"
 
 
-@pytest.mark.parametrize("word", ["公式", "计分", "可以保留", "积分", "居住证"])
+@pytest.mark.parametrize(
+    "word", ["公式", "计分", "可以保留", "积分", "居住证", "金医保", "医保客服"]
+)
 def test_real_words_are_not_corrected(norm: Normalizer, word: str) -> None:
     """Only unknown words or runs of single characters are read as typos."""
     assert norm.normalize(word) == word
