@@ -17,7 +17,7 @@ from collections.abc import Awaitable
 
 from telegram import Message, Update
 from telegram.constants import ChatAction, MessageEntityType
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import ContextTypes, filters
 
 from bot.render import render_all
@@ -140,6 +140,9 @@ class ChatHandlers:
         """Log the failure (update id, no text, no token) and apologise to the user."""
         update_id = update.update_id if isinstance(update, Update) else None
         error = context.error
+        if isinstance(error, Forbidden) and isinstance(update, Update) and update.effective_chat:
+            await self._close_blocked(update.effective_chat.id, update_id)
+            return
         # Frames only: an exception's message may quote what the user wrote.
         frames = "".join(traceback.format_tb(error.__traceback__)) if error else ""
         log.error("update %s failed: %s\n%s", update_id, type(error).__name__, frames)
@@ -154,6 +157,17 @@ class ChatHandlers:
             )
         except TelegramError as exc:
             log.warning("could not tell update %s about the failure: %s", update_id, exc)
+
+    async def _close_blocked(self, chat_id: int, update_id: int | None) -> None:
+        """Telegram refuses for good (the user blocked the bot, left the group): retrying or
+        apologising cannot reach them, so the chat's session is closed and the update done."""
+        store = self.engine.store
+        await store.delete(chat_id)
+        log.info(
+            "update %s: chat %s blocked the bot; session closed",
+            update_id,
+            store.chat_hash(chat_id),
+        )
 
     # ------------------------------------------------------------------ helpers
     def _is_stale(self, replies: list[Reply]) -> bool:
@@ -207,8 +221,14 @@ class ChatHandlers:
 
     @staticmethod
     async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
+        """Send each message once. A timed-out send is counted as sent: Telegram has most
+        likely handled it and only its answer was late, and a reply twice is worse than a
+        reply lost (the rate limiter retries only errors that mean "not handled")."""
         for message in render_all(replies):
             sent: Awaitable[Message] = context.bot.send_message(
                 chat_id, message.html, reply_markup=message.markup
             )
-            await sent
+            try:
+                await sent
+            except TimedOut:
+                log.warning("sendMessage timed out; counted as sent, not repeated")

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Update
-from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.error import BadRequest, NetworkError, TelegramError, TimedOut
 from telegram.ext import AIORateLimiter, BaseUpdateProcessor
 
 log = logging.getLogger(__name__)
@@ -78,7 +79,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
 class RetryingRateLimiter(AIORateLimiter):
     """`AIORateLimiter` plus a few retries, with backoff, for transient network errors.
 
-    Retried: `NetworkError` itself (5xx such as 502, refused connections). Not retried:
+    Retried: `NetworkError` itself (5xx such as 502, refused or reset connections) and a
+    body that is not JSON (see `_garbled`). Not retried:
     `BadRequest` (our mistake; retrying cannot help) and `TimedOut` (the request may have
     reached Telegram, and sending a message twice is worse than once late).
     """
@@ -97,6 +99,10 @@ class RetryingRateLimiter(AIORateLimiter):
             super().__init__(overall_max_rate=0, group_max_rate=0, max_retries=max_retries)
         self.network_retries = network_retries
         self.backoff = backoff
+        # Every 429 builds a RetryAfter, whose int `retry_after` PTB 22 deprecates with a
+        # warning (an error under pytest's -W error: the 429 was then never retried). Opt in
+        # to the timedelta PTB moves to; AIORateLimiter reads the timedelta either way.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
 
     async def process_request(
         self,
@@ -115,7 +121,9 @@ class RetryingRateLimiter(AIORateLimiter):
                 )
             except (BadRequest, TimedOut):
                 raise
-            except NetworkError as exc:
+            except TelegramError as exc:
+                if not isinstance(exc, NetworkError) and not _garbled(exc):
+                    raise
                 if attempt >= self.network_retries:
                     raise
                 delay = self.backoff * (2**attempt)
@@ -129,3 +137,9 @@ class RetryingRateLimiter(AIORateLimiter):
                     delay,
                 )
                 await asyncio.sleep(delay)
+
+
+def _garbled(exc: TelegramError) -> bool:
+    """PTB's "Invalid server response": a body that is not JSON (a proxy's error page sent
+    with status 200, a cut connection), so the request did not reach the Bot API."""
+    return isinstance(exc.__cause__, ValueError)
