@@ -243,3 +243,18 @@ def test_cold_start_is_quiet_and_uses_our_cache(tmp_path: Path) -> None:
     assert proc.stdout.strip().startswith("sz.")
     assert list((tmp_path / "cache").glob("jieba*.cache"))
     assert list((tmp_path / "cache").glob("homophones-*.json"))
+
+
+def test_concurrent_first_use_builds_one_tokenizer(lexicon: Lexicon) -> None:
+    """The lock makes every thread wait for the one fully loaded tokenizer (add_word is
+    not thread-safe, so nobody may cut while words are still being added)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from knowledge.lexicon import DictWord
+
+    words = (*lexicon.dictionary(), DictWord("测试专用词", 3000, None))
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: segment.tokenizer(words), range(8)))
+    assert len({id(tok) for tok in results}) == 1
+    assert segment.cut(results[0], "这是测试专用词吗") == ["这", "是", "测试专用词", "吗"]
+    del segment._tokenizers[words]
