@@ -127,7 +127,9 @@ def render(reply: Reply, limit: int = MAX_MESSAGE) -> list[Outgoing]:
     if reply.title:
         inner = limit - len(bold_open) - len(bold_close)
         pieces.extend(
-            (sep, f"{bold_open}{p}{bold_close}") for sep, p in _pieces(reply.title, inner)
+            (sep, f"{bold_open}{p}{bold_close}")
+            for sep, p in _pieces(reply.title, inner)
+            if p.strip()  # a bold run of blanks alone would be an empty message
         )
     # The title sits on the line right above the text, as in the terminal.
     pieces.extend(_pieces(reply.text, limit, "\n" if pieces else ""))

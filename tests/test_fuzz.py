@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from telegram_html import TelegramHtmlError, telegram_text
 
@@ -248,6 +248,8 @@ def _visible(text: str) -> str:
 
 @FUZZ
 @given(reply=REPLY, limit=st.sampled_from([MAX_MESSAGE, 64, 200]))
+@example(reply=Reply(title="a" + " " * 100, text=" "), limit=64)  # found by `make fuzz`
+@example(reply=Reply(title=" ", text=""), limit=MAX_MESSAGE)
 def test_renderer_output_is_always_valid_telegram_html(reply: Reply, limit: int) -> None:
     _ran("renderer")
     if not reply.plain().strip():
