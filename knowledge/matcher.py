@@ -52,7 +52,7 @@ NAMED_CITY_BOOST = 1.3
 OTHER_CORE_PENALTY = 0.2  # names Tianjin, entry is Suzhou's (or the reverse)
 IMPLIED_OTHER_PENALTY = 0.5  # uses words only Tianjin's entries use, entry is Suzhou's
 CONTEXT_CITY_BOOST = 1.4
-CONTEXT_OTHER_PENALTY = 0.8
+CONTEXT_OTHER_PENALTY = 0.3
 UNNAMED_CITY_PENALTY = 0.5  # a 深圳 snippet for a question that does not name 深圳
 TOPIC_BOOST = 1.1
 FOCUS_WEIGHT = 0.2  # up to +20% for an entry whose keywords the question covers
@@ -145,11 +145,14 @@ class Matcher:
         # a common one (申请 is in half of Suzhou's entries) is just that city's vocabulary.
         seen_in: dict[str, set[str]] = {}
         counts: dict[str, int] = {}
+        # Out-of-scope items about one core city count too: 多少钱 is in Tianjin's cost
+        # entry and in "Suzhou's fee is not in the sources", so it implies neither.
         for doc, terms in zip(self._docs, doc_terms, strict=True):
+            about = self._core_city(doc) if doc.core or doc.oos else None
             for token in terms:
                 counts[token] = counts.get(token, 0) + 1
-                if doc.core and doc.city in self._core:
-                    seen_in.setdefault(token, set()).add(doc.city)
+                if about is not None:
+                    seen_in.setdefault(token, set()).add(about)
         rare = max(1, int(total * IMPLY_MAX_SHARE))
         self._city_of_token = {
             t: next(iter(c))
@@ -393,7 +396,7 @@ class Matcher:
             # Another city's question without a snippet that clearly fits: say plainly it
             # is not covered rather than answer beside the point.
             return self._not_covered(query, confidence, suggestions, ranked)
-        clarify = self._clarify(query, ctx, entries, best)
+        clarify = self._clarify(query, ctx, ranked, best)
         if clarify is not None:
             return Match(kind="clarify_city", confidence=confidence, suggestions=clarify)
         if not strong:
@@ -491,27 +494,40 @@ class Matcher:
         known = [w * self.idf[t] for t, w in group if t in self.idf]
         return max(known) if known else weight * UNKNOWN_IDF
 
+    def _core_city(self, doc: _Doc) -> str | None:
+        """The one core city a document is about: its own, or for an out-of-scope item
+        the only core city its text names (苏州学生医保多少钱 -> suzhou)."""
+        if doc.oos:
+            about = doc.cities & self._core
+            return next(iter(about)) if len(about) == 1 else None
+        return doc.city if doc.city in self._core else None
+
     def _clarify(
-        self, query: Query, ctx: MatchContext, entries: list[tuple[float, int]], best: _Doc
+        self, query: Query, ctx: MatchContext, ranked: list[tuple[float, int]], best: _Doc
     ) -> tuple[str, ...] | None:
-        """Both core cities' best entries, when the question fits both and names neither."""
+        """The question fits both core cities and names neither: ask which one.
+
+        A city's best fit may be an out-of-scope item about it (Suzhou's fee is not in the
+        sources): asking first beats answering Tianjin's fee to someone in Suzhou.
+        Returns the entries behind the two fits (out-of-scope ones left out).
+        """
         if query.cities or ctx.city in self._core or best.oos or best.city not in self._core:
             return None
         implied = self._implied(query)
         if len(implied) == 1:
             return None
-        top: dict[str, tuple[float, str]] = {}
-        for score, index in entries:
-            doc = self._docs[index]
-            if doc.city in self._core and doc.city not in top:
-                top[doc.city or ""] = (score, doc.id)
+        top: dict[str, tuple[float, int]] = {}
+        for score, index in ranked:
+            city = self._core_city(self._docs[index])
+            if city is not None and city not in top:
+                top[city] = (score, index)
         if len(top) < 2:
             return None
         values = sorted(top.values(), reverse=True)
         ratio = CLARIFY_RATIO if implied else NEUTRAL_CLARIFY_RATIO
         if values[1][0] < ratio * values[0][0] or values[0][0] < self.min_score:
             return None
-        return tuple(doc_id for _, doc_id in values)
+        return tuple(self._docs[i].id for _, i in values if not self._docs[i].oos)
 
     @staticmethod
     def _single(cities: frozenset[str]) -> str | None:

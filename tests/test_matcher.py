@@ -177,6 +177,24 @@ def test_context_routes_follow_ups(
     assert matcher.match(question, ctx).entry_id == expected
 
 
+@pytest.mark.parametrize("question", ["宝宝医保去哪里办", "外地户口的孩子怎么上医保", "什么时候办"])
+@pytest.mark.parametrize("city", CORE)
+def test_after_choosing_a_city_the_answer_is_that_citys(
+    matcher: Matcher, question: str, city: str
+) -> None:
+    """The clarify buttons set the conversation's city, then the question is asked again."""
+    got = matcher.match(question, MatchContext(city=city))
+    assert got.kind == "answer" and got.city == city, got
+
+
+def test_a_fee_question_asks_the_city_then_is_honest_for_suzhou(matcher: Matcher) -> None:
+    """Suzhou's fee is not in the sources: never answer Tianjin's fee by default."""
+    assert matcher.match("孩子医保多少钱").kind == "clarify_city"
+    assert matcher.match("孩子医保多少钱", MatchContext(city="tianjin")).entry_id == "tj.cost"
+    suzhou = matcher.match("孩子医保多少钱", MatchContext(city="suzhou"))
+    assert (suzhou.kind, suzhou.entry_id) == ("out_of_scope", "oos.sz_cost")
+
+
 def test_a_named_city_beats_the_context(matcher: Matcher) -> None:
     got = matcher.match("天津新生儿医保要带什么材料", MatchContext(city="suzhou"))
     assert got.entry_id == "tj.materials"
