@@ -124,7 +124,7 @@ def install_operations(
     lexicon_dir: Path | None = None,
 ) -> Operations:
     """Add the admin handlers, jobs and lifecycle hooks to `app`; see the module docstring."""
-    store = engine.store
+    store = getattr(engine.store, "inner", engine.store)  # behind a ResilientStore
     broadcast = (
         ReloadBroadcast(store.client, store.prefix) if isinstance(store, RedisStore) else None
     )

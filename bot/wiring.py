@@ -10,6 +10,7 @@ from pathlib import Path
 from dialogs.engine import Engine
 from dialogs.flows.base import Flow
 from dialogs.stores import open_store
+from dialogs.stores.resilient import ResilientStore
 from knowledge.loader import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
 
@@ -33,7 +34,8 @@ def build_engine(
     YIBAO_LEXICON_DIR: e.g. a volume curators edit, then /reload)."""
     kb = load_kb(kb_dir)
     matcher = Matcher(kb, lexicon_dir)
-    engine = Engine(kb, matcher, open_store(store_url), flows=load_flows(kb), clock=clock)
+    store = ResilientStore(open_store(store_url))  # answers on, from memory, if it fails
+    engine = Engine(kb, matcher, store, flows=load_flows(kb), clock=clock)
     # Everything built so far (KB, index, jieba) lives as long as the process: move it out
     # of the garbage collector's reach, or each full collection walks it for milliseconds
     # and breaks the 2 ms turn budget.

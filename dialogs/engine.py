@@ -83,6 +83,8 @@ class Engine:
                 await deliver(forgotten)
                 return forgotten
             replies = self.turn(session, incoming, today)
+            if self.store.take_notice(chat_id):
+                replies = [Reply(text=self.kb.text("store_degraded")), *replies]
             await deliver(replies)
             session.touch()
             if incoming.update_id is not None:

@@ -87,6 +87,11 @@ class SessionStore(abc.ABC):
         records = await self.purge_records(t - self.settings.record_retention)
         return PurgeResult(sessions=sessions, records=records)
 
+    def take_notice(self, chat_id: int) -> bool:
+        """True when the chat should be told its progress may not be kept (a degraded store,
+        see `dialogs.stores.resilient`); plain backends never ask."""
+        return False
+
     async def ping(self) -> bool:
         """True when the backend is reachable."""
         return True

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
@@ -97,6 +98,7 @@ class SqliteStore(SessionStore):
         self._locks = ChatLocks()
         self._closed = False
         self._checkpointer = None if self.path == ":memory:" else _Checkpointer(self.path)
+        self._inode: int | None = None  # of the file the connection has open
 
     @classmethod
     def from_url(cls, url: str, settings: StoreSettings | None = None) -> SqliteStore:
@@ -104,7 +106,10 @@ class SqliteStore(SessionStore):
 
     # ------------------------------------------------------------------ plumbing
     def _connect(self) -> sqlite3.Connection:
-        """Open (creating the directory and schema) on the executor thread, once."""
+        """Open (creating the directory and schema) on the executor thread, once; again if
+        the file was deleted or replaced under the open connection (see `_follow_file`)."""
+        if self._conn is not None and self._inode is not None:
+            self._follow_file(self._conn)
         if self._conn is None:
             if self.path != ":memory:":
                 Path(self.path).parent.mkdir(parents=True, exist_ok=True)
@@ -121,7 +126,30 @@ class SqliteStore(SessionStore):
             conn.execute("DELETE FROM sessions WHERE updated < ?", (now - ttl,))
             conn.execute("DELETE FROM records WHERE at < ?", (now - keep,))
             self._conn = conn
+            self._inode = None if self.path == ":memory:" else os.stat(self.path).st_ino
         return self._conn
+
+    def _follow_file(self, conn: sqlite3.Connection) -> None:
+        """Deleted while running: an open connection would go on writing into the unlinked
+        file and lose everything at the next start, so its content is copied into a new file
+        at the path. Replaced (an operator restored a backup): reopen on the new file."""
+        try:
+            inode: int | None = os.stat(self.path).st_ino
+        except FileNotFoundError:
+            inode = None
+        if inode == self._inode:
+            return
+        if inode is None:
+            log.warning("state file deleted while running: rewritten from the open copy")
+            fresh = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.backup(fresh)
+            fresh.close()
+        else:
+            log.warning("state file replaced while running: reopened")
+        conn.close()
+        self._conn = None
+        if self._checkpointer is not None:
+            self._checkpointer.reset()
 
     async def _exec(self, sql: str, args: tuple[object, ...]) -> int:
         """One statement in its own (autocommit) transaction; returns the rows changed."""
@@ -134,7 +162,18 @@ class SqliteStore(SessionStore):
         if self._closed:
             raise RuntimeError("store is closed")
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: fn(self._connect()))
+        return await loop.run_in_executor(self._executor, partial(self._call, fn))
+
+    def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `fn` on the connection; after a database error (locked, read-only, corrupt,
+        I/O) drop the connection, so the next call starts afresh once the cause is gone."""
+        try:
+            return fn(self._connect())
+        except sqlite3.DatabaseError:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+            raise
 
     # ------------------------------------------------------------------ sessions
     async def load(self, chat_id: int) -> Session | None:
@@ -265,6 +304,10 @@ class _Checkpointer:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
+
+    def reset(self) -> None:
+        """Reconnect before the next checkpoint (the database file was replaced)."""
+        self._executor.submit(self._close)
 
     def close(self) -> None:
         self._executor.submit(self._close)

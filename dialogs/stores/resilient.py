@@ -1,0 +1,211 @@
+"""A session store that keeps the bot answering while its backend is down.
+
+`ResilientStore(inner)` forwards every call to `inner` (SQLite, Redis). When the backend
+fails (locked, read-only, corrupt, unreachable), the store switches to a small in-memory
+fallback: conversations go on in this process, the failure is logged once (one line per
+outage, one on recovery), `degraded` turns true and `take_notice(chat)` tells the engine to
+warn each chat once that its progress may not be kept. While degraded, the backend is tried
+again at most every `retry_every` seconds, on a save: when that works, the sessions and turn
+records kept in memory (and any erasure asked for meanwhile) are written back first, so the
+backend ends up as if it had never been away.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import TypeVar
+
+from dialogs.session import Session
+from dialogs.stores.base import ChatLocks, SessionStore
+from dialogs.stores.memory import MemoryStore
+from dialogs.stores.records import TurnRecord
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRY_EVERY = 5.0  # seconds between two attempts to reach a failed backend
+
+
+def backend_errors() -> tuple[type[BaseException], ...]:
+    """What a backend raises when it, rather than our code, is at fault."""
+    errors: list[type[BaseException]] = [sqlite3.Error, OSError]
+    try:
+        from redis.exceptions import RedisError
+
+        from dialogs.stores.redis import StoreBusyError
+    except ImportError:  # pragma: no cover - redis is a dependency
+        return tuple(errors)
+    return (*errors, RedisError, StoreBusyError)
+
+
+class ResilientStore(SessionStore):
+    def __init__(
+        self,
+        inner: SessionStore,
+        retry_every: float = RETRY_EVERY,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__(inner.settings)
+        self.inner = inner
+        self.retry_every = retry_every
+        self.clock = clock
+        self.degraded = False
+        self.fallback = MemoryStore(inner.settings)
+        self._errors = backend_errors()
+        self._retry_at = 0.0
+        self._dirty: set[int] = set()  # sessions saved in memory during the outage
+        self._erase: set[int] = set()  # chats to forget in the backend once it is back
+        self._noticed: set[int] = set()
+        self._locks = ChatLocks()
+
+    # ------------------------------------------------------------------ state
+    def take_notice(self, chat_id: int) -> bool:
+        """True once per chat and outage: the chat should be told progress may be lost."""
+        if not self.degraded or chat_id in self._noticed:
+            return False
+        self._noticed.add(chat_id)
+        return True
+
+    def _fail(self, exc: BaseException) -> None:
+        if not self.degraded:
+            self.degraded = True
+            self._retry_at = self.clock() + self.retry_every
+            log.error(
+                "session store unavailable (%s: %s); answering from memory until it returns",
+                type(exc).__name__,
+                str(exc)[:200],
+            )
+
+    def _due(self) -> bool:
+        return not self.degraded or self.clock() >= self._retry_at
+
+    async def _try(
+        self, call: Callable[[], Awaitable[T]], always: bool = False
+    ) -> tuple[bool, T | None]:
+        """Run a backend call (while degraded: only when a retry is due, unless `always`);
+        return (worked, result)."""
+        if not always and not self._due():
+            return False, None
+        try:
+            return True, await call()
+        except self._errors as exc:
+            self._fail(exc)
+            return False, None
+
+    async def _recover(self) -> None:
+        """Write back what the outage kept in memory, then leave degraded mode."""
+        for chat_id in sorted(self._erase):
+            await self.inner.forget(chat_id)
+        self._erase.clear()
+        for chat_id in sorted(self._dirty):
+            session = await self.fallback.load(chat_id)
+            if session is not None:
+                await self.inner.save(session)
+        records = [r async for r in self.fallback.iter_records()]
+        for record in records:
+            await self.inner.record_turn(record)
+        kept = len(self._dirty)
+        self.fallback = MemoryStore(self.settings)
+        self._dirty.clear()
+        self._noticed.clear()
+        self.degraded = False
+        log.warning("session store is back; %d session(s) written back from memory", kept)
+
+    # ------------------------------------------------------------------ sessions
+    async def load(self, chat_id: int) -> Session | None:
+        """The backend's session (tried even while degraded: reads often still work), unless
+        the outage left a newer one in memory."""
+        if self.degraded and chat_id in self._dirty:
+            return await self.fallback.load(chat_id)
+        worked, session = await self._try(lambda: self.inner.load(chat_id), always=True)
+        return session if worked and chat_id not in self._erase else None
+
+    async def save(self, session: Session) -> None:
+        if self.degraded and self._due():
+            try:
+                await self._recover()
+            except self._errors:
+                self._retry_at = self.clock() + self.retry_every
+        if not self.degraded:
+            worked, _ = await self._try(lambda: self.inner.save(session))
+            if worked:
+                return
+        await self.fallback.save(session)
+        self._dirty.add(session.chat_id)
+
+    async def delete(self, chat_id: int) -> bool:
+        in_memory = await self.fallback.delete(chat_id)
+        self._dirty.discard(chat_id)
+        worked, removed = await self._try(lambda: self.inner.delete(chat_id), always=True)
+        if not worked:
+            self._erase.add(chat_id)
+        return bool(removed) or in_memory
+
+    def lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+        return self._lock(chat_id)
+
+    @asynccontextmanager
+    async def _lock(self, chat_id: int) -> AsyncIterator[None]:
+        """This process's lock always; the backend's (Redis: across instances) when it works.
+        A backend failing to take or release its lock degrades the store, never the turn."""
+        async with self._locks.hold(chat_id):
+            held: AbstractAsyncContextManager[None] | None = None
+            if self._due():
+                candidate = self.inner.lock(chat_id)
+                try:
+                    await candidate.__aenter__()
+                    held = candidate
+                except self._errors as exc:
+                    self._fail(exc)
+            try:
+                yield
+            finally:
+                if held is not None:
+                    try:
+                        await held.__aexit__(None, None, None)
+                    except self._errors as exc:
+                        self._fail(exc)
+
+    async def purge_idle(self, older_than: float) -> int:
+        in_memory = await self.fallback.purge_idle(older_than)
+        _, removed = await self._try(lambda: self.inner.purge_idle(older_than))
+        return in_memory + (removed or 0)
+
+    # ------------------------------------------------------------------ records
+    async def record_turn(self, record: TurnRecord) -> None:
+        if not self.degraded:
+            worked, _ = await self._try(lambda: self.inner.record_turn(record))
+            if worked:
+                return
+        await self.fallback.record_turn(record)
+
+    async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
+        source = self.fallback if self.degraded else self.inner
+        async for record in source.iter_records(since):
+            yield record
+
+    async def purge_records(self, older_than: float) -> int:
+        in_memory = await self.fallback.purge_records(older_than)
+        _, removed = await self._try(lambda: self.inner.purge_records(older_than))
+        return in_memory + (removed or 0)
+
+    # ------------------------------------------------------------------ privacy
+    async def forget(self, chat_id: int) -> None:
+        """Erase everywhere; if the backend is down, it is erased there as soon as it returns
+        (before anything else is written back)."""
+        await self.fallback.forget(chat_id)
+        self._dirty.discard(chat_id)
+        worked, _ = await self._try(lambda: self.inner.forget(chat_id), always=True)
+        if not worked:
+            self._erase.add(chat_id)
+
+    # ------------------------------------------------------------------ upkeep
+    async def ping(self) -> bool:
+        return await self.inner.ping()
+
+    async def close(self) -> None:
+        await self.inner.close()
