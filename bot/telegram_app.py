@@ -39,6 +39,7 @@ from bot.telegram_runtime import RetryingRateLimiter
 from bot.webhook_server import WebhookConfig, run_webhook
 from bot.wiring import build_engine
 from dialogs.engine import Engine
+from knowledge.errors import KnowledgeError
 
 log = logging.getLogger(__name__)
 
@@ -189,6 +190,12 @@ def run_bot(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    except KnowledgeError as exc:
+        # The curator's view: one `file:line: reason` per problem, no traceback.
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        print(f"yibao run: not started: {len(exc.problems)} knowledge problem(s)", file=sys.stderr)
+        return 1
     except Exception:
         log.exception("the bot stopped because of an error")
         return 1

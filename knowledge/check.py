@@ -21,6 +21,7 @@ from pathlib import Path
 import yaml
 
 from knowledge.errors import KnowledgeError, Problem
+from knowledge.lexicon import load_lexicon
 from knowledge.loader import DATA_DIR, KnowledgeBase, load_kb
 
 MAX_LABEL = 20  # characters a menu button may show; longer ones wrap badly on phones
@@ -272,10 +273,18 @@ def dump(kb: KnowledgeBase) -> str:
 def run_kb(args: argparse.Namespace) -> int:
     """CLI entry: exit 0 when clean, 1 on any error (each printed as `file:line: message`)."""
     data_dir = Path(args.data) if getattr(args, "data", None) else DATA_DIR
+    lexicon_dir = Path(args.lexicon) if getattr(args, "lexicon", None) else None
+    problems: list[Problem] = []
     try:
         kb = load_kb(data_dir)
     except KnowledgeError as exc:
-        for problem in exc.problems:
+        problems.extend(exc.problems)
+    try:
+        load_lexicon(lexicon_dir)
+    except KnowledgeError as exc:
+        problems.extend(exc.problems)
+    if problems:
+        for problem in problems:
             print(problem, file=sys.stderr)
         return 1
     if args.kb_command == "dump":

@@ -198,13 +198,14 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     for file, items in merged["entries"]:
         valid, found = validate_items(Entry, items, file, "entries")
         problems.extend(found)
-        raw_by_id = (
-            {i.get("id"): i for i in items if isinstance(i, dict)}
-            if isinstance(items, list)
-            else {}
-        )
+        # Raw items per id in file order, so two entries with one id keep their own lines.
+        raw_by_id: dict[object, list[Any]] = {}
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                raw_by_id.setdefault(item.get("id"), []).append(item)
         for entry in valid:
-            line = line_of(raw_by_id.get(entry.id))
+            raws = raw_by_id.get(entry.id) or [None]
+            line = line_of(raws.pop(0) if len(raws) > 1 else raws[0])
             if entry.id in entries:
                 first = origin[entry.id]
                 problems.append(
