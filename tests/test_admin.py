@@ -7,12 +7,12 @@ import asyncio
 import os
 import shutil
 import signal
-from collections.abc import AsyncIterator
 from pathlib import Path
 
+import multi_instance
 import pytest
 from fake_bot_api import FakeBotAPI
-from telegram_harness import TOKEN, running_bot
+from telegram_harness import running_bot
 
 from bot.operations import operations_of
 from bot.render import render_all
@@ -27,13 +27,7 @@ QUESTION = "天津新生儿医保怎么办"
 OLD_HEAD = "天津新生儿参保（办理医保卡）要点："
 NEW_HEAD = "天津新生儿参保（办理医保卡）要点（已更新）："
 
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    yield api
-    await api.stop()
+fake = multi_instance.fake  # the fixture, shared
 
 
 @pytest.fixture

@@ -5,14 +5,15 @@ store) against the fake Bot API."""
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
+import multi_instance
 import pytest
 from fake_bot_api import FakeBotAPI
-from telegram_harness import TOKEN, bot_env
+from multi_instance import free_port
+from telegram_harness import bot_env
 
 from bot import health
 from bot.health import check_health
@@ -25,20 +26,7 @@ from dialogs.stores.redis import RedisStore
 
 SECRET = "health-test-secret"
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    yield api
-    await api.stop()
+fake = multi_instance.fake  # the fixture, shared
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import LockError, RedisError
 
 from dialogs.session import Session
@@ -30,6 +30,8 @@ from dialogs.stores.settings import StoreSettings
 log = logging.getLogger(__name__)
 
 _BATCH = 200  # keys per pipeline round trip in scans and purges
+POOL_SIZE = 64  # connections per process; one turn uses one at a time
+POOL_WAIT = 10.0  # seconds a command may wait for a free connection
 
 
 class StoreBusyError(RuntimeError):
@@ -61,7 +63,10 @@ class RedisStore(SessionStore):
     def from_url(
         cls, url: str, settings: StoreSettings | None = None, prefix: str = "yibao:"
     ) -> RedisStore:
-        return cls(Redis.from_url(url), settings, prefix=prefix)
+        # A blocking pool: under a burst, commands wait for a free connection instead of
+        # failing (redis-py's default pool raises MaxConnectionsError beyond 100).
+        pool = BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=POOL_WAIT)
+        return cls(Redis(connection_pool=pool), settings, prefix=prefix)
 
     # ------------------------------------------------------------------ keys
     def _session_key(self, chat_id: int) -> str:
