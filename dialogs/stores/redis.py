@@ -66,7 +66,7 @@ class RedisStore(SessionStore):
         # A blocking pool: under a burst, commands wait for a free connection instead of
         # failing (redis-py's default pool raises MaxConnectionsError beyond 100).
         pool = BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=POOL_WAIT)
-        return cls(Redis(connection_pool=pool), settings, prefix=prefix)
+        return cls(Redis.from_pool(pool), settings, prefix=prefix)  # closes the pool with it
 
     # ------------------------------------------------------------------ keys
     def _session_key(self, chat_id: int) -> str:
