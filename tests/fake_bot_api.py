@@ -164,6 +164,8 @@ class FakeBotAPI:
         self.commands: list[JSONDict] = []
         self.webhook: JSONDict = {"url": "", "secret_token": None}
         self.injected_at: dict[int, float] = {}
+        self.handed_out = 0  # updates returned by getUpdates, re-deliveries included
+        self.fetched_at: dict[int, float] = {}  # when getUpdates first handed each one out
         self._updates: deque[JSONDict] = deque()
         self._update_ids = itertools.count(1)
         self._message_ids: dict[int, itertools.count[int]] = {}
@@ -203,9 +205,7 @@ class FakeBotAPI:
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, port)
         await site.start()
-        server = site._server
-        assert server is not None
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.port = int(self._runner.addresses[0][1])
 
     async def stop(self) -> None:
         self.wake_pollers()  # a client that went away leaves its long poll pending
@@ -531,6 +531,10 @@ class FakeBotAPI:
             except TimeoutError:
                 return []
         batch = list(itertools.islice(self._updates, limit))
+        self.handed_out += len(batch)
+        now = time.perf_counter()
+        for update in batch:
+            self.fetched_at.setdefault(update["update_id"], now)
         self.delivered.update(u["update_id"] for u in batch)
         if self._freeze_after is not None and self._freeze_after in self.delivered:
             self._frozen_polls, self._freeze_after = True, None
