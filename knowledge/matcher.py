@@ -27,6 +27,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +68,9 @@ CLARIFY_RATIO = 0.75  # both cities' words present: clarify only when the fit is
 NEUTRAL_CLARIFY_RATIO = 0.3  # no city-specific word at all: any real second fit is enough
 SUGGESTIONS = 3
 GENERAL_CITY = "general"
+CLAUSE_FOCUS = 1.5  # words of the last clause weigh more
+MAX_QUESTION_CHARS = 500
+_CLAUSE_BREAK = re.compile(r"[，,。.？?！!；;：:、\n]+")
 
 _lexicon_cache: dict[str, Lexicon] = {}
 
@@ -219,7 +223,7 @@ class Matcher:
         cities: set[str] = set()
         for weight, texts in fields:
             for text in texts:
-                query = self.analyze(text)
+                query = self.analyze(text, question=False)
                 cities |= query.cities
                 for token, share in query.terms.items():
                     value = weight * share
@@ -227,17 +231,19 @@ class Matcher:
                         terms[token] = value
         return terms, frozenset(cities)
 
-    def analyze(self, text: str) -> Query:
+    def analyze(self, text: str, question: bool = True) -> Query:
         """Weighted terms of `text` and the cities it names or hints at.
 
         Terms are canonical tokens without stop words or city names (cities act through
         boosts, not overlap), sub-words of long tokens at half weight, numbers at low
         weight (dates in a question say little about its topic), and pairs of adjacent
-        tokens (天津户籍在外地上学 has 外地/上学, 外地户籍在天津上学 has 外地/户口).
+        tokens (天津户籍在外地上学 has 外地/上学, 外地户籍在天津上学 has 外地/户口). For a
+        `question` (not KB text), words of its last clause weigh more.
         """
         lex = self.lexicon
         raw, canonical = self.normalizer.tokens(text)
         cities = {c for c in map(lex.city_of, raw) if c is not None}
+        focus = self._last_clause(text) if question else frozenset()
         freq = self.normalizer.word_freq
         content = [t for t in canonical if t not in lex.stopwords]
         groups: list[tuple[tuple[str, float], ...]] = []
@@ -246,7 +252,8 @@ class Matcher:
             if token in lex.city_names or token in seen:
                 continue
             seen.add(token)
-            alternatives = [(token, self._weight(token))]
+            weight = self._weight(token) * (CLAUSE_FOCUS if token in focus else 1.0)
+            alternatives = [(token, weight)]
             if len(token) >= 3 and not token.isascii():
                 alternatives += [(sub, DERIVED_WEIGHT) for sub in self._subwords(token, freq)]
             groups.append(tuple(dict(alternatives).items()))
@@ -261,6 +268,14 @@ class Matcher:
             for term, weight in group:
                 terms[term] = max(weight, terms.get(term, 0.0))
         return Query(terms, tuple(groups), frozenset(cities))
+
+    def _last_clause(self, text: str) -> frozenset[str]:
+        """Words of the last clause of a several-clause question: Chinese puts the actual
+        question last (我社保交了三年，能积多少分 asks about points, not about 社保)."""
+        parts = [p for p in _CLAUSE_BREAK.split(text[:MAX_QUESTION_CHARS]) if p.strip()]
+        if len(parts) < 2:
+            return frozenset()
+        return frozenset(self.normalizer.tokens(parts[-1])[1])
 
     @staticmethod
     def _weight(token: str) -> float:

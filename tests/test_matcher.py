@@ -154,6 +154,12 @@ def test_unseen_phrasings(matcher: Matcher, question: str, expected: str) -> Non
     assert matcher.match(question).entry_id == expected
 
 
+def test_the_last_clause_carries_the_question(matcher: Matcher) -> None:
+    """社保 and 居住证 are context here; the question is about points (not in the sources)."""
+    got = matcher.match("我社保交了三年有居住证，能积多少分")
+    assert (got.kind, got.entry_id) == ("out_of_scope", "oos.points_calculator")
+
+
 # ---------------------------------------------------------------- context
 @pytest.mark.parametrize(
     ("question", "ctx", "expected"),
