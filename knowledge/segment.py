@@ -29,8 +29,15 @@ _lock = threading.Lock()
 _tokenizers: dict[tuple[DictWord, ...], Any] = {}
 
 
+_fallback: list[Path] = []
+
+
 def cache_dir() -> Path:
-    """`$YIBAO_CACHE_DIR`, else the user cache directory for "yibao"; created if missing."""
+    """`$YIBAO_CACHE_DIR`, else the user cache directory for "yibao"; created if missing.
+
+    If it cannot be created (read-only home), a private temporary directory is used for
+    this process: slower starts, never a shared, replaceable cache file.
+    """
     configured = os.environ.get(ENV_CACHE_DIR)
     if configured:
         path = Path(configured)
@@ -38,7 +45,12 @@ def cache_dir() -> Path:
         import platformdirs  # only needed when no directory is configured
 
         path = Path(platformdirs.user_cache_dir("yibao"))
-    path.mkdir(parents=True, exist_ok=True)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        if not _fallback:
+            _fallback.append(Path(tempfile.mkdtemp(prefix="yibao-cache-")))
+        return _fallback[0]
     return path
 
 
@@ -82,10 +94,13 @@ def _trimmed_dictionary(jieba: Any, directory: Path) -> Path:
             parts = line.split()
             if len(parts) >= 2 and parts[1].isdigit() and int(parts[1]) >= MIN_WORD_FREQ:
                 kept.append(line if line.endswith("\n") else line + "\n")
-    fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.writelines(kept)
-    os.replace(tmp, target)  # atomic: concurrent starts never read half a dictionary
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.writelines(kept)
+        os.replace(tmp, target)  # atomic: concurrent starts never read half a dictionary
+    except OSError:
+        return source  # unwritable cache: the full dictionary, slower but correct
     return target
 
 

@@ -258,3 +258,15 @@ def test_concurrent_first_use_builds_one_tokenizer(lexicon: Lexicon) -> None:
     assert len({id(tok) for tok in results}) == 1
     assert segment.cut(results[0], "这是测试专用词吗") == ["这", "是", "测试专用词", "吗"]
     del segment._tokenizers[words]
+
+
+def test_an_uncreatable_cache_dir_falls_back_to_a_private_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory", encoding="utf-8")
+    monkeypatch.setenv(segment.ENV_CACHE_DIR, str(blocker / "cache"))
+    path = segment.cache_dir()
+    assert path.is_dir()
+    assert path.name.startswith("yibao-cache-")
+    assert path != Path(tempfile.gettempdir())
