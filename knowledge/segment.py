@@ -9,8 +9,10 @@ The prefix-dictionary cache lives in a directory the project owns (never the sha
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import shutil
 import tempfile
 import threading
 from pathlib import Path
@@ -50,6 +52,7 @@ def cache_dir() -> Path:
     except OSError:
         if not _fallback:
             _fallback.append(Path(tempfile.mkdtemp(prefix="yibao-cache-")))
+            atexit.register(shutil.rmtree, _fallback[0], True)
         return _fallback[0]
     return path
 
