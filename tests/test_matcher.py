@@ -358,9 +358,9 @@ def test_building_again_reuses_jieba_and_the_normaliser(
     kb: KnowledgeBase, matcher: Matcher
 ) -> None:
     again = Matcher(kb)
-    assert again.normalizer is matcher.normalizer
-    assert len(segment._tokenizers) == 1
-    assert len(normalize._normalizers) == 1
+    assert again.normalizer is matcher.normalizer  # same jieba, tables and token cache
+    assert normalize.normalizer_for(matcher.lexicon) is matcher.normalizer
+    assert segment.tokenizer(matcher.lexicon.dictionary()) is matcher.normalizer._tok
     assert again.match("积分入医去哪里申请") == matcher.match("积分入医去哪里申请")
 
 
