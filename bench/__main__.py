@@ -16,6 +16,7 @@ SUITES: dict[str, str] = {
     "sessions": "bench.bench_sessions",
     "telegram": "bench.bench_telegram",
     "flows": "bench.bench_flows",
+    "multi": "bench.bench_multi",
 }
 
 

@@ -246,8 +246,3 @@ def mismatches(fake: FakeBotAPI, expected: dict[int, list[list[str]]]) -> list[i
         for chat_id, turns in expected.items()
         if [m.html for m in fake.messages(chat_id)] != [h for turn in turns for h in turn]
     ]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
