@@ -14,9 +14,10 @@ queueing, by Little's law about chats / turns per second) and 20 chats at once (
 capacity: the turn's own latency). Figures: replies/s (messages the fake received / wall
 time of the drive) and the latency of a turn (update posted → acknowledged, i.e. after its
 replies reached the fake), p50 and p99; CPU seconds of the bot processes, of redis-server
-and of this process (fake + driver) show which one saturates. On a 2-core machine the driver, Redis and the bots share the
-cores, so the two-instance figure says more about correctness under contention than about
-capacity; on a real deployment each instance has its own cores.
+and of this process (fake + driver) show which one saturates. On a 2-core machine the
+driver, Redis and the bots share the cores, so the two-instance figure says more about
+correctness under contention than about capacity; in a deployment each instance has its
+own cores.
 
 Usage: `python -m bench multi` (or `make bench ARGS=multi`).
 """
