@@ -103,11 +103,7 @@ class Operations:
         task.add_done_callback(self._tasks.discard)
 
     async def _hup_reload(self, app: AnyApp) -> None:
-        try:
-            outcome = await reload_everywhere(self.reloader, self.broadcast)
-        except (RedisError, OSError) as exc:
-            log.warning("SIGHUP reload not announced: Redis unavailable (%s)", type(exc).__name__)
-            return
+        outcome = await reload_everywhere(self.reloader, self.broadcast)
         if outcome.ok:
             return
         text = html.escape(reload_message(self.engine.kb, outcome, None), quote=False)

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from bot.wiring import load_flows
 from dialogs.engine import Engine
@@ -232,7 +233,12 @@ async def reload_everywhere(reloader: Reloader, broadcast: ReloadBroadcast | Non
     """/reload and SIGHUP: reload here and, if it worked, have every other instance follow."""
     outcome = await reloader.reload()
     if outcome.ok and broadcast is not None:
-        await broadcast.announce(outcome.version)
+        try:
+            await broadcast.announce(outcome.version)
+        except (RedisError, OSError) as exc:
+            # This instance serves the new files; the others keep theirs until the next
+            # /reload or SIGHUP reaches them (or they restart).
+            log.warning("reload not announced to other instances (%s)", type(exc).__name__)
     return outcome
 
 

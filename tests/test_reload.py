@@ -206,3 +206,20 @@ async def test_a_reload_reaches_another_instance_through_redis(
     finally:
         for e in engines:
             await e.store.close()
+
+
+async def test_a_reload_still_applies_here_when_redis_cannot_announce_it(
+    engine: Engine, files: tuple[Path, Path]
+) -> None:
+    from multi_instance import free_port
+    from redis.asyncio import Redis
+
+    data, lexicon = files
+    edit(data / "tianjin.yaml", OLD_HEAD, NEW_HEAD)
+    client = Redis.from_url(f"redis://127.0.0.1:{free_port()}/0")  # nothing listens
+    try:
+        outcome = await reload_everywhere(Reloader(engine, data, lexicon), ReloadBroadcast(client))
+    finally:
+        await client.aclose()
+    assert outcome.ok and outcome.changed
+    assert NEW_HEAD in await answer(engine)
