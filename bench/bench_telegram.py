@@ -71,6 +71,7 @@ BOTS = {
     "yibao": ["-m", "bot.cli", "run"],
     "ack-on-fetch": ["-m", "bench.telegram_ack_on_fetch"],
     "null": ["-m", "bench.bench_telegram", "--null-bot"],
+    **({"wrap": [os.environ["BENCH_WRAP"]]} if os.environ.get("BENCH_WRAP") else {}),
 }
 
 
