@@ -116,6 +116,8 @@ POLL_FAULTS: dict[str, Callable[[FakeBotAPI], None]] = {
     "500 and 502": lambda f: (f.fail_next("getUpdates", 500), f.fail_next("getUpdates", 502)),
     "connection reset": lambda f: f.reset_next("getUpdates"),
     "malformed JSON": lambda f: f.garble_next("getUpdates"),
+    # Handled (the updates handed out), answered after the client gave up: fetched again.
+    "slow": lambda f: f.slow_next("getUpdates", SLOW + 1.5),
 }
 
 
