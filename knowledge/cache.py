@@ -22,7 +22,15 @@ from typing import Any
 from knowledge import segment
 
 STALE_SECONDS = 86_400
-_SOURCES = ("cache.py", "homophones.py", "lexicon.py", "matcher.py", "normalize.py", "segment.py")
+_SOURCES = (
+    "analysis.py",
+    "cache.py",
+    "homophones.py",
+    "lexicon.py",
+    "matcher.py",
+    "normalize.py",
+    "segment.py",
+)
 
 
 @cache

@@ -3,9 +3,10 @@
 Scoring is weighted keyword overlap. Every entry (and out-of-scope item) is indexed once,
 at construction, as canonical terms (see `knowledge.normalize`) from its keywords (weight
 3), title (2) and sample questions (1), times each term's IDF over the whole KB, in an
-inverted index. Terms are words, sub-words of long words at half weight (少儿医保 -> 医保)
-and adjacent word pairs (word order: 外地户籍在天津上学 is not 天津户籍在外地上学). A
-question is analysed the same way, looks up its postings, and the sums are adjusted:
+inverted index. Terms (see `knowledge.analysis`) are words, sub-words of long words at
+half weight (少儿医保 -> 医保) and adjacent word pairs (word order: 外地户籍在天津上学 is not
+天津户籍在外地上学). A question is analysed the same way, looks up its postings, and the
+sums are adjusted:
 
 * a city the question names (or hints at: 津心办 -> Tianjin, 积分入医 -> Suzhou) boosts that
   city's entries and pushes the other core city's entries down; a rare word only one core
@@ -25,15 +26,14 @@ best three entries as suggestions.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import math
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 from knowledge import cache
+from knowledge.analysis import Analyzer, Query
 from knowledge.lexicon import LEXICON_DIR, Lexicon, lexicon_digest, load_lexicon
 from knowledge.loader import KnowledgeBase
 from knowledge.normalize import Normalizer, normalizer_for
@@ -43,9 +43,6 @@ MatchKind = Literal["answer", "clarify_city", "out_of_scope", "unknown"]
 KEYWORD_WEIGHT = 3.0
 TITLE_WEIGHT = 2.0
 QUESTION_WEIGHT = 1.0
-DERIVED_WEIGHT = 0.5  # sub-words of a long token (医保卡 -> 医保) count half
-NUMBER_WEIGHT = 0.3
-PAIR_WEIGHT = 0.5  # adjacent token pairs: word order, counted on top of the words
 UNKNOWN_IDF = 1.0  # a question word the KB never uses still dilutes the confidence
 
 IMPLY_MAX_SHARE = 0.1  # a token implies a city only if at most this share of docs use it
@@ -68,9 +65,6 @@ CLARIFY_RATIO = 0.75  # both cities' words present: clarify only when the fit is
 NEUTRAL_CLARIFY_RATIO = 0.3  # no city-specific word at all: any real second fit is enough
 SUGGESTIONS = 3
 GENERAL_CITY = "general"
-CLAUSE_FOCUS = 1.5  # words of the last clause weigh more
-MAX_QUESTION_CHARS = 500
-_CLAUSE_BREAK = re.compile(r"[，,。.？?！!；;：:、\n]+")
 
 _lexicon_cache: dict[str, Lexicon] = {}
 
@@ -106,15 +100,6 @@ class _Doc:
     core: bool = True  # False for the "related" snippets (other cities, 异地就医)
 
 
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A question as the matcher sees it: weighted canonical terms and the cities named."""
-
-    terms: dict[str, float]  # every term with its best weight (how documents are indexed)
-    groups: tuple[tuple[tuple[str, float], ...], ...]  # per question word: term alternatives
-    cities: frozenset[str]  # named or hinted in the text
-
-
 def _lexicon(root: Path | None) -> Lexicon:
     """The lexicon, parsed again only when its files changed (a hot reload sees edits)."""
     key = f"{(root or LEXICON_DIR).resolve()}:{lexicon_digest(root)}"
@@ -139,6 +124,7 @@ class Matcher:
         self.kb = kb
         self.lexicon = _lexicon(lexicon_dir)
         self.normalizer: Normalizer = normalizer_for(self.lexicon)
+        self.analyzer = Analyzer(self.lexicon, self.normalizer)
         self.min_confidence = min_confidence
         self.min_score = min_score
         self._core = self.lexicon.core_cities
@@ -223,7 +209,7 @@ class Matcher:
         cities: set[str] = set()
         for weight, texts in fields:
             for text in texts:
-                query = self.analyze(text, question=False)
+                query = self.analyzer.analyze(text, question=False)
                 cities |= query.cities
                 for token, share in query.terms.items():
                     value = weight * share
@@ -231,71 +217,9 @@ class Matcher:
                         terms[token] = value
         return terms, frozenset(cities)
 
-    def analyze(self, text: str, question: bool = True) -> Query:
-        """Weighted terms of `text` and the cities it names or hints at.
-
-        Terms are canonical tokens without stop words or city names (cities act through
-        boosts, not overlap), sub-words of long tokens at half weight, numbers at low
-        weight (dates in a question say little about its topic), and pairs of adjacent
-        tokens (天津户籍在外地上学 has 外地/上学, 外地户籍在天津上学 has 外地/户口). For a
-        `question` (not KB text), words of its last clause weigh more.
-        """
-        lex = self.lexicon
-        raw, canonical = self.normalizer.tokens(text)
-        cities = {c for c in map(lex.city_of, raw) if c is not None}
-        focus = self._last_clause(text) if question else frozenset()
-        freq = self.normalizer.word_freq
-        content = [t for t in canonical if t not in lex.stopwords]
-        groups: list[tuple[tuple[str, float], ...]] = []
-        seen: set[str] = set()
-        for token in content:
-            if token in lex.city_names or token in seen:
-                continue
-            seen.add(token)
-            weight = self._weight(token) * (CLAUSE_FOCUS if token in focus else 1.0)
-            alternatives = [(token, weight)]
-            if len(token) >= 3 and not token.isascii():
-                alternatives += [(sub, DERIVED_WEIGHT) for sub in self._subwords(token, freq)]
-            groups.append(tuple(dict(alternatives).items()))
-        for pair in itertools.pairwise(t for t in content if t not in lex.city_names):
-            if pair[0] != pair[1] and not (pair[0].isdigit() or pair[1].isdigit()):
-                key = " ".join(pair)
-                if key not in seen:
-                    seen.add(key)
-                    groups.append(((key, PAIR_WEIGHT),))
-        terms: dict[str, float] = {}
-        for group in groups:
-            for term, weight in group:
-                terms[term] = max(weight, terms.get(term, 0.0))
-        return Query(terms, tuple(groups), frozenset(cities))
-
-    def _last_clause(self, text: str) -> frozenset[str]:
-        """Words of the last clause of a several-clause question: Chinese puts the actual
-        question last (我社保交了三年，能积多少分 asks about points, not about 社保)."""
-        parts = [p for p in _CLAUSE_BREAK.split(text[:MAX_QUESTION_CHARS]) if p.strip()]
-        if len(parts) < 2:
-            return frozenset()
-        return frozenset(self.normalizer.tokens(parts[-1])[1])
-
-    @staticmethod
-    def _weight(token: str) -> float:
-        """Question-side weight: a year (2017, 2025) names a policy, other numbers are
-        mostly dates and counts that say little about the topic."""
-        if token.isdigit():
-            return 1.0 if len(token) == 4 else NUMBER_WEIGHT
-        return 1.0
-
-    def _subwords(self, token: str, freq: dict[str, int]) -> Iterable[str]:
-        """Dictionary words inside a long token (少儿医保 -> 少儿, 医保), canonicalised."""
-        lex = self.lexicon
-        for size in range(2, min(4, len(token) - 1) + 1):
-            for start in range(len(token) - size + 1):
-                piece = token[start : start + size]
-                if not freq.get(piece):
-                    continue
-                for word in self.normalizer.canonical(piece):
-                    if word not in lex.stopwords and word not in lex.city_names and word != token:
-                        yield word
+    def analyze(self, text: str) -> Query:
+        """How the matcher reads a question (see `knowledge.analysis`)."""
+        return self.analyzer.analyze(text)
 
     def normalize(self, text: str) -> str:
         """The canonical text: what keyword routes and the index compare against."""
