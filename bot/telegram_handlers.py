@@ -121,7 +121,12 @@ class ChatHandlers:
 
         async def deliver(replies: list[Reply]) -> None:
             stale = self._is_stale(replies)
-            await query.answer(text=self.engine.kb.text("stale_button") if stale else None)
+            try:
+                await query.answer(text=self.engine.kb.text("stale_button") if stale else None)
+            except BadRequest as exc:
+                # Answered before a restart (the update came again) or too old: the reply
+                # itself must still go out.
+                log.debug("callback query not answered: %s", exc.message)
             if stale or data.startswith(RETIRED_ON_PRESS):
                 try:
                     await context.bot.edit_message_reply_markup(

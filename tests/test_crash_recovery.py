@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from fake_bot_api import FakeBotAPI, parse_html
+from fake_bot_api import FakeBotAPI, Sent, parse_html
 from telegram_harness import bot_env, environ_with
 
 from bot.render import render_all
@@ -214,3 +214,49 @@ async def test_kill_9_halfway_through_a_flow_twenty_times(
 async def _delivered_twice(fake: FakeBotAPI, update_id: int) -> None:
     while fake.delivered[update_id] < 2:
         await asyncio.sleep(0.01)
+
+
+async def press_and_wait(fake: FakeBotAPI, message: Sent, data: str) -> list[Sent]:
+    """Press a button; return the messages of that turn (it ends on a keyboard)."""
+    before = len(fake.messages(message.chat_id))
+    fake.press(message, data)
+    sent = await fake.wait_until(
+        message.chat_id,
+        lambda s: len(s) > before and s[-1].markup is not None,
+        timeout=TURN_TIMEOUT,
+    )
+    return sent[before:]
+
+
+def first_flow_button(message: Sent) -> str:
+    return next(data for _, data in message.buttons() if data.startswith("s:"))
+
+
+async def test_kill_9_while_answering_a_button_press(fake: FakeBotAPI, fleet: Fleet) -> None:
+    """The press is delivered again after the restart: answered once, no apology, even though
+    Telegram refuses a second answer to the same callback query."""
+    transcripts = []
+    for chat, crash in ((7100, False), (7101, True)):
+        fake.user_text(chat, "/start")
+        (menu,) = await fake.wait_messages(chat, 1, timeout=TURN_TIMEOUT)
+        (question,) = (await press_and_wait(fake, menu, "f:tianjin"))[-1:]
+        if crash:
+            calls = len(fake.calls_of("sendMessage"))
+            fake.stall_next("sendMessage")
+            query_id = fake.press(question, first_flow_button(question))
+            await fake.wait_calls("sendMessage", calls + 1, timeout=TURN_TIMEOUT)
+            await fleet.kill_and_switch()
+            await fake.wait_until(
+                chat, lambda s: s[-1].markup is not None and len(s) > 2, timeout=TURN_TIMEOUT
+            )
+            answers = [
+                c for c in fake.calls_of("answerCallbackQuery")
+                if str(c["callback_query_id"]) == query_id
+            ]  # fmt: skip
+            assert len(answers) == 2  # the same press, answered by both processes
+        else:
+            await press_and_wait(fake, question, first_flow_button(question))
+        transcripts.append([m.text for m in fake.messages(chat)])
+    await asyncio.sleep(0.2)
+    assert transcripts[1] == transcripts[0]
+    assert [m.text for m in fake.messages(7101)] == transcripts[0]  # nothing late either
