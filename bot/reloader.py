@@ -4,8 +4,7 @@ A curator fixes an answer, an admin sends /reload (or the operator sends SIGHUP)
 bot serves the new files without a restart. Nothing half-built is ever served:
 
 1. The files are copied into a private snapshot directory, so what is validated is exactly
-   what is served even if an editor is still saving (and the matcher's per-directory
-   lexicon cache cannot hand back the old lexicon).
+   what is served even if an editor is still saving.
 2. The KB, the checks `yibao kb check` enforces (minus the routing self-test), the lexicon,
    a complete new `Matcher` and the guided flows are built on a worker thread, so the bot
    keeps answering meanwhile. jieba's dictionaries are per lexicon content
