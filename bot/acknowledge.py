@@ -8,7 +8,7 @@ loses those updates for good. Here the `Updater` talks to Telegram through
 (`UpdateLedger`); `LedgerProcessor` closes an update once its handler (reply sent, state
 saved, or error handled) is done. Updates re-sent by Telegram while their first copy is
 still in progress are dropped; after a crash they come back, and the engine's per-chat
-`last_update` makes sure an update that was already answered is not answered twice.
+`answered` ids make sure an update that was already answered is not answered twice.
 """
 
 from __future__ import annotations

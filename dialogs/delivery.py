@@ -5,7 +5,7 @@ acknowledged is fetched again after a crash) needs two things from a turn: its r
 sent before its new state is saved, so a crash in between repeats the turn from the old
 state instead of skipping a reply; and the update is remembered with that state, so a
 repeated delivery of an update already answered is not answered twice (`Engine.handle`
-compares `Incoming.update_id` with `Session.last_update`).
+looks `Incoming.update_id` up in `Session.answered`).
 
 The edge installs its sender for the duration of one call with `delivering(send)`; the
 engine calls `deliver(replies)`, which reports whether someone took them. A context

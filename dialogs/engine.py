@@ -88,7 +88,7 @@ class Engine:
             await deliver(replies)
             session.touch()
             if incoming.update_id is not None:
-                session.last_update = incoming.update_id
+                session.answered = [*session.answered[1 - KEEP_ANSWERED :], incoming.update_id]
             await self.store.save(session)
             outcome = classify_turn(replies, self.kb.out_of_scope, in_flow=session.flow is not None)
             confidence = next((r.confidence for r in replies if r.confidence is not None), None)
@@ -358,17 +358,14 @@ def now() -> float:
     return time.time()
 
 
-REDELIVERY_WINDOW = 86_400.0  # Telegram numbers updates in sequence unless idle for a week
+KEEP_ANSWERED = 8  # update ids remembered per chat: more than a crash can leave unacknowledged
 
 
 def is_redelivery(session: Session, update_id: int | None) -> bool:
     """True when `update_id` was already answered in this chat (delivered again after a crash).
 
-    Telegram's update ids grow one by one, but after a week without any update the next id
-    is random; so an id is compared only with a session saved within the last day.
+    The exact ids, not a high-water mark: with several instances behind a webhook an older
+    update of a chat may arrive after a newer one and must still be answered, and Telegram
+    numbers updates at random after a week without any.
     """
-    return (
-        update_id is not None
-        and update_id <= session.last_update
-        and now() - session.updated < REDELIVERY_WINDOW
-    )
+    return update_id is not None and update_id in session.answered

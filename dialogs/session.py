@@ -28,7 +28,7 @@ class Session(BaseModel):
     last_entry: str | None = None
     updated: float = 0.0
     version: int = 0
-    last_update: int = 0  # the last messenger update answered (redelivery guard)
+    answered: list[int] = Field(default_factory=list)  # recent update ids (redelivery guard)
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_defaults=True)

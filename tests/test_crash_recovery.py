@@ -145,7 +145,7 @@ def saved_update(db: Path, chat_id: int) -> int:
     """The last update id the chat's saved session has answered (0 if none)."""
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=5) as conn:
         row = conn.execute("SELECT data FROM sessions WHERE chat_id = ?", (chat_id,)).fetchone()
-    return int(json.loads(row[0]).get("last_update", 0)) if row else 0
+    return max(json.loads(row[0]).get("answered", [0])) if row else 0
 
 
 async def wait_saved(db: Path, chat_id: int, update_id: int) -> None:
@@ -260,3 +260,17 @@ async def test_kill_9_while_answering_a_button_press(fake: FakeBotAPI, fleet: Fl
     await asyncio.sleep(0.2)
     assert transcripts[1] == transcripts[0]
     assert [m.text for m in fake.messages(7101)] == transcripts[0]  # nothing late either
+
+
+async def test_each_update_is_answered_once_in_any_order(engine: Engine) -> None:
+    """The redelivery guard remembers ids, not a high-water mark: with two instances an older
+    update of a chat can be handled after a newer one and must still be answered."""
+    chat = 7200
+    first = await engine.handle(chat, Incoming(text="/suzhou", update_id=11))
+    assert first
+    assert await engine.handle(chat, Incoming(text="/help", update_id=10))  # older, new to us
+    assert await engine.handle(chat, Incoming(text="/suzhou", update_id=11)) == []  # again
+    for update_id in range(12, 30):
+        assert await engine.handle(chat, Incoming(text="/help", update_id=update_id))
+    session = await engine.store.load(chat)
+    assert session is not None and len(session.answered) == 8  # bounded
