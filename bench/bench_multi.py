@@ -9,9 +9,9 @@ of chat c going to instance (c + k) mod N — so with two instances every turn f
 the other process saved. Every run is checked against a sequential reference engine: zero
 lost, duplicated, reordered or wrong replies, or the run is reported as failed.
 
-Two loads per instance count: 200 chats at once (capacity: the turn latency is mostly
-queueing, by Little's law about chats / turns per second) and 20 chats at once (below
-capacity: the turn's own latency). Figures: replies/s (messages the fake received / wall
+Two loads per instance count: 200 chats × 10 turns at once (capacity: the turn latency is
+mostly queueing, by Little's law about chats / turns per second) and 2 chats × 50 turns
+(below capacity: the turn's own latency). Figures: replies/s (messages the fake received / wall
 time of the drive) and the latency of a turn (update posted → acknowledged, i.e. after its
 replies reached the fake), p50 and p99; CPU seconds of the bot processes, of redis-server
 and of this process (fake + driver) show which one saturates. On a 2-core machine the
@@ -50,8 +50,9 @@ from multi_instance import (  # noqa: E402
 from redis_fixture import _start as start_redis  # noqa: E402
 
 CHATS = 200  # at once: the instances' capacity (replies/s); latency is mostly queueing
-LIGHT_CHATS = 20  # at once: well below capacity, so the latency is the turn's own
 TURNS = 10
+LIGHT_CHATS = 2  # at once, below capacity: the latency is the turn's own
+LIGHT_TURNS = 50
 WARMUP_CHATS = 20
 
 
@@ -83,13 +84,15 @@ def flush(port: int) -> None:
         assert s.recv(16).startswith(b"+OK")
 
 
-async def measure(count: int, chats_at_once: int, redis_port: int, redis_pid: int) -> Run:
+async def measure(
+    count: int, chats_at_once: int, turns: int, redis_port: int, redis_pid: int
+) -> Run:
     flush(redis_port)
     fake = FakeBotAPI(TOKEN)
     await fake.start()
     chats = list(range(100_000, 100_000 + chats_at_once))
     warm = list(range(900_000, 900_000 + WARMUP_CHATS))
-    expected = await expected_replies(chats, TURNS)
+    expected = await expected_replies(chats, turns)
     instances = await start_instances(fake, f"redis://127.0.0.1:{redis_port}/0", count)
     try:
         await drive(fake, instances, await expected_replies(warm, 2), first_update=1)
@@ -130,8 +133,8 @@ async def run_all() -> list[Run]:
     proc, port = start_redis(binary, workdir)
     try:
         return [
-            await measure(count, chats, port, proc.pid)
-            for chats in (CHATS, LIGHT_CHATS)
+            await measure(count, chats, turns, port, proc.pid)
+            for chats, turns in ((CHATS, TURNS), (LIGHT_CHATS, LIGHT_TURNS))
             for count in (1, 2)
         ]
     finally:
@@ -143,7 +146,7 @@ async def run_all() -> list[Run]:
 def main() -> None:
     os.environ.setdefault("YIBAO_CACHE_DIR", str(ROOT / ".cache"))
     print(
-        f"N chats at once x {TURNS} turns each, a turn acknowledged before the chat's next; "
+        "N chats at once, a turn acknowledged before the chat's next; "
         f"{os.cpu_count()} CPU(s) shared by driver+fake, redis-server and the bots"
     )
     header = "chats  instances  turns  replies  wall s  replies/s  turn p50 ms  turn p99 ms"
