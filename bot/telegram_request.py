@@ -12,11 +12,16 @@ messages name the host, never the URL path that holds the token).
 
 from __future__ import annotations
 
+import json
+
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
 from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
+
+Headers = dict[str, str]
+JSON_HEADERS: Headers = {"Content-Type": "application/json"}
 
 
 class AiohttpRequest(BaseRequest):
@@ -78,8 +83,9 @@ class AiohttpRequest(BaseRequest):
             sock_read=None if read is None and write is None else max(read or 0, write or 0),
         )
         try:
+            body, headers = _body(request_data)
             async with self._session.request(
-                method, url, data=_body(request_data), timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
@@ -88,18 +94,19 @@ class AiohttpRequest(BaseRequest):
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc
 
 
-def _body(request_data: RequestData | None) -> aiohttp.FormData | dict[str, str] | None:
-    """Form fields as Telegram accepts them; multipart when there are files to upload."""
+def _body(request_data: RequestData | None) -> tuple[aiohttp.FormData | bytes | None, Headers]:
+    """The request body: JSON (cheaper to encode than a URL-encoded form of Chinese text,
+    and accepted by the Bot API for every method), multipart when there are files."""
     if request_data is None:
-        return None
-    fields = request_data.json_parameters
+        return None, {}
     files = request_data.multipart_data
     if not files:
-        return fields
+        payload = json.dumps(request_data.parameters, ensure_ascii=False).encode("utf-8")
+        return payload, JSON_HEADERS
     form = aiohttp.FormData()
-    for name, value in fields.items():
+    for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, part in files.items():
         filename, content, *rest = part
         form.add_field(name, content, filename=filename, content_type=rest[0] if rest else None)
-    return form
+    return form, {}
