@@ -8,7 +8,6 @@ equal it exactly — nothing lost, nothing duplicated, nothing out of order.
 
 from __future__ import annotations
 
-
 from bot.render import render_all
 from bot.wiring import build_engine
 from dialogs.types import Incoming
