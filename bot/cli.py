@@ -37,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", action="store_true")
     check.add_argument("--data", help="knowledge data directory (default: the packaged one)")
     check.add_argument("--lexicon", help="matcher lexicon directory (default: the packaged one)")
-    check.add_argument("--no-selftest", action="store_true", help="skip routing every sample question")
+    check.add_argument(
+        "--no-selftest", action="store_true", help="skip routing every sample question"
+    )
     kb_sub.add_parser("dump", help="the whole KB as JSON")
 
     flows = sub.add_parser("flows", help="flow diagrams")

@@ -14,6 +14,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from dialogs.stores.settings import StoreSettings
+
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 # <bot id>:<35 url-safe characters>; a little slack on the second part for the future.
 TOKEN_PATTERN = re.compile(r"^\d{5,}:[A-Za-z0-9_-]{30,}$")
@@ -50,6 +52,11 @@ class Settings(BaseSettings):
     yibao_lexicon_dir: str = ""
     # Webhook secret token; from the environment so it never shows in `ps` (--secret-token wins).
     yibao_webhook_secret: SecretStr | None = None
+    # Lifetimes and the chat-hash salt of the store. Read here too (not only by the store
+    # package from os.environ) so that values written in `.env` take effect.
+    yibao_session_ttl_days: float | None = Field(default=None, gt=0)
+    yibao_record_retention_days: float | None = Field(default=None, gt=0)
+    yibao_hash_salt: SecretStr | None = None
 
     @field_validator("yibao_admin_ids", mode="before")
     @classmethod
@@ -91,6 +98,17 @@ class Settings(BaseSettings):
     def webhook_secret(self) -> str | None:
         raw = self.yibao_webhook_secret
         return raw.get_secret_value().strip() or None if raw is not None else None
+
+    def store_settings(self) -> StoreSettings:
+        """The store's lifetimes and salt, from the environment or `.env`."""
+        env: dict[str, str] = {}
+        if self.yibao_session_ttl_days is not None:
+            env["YIBAO_SESSION_TTL_DAYS"] = str(self.yibao_session_ttl_days)
+        if self.yibao_record_retention_days is not None:
+            env["YIBAO_RECORD_RETENTION_DAYS"] = str(self.yibao_record_retention_days)
+        if self.yibao_hash_salt is not None:
+            env["YIBAO_HASH_SALT"] = self.yibao_hash_salt.get_secret_value()
+        return StoreSettings.from_env(env)
 
     def store_url(self) -> str:
         """YIBAO_STORE, or the store package's persistent default (a SQLite file)."""

@@ -72,7 +72,10 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     _quiet_url_loggers()
     if engine is None:
         engine = build_engine(
-            settings.store_url(), kb_dir=settings.kb_dir, lexicon_dir=settings.lexicon_dir
+            settings.store_url(),
+            kb_dir=settings.kb_dir,
+            lexicon_dir=settings.lexicon_dir,
+            store_settings=settings.store_settings(),
         )
     chat = ChatHandlers(engine, typing_after=settings.yibao_typing_after)
 

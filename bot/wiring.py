@@ -9,18 +9,15 @@ from pathlib import Path
 
 from dialogs.engine import Engine
 from dialogs.flows.base import Flow
-from dialogs.stores import open_store
+from dialogs.flows.registry import build_flows
+from dialogs.stores import StoreSettings, open_store
 from dialogs.stores.resilient import ResilientStore
 from knowledge.loader import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
 
 
 def load_flows(kb: KnowledgeBase) -> dict[str, Flow]:
-    """The guided flows, keyed by name; empty until the flows are installed."""
-    try:
-        from dialogs.flows.registry import build_flows
-    except ImportError:
-        return {}
+    """The guided flows, keyed by name, worded from `kb`'s flow_text."""
     return build_flows(kb)
 
 
@@ -29,12 +26,14 @@ def build_engine(
     clock: Callable[[], date] = date.today,
     kb_dir: Path | None = None,
     lexicon_dir: Path | None = None,
+    store_settings: StoreSettings | None = None,
 ) -> Engine:
     """`kb_dir` / `lexicon_dir`: knowledge files other than the packaged ones (YIBAO_KB_DIR,
     YIBAO_LEXICON_DIR: e.g. a volume curators edit, then /reload)."""
     kb = load_kb(kb_dir)
     matcher = Matcher(kb, lexicon_dir)
-    store = ResilientStore(open_store(store_url))  # answers on, from memory, if it fails
+    # Resilient: if the backend fails, the bot answers on from memory and says so.
+    store = ResilientStore(open_store(store_url, store_settings))
     engine = Engine(kb, matcher, store, flows=load_flows(kb), clock=clock)
     # Everything built so far (KB, index, jieba) lives as long as the process: move it out
     # of the garbage collector's reach, or each full collection walks it for milliseconds
