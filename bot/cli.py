@@ -59,6 +59,24 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def _check_flow_text(args: argparse.Namespace) -> int:
+    """The flows' wording (flow_text) is knowledge too, but only `dialogs` can validate it."""
+    from pathlib import Path
+
+    from bot.reloader import checked_flows
+    from knowledge.errors import KnowledgeError
+    from knowledge.loader import DATA_DIR, load_kb
+
+    data = Path(args.data) if args.data else DATA_DIR
+    try:
+        checked_flows(load_kb(data), data)
+    except KnowledgeError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "chat":
@@ -80,7 +98,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "kb":
         from knowledge.check import run_kb
 
-        return run_kb(args)
+        code = run_kb(args)
+        if code == 0 and args.kb_command == "check":
+            code = _check_flow_text(args)
+        return code
     if args.command == "flows":
         from dialogs.flows.diagram import run_flows
 

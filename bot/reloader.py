@@ -104,7 +104,7 @@ def build_knowledge(data_dir: Path, lexicon_dir: Path) -> Knowledge:
         if problems or kb is None:
             raise KnowledgeError(problems)
         matcher = Matcher(kb, lexicon_dir=lexicon)
-        flows = _flows(kb, data)
+        flows = checked_flows(kb, data)
     return Knowledge(kb, matcher, flows)
 
 
@@ -117,13 +117,20 @@ def _snapshot(source: Path, target: Path, names: list[str]) -> Path:
     return target
 
 
-def _flows(kb: KnowledgeBase, data_dir: Path) -> dict[str, Flow]:
+def checked_flows(kb: KnowledgeBase, data_dir: Path) -> dict[str, Flow]:
     """The guided flows; a `flow_text` that does not fit them becomes a located problem."""
     try:
         return load_flows(kb)
     except (ValidationError, KeyError, ValueError) as exc:
         file, line = _flow_text_place(data_dir)
-        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if isinstance(exc, KeyError):
+            detail = f"missing key {exc.args[0]!r} that the guided flows need"
+        elif isinstance(exc, ValidationError):
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"])
+            detail = f"{where}: {first['msg']}"
+        else:
+            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise KnowledgeError([Problem(file, line, f"flow_text: {detail}")]) from None
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -120,3 +121,16 @@ def test_shared_dev_set_passes_completely() -> None:
     proc = run(["eval", str(SHARED_EVAL)])
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert ", 0 failed" in proc.stdout
+
+
+def test_kb_check_names_a_broken_flow_text_with_file_and_line(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "knowledge" / "data", data)
+    flows = data / "flows.yaml"
+    text = flows.read_text(encoding="utf-8")
+    assert "\n  common:" in text
+    flows.write_text(text.replace("\n  common:", "\n  commons:", 1), encoding="utf-8")
+    line = text.split("flow_text:")[0].count("\n") + 1  # the section that lacks the key
+    proc = run(["kb", "check", "--quiet", "--no-selftest", "--data", str(data)])
+    assert proc.returncode == 1
+    assert f"flows.yaml:{line}: flow_text: missing key 'common'" in proc.stderr
