@@ -10,10 +10,10 @@ import pytest
 # Keep jieba's cache inside the project, never the shared /tmp/jieba.cache.
 os.environ.setdefault("YIBAO_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache"))
 
-from dialogs.engine import Engine  # noqa: E402
-from dialogs.stores import MemoryStore  # noqa: E402
-from knowledge.loader import KnowledgeBase, load_kb  # noqa: E402
-from knowledge.matcher import Matcher  # noqa: E402
+from dialogs.engine import Engine
+from dialogs.stores import MemoryStore
+from knowledge.loader import KnowledgeBase, load_kb
+from knowledge.matcher import Matcher
 
 pytest_plugins = ["redis_fixture"]  # real redis-server on 127.0.0.1 (session scoped)
 
