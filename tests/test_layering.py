@@ -6,7 +6,8 @@ import sys
 
 def test_engine_and_knowledge_do_not_import_telegram() -> None:
     code = (
-        "import sys, dialogs.engine, dialogs.stores, knowledge.loader, knowledge.matcher, bot.wiring;"
+        "import sys, dialogs.engine, dialogs.stores, dialogs.flows.registry;"
+        "import knowledge.loader, knowledge.matcher, knowledge.check, bot.wiring;"
         "bad=[m for m in sys.modules if m == 'telegram' or m.startswith('telegram.')];"
         "print(bad); sys.exit(1 if bad else 0)"
     )
