@@ -428,6 +428,10 @@ class FakeBotAPI:
                 raise TimeoutError(f"nobody polled behind gate {name!r}")
             await asyncio.sleep(0.02)
 
+    def unacknowledged(self) -> list[int]:
+        """Ids of the updates the bot has not acknowledged yet (what a restart would get)."""
+        return [u["update_id"] for u in self._updates]
+
     def _add_extra(self, method: str, kind: str, seconds: float, times: int) -> None:
         for _ in range(times):
             self._extra_faults.setdefault(method, deque()).append((kind, seconds))

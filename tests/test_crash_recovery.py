@@ -209,6 +209,12 @@ async def test_kill_9_halfway_through_a_flow_twenty_times(
     for chat in range(7000, 7000 + ROUNDS):  # nothing late: each chat's transcript is final
         assert [m.text for m in fake.messages(chat)] == expected
     assert "Traceback" not in "".join(b.output() for b in fleet.all)
+    # Everything answered is acknowledged in the end (the ledger never keeps an update open).
+    for _ in range(500):
+        if not fake.unacknowledged():
+            break
+        await asyncio.sleep(0.01)
+    assert fake.unacknowledged() == []
 
 
 async def _delivered_twice(fake: FakeBotAPI, update_id: int) -> None:
