@@ -10,6 +10,7 @@ same, plus one notice (ui `store_degraded`) where the store could not keep the s
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -365,3 +366,45 @@ async def test_the_bot_answers_on_a_corrupt_state_file(
     assert notice.text == kb.text("store_degraded")
     assert menu.buttons()
     assert kb.text("store_degraded") not in fake.messages(1)[2].text
+
+
+async def test_the_bot_answers_through_a_redis_restart(
+    fake: FakeBotAPI,
+    monkeypatch: pytest.MonkeyPatch,
+    own_redis: tuple[int, list[subprocess.Popen[bytes]]],
+    tmp_path: Path,
+    kb: KnowledgeBase,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    port, procs = own_redis
+    caplog.set_level(logging.INFO)
+    url = f"redis://127.0.0.1:{port}/0"
+    async with running_bot(fake, monkeypatch, YIBAO_STORE=url) as app:
+        store = app.handlers[0][0].callback.__self__.engine.store  # type: ignore[attr-defined]
+        assert isinstance(store, ResilientStore)
+        store.retry_every = 0.0  # try Redis again at once, not after 5 s
+        chat = 5
+        fake.user_text(chat, "/suzhou")
+        await fake.wait_until(chat, lambda s: bool(s) and s[-1].markup is not None)
+        procs[0].kill()
+        procs[0].wait()
+        before = len(fake.messages(chat))
+        fake.user_text(chat, "/help")
+        sent = await fake.wait_messages(chat, before + 2)
+        assert sent[before].text == kb.text("store_degraded")
+        assert "使用方法" in sent[before + 1].text
+        procs.append(_redis(shutil.which("redis-server") or "redis-server", port, tmp_path))
+        fake.user_text(chat, "/help")
+        sent = await fake.wait_messages(chat, before + 3)
+        assert "使用方法" in sent[-1].text
+        for _ in range(500):  # the turn saves (and so writes back) just after its reply
+            if not store.degraded:
+                break
+            await asyncio.sleep(0.01)
+        assert not store.degraded
+    assert (lines(caplog, DOWN), lines(caplog, BACK)) == (1, 1)
+    restored = RedisStore.from_url(url)
+    try:
+        assert await restored.load(chat) is not None  # written back to the new server
+    finally:
+        await restored.close()
