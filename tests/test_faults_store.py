@@ -27,6 +27,7 @@ from telegram_harness import TOKEN, running_bot
 
 from bot.wiring import load_flows
 from dialogs.engine import Engine
+from dialogs.session import Session
 from dialogs.stores import MemoryStore, SessionStore
 from dialogs.stores.redis import RedisStore
 from dialogs.stores.resilient import ResilientStore
@@ -408,3 +409,41 @@ async def test_the_bot_answers_through_a_redis_restart(
         assert await restored.load(chat) is not None  # written back to the new server
     finally:
         await restored.close()
+
+
+class FlakyStore(MemoryStore):
+    """A backend whose writes fail while `down` (counts the attempts)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = False
+        self.attempts = 0
+
+    async def save(self, session: Session) -> None:
+        self.attempts += 1
+        if self.down:
+            raise OSError("backend down")
+        await super().save(session)
+
+
+async def test_retries_back_off_while_the_backend_stays_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    backend, clock = FlakyStore(), Clock()
+    store = ResilientStore(backend, retry_every=5.0, clock=clock)
+    backend.down = True
+    tried_at = []
+    for second in range(0, 80):
+        clock.now = 1000.0 + second
+        before = backend.attempts
+        await store.save(Session(chat_id=1, version=second))
+        if backend.attempts > before:
+            tried_at.append(second)
+    assert tried_at == [0, 5, 15, 35, 75]  # 5 s, then 10, 20, 40 (at most 60)
+    assert store.degraded and (await store.load(1) or Session(chat_id=0)).version == 79
+    backend.down = False
+    clock.now += 60
+    await store.save(Session(chat_id=2))
+    assert not store.degraded
+    assert (await backend.load(1) or Session(chat_id=0)).version == 79  # written back
+    assert lines(caplog, DOWN) == 1 and lines(caplog, BACK) == 1

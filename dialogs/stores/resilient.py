@@ -5,7 +5,9 @@ fails (locked, read-only, corrupt, unreachable), the store switches to a small i
 fallback: conversations go on in this process, the failure is logged once (one line per
 outage, one on recovery), `degraded` turns true and `take_notice(chat)` tells the engine to
 warn each chat once that its progress may not be kept. While degraded, the backend is tried
-again at most every `retry_every` seconds, on a save: when that works, the sessions and turn
+again on a save, `retry_every` seconds after the failure and then twice as long after each
+failed attempt (up to `MAX_RETRY_EVERY`: a locked SQLite file costs its busy timeout per
+attempt); when that works, the sessions and turn
 records kept in memory (and any erasure asked for meanwhile) are written back first, so the
 backend ends up as if it had never been away.
 """
@@ -27,7 +29,8 @@ from dialogs.stores.records import TurnRecord
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-RETRY_EVERY = 5.0  # seconds between two attempts to reach a failed backend
+RETRY_EVERY = 5.0  # seconds before the first attempt to reach a failed backend again
+MAX_RETRY_EVERY = 60.0
 
 
 def backend_errors() -> tuple[type[BaseException], ...]:
@@ -57,6 +60,7 @@ class ResilientStore(SessionStore):
         self.fallback = MemoryStore(inner.settings)
         self._errors = backend_errors()
         self._retry_at = 0.0
+        self._wait = retry_every  # before the next attempt; doubles while attempts fail
         self._dirty: set[int] = set()  # sessions saved in memory during the outage
         self._erase: set[int] = set()  # chats to forget in the backend once it is back
         self._noticed: set[int] = set()
@@ -73,7 +77,8 @@ class ResilientStore(SessionStore):
     def _fail(self, exc: BaseException) -> None:
         if not self.degraded:
             self.degraded = True
-            self._retry_at = self.clock() + self.retry_every
+            self._wait = self.retry_every
+            self._retry_at = self.clock() + self._wait
             log.error(
                 "session store unavailable (%s: %s); answering from memory until it returns",
                 type(exc).__name__,
@@ -129,7 +134,8 @@ class ResilientStore(SessionStore):
             try:
                 await self._recover()
             except self._errors:
-                self._retry_at = self.clock() + self.retry_every
+                self._wait = min(max(self._wait, self.retry_every) * 2, MAX_RETRY_EVERY)
+                self._retry_at = self.clock() + self._wait
         if not self.degraded:
             worked, _ = await self._try(lambda: self.inner.save(session))
             if worked:
