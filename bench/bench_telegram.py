@@ -6,19 +6,28 @@ handlers, engine on a memory store) with the flood limiter lifted (YIBAO_RATE_LI
 Each chat sends ten text turns (tests/telegram_load.py); what it must receive is computed
 by a reference engine, and every run is checked: zero lost, zero duplicated, in order.
 
-Two measurements per bot:
+Measurements per bot:
 - burst: 500 chats × 10 turns queued at once → replies/s (capacity);
-- paced: 500 chats each sending a turn every PERIOD seconds (an offered load of about
-  500/PERIOD turns/s, below capacity), each waiting for its answer before the next →
-  update-to-reply latency (update queued at the fake → the turn's first and last message
-  received by the fake), p50/p99.
+- paced: 500 chats each sending a turn every PERIODS seconds (about 333 and 100 turns/s
+  offered), each waiting for its answer before the next → update-to-reply latency
+  (update queued at the fake → the turn's first and last message received by the fake,
+  and how much of it the update waited to be fetched by getUpdates), p50/p99.
 
-Is the bot, not the fake server, the bottleneck? The same two measurements are repeated
-with a "null bot": a bare aiohttp loop (separate process) that long-polls the fake and
-answers each update with one message, no PTB, no engine. The fake and the driver are the
-same in both runs, so the null bot's figures bound what they can serve; CPU seconds of
-both processes are printed too (the bot's process near one full core during the burst,
-while the fake+driver process is not, means the bot is what saturates).
+Bots: "yibao" is `yibao run` as shipped (updates acknowledged only once handled,
+bot/acknowledge.py); "ack on fetch" is the same bot with PTB's plain acknowledgement, to
+show what the crash-safe acknowledgement costs (bench/telegram_ack_on_fetch.py).
+
+Is the bot, not the fake server, the bottleneck? The same measurements are repeated with a
+"null bot": a bare aiohttp loop (separate process) that long-polls the fake and answers
+each update with one message, no PTB, no engine. The fake and the driver are the same in
+every run, so the null bot's figures bound what they can serve (about five times the bot's
+capacity when this was written); CPU seconds of both processes are printed too: during the
+burst the bot's process runs near a full core (asyncio is one thread) while the
+fake+driver process does not.
+
+The machine is shared: other processes' load shows up in the tails, so the load average
+is printed first. Diagnostics: BENCH_PROFILE=<file> runs the bot under cProfile;
+BENCH_WRAP=<script> adds a bot kind "wrap" started from that script.
 
 Usage: `python -m bench telegram` (or `make bench ARGS=telegram`).
 """
