@@ -15,7 +15,10 @@ from dialogs.stores import MemoryStore
 from knowledge.loader import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
 
-pytest_plugins = ["redis_fixture"]  # real redis-server on 127.0.0.1 (session scoped)
+pytest_plugins = [
+    "redis_fixture",  # real redis-server on 127.0.0.1 (session scoped)
+    "fake_fixture",  # fake Telegram Bot API on 127.0.0.1 (per test)
+]
 
 
 @pytest.fixture(scope="session")

@@ -21,13 +21,11 @@ import socket
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import aiohttp
-import pytest
 from fake_bot_api import FakeBotAPI
 
 from bot.render import render_all
@@ -67,15 +65,6 @@ async def expected_replies(chat_ids: list[int], turns: int) -> dict[int, list[li
     finally:
         await engine.store.close()
     return {c: per_script[c % len(SCRIPTS)] for c in chat_ids}
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    """A fake Bot API on 127.0.0.1 for one test (import this fixture where needed)."""
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    yield api
-    await api.stop()
 
 
 def free_port() -> int:

@@ -9,7 +9,6 @@ import shutil
 import signal
 from pathlib import Path
 
-import multi_instance
 import pytest
 from fake_bot_api import FakeBotAPI
 from telegram_harness import running_bot
@@ -27,7 +26,6 @@ QUESTION = "天津新生儿医保怎么办"
 OLD_HEAD = "天津新生儿参保（办理医保卡）要点："
 NEW_HEAD = "天津新生儿参保（办理医保卡）要点（已更新）："
 
-fake = multi_instance.fake  # the fixture, shared
 
 
 @pytest.fixture

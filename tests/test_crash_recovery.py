@@ -111,15 +111,6 @@ class Fleet:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI("123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw")
-    await api.start()
-    yield api
-    api.thaw()
-    await api.stop()
-
-
-@pytest.fixture
 async def fleet(fake: FakeBotAPI, tmp_path: Path) -> AsyncIterator[Fleet]:
     ships = Fleet(fake, tmp_path)
     await ships.start()

@@ -19,21 +19,12 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from fake_bot_api import FakeBotAPI, Sent
 from telegram.ext import Application
-from telegram_harness import TOKEN, running_bot
+from telegram_harness import running_bot
 
 from dialogs.engine import Engine
 from knowledge.loader import KnowledgeBase
 
 SLOW = 6.5  # seconds: beyond the bot's 5 s read timeout
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    yield api
-    api.thaw()
-    await api.stop()
 
 
 @pytest.fixture

@@ -17,13 +17,13 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_bot_api import FakeBotAPI
 from redis_fixture import _free_port, _ping
-from telegram_harness import TOKEN, running_bot
+from telegram_harness import running_bot
 
 from bot.wiring import load_flows
 from dialogs.engine import Engine
@@ -346,14 +346,6 @@ async def test_redis_restarted_mid_conversation(
 
 
 # ---------------------------------------------------------------------- the real bot
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    yield api
-    await api.stop()
-
-
 async def test_the_bot_answers_on_a_corrupt_state_file(
     fake: FakeBotAPI, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, kb: KnowledgeBase
 ) -> None:

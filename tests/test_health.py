@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import aiohttp
-import multi_instance
 import pytest
 from fake_bot_api import FakeBotAPI
 from multi_instance import free_port
@@ -26,7 +25,6 @@ from dialogs.stores.redis import RedisStore
 
 SECRET = "health-test-secret"
 
-fake = multi_instance.fake  # the fixture, shared
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ import shutil
 from pathlib import Path
 
 import aiohttp
-import multi_instance
 import pytest
 from fake_bot_api import FakeBotAPI
 from multi_instance import (
@@ -32,7 +31,6 @@ CHATS = 200
 TURNS = 10
 ADMIN = 99
 
-fake = multi_instance.fake  # the fixture, shared
 
 
 @pytest.mark.slow

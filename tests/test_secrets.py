@@ -15,7 +15,6 @@ import asyncio
 import re
 import struct
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -28,15 +27,6 @@ from dialogs.stores.settings import StoreSettings
 
 YIBAO = str(Path(sys.executable).with_name("yibao"))
 SECRET_PART = TOKEN.split(":", 1)[1]
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    yield api
-    api.thaw()
-    await api.stop()
 
 
 async def test_token_appears_in_no_log_line_even_at_debug_and_on_errors(

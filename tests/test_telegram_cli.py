@@ -11,7 +11,6 @@ import json
 import signal
 import socket
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
@@ -21,14 +20,6 @@ from telegram_harness import TOKEN, bot_env, environ_with
 
 YIBAO = str(Path(sys.executable).with_name("yibao"))
 SECRET = "s3cret-Token_for-the-webhook"
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    yield api
-    await api.stop()
 
 
 def free_port() -> int:

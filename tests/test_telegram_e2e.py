@@ -25,14 +25,6 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    yield api
-    await api.stop()
-
-
-@pytest.fixture
 async def bot(fake: FakeBotAPI, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[Application]:  # type: ignore[type-arg]
     async with running_bot(fake, monkeypatch) as app:
         yield app

@@ -11,17 +11,9 @@ from collections.abc import AsyncIterator
 import pytest
 from fake_bot_api import FakeBotAPI, Sent
 from telegram.ext import Application
-from telegram_harness import TOKEN, running_bot
+from telegram_harness import running_bot
 
 from knowledge.loader import KnowledgeBase
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    yield api
-    await api.stop()
 
 
 @pytest.fixture

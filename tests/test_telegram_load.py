@@ -8,22 +8,12 @@ messages per second overall, none lost.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from fake_bot_api import FakeBotAPI
-from telegram_harness import TOKEN, running_bot
+from telegram_harness import running_bot
 from telegram_load import expected_replies, flatten, script
 
 FLOOD_LIMIT = 30  # messages per second overall (PTB's AIORateLimiter default)
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    yield api
-    await api.stop()
 
 
 async def _burst(fake: FakeBotAPI, chats: list[int], turns: int) -> dict[int, list[str]]:
