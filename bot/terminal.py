@@ -16,7 +16,6 @@ from dialogs.stores import default_store_url
 from dialogs.types import Button, Incoming, Reply
 
 CHAT_ID = 1  # the terminal is one person's conversation
-QUIT_WORDS = ("退出", "exit", "quit", "/quit")
 
 
 def render(replies: list[Reply]) -> tuple[str, list[Button]]:
@@ -52,6 +51,7 @@ def _store_url(explicit: str | None) -> str:
 
 
 async def _chat(engine: Engine, today: date | None) -> int:
+    quit_words = engine.kb.command_words("quit")  # 退出 and friends, from keywords.yaml
     replies = await engine.handle(CHAT_ID, Incoming(text="/start", today=today))
     text, shown = render(replies)
     print(text, flush=True)
@@ -61,7 +61,7 @@ async def _chat(engine: Engine, today: date | None) -> int:
         except (EOFError, KeyboardInterrupt):
             print()
             return 0
-        if line.strip().lower() in QUIT_WORDS:
+        if line.strip().lower() in quit_words:
             return 0
         replies = await engine.handle(CHAT_ID, to_incoming(line, shown, today))
         text, shown = render(replies)

@@ -28,9 +28,6 @@ MATCH_CHARS = 300  # what the matcher reads of a long message
 MAX_RELATED_BUTTONS = 3
 
 COMMANDS_START = ("/start", "/menu")
-COMMANDS_CANCEL = ("/cancel",)
-WORDS_CANCEL = ("重新开始", "取消", "退出流程")
-WORDS_BACK = ("返回", "back", "上一步")
 
 
 def clean_text(raw: str) -> str:
@@ -63,6 +60,17 @@ class Engine:
         self.store = store
         self.flows: Mapping[str, Flow] = flows or {}
         self.clock = clock
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        return self._kb
+
+    @kb.setter
+    def kb(self, kb: KnowledgeBase) -> None:
+        # Steering words come from the knowledge files; resolved once per KB, not per turn.
+        self._kb = kb
+        self._cancel_words = kb.command_words("cancel")
+        self._back_words = kb.command_words("back")
 
     def reload(self, kb: KnowledgeBase, matcher: Matcher) -> None:
         """Swap in a new, already validated knowledge base (hot reload)."""
@@ -149,12 +157,12 @@ class Engine:
             return [self._forget_prompt()]
         if command in ("/tianjin", "/suzhou") and command[1:] in self.flows:
             return self._start_flow(session, command[1:], today, None)
-        if command in COMMANDS_CANCEL or lowered in WORDS_CANCEL:
+        if command in self._cancel_words or lowered in self._cancel_words:
             was_in_flow = session.flow is not None
             session.end_flow()
             prefix = self.kb.text("cancelled") if was_in_flow else None
             return [self._menu_reply("main", prefix=prefix)]
-        if lowered in WORDS_BACK:
+        if lowered in self._back_words:
             if session.flow:
                 return self.flows[session.flow].back(session, today)
             return [self._menu_reply("main")]

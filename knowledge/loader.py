@@ -153,6 +153,12 @@ class KnowledgeBase:
     version: str
     origin: dict[str, tuple[str, int]] = field(default_factory=dict)
 
+    def command_words(self, command: str) -> frozenset[str]:
+        """The words (lower case) that trigger `command:<command>` keyword routes."""
+        return frozenset(
+            w.lower() for r in self.keywords if r.action == f"command:{command}" for w in r.words
+        )
+
     def text(self, key: str, **fmt: object) -> str:
         """A UI message by key; a missing key is a programming error caught by the tests."""
         template = self.ui[key]

@@ -56,11 +56,12 @@ class OutOfScope(_Strict):
 class KeywordRoute(_Strict):
     """A service-account style keyword: the whole message equals one of `words`.
 
-    `action` is `entry:<id>`, `menu:<name>` or `flow:<name>`.
+    `action` is `entry:<id>`, `menu:<name>`, `flow:<name>`, or `command:<cancel|back|quit>`
+    (words that steer the conversation itself, recognised before anything else).
     """
 
     words: list[str] = Field(min_length=1)
-    action: str = Field(pattern=r"^(entry|menu|flow):[a-z0-9._-]+$")
+    action: str = Field(pattern=r"^(entry|menu|flow):[a-z0-9._-]+$|^command:(cancel|back|quit)$")
 
 
 class SourcePage(_Strict):
