@@ -8,7 +8,6 @@ keywords, then the free-text matcher. All wording comes from the knowledge files
 
 from __future__ import annotations
 
-import time
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -176,7 +175,7 @@ class Engine:
             if wanted is not None:
                 return wanted
             # A digression: answer it, then offer to continue where the flow was.
-            answer = self._answer_free_text(session, text, allow_keywords=False)
+            answer = self._answer_free_text(session, text)
             return [*answer, self._continue_prompt()]
 
         routed = self._keyword(session, lowered, today)
@@ -185,7 +184,7 @@ class Engine:
         wanted = self._flow_wanting(session, text, today)
         if wanted is not None:
             return wanted
-        return self._answer_free_text(session, text, allow_keywords=True, today=today)
+        return self._answer_free_text(session, text)
 
     def _callback(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
         data = incoming.callback or ""
@@ -204,7 +203,7 @@ class Engine:
             pending = session.slots.pop("pending_q", None) if not session.flow else None
             session.city = rest
             if isinstance(pending, str):
-                return self._answer_free_text(session, pending, allow_keywords=False)
+                return self._answer_free_text(session, pending)
             return [self._menu_reply(rest)]
         if data == "k:cont" and session.flow:
             return self.flows[session.flow].resume(session, today)
@@ -236,9 +235,7 @@ class Engine:
                     return self._start_flow(session, target, today, None)
         return None
 
-    def _answer_free_text(
-        self, session: Session, text: str, allow_keywords: bool, today: date | None = None
-    ) -> list[Reply]:
+    def _answer_free_text(self, session: Session, text: str) -> list[Reply]:
         match = self.matcher.match(
             text, MatchContext(city=session.city, topic=session.topic, entry=session.last_entry)
         )
@@ -360,10 +357,6 @@ class Engine:
             for s in self.kb.sources.values()
         )
         return self.kb.text("about", sources=lines)
-
-
-def now() -> float:
-    return time.time()
 
 
 KEEP_ANSWERED = 8  # update ids remembered per chat: more than a crash can leave unacknowledged
