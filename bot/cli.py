@@ -64,17 +64,32 @@ def _check_flow_text(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from bot.reloader import checked_flows
+    from dialogs.flows.base import DatedNotes
     from knowledge.errors import KnowledgeError
     from knowledge.loader import DATA_DIR, load_kb
 
     data = Path(args.data) if args.data else DATA_DIR
     try:
-        checked_flows(load_kb(data), data)
+        kb = load_kb(data)
+        flows = checked_flows(kb, data)
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         return 1
-    return 0
+    provided = {
+        name
+        for flow in flows.values()
+        if isinstance(flow, DatedNotes)
+        for name in flow.dated_notes()
+    }
+    missing = [e for e in kb.entries.values() if e.dated and e.dated not in provided]
+    for entry in missing:
+        file, line = kb.origin[entry.id]
+        print(
+            f"{file}:{line}: entry {entry.id!r}: no flow provides dated note {entry.dated!r}",
+            file=sys.stderr,
+        )
+    return 1 if missing else 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

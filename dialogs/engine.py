@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date
 
 from dialogs.delivery import deliver
-from dialogs.flows.base import Flow, WantsText
+from dialogs.flows.base import DatedNotes, Flow, WantsText
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn
@@ -175,7 +175,7 @@ class Engine:
             if wanted is not None:
                 return wanted
             # A digression: answer it, then offer to continue where the flow was.
-            answer = self._answer_free_text(session, text)
+            answer = self._answer_free_text(session, text, today)
             return [*answer, self._continue_prompt()]
 
         routed = self._keyword(session, lowered, today)
@@ -184,7 +184,7 @@ class Engine:
         wanted = self._flow_wanting(session, text, today)
         if wanted is not None:
             return wanted
-        return self._answer_free_text(session, text)
+        return self._answer_free_text(session, text, today)
 
     def _callback(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
         data = incoming.callback or ""
@@ -192,7 +192,7 @@ class Engine:
         if kind == "m" and rest in self.kb.menus:
             return [self._menu_reply(rest)]
         if kind == "e" and rest in self.kb.entries:
-            return [self._entry_reply(session, rest)]
+            return [self._entry_reply(session, rest, today)]
         if kind == "f" and rest in self.flows:
             return self._start_flow(session, rest, today, None)
         if kind == "s" and session.flow and rest.startswith(session.flow + ":"):
@@ -203,7 +203,7 @@ class Engine:
             pending = session.slots.pop("pending_q", None) if not session.flow else None
             session.city = rest
             if isinstance(pending, str):
-                return self._answer_free_text(session, pending)
+                return self._answer_free_text(session, pending, today)
             return [self._menu_reply(rest)]
         if data == "k:cont" and session.flow:
             return self.flows[session.flow].resume(session, today)
@@ -230,25 +230,27 @@ class Engine:
                         session.city = target
                     return [self._menu_reply(target)]
                 if kind == "entry":
-                    return [self._entry_reply(session, target)]
+                    return [self._entry_reply(session, target, today)]
                 if kind == "flow" and target in self.flows:
                     return self._start_flow(session, target, today, None)
         return None
 
-    def _answer_free_text(self, session: Session, text: str) -> list[Reply]:
+    def _answer_free_text(self, session: Session, text: str, today: date) -> list[Reply]:
         match = self.matcher.match(
             text, MatchContext(city=session.city, topic=session.topic, entry=session.last_entry)
         )
-        return self._match_reply(session, text, match)
+        return self._match_reply(session, text, match, today)
 
-    def _match_reply(self, session: Session, text: str, match: Match) -> list[Reply]:
+    def _match_reply(self, session: Session, text: str, match: Match, today: date) -> list[Reply]:
         """Replies for a matcher verdict, each carrying its confidence for the turn records."""
-        replies = self._verdict_replies(session, text, match)
+        replies = self._verdict_replies(session, text, match, today)
         return [replace(r, confidence=match.confidence) for r in replies]
 
-    def _verdict_replies(self, session: Session, text: str, match: Match) -> list[Reply]:
+    def _verdict_replies(
+        self, session: Session, text: str, match: Match, today: date
+    ) -> list[Reply]:
         if match.kind == "answer" and match.entry_id in self.kb.entries:
-            return [self._entry_reply(session, match.entry_id)]
+            return [self._entry_reply(session, match.entry_id, today)]
         if match.kind == "clarify_city":
             if not session.flow:
                 session.slots["pending_q"] = text[:200]
@@ -272,7 +274,7 @@ class Engine:
         )
         return [Reply(text=body, buttons=buttons, state="unanswered")]
 
-    def _entry_reply(self, session: Session, entry_id: str) -> Reply:
+    def _entry_reply(self, session: Session, entry_id: str, today: date) -> Reply:
         entry = self.kb.entries[entry_id]
         if entry.city in ("tianjin", "suzhou"):
             session.city = entry.city
@@ -286,12 +288,23 @@ class Engine:
             applies_to=entry.applies_to,
         )
         buttons = self._entry_buttons(entry.related[:MAX_RELATED_BUTTONS])
+        note = self._dated_note(entry.dated, today) if entry.dated else None
+        body = f"{entry.answer}\n\n{note}" if note else entry.answer
         return Reply(
             title=entry.title,
-            text=f"{entry.answer}\n\n{footer}",
+            text=f"{body}\n\n{footer}",
             buttons=buttons,
             entry=entry.id,
         )
+
+    def _dated_note(self, name: str, today: date) -> str | None:
+        """Today's note named `name`, from whichever flow provides it (None if none does)."""
+        for flow in self.flows.values():
+            if isinstance(flow, DatedNotes):
+                note = flow.dated_notes().get(name)
+                if note is not None:
+                    return note(today)
+        return None
 
     def _entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]:
         return tuple(

@@ -34,6 +34,9 @@ class Entry(_Strict):
     applies_to: str = Field(min_length=1)
     related: list[str] = Field(default_factory=list)
     group: Literal["core", "related"] = "core"
+    # A note computed for today's date by a guided flow's rule (e.g. "suzhou_calendar"),
+    # appended to the answer; `yibao kb check` verifies that a flow provides it.
+    dated: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
 
     @field_validator("questions", "keywords")
     @classmethod

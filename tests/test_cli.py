@@ -134,3 +134,15 @@ def test_kb_check_names_a_broken_flow_text_with_file_and_line(tmp_path: Path) ->
     proc = run(["kb", "check", "--quiet", "--no-selftest", "--data", str(data)])
     assert proc.returncode == 1
     assert f"flows.yaml:{line}: flow_text: missing key 'common'" in proc.stderr
+
+
+def test_kb_check_names_an_entry_whose_dated_note_no_flow_provides(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "knowledge" / "data", data)
+    suzhou = data / "suzhou.yaml"
+    text = suzhou.read_text(encoding="utf-8")
+    assert "dated: suzhou_calendar" in text
+    suzhou.write_text(text.replace("dated: suzhou_calendar", "dated: moon_phase"), encoding="utf-8")
+    proc = run(["kb", "check", "--quiet", "--no-selftest", "--data", str(data)])
+    assert proc.returncode == 1
+    assert "suzhou.yaml:" in proc.stderr and "'moon_phase'" in proc.stderr

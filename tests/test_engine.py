@@ -126,3 +126,30 @@ async def test_chats_are_independent(engine: Engine) -> None:
 def test_clean_text_strips_controls_and_keeps_chinese() -> None:
     assert clean_text("\u200b天津\u202e\x00 新生儿\n\t医保 ") == "天津 新生儿 医保"
     assert clean_text("\ud800abc") == "abc"
+
+
+@pytest.mark.parametrize(
+    ("today", "expected"),
+    [
+        (date(2026, 5, 31), "还没开始"),
+        (date(2026, 6, 1), "正在申请期内"),
+        (date(2026, 8, 31), "最后一天"),
+        (date(2026, 9, 1), "已经结束"),
+    ],
+)
+async def test_window_answer_carries_todays_calendar_from_the_flow_rule(
+    engine: Engine, today: date, expected: str
+) -> None:
+    replies = await engine.handle(9, Incoming(callback="e:sz.window", today=today))
+    answer = replies[-1]
+    assert answer.entry == "sz.window"
+    assert expected in answer.text
+    assert f"{today.year}年{today.month}月{today.day}日" in answer.text
+    # The note sits between the curated answer and the source footer.
+    assert answer.text.index(expected) < answer.text.index("来源")
+
+
+async def test_entries_without_a_dated_note_are_unchanged_by_the_date(engine: Engine) -> None:
+    early = await engine.handle(10, Incoming(callback="e:tj.cost", today=date(2026, 1, 1)))
+    late = await engine.handle(11, Incoming(callback="e:tj.cost", today=date(2026, 12, 1)))
+    assert early[-1].text == late[-1].text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -45,3 +46,15 @@ class WantsText(Protocol):
     """
 
     def wants(self, text: str, session: Session, today: date) -> bool: ...
+
+
+@runtime_checkable
+class DatedNotes(Protocol):
+    """Optional hook: notes that depend on today's date, named so FAQ entries can ask for them.
+
+    An entry with `dated: <name>` gets the note appended, e.g. the Suzhou application window
+    answered with "today is inside the window, N days left" — the same rule and wording the
+    flow itself uses, so the FAQ and the flow never disagree.
+    """
+
+    def dated_notes(self) -> Mapping[str, Callable[[date], str]]: ...

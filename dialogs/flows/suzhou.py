@@ -8,6 +8,7 @@ not fail, they are listed as things to check.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from datetime import date
 
 from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
@@ -116,6 +117,10 @@ class SuzhouFlow(GuidedFlow):
         else:
             body = self.t("eligible", conditions=self._bullets(ok, "ok"))
         return Reply(text=body, state=f"verdict:{v.status.value}")
+
+    def dated_notes(self) -> Mapping[str, Callable[[date], str]]:
+        """The calendar for today, for FAQ answers about the application window."""
+        return {"suzhou_calendar": lambda today: self.calendar_reply(today).text}
 
     def calendar_reply(self, today: date) -> Reply:
         cal = calendar(today)
