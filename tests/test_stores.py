@@ -505,3 +505,17 @@ async def test_redis_ping_false_when_unreachable() -> None:
     store = RedisStore.from_url("redis://127.0.0.1:1/0", SETTINGS)
     assert await store.ping() is False
     await store.close()
+
+
+async def test_redis_lock_outlasts_slow_replies(redis_url: str) -> None:
+    """Replies are sent inside the lock; rate limits and retries can take tens of seconds,
+    and a waiter must not give up before a dead holder's lock expires."""
+    store = RedisStore.from_url(redis_url, SETTINGS)
+    try:
+        assert store.lock_timeout >= 60
+        assert store.lock_wait > store.lock_timeout
+        async with store.lock(5):
+            ttl = await store.client.pttl(f"{store.prefix}lock:5")
+        assert ttl > 30_000
+    finally:
+        await store.close()

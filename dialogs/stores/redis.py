@@ -44,13 +44,16 @@ class RedisStore(SessionStore):
         client: Redis,
         settings: StoreSettings | None = None,
         prefix: str = "yibao:",
-        lock_timeout: float = 10.0,
-        lock_wait: float = 30.0,
+        lock_timeout: float = 60.0,
+        lock_wait: float = 65.0,
         lock_poll: float = 0.005,
     ) -> None:
         """`lock_timeout`: a held lock expires after this long (an instance died mid-turn);
-        `lock_wait`: give up waiting for a busy chat after this long; `lock_poll`: how often
-        a waiting instance retries (redis-py's Lock polls; turns take milliseconds)."""
+        replies are sent while it is held, and rate limits, RetryAfter and network retries
+        can take tens of seconds, so it is generous: expiring mid-turn would let another
+        instance run the same chat at once. `lock_wait`: give up waiting for a busy chat
+        after this long; kept above `lock_timeout` so a waiter outlasts a dead holder's lock.
+        `lock_poll`: how often a waiting instance retries (redis-py's Lock polls)."""
         super().__init__(settings)
         self.client = client
         self.prefix = prefix
