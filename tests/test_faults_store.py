@@ -29,7 +29,7 @@ from bot.wiring import load_flows
 from dialogs.engine import Engine
 from dialogs.session import Session
 from dialogs.stores import MemoryStore, SessionStore
-from dialogs.stores.redis import RedisStore
+from dialogs.stores.redis import RedisStore, StoreBusyError
 from dialogs.stores.resilient import ResilientStore
 from dialogs.stores.sqlite import SqliteStore
 from dialogs.types import Incoming
@@ -439,3 +439,22 @@ async def test_retries_back_off_while_the_backend_stays_down(
     assert not store.degraded
     assert (await backend.load(1) or Session(chat_id=0)).version == 79  # written back
     assert lines(caplog, DOWN) == 1 and lines(caplog, BACK) == 1
+
+
+async def test_a_busy_chat_fails_only_its_update(redis_url: str) -> None:
+    """Another instance holding one chat too long is not a backend outage: that update
+    fails with StoreBusyError and every other chat stays on Redis."""
+    holder = RedisStore.from_url(redis_url)
+    store = ResilientStore(RedisStore(holder.client, lock_wait=0.05))
+    try:
+        async with holder.lock(77):
+            with pytest.raises(StoreBusyError):
+                async with store.lock(77):
+                    pass
+        assert not store.degraded
+        async with store.lock(78):
+            await store.save(Session(chat_id=78, version=3))
+        assert not store.degraded
+        assert (await holder.load(78) or Session(chat_id=0)).version == 3  # saved in Redis
+    finally:
+        await holder.close()

@@ -19,6 +19,10 @@ from dialogs.stores.settings import StoreSettings
 log = logging.getLogger(__name__)
 
 
+class StoreBusyError(RuntimeError):
+    """One chat's lock stayed taken longer than we wait: that update fails, the store is fine."""
+
+
 @dataclass(frozen=True, slots=True)
 class PurgeResult:
     sessions: int

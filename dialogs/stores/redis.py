@@ -23,19 +23,17 @@ from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import LockError, RedisError
 
 from dialogs.session import Session
-from dialogs.stores.base import ChatLocks, SessionStore, decode_session
+from dialogs.stores.base import ChatLocks, SessionStore, StoreBusyError, decode_session
 from dialogs.stores.records import TurnRecord
 from dialogs.stores.settings import StoreSettings
 
 log = logging.getLogger(__name__)
 
+__all__ = ["RedisStore", "StoreBusyError"]
+
 _BATCH = 200  # keys per pipeline round trip in scans and purges
 POOL_SIZE = 64  # connections per process; one turn uses one at a time
 POOL_WAIT = 10.0  # seconds a command may wait for a free connection
-
-
-class StoreBusyError(RuntimeError):
-    """Another instance held a chat's lock for longer than we are willing to wait."""
 
 
 class RedisStore(SessionStore):

@@ -22,7 +22,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
 from dialogs.session import Session
-from dialogs.stores.base import ChatLocks, SessionStore
+from dialogs.stores.base import ChatLocks, SessionStore, StoreBusyError
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.records import TurnRecord
 
@@ -34,15 +34,15 @@ MAX_RETRY_EVERY = 60.0
 
 
 def backend_errors() -> tuple[type[BaseException], ...]:
-    """What a backend raises when it, rather than our code, is at fault."""
+    """What a backend raises when it, rather than our code, is at fault.
+
+    Not `StoreBusyError`: one busy chat says nothing about the backend's health."""
     errors: list[type[BaseException]] = [sqlite3.Error, OSError]
     try:
         from redis.exceptions import RedisError
-
-        from dialogs.stores.redis import StoreBusyError
     except ImportError:  # pragma: no cover - redis is a dependency
         return tuple(errors)
-    return (*errors, RedisError, StoreBusyError)
+    return (*errors, RedisError)
 
 
 class ResilientStore(SessionStore):
@@ -157,7 +157,8 @@ class ResilientStore(SessionStore):
     @asynccontextmanager
     async def _lock(self, chat_id: int) -> AsyncIterator[None]:
         """This process's lock always; the backend's (Redis: across instances) when it works.
-        A backend failing to take or release its lock degrades the store, never the turn."""
+        A backend failing to take or release its lock degrades the store, never the turn; a
+        chat whose lock stays busy (`StoreBusyError`) fails only that update."""
         async with self._locks.hold(chat_id):
             held: AbstractAsyncContextManager[None] | None = None
             if self._due():
@@ -165,6 +166,8 @@ class ResilientStore(SessionStore):
                 try:
                     await candidate.__aenter__()
                     held = candidate
+                except StoreBusyError:
+                    raise
                 except self._errors as exc:
                     self._fail(exc)
             try:
