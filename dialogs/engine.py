@@ -17,7 +17,7 @@ from dialogs.delivery import deliver
 from dialogs.flows.base import DatedNotes, Flow, WantsText
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
-from dialogs.stores.records import TurnRecord, classify_turn
+from dialogs.stores.records import TurnRecord, classify_turn, redact
 from dialogs.types import Button, Incoming, Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
@@ -68,8 +68,10 @@ class Engine:
     def kb(self, kb: KnowledgeBase) -> None:
         # Steering words come from the knowledge files; resolved once per KB, not per turn.
         self._kb = kb
-        self._cancel_words = kb.command_words("cancel")
+        # "退出" (quit) ends the terminal chat; everywhere else it leaves the flow, like cancel.
+        self._cancel_words = kb.command_words("cancel") | kb.command_words("quit")
         self._back_words = kb.command_words("back")
+        self._help_words = kb.command_words("help")
 
     def reload(self, kb: KnowledgeBase, matcher: Matcher) -> None:
         """Swap in a new, already validated knowledge base (hot reload)."""
@@ -148,7 +150,7 @@ class Engine:
             if payload.strip() in self.flows:
                 return self._start_flow(session, payload.strip(), today, None)
             return [self._menu_reply("main", prefix=self.kb.text("welcome"))]
-        if command == "/help":
+        if command == "/help" or lowered in self._help_words:
             return [self._menu_reply("main", prefix=self.kb.text("help"))]
         if command == "/about":
             return [Reply(text=self._about())]
@@ -174,9 +176,11 @@ class Engine:
             wanted = self._flow_wanting(session, text, today)
             if wanted is not None:
                 return wanted
-            # A digression: answer it, then offer to continue where the flow was.
-            answer = self._answer_free_text(session, text, today)
-            return [*answer, self._continue_prompt()]
+            # A digression (a keyword or a question): answer it, then offer to continue.
+            routed = self._keyword(session, lowered, today)
+            if routed is None:
+                routed = self._answer_free_text(session, text, today)
+            return [*routed, self._continue_prompt()]
 
         routed = self._keyword(session, lowered, today)
         if routed is not None:
@@ -253,7 +257,8 @@ class Engine:
             return [self._entry_reply(session, match.entry_id, today)]
         if match.kind == "clarify_city":
             if not session.flow:
-                session.slots["pending_q"] = text[:200]
+                # Kept only until the city is chosen; ids, phones and dates masked meanwhile.
+                session.slots["pending_q"] = redact(text[:200])
             rows = (
                 (
                     Button(self.kb.text("city_tianjin"), "c:tianjin"),

@@ -153,3 +153,36 @@ async def test_entries_without_a_dated_note_are_unchanged_by_the_date(engine: En
     early = await engine.handle(10, Incoming(callback="e:tj.cost", today=date(2026, 1, 1)))
     late = await engine.handle(11, Incoming(callback="e:tj.cost", today=date(2026, 12, 1)))
     assert early[-1].text == late[-1].text
+
+
+@pytest.mark.parametrize("word", ["菜单", "积分", "新生儿"])
+async def test_keywords_work_inside_a_flow_then_offer_to_continue(
+    engine: Engine, word: str
+) -> None:
+    await say(engine, "/suzhou", chat=20)
+    replies = await say(engine, word, chat=20)
+    assert engine.kb.text("not_covered") not in texts(replies)
+    assert "k:cont" in callbacks(replies)
+    session = await engine.store.load(20)
+    assert session is not None and session.flow == "suzhou"
+
+
+async def test_quit_word_leaves_the_flow_outside_the_terminal(engine: Engine) -> None:
+    await say(engine, "/tianjin", chat=21)
+    replies = await say(engine, "退出", chat=21)
+    assert engine.kb.text("cancelled") in texts(replies)
+    session = await engine.store.load(21)
+    assert session is not None and session.flow is None
+
+
+async def test_help_word_gives_the_help_text(engine: Engine) -> None:
+    replies = await say(engine, "帮助")
+    assert engine.kb.text("help").splitlines()[0] in texts(replies)
+
+
+async def test_a_question_waiting_for_its_city_is_kept_masked(engine: Engine) -> None:
+    await say(engine, "宝宝医保去哪里办 我电话13812345678", chat=22)
+    session = await engine.store.load(22)
+    assert session is not None
+    pending = str(session.slots.get("pending_q"))
+    assert "13812345678" not in pending and "[PHONE]" in pending
