@@ -400,3 +400,22 @@ async def test_a_failing_turn_still_detaches_the_chat(
     with pytest.raises(RuntimeError):
         await Chat(engine, TODAY).say("天津户籍")
     assert flow.machine.models == []
+
+
+async def test_where_the_family_lives_does_not_override_hukou_and_birth(chat: Chat) -> None:
+    text = await chat.say("我们住在天津市区，宝宝3月2日出生，天津户口，怎么办医保")
+    assert "天津户籍新生儿" in text and "办理材料" in text
+    assert "城镇" not in text and "不是新生儿" not in text
+    session = await chat.session()
+    assert session.slots["hukou"] == "local" and "variant" not in session.slots
+
+
+async def test_village_with_a_birth_date_asks_the_hukou(chat: Chat) -> None:
+    text = await chat.say("我们住在天津农村，宝宝2月2日出生，怎么办医保")
+    assert "2026年5月2日" in text and HUKOU_Q in text
+    assert "行政村" not in text
+
+
+async def test_village_alone_is_still_the_rural_variant(chat: Chat) -> None:
+    text = await chat.say("天津农村的孩子没上学怎么参保")
+    assert "行政村" in text

@@ -20,6 +20,7 @@ from dialogs.types import Reply
 
 NAME = "tianjin"
 SKIP = "skip"
+SCHOOLING = frozenset({"outside", "school"})  # variants that say the child goes to school
 TOLD = "_told"  # the birth value whose deadline was already said this flow
 
 SPEC = MachineSpec(
@@ -84,11 +85,19 @@ class TianjinFlow(GuidedFlow):
 
     def extract(self, text: str, session: Session, today: date) -> dict[str, str]:
         found = super().extract(text, session, today)
-        if "variant" in found:  # 参保方式 variants are children who are not newborns
-            found["hukou"] = "other"
         hit = mentioned_date(text, today, self.text.extra("birth_words"))
         if hit is not None and hit.value is not None and self._plausible(hit.value, today):
             found["birth"] = hit.value.isoformat()
+        variant = found.get("variant")
+        if variant in SCHOOLING:  # going to school: not a newborn, whatever the 户籍
+            found["hukou"] = "other"
+        elif variant is not None:
+            # 城镇/农村 may only say where a newborn's family lives: a stated 户籍 or birth
+            # date wins; only with neither is it the 参保方式 line for older children.
+            if "hukou" not in found and "birth" not in found:
+                found["hukou"] = "other"
+            elif found.get("hukou") != "other":
+                del found["variant"]
         return found
 
     def parse_answer(self, state: str, text: str, session: Session, today: date) -> str | None:
