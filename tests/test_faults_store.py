@@ -458,3 +458,22 @@ async def test_a_busy_chat_fails_only_its_update(redis_url: str) -> None:
         assert (await holder.load(78) or Session(chat_id=0)).version == 3  # saved in Redis
     finally:
         await holder.close()
+
+
+async def test_write_back_keeps_a_newer_session_from_another_instance() -> None:
+    """Two instances on one backend: while this one was degraded, the other saved a newer
+    session of the same chat; recovery must not overwrite it with the stale memory copy."""
+    backend, clock = FlakyStore(), Clock()
+    store = ResilientStore(backend, retry_every=5.0, clock=clock)
+    backend.down = True
+    await store.save(Session(chat_id=1, updated=100.0, version=4, state="stale"))
+    await store.save(Session(chat_id=2, updated=100.0, version=4, state="kept"))
+    assert store.degraded
+    backend.down = False
+    other = ResilientStore(backend)
+    await other.save(Session(chat_id=1, updated=200.0, version=6, state="newer"))
+    clock.now += 60
+    await store.save(Session(chat_id=3))
+    assert not store.degraded
+    assert (await backend.load(1) or Session(chat_id=0)).state == "newer"
+    assert (await backend.load(2) or Session(chat_id=0)).state == "kept"  # nothing newer

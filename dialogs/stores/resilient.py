@@ -102,13 +102,14 @@ class ResilientStore(SessionStore):
             return False, None
 
     async def _recover(self) -> None:
-        """Write back what the outage kept in memory, then leave degraded mode."""
+        """Write back what the outage kept in memory, then leave degraded mode. A session
+        another instance saved more recently in the backend meanwhile is kept as it is."""
         for chat_id in sorted(self._erase):
             await self.inner.forget(chat_id)
         self._erase.clear()
         for chat_id in sorted(self._dirty):
             session = await self.fallback.load(chat_id)
-            if session is not None:
+            if session is not None and _newer(session, await self.inner.load(chat_id)):
                 await self.inner.save(session)
         records = [r async for r in self.fallback.iter_records()]
         for record in records:
@@ -218,3 +219,10 @@ class ResilientStore(SessionStore):
 
     async def close(self) -> None:
         await self.inner.close()
+
+
+def _newer(kept: Session, stored: Session | None) -> bool:
+    """Whether the session kept in memory should replace the backend's copy."""
+    if stored is None:
+        return True
+    return (kept.updated, kept.version) > (stored.updated, stored.version)
