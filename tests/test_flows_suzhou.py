@@ -94,13 +94,20 @@ async def test_each_failing_condition_is_named_by_the_verdict(chat: Chat, name: 
     assert "暂不符合" in text and phrase in text
     assert text.count("✗") == 1
     session = await chat.session()
-    assert session.flow == "suzhou" and session.state == "ineligible"
-    # "返回修改" goes back to the failing question; a different answer continues.
-    back = await chat.press("x:back")
-    assert (await chat.session()).state == name
-    assert back.strip()
-    await chat.press(ALL_YES[index])
-    assert (await chat.session()).state != "ineligible"
+    assert session.flow is None and not session.slots  # a failing verdict ends the flow
+    assert "f:suzhou" in chat.callbacks and "x:back" not in chat.callbacks
+    # "再查一次" asks everything again.
+    await chat.press("f:suzhou")
+    assert (await chat.session()).state == "permit"
+
+
+async def test_after_a_failing_verdict_faq_questions_are_not_digressions(chat: Chat) -> None:
+    await chat.say("/suzhou")
+    text = await chat.say("没有")
+    assert "暂不符合" in text
+    text = await chat.say("积分入医什么时候申请")
+    assert "6月1日" in text and "要继续刚才的办理步骤吗" not in text
+    assert (await chat.session()).flow is None
 
 
 TYPED_ALL_YES = ["有", "交了", "两年", "园区", "小学", "公办", "没有"]

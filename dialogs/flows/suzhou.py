@@ -42,7 +42,9 @@ SPEC = MachineSpec(
     states=(*CHECKS, "ineligible", "children", "materials", "done"),
     initial=CHECKS[0],
     transitions=_chain(),
-    final=frozenset({"done"}),
+    # A verdict that fails ends the flow as `done` does: nothing is left to ask, so later
+    # questions are plain FAQ questions, not digressions from a flow to be continued.
+    final=frozenset({"ineligible", "done"}),
 )
 
 
@@ -160,13 +162,8 @@ class SuzhouFlow(GuidedFlow):
 
     def render_other(self, state: str, session: Session, today: date) -> list[Reply]:
         if state == "ineligible":
-            buttons = (
-                (
-                    Button(self.common.back_label, "x:back"),
-                    Button(self.common.again_label, f"f:{NAME}"),
-                ),
-                (Button(self.common.menu_label, "m:main"),),
-            )
+            again = Button(str(self.text.extra("again_label")), f"f:{NAME}")
+            buttons = ((again, Button(self.common.menu_label, "m:main")),)
             reply = self.verdict_reply(session)
             return [Reply(text=reply.text, buttons=buttons, state=f"flow:{NAME}:{state}")]
         body = "\n\n".join([self.t("after"), self.t("closing")])
