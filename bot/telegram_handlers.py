@@ -137,9 +137,13 @@ class ChatHandlers:
                     log.debug("keyboard not retired: %s", exc.message)
             await self._send(context, chat_id, replies)
 
-        await self._think(
-            context, chat_id, Incoming(callback=data, update_id=update.update_id), deliver
-        )
+        incoming = Incoming(callback=data, update_id=update.update_id)
+        if not await self._think(context, chat_id, incoming, deliver):
+            # Nothing to say (a redelivered update): still stop the button's spinner.
+            try:
+                await query.answer()
+            except BadRequest as exc:
+                log.debug("callback query not answered: %s", exc.message)
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log the failure (update id, no text, no token) and apologise to the user."""
@@ -193,11 +197,12 @@ class ChatHandlers:
         chat_id: int,
         incoming: Incoming,
         deliver: Deliver,
-    ) -> None:
+    ) -> bool:
         """Run the engine turn, which calls `deliver` before saving its state (so a crash
         in between repeats the turn rather than losing its reply); show "typing…" if the
         thinking takes longer than a blink. Replies of an engine that did not deliver them
-        itself are delivered afterwards."""
+        itself are delivered afterwards. False when `deliver` was never called (nothing to
+        say, e.g. a redelivered update)."""
         delivered = asyncio.Event()
 
         async def send(replies: list[Reply]) -> None:
@@ -214,8 +219,12 @@ class ChatHandlers:
         if not done:
             await self._typing(context, chat_id)
         replies = await turn
-        if not delivered.is_set() and replies:
+        if delivered.is_set():
+            return True
+        if replies:
             await deliver(replies)
+            return True
+        return False
 
     @staticmethod
     async def _typing(context: ContextTypes.DEFAULT_TYPE, chat_id: int) -> None:

@@ -244,3 +244,23 @@ async def test_handler_failure_apologises_and_logs_without_text_or_token(
     assert f"update {update_id} failed: RuntimeError" in logged
     assert secret_question not in logged
     assert TOKEN not in logged
+
+
+async def test_redelivered_button_press_is_answered_without_a_reply(
+    fake: FakeBotAPI,
+    bot: Application,  # type: ignore[type-arg]
+) -> None:
+    """A press delivered again (already answered before a crash) gets no second reply, but
+    its query is still answered, so the user's button stops spinning."""
+    update_id = fake.user_text(14, "/menu")
+    (menu,) = await fake.wait_messages(14, 1)
+    engine: Engine = bot.handlers[0][0].callback.__self__.engine  # type: ignore[attr-defined]
+    async with engine.store.lock(14):  # the turn saves just after its reply
+        session = await engine.store.load(14)
+        assert session is not None
+        session.answered.append(update_id + 1)  # the press below, as if answered before a crash
+        await engine.store.save(session)
+    query = fake.press(menu, menu.callback("天津常见问题"))
+    answer = await fake.wait_answer(query)
+    assert "text" not in answer
+    assert len(fake.messages(14)) == 1  # no second reply
