@@ -48,8 +48,8 @@ async def press(
 
 async def test_start_shows_welcome_menu_and_registers_chinese_commands(
     fake: FakeBotAPI,
-    bot: Application,
-    kb: KnowledgeBase,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    kb: KnowledgeBase,
 ) -> None:
     (menu,) = await say(fake, 1, "/start")
     assert menu.text.startswith(kb.text("welcome").splitlines()[0])
@@ -61,8 +61,8 @@ async def test_start_shows_welcome_menu_and_registers_chinese_commands(
 
 async def test_menu_buttons_lead_to_an_answer_with_bold_title(
     fake: FakeBotAPI,
-    bot: Application,
-    kb: KnowledgeBase,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    kb: KnowledgeBase,
 ) -> None:
     (menu,) = await say(fake, 2, "/menu")
     answer, (faq,) = await press(fake, menu, menu.callback("天津常见问题"))
@@ -83,8 +83,8 @@ async def test_keyword_jifen_opens_suzhou_help(fake: FakeBotAPI, bot: Applicatio
 
 async def test_stale_button_gets_a_polite_answer_and_loses_its_keyboard(
     fake: FakeBotAPI,
-    bot: Application,
-    kb: KnowledgeBase,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    kb: KnowledgeBase,
 ) -> None:
     (menu,) = await say(fake, 4, "/start")
     # A flow step from a conversation that no longer exists (e.g. after /cancel or a restart).
@@ -97,8 +97,8 @@ async def test_stale_button_gets_a_polite_answer_and_loses_its_keyboard(
 
 async def test_forget_asks_first_then_erases(
     fake: FakeBotAPI,
-    bot: Application,
-    kb: KnowledgeBase,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    kb: KnowledgeBase,
 ) -> None:
     await say(fake, 5, "积分")  # leaves a session behind
     (prompt,) = await say(fake, 5, "/forget")
@@ -111,8 +111,8 @@ async def test_forget_asks_first_then_erases(
 
 async def test_sticker_gets_the_text_hint_and_the_menu(
     fake: FakeBotAPI,
-    bot: Application,
-    kb: KnowledgeBase,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    kb: KnowledgeBase,
 ) -> None:
     before = len(fake.messages(6))
     fake.sticker(6)
@@ -123,8 +123,8 @@ async def test_sticker_gets_the_text_hint_and_the_menu(
 
 async def test_ten_thousand_characters_are_answered_within_limits(
     fake: FakeBotAPI,
-    bot: Application,
-    kb: KnowledgeBase,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    kb: KnowledgeBase,
 ) -> None:
     replies = await say(fake, 7, "积分入医要带什么材料" * 1000, expect=2)
     assert replies[0].text == kb.text("too_long", limit=2000)
@@ -134,9 +134,9 @@ async def test_ten_thousand_characters_are_answered_within_limits(
 
 async def test_markup_in_user_text_is_escaped(
     fake: FakeBotAPI,
-    bot: Application,
+    bot: Application,  # type: ignore[type-arg]
     kb: KnowledgeBase,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     nasty = "<b>积分</b> & </code> <script>"
 
@@ -197,8 +197,8 @@ async def test_reply_survives_429_and_502_exactly_once(fake: FakeBotAPI, bot: Ap
 
 async def test_slow_replies_show_typing(
     fake: FakeBotAPI,
-    bot: Application,
-    monkeypatch: pytest.MonkeyPatch,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     gate = asyncio.Event()
     real_handle = Engine.handle
@@ -224,8 +224,8 @@ async def test_fast_replies_do_not_show_typing(fake: FakeBotAPI, bot: Applicatio
 
 async def test_handler_failure_apologises_and_logs_without_text_or_token(
     fake: FakeBotAPI,
-    bot: Application,
-    kb: KnowledgeBase,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    kb: KnowledgeBase,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
