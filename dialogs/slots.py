@@ -119,7 +119,7 @@ def residence_years(text: str, answering: bool) -> str | None:
 
     In free text a duration counts only after a verb of living (住、居住、来…), so '孩子两岁'
     or '交了两年社保' are not read as residence; when the parent is answering the residence
-    question (`answering`), a bare '两年' is enough.
+    question (`answering`), a bare '两年' or even '2' is enough.
     """
     norm = unicodedata.normalize("NFKC", text)
     for m in _DURATION.finditer(norm):
@@ -134,6 +134,13 @@ def residence_years(text: str, answering: bool) -> str | None:
         if under:
             return "no" if years <= 1 else None
         return "yes" if years >= 1 else "no"
+    if answering:
+        # A bare number answering "how long" is a number of years ('2' -> two years), read
+        # before the reply could be taken for the number of a button.
+        bare = normalize(norm)
+        amount = _amount(bare) if re.fullmatch(_N, bare) else None
+        if amount is not None:
+            return "yes" if amount >= 1 else "no"
     return None
 
 

@@ -301,3 +301,24 @@ def test_broken_flow_text_is_refused_at_start_up(engine: Engine) -> None:
     }
     with pytest.raises(ValidationError):
         FlowText.model_validate(broken)
+
+
+async def test_a_bare_number_of_years_is_not_a_button_number(chat: Chat) -> None:
+    await chat.walk("/suzhou", "有", "交了")
+    text = await chat.say("2")  # two years, not option 2 ("不满一年")
+    assert "暂不符合" not in text
+    session = await chat.session()
+    assert session.slots["years"] == "yes" and session.state == "district"
+
+
+async def test_a_bare_number_of_children_is_not_a_button_number(chat: Chat) -> None:
+    await chat.say("/suzhou")
+    for cb in ALL_YES:
+        await chat.press(cb)
+    text = await chat.say("3")  # three children, not option 3 ("不确定")
+    assert "县级卫生计生部门出具的生育证明" in text and "乡级以上" not in text
+    await chat.say("/suzhou")
+    for cb in ALL_YES:
+        await chat.press(cb)
+    text = await chat.say("2")  # two children: 两孩以内
+    assert "生育两孩以内" in text and "县级卫生计生部门" not in text

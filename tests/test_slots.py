@@ -156,6 +156,10 @@ def test_negation_before_a_word_cancels_it() -> None:
         ("两年", True, "yes"),
         ("8个月", True, "no"),
         ("不到一年", True, "no"),
+        ("2", True, "yes"),
+        ("1", True, "yes"),
+        ("半", True, "no"),
+        ("2", False, None),
     ],
 )
 def test_residence_years(text: str, answering: bool, value: str | None) -> None:
