@@ -59,10 +59,12 @@ def test_window_counts() -> None:
     assert sep1.form_deadline == date(2026, 11, 15)
 
 
-def test_2017_notice_window_only_until_sep_10() -> None:
-    assert calendar(date(2026, 9, 10)).within_2017_notice
-    assert not calendar(date(2026, 9, 11)).within_2017_notice
-    assert not calendar(date(2026, 8, 31)).within_2017_notice
+def test_2017_notice_window_only_until_sep_10_of_2017() -> None:
+    assert calendar(date(2017, 9, 10)).within_2017_notice
+    assert not calendar(date(2017, 9, 11)).within_2017_notice
+    assert not calendar(date(2017, 8, 31)).within_2017_notice
+    assert not calendar(date(2026, 9, 1)).within_2017_notice  # not every year
+    assert not calendar(date(2026, 9, 10)).within_2017_notice
 
 
 def test_all_conditions_met() -> None:

@@ -18,6 +18,7 @@ from enum import StrEnum
 
 WINDOW_OPEN = (6, 1)
 WINDOW_CLOSE = (8, 31)
+NOTICE_YEAR = 2017
 NOTICE_2017_CLOSE = (9, 10)
 FORM_DEADLINE = (11, 15)
 
@@ -64,9 +65,12 @@ class Calendar:
 
     @property
     def within_2017_notice(self) -> bool:
-        """After 8月31日 but not after 9月10日, the date the 2017 notice gave."""
-        return self.phase is Phase.REVIEW and self.today <= date(
-            self.today.year, *NOTICE_2017_CLOSE
+        """In 2017 only (the notice was for that year), after 8月31日 but not after 9月10日:
+        in any other year the notice's later date says nothing about this year's window."""
+        return (
+            self.today.year == NOTICE_YEAR
+            and self.phase is Phase.REVIEW
+            and self.today <= date(self.today.year, *NOTICE_2017_CLOSE)
         )
 
 
