@@ -150,7 +150,7 @@ class TianjinFlow(GuidedFlow):
             "last": format_cn(rule.last_day),
             "day": rule.day_number,
             "left": rule.days_left,
-            "tomorrow": format_cn(today + timedelta(days=1)),
+            "tomorrow": format_cn(rule.coverage_from(today)),  # paying today, after day 90
         }
         body = self.t(f"deadline_{rule.standing.value}", **fields)
         if rule.standing is not Standing.LATE:

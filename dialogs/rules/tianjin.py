@@ -14,7 +14,6 @@ from datetime import date, timedelta
 from enum import StrEnum
 
 WINDOW_DAYS = 90
-PERSONAL_FEE_YUAN = 100  # 2025年度 个人缴纳 (source: 二、缴费标准)
 
 
 class Standing(StrEnum):
