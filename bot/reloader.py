@@ -187,6 +187,10 @@ class Reloader:
         self.engine.reload(knowledge.kb, knowledge.matcher)
         self.engine.flows = knowledge.flows
         # Like start-up (bot.wiring): long-lived knowledge out of the collector's walks.
+        # Unfreeze first, so the replaced knowledge (cyclic, frozen by the last freeze) can
+        # be collected instead of staying in the permanent generation for good.
+        gc.unfreeze()
+        gc.collect()
         gc.freeze()
 
 

@@ -5,7 +5,9 @@ instances through a real Redis."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import shutil
+import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -223,3 +225,31 @@ async def test_a_reload_still_applies_here_when_redis_cannot_announce_it(
         await client.aclose()
     assert outcome.ok and outcome.changed
     assert NEW_HEAD in await answer(engine)
+
+
+
+class _Cyclic:
+    """Stands for replaced knowledge that only the cycle collector can free."""
+
+    def __init__(self) -> None:
+        self.me = self
+
+
+async def test_a_reload_frees_the_knowledge_it_replaced(
+    engine: Engine, files: tuple[Path, Path]
+) -> None:
+    """Reloads freeze the new knowledge out of the collector's walks (as start-up does);
+    what an earlier freeze kept must be unfrozen, or every reload leaks the old one."""
+    data, lexicon = files
+    reloader = Reloader(engine, data, lexicon)
+    replaced = _Cyclic()
+    old = weakref.ref(replaced)
+    gc.freeze()  # as at start-up, with `replaced` alive
+    try:
+        del replaced  # now garbage, but frozen
+        edit(data / "tianjin.yaml", OLD_HEAD, NEW_HEAD)
+        assert (await reloader.reload()).changed
+        gc.collect()
+        assert old() is None
+    finally:
+        gc.unfreeze()
