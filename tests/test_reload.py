@@ -227,7 +227,6 @@ async def test_a_reload_still_applies_here_when_redis_cannot_announce_it(
     assert NEW_HEAD in await answer(engine)
 
 
-
 class _Cyclic:
     """Stands for replaced knowledge that only the cycle collector can free."""
 
