@@ -156,6 +156,12 @@ def webhook_path(url: str) -> str:
     return urlparse(url).path.strip("/")
 
 
+def hidden_in_logs(token: str, *webhook_secrets: str | None) -> list[str]:
+    """What log lines must never show: the token and every webhook secret in use, the one
+    from the command line included (PTB logs setWebhook's parameters at DEBUG)."""
+    return [token, *dict.fromkeys(s for s in webhook_secrets if s)]
+
+
 def run_bot(args: argparse.Namespace) -> int:
     """`yibao run`: long polling by default, a webhook server with `--webhook URL`.
 
@@ -167,12 +173,16 @@ def run_bot(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"yibao run: {exc}", file=sys.stderr)
         return 2
-    hidden = [settings.token, *filter(None, [settings.webhook_secret])]
-    configure_logging(settings.yibao_log_level, settings.yibao_log_format, hidden)
+    given = args.secret_token or settings.webhook_secret
+    secret = given or secrets.token_urlsafe(32)
+    configure_logging(
+        settings.yibao_log_level,
+        settings.yibao_log_format,
+        hidden_in_logs(settings.token, settings.webhook_secret, secret),
+    )
     try:
         app = build_application(settings)
         if args.webhook:
-            given = args.secret_token or settings.webhook_secret
             if not given:
                 log.warning("no webhook secret given: using a random one for this run")
             # Our aiohttp server instead of PTB's: it also serves /healthz (bot.webhook_server).
@@ -181,7 +191,7 @@ def run_bot(args: argparse.Namespace) -> int:
                 port=args.port,
                 url_path=webhook_path(args.webhook),
                 webhook_url=args.webhook,
-                secret_token=given or secrets.token_urlsafe(32),
+                secret_token=secret,
                 allowed_updates=list(ALLOWED_UPDATES),
             )
             run_webhook(app, config, operations_of(app).healthz())

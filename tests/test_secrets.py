@@ -12,6 +12,8 @@ value for the chat id (as text and as SQLite stores an integer), its hash and wh
 from __future__ import annotations
 
 import asyncio
+import io
+import logging
 import re
 import struct
 import sys
@@ -22,6 +24,8 @@ from fake_bot_api import FakeBotAPI, Sent
 from redis_fixture import redis_dump
 from telegram_harness import TOKEN, bot_env, environ_with, running_bot
 
+from bot.logging_setup import configure_logging
+from bot.telegram_app import hidden_in_logs
 from dialogs.stores.redis import RedisStore
 from dialogs.stores.settings import StoreSettings
 
@@ -129,3 +133,17 @@ async def test_forget_leaves_no_trace_in_redis(
     finally:
         await store.close()
     assert_no_trace(trace, salt)
+
+
+def test_webhook_secrets_are_redacted_wherever_they_come_from() -> None:
+    """The env secret, a `--secret-token` and a random one all stay out of the logs."""
+    assert hidden_in_logs("123:tok", "from-env", "from-cli") == ["123:tok", "from-env", "from-cli"]
+    assert hidden_in_logs("123:tok", None, "from-cli") == ["123:tok", "from-cli"]
+    assert hidden_in_logs("123:tok", "same", "same") == ["123:tok", "same"]
+    stream = io.StringIO()
+    configure_logging("DEBUG", "text", hidden_in_logs("123:tok", None, "cli-secret"), stream)
+    try:
+        logging.getLogger("telegram.ext").debug("setWebhook secret_token=cli-secret")
+    finally:
+        configure_logging("WARNING", "text", (), io.StringIO())
+    assert "cli-secret" not in stream.getvalue() and "<redacted>" in stream.getvalue()
