@@ -37,11 +37,11 @@ from redis.exceptions import RedisError
 from bot.wiring import load_flows
 from dialogs.engine import Engine
 from dialogs.flows.base import Flow
-from knowledge.check import run_checks
+from knowledge.check import load_all, run_checks
 from knowledge.errors import KnowledgeError, Problem
 from knowledge.lexicon import FILES as LEXICON_FILES
-from knowledge.lexicon import LEXICON_DIR, load_lexicon
-from knowledge.loader import DATA_DIR, KnowledgeBase, load_kb
+from knowledge.lexicon import LEXICON_DIR
+from knowledge.loader import DATA_DIR, KnowledgeBase
 from knowledge.matcher import Matcher
 
 log = logging.getLogger(__name__)
@@ -89,16 +89,7 @@ def build_knowledge(data_dir: Path, lexicon_dir: Path) -> Knowledge:
             data_dir, Path(tmp) / "data", sorted(p.name for p in data_dir.glob("*.yaml"))
         )
         lexicon = _snapshot(lexicon_dir, Path(tmp) / "lexicon", list(LEXICON_FILES))
-        problems: list[Problem] = []
-        kb: KnowledgeBase | None = None
-        try:
-            kb = load_kb(data)
-        except KnowledgeError as exc:
-            problems.extend(exc.problems)
-        try:
-            load_lexicon(lexicon)
-        except KnowledgeError as exc:
-            problems.extend(exc.problems)
+        kb, problems = load_all(data, lexicon)
         if kb is not None:
             problems.extend(run_checks(kb, data, selftest=False).errors)
         if problems or kb is None:

@@ -270,11 +270,13 @@ def dump(kb: KnowledgeBase) -> str:
     return json.dumps([e.model_dump() for e in kb.entries.values()], ensure_ascii=False, indent=1)
 
 
-def run_kb(args: argparse.Namespace) -> int:
-    """CLI entry: exit 0 when clean, 1 on any error (each printed as `file:line: message`)."""
-    data_dir = Path(args.data) if getattr(args, "data", None) else DATA_DIR
-    lexicon_dir = Path(args.lexicon) if getattr(args, "lexicon", None) else None
+def load_all(
+    data_dir: Path, lexicon_dir: Path | None
+) -> tuple[KnowledgeBase | None, list[Problem]]:
+    """Load the knowledge files and the lexicon, collecting the problems of both at once
+    (a curator fixing one file should see every other broken file in the same run)."""
     problems: list[Problem] = []
+    kb: KnowledgeBase | None = None
     try:
         kb = load_kb(data_dir)
     except KnowledgeError as exc:
@@ -283,7 +285,15 @@ def run_kb(args: argparse.Namespace) -> int:
         load_lexicon(lexicon_dir)
     except KnowledgeError as exc:
         problems.extend(exc.problems)
-    if problems:
+    return kb, problems
+
+
+def run_kb(args: argparse.Namespace) -> int:
+    """CLI entry: exit 0 when clean, 1 on any error (each printed as `file:line: message`)."""
+    data_dir = Path(args.data) if getattr(args, "data", None) else DATA_DIR
+    lexicon_dir = Path(args.lexicon) if getattr(args, "lexicon", None) else None
+    kb, problems = load_all(data_dir, lexicon_dir)
+    if kb is None or problems:
         for problem in problems:
             print(problem, file=sys.stderr)
         return 1
