@@ -180,6 +180,11 @@ def run_bot(args: argparse.Namespace) -> int:
         settings.yibao_log_format,
         hidden_in_logs(settings.token, settings.webhook_secret, secret),
     )
+    if settings.yibao_hash_salt is None:
+        # Chat ids are guessable, so hashes keyed by the public default salt can be reversed.
+        log.warning(
+            "YIBAO_HASH_SALT is not set: turn records use the built-in salt; set a secret one"
+        )
     try:
         app = build_application(settings)
         if args.webhook:

@@ -102,6 +102,18 @@ async def test_long_polling_process_answers_and_stops_cleanly_on_sigint(
     assert code == 0, out
     assert "store closed" in out
     assert TOKEN not in out and TOKEN.split(":")[1] not in out  # DEBUG logs every URL
+    assert "YIBAO_HASH_SALT is not set" in out  # the operator is told the salt is public
+
+
+async def test_no_salt_warning_once_a_salt_is_set(fake: FakeBotAPI, tmp_path: Path) -> None:
+    env = bot_env(fake, YIBAO_HASH_SALT="a-secret-pepper")
+    proc = await _start(env, tmp_path)
+    try:
+        await fake.wait_calls("setMyCommands", timeout=30)
+    finally:
+        code, out = await _stop(proc, signal.SIGINT)
+    assert code == 0, out
+    assert "YIBAO_HASH_SALT" not in out and "a-secret-pepper" not in out
 
 
 async def _until_listening(http: aiohttp.ClientSession, url: str) -> None:
