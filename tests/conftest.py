@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,8 @@ os.environ.setdefault("YIBAO_CACHE_DIR", str(Path(__file__).resolve().parent.par
 
 from dialogs.engine import Engine
 from dialogs.stores import MemoryStore
-from knowledge.loader import KnowledgeBase, load_kb
+from knowledge.lexicon import LEXICON_DIR
+from knowledge.loader import DATA_DIR, KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
 
 pytest_plugins = [
@@ -36,3 +38,12 @@ def engine(kb: KnowledgeBase, matcher: Matcher) -> Engine:
     from bot.wiring import load_flows
 
     return Engine(kb, matcher, MemoryStore(), flows=load_flows(kb))
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    """A private copy of the knowledge and lexicon files the test may edit (reload, admin)."""
+    data, lexicon = tmp_path / "data", tmp_path / "lexicon"
+    shutil.copytree(DATA_DIR, data)
+    shutil.copytree(LEXICON_DIR, lexicon)
+    return data, lexicon

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 from pathlib import Path
 
@@ -17,23 +16,13 @@ from bot.operations import operations_of
 from bot.render import render_all
 from bot.wiring import build_engine
 from dialogs.types import Incoming
-from knowledge.lexicon import LEXICON_DIR
-from knowledge.loader import DATA_DIR, load_kb
+from knowledge.loader import load_kb
 
 ADMIN = 7001
 USER = 7002
 QUESTION = "天津新生儿医保怎么办"
 OLD_HEAD = "天津新生儿参保（办理医保卡）要点："
 NEW_HEAD = "天津新生儿参保（办理医保卡）要点（已更新）："
-
-
-
-@pytest.fixture
-def files(tmp_path: Path) -> tuple[Path, Path]:
-    data, lexicon = tmp_path / "data", tmp_path / "lexicon"
-    shutil.copytree(DATA_DIR, data)
-    shutil.copytree(LEXICON_DIR, lexicon)
-    return data, lexicon
 
 
 def admin_env(files: tuple[Path, Path], **extra: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import shutil
 import weakref
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -27,21 +26,11 @@ from dialogs.engine import Engine
 from dialogs.stores.redis import RedisStore
 from dialogs.types import Incoming
 from knowledge.errors import KnowledgeError
-from knowledge.lexicon import LEXICON_DIR
-from knowledge.loader import DATA_DIR, load_kb
+from knowledge.loader import load_kb
 
 QUESTION = "天津新生儿医保怎么办"
 OLD_HEAD = "天津新生儿参保（办理医保卡）要点："
 NEW_HEAD = "天津新生儿参保（办理医保卡）要点（已更新）："
-
-
-@pytest.fixture
-def files(tmp_path: Path) -> tuple[Path, Path]:
-    """A private copy of the knowledge and lexicon files the test may edit."""
-    data, lexicon = tmp_path / "data", tmp_path / "lexicon"
-    shutil.copytree(DATA_DIR, data)
-    shutil.copytree(LEXICON_DIR, lexicon)
-    return data, lexicon
 
 
 @pytest.fixture
