@@ -3,6 +3,12 @@
 File format (see shared/eval/dev_questions.yaml): `cases:` with `id`, `turns`, `must`,
 `must_not` and optional `today`. `must` patterns match the last turn's reply texts plus
 the labels of its buttons; `must_not` patterns match the reply texts only.
+
+Each case ends in one of three outcomes, because for a public-service clerk a wrong answer
+is worse than none: *right* (every pattern holds), *abstained* (it failed, but the last
+reply stated no facts: an honest "not covered", a clarifying question, a scope guard, a
+menu) and *wrong* (it failed and the last reply stated facts: an answer to another
+question). Totals are printed per outcome and for the multi-turn cases separately.
 """
 
 from __future__ import annotations
@@ -34,12 +40,36 @@ class Case(BaseModel):
     today: date | None = None
 
 
+RIGHT, ABSTAINED, WRONG = "right", "abstained", "wrong"
+# Reply states that state no fact: the engine's abstentions, questions back and menus.
+ABSTAIN_STATES = ("unanswered", "clarify", "abstain", "guard", "act", "ask", "menu:")
+
+
 @dataclass(frozen=True)
 class Outcome:
     file: str
     case: Case
     failures: tuple[str, ...]
     last_text: str
+    abstained: bool = False
+
+    @property
+    def verdict(self) -> str:
+        if not self.failures:
+            return RIGHT
+        return ABSTAINED if self.abstained else WRONG
+
+    @property
+    def multi_turn(self) -> bool:
+        return len(self.case.turns) > 1
+
+
+def is_abstention(replies: list[Reply]) -> bool:
+    """True when no reply of the turn states a fact (see ABSTAIN_STATES)."""
+    return all(
+        (r.state or "").startswith(ABSTAIN_STATES) or (r.entry or "").startswith("oos.")
+        for r in replies
+    )
 
 
 def load_cases(path: Path) -> list[Case]:
@@ -87,7 +117,7 @@ async def run_case(engine: Engine, chat_id: int, case: Case, file: str) -> Outco
     with_labels = text + "\n" + _reply_labels(replies)
     failures = [f"missing /{p}/" for p in case.must if not re.search(p, with_labels)]
     failures += [f"forbidden /{p}/" for p in case.must_not if re.search(p, text)]
-    return Outcome(file, case, tuple(failures), text)
+    return Outcome(file, case, tuple(failures), text, is_abstention(replies))
 
 
 async def evaluate(files: list[Path], engine: Engine | None = None) -> list[Outcome]:
@@ -116,9 +146,21 @@ def run_eval(args: argparse.Namespace) -> int:
         return 2
     failed = [o for o in outcomes if o.failures]
     for o in failed:
-        print(f"FAIL {o.file}:{o.case.id}: {'; '.join(o.failures)}")
+        print(f"FAIL[{o.verdict}] {o.file}:{o.case.id}: {'; '.join(o.failures)}")
         if args.verbose:
             print("  turns: " + " | ".join(o.case.turns))
             print("  reply: " + o.last_text.replace("\n", " ⏎ ")[:300])
+    print(summary("all", outcomes))
+    multi = [o for o in outcomes if o.multi_turn]
+    if multi:
+        print(summary("multi-turn", multi))
     print(f"{len(outcomes) - len(failed)} passed, {len(failed)} failed")
     return 1 if failed else 0
+
+
+def summary(label: str, outcomes: list[Outcome]) -> str:
+    """'all: 120 cases (100%): 118 right, 1 abstained, 1 wrong' with shares."""
+    n = len(outcomes) or 1
+    counts = {v: sum(1 for o in outcomes if o.verdict == v) for v in (RIGHT, ABSTAINED, WRONG)}
+    parts = ", ".join(f"{c} {v} ({100 * c / n:.1f}%)" for v, c in counts.items())
+    return f"{label}: {len(outcomes)} cases: {parts}"
