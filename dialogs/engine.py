@@ -14,11 +14,12 @@ from dataclasses import replace
 from datetime import date
 
 from dialogs.delivery import deliver
-from dialogs.flows.base import DatedNotes, Flow, WantsText
+from dialogs.flows.base import BirthDeadline, DatedNotes, Flow, WantsText
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn, redact
 from dialogs.types import Button, Incoming, Reply
+from dialogs.understanding import Clerk
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 
@@ -76,6 +77,17 @@ class Engine:
     def reload(self, kb: KnowledgeBase, matcher: Matcher) -> None:
         """Swap in a new, already validated knowledge base (hot reload)."""
         self.kb, self.matcher = kb, matcher
+
+    @property
+    def clerk(self) -> Clerk | None:
+        """The question-understanding layer for the current KB and matcher (rebuilt after
+        a reload); None for a KB without an `understanding` section."""
+        key = (id(self._kb), id(self.matcher))
+        if getattr(self, "_clerk_key", None) != key:
+            self._clerk_key = key
+            has = self._kb.understanding is not None
+            self._clerk = Clerk(self._kb, self.matcher) if has else None
+        return self._clerk
 
     async def handle(self, chat_id: int, incoming: Incoming) -> list[Reply]:
         """One turn. An edge that installed a sender (`dialogs.delivery.delivering`) gets the
@@ -240,6 +252,11 @@ class Engine:
         return None
 
     def _answer_free_text(self, session: Session, text: str, today: date) -> list[Reply]:
+        clerk = self.clerk
+        if clerk is not None:
+            understood = clerk.answer(session, text, today, self)
+            if understood is not None:
+                return understood
         match = self.matcher.match(
             text, MatchContext(city=session.city, topic=session.topic, entry=session.last_entry)
         )
@@ -279,12 +296,37 @@ class Engine:
         )
         return [Reply(text=body, buttons=buttons, state="unanswered")]
 
-    def _entry_reply(self, session: Session, entry_id: str, today: date) -> Reply:
+    def entry_reply(
+        self, session: Session, entry_id: str, today: date, when: date | None = None
+    ) -> Reply:
+        """An entry for the clerk: a dated note (computed for `when`, or today) comes first,
+        since it is the verdict the question asked for."""
+        return self._entry_reply(session, entry_id, today, when=when, note_first=True)
+
+    def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]:
+        return self._entry_buttons(ids)
+
+    def deadline_text(self, birth: date, today: date, when: date | None) -> str | None:
+        """The 90-day verdict in the Tianjin flow's own words (None without that flow)."""
+        for flow in self.flows.values():
+            if isinstance(flow, BirthDeadline):
+                return flow.deadline_text(birth, today, when)
+        return None
+
+    def _entry_reply(
+        self,
+        session: Session,
+        entry_id: str,
+        today: date,
+        when: date | None = None,
+        note_first: bool = False,
+    ) -> Reply:
         entry = self.kb.entries[entry_id]
         if entry.city in ("tianjin", "suzhou"):
             session.city = entry.city
         session.topic = entry.topic
         session.last_entry = entry.id
+        session.context["aspects"] = entry.aspects[0]
         source = self.kb.sources.get(entry.source.file)
         footer = self.kb.text(
             "footer",
@@ -293,8 +335,11 @@ class Engine:
             applies_to=entry.applies_to,
         )
         buttons = self._entry_buttons(entry.related[:MAX_RELATED_BUTTONS])
-        note = self._dated_note(entry.dated, today) if entry.dated else None
-        body = f"{entry.answer}\n\n{note}" if note else entry.answer
+        note = self._dated_note(entry.dated, today, when) if entry.dated else None
+        if note and note_first:
+            body = f"{note}\n\n{entry.answer}"
+        else:
+            body = f"{entry.answer}\n\n{note}" if note else entry.answer
         return Reply(
             title=entry.title,
             text=f"{body}\n\n{footer}",
@@ -302,13 +347,14 @@ class Engine:
             entry=entry.id,
         )
 
-    def _dated_note(self, name: str, today: date) -> str | None:
-        """Today's note named `name`, from whichever flow provides it (None if none does)."""
+    def _dated_note(self, name: str, today: date, when: date | None = None) -> str | None:
+        """The note named `name` for today (or for the day asked about, `when`), from
+        whichever flow provides it (None if none does)."""
         for flow in self.flows.values():
             if isinstance(flow, DatedNotes):
                 note = flow.dated_notes().get(name)
                 if note is not None:
-                    return note(today)
+                    return note(today, when)
         return None
 
     def _entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]:

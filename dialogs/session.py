@@ -26,6 +26,10 @@ class Session(BaseModel):
     state: str | None = None
     slots: dict[str, SlotValue] = Field(default_factory=dict)
     last_entry: str | None = None
+    # The dialogue state (dialogs/understanding.py): city, aspects, populations and a birth
+    # day stated in free text, so a follow-up can leave them out. Erased by /forget and
+    # with the session's idle expiry.
+    context: dict[str, SlotValue] = Field(default_factory=dict)
     updated: float = 0.0
     version: int = 0
     answered: list[int] = Field(default_factory=list)  # recent update ids (redelivery guard)

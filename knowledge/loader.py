@@ -16,10 +16,19 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 from knowledge.errors import KnowledgeError, Problem
-from knowledge.schema import Entry, KeywordRoute, Menu, OutOfScope, SourcePage
+from knowledge.schema import Entry, KeywordRoute, Menu, OutOfScope, SourcePage, Understanding
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-SECTIONS = ("entries", "out_of_scope", "keywords", "menus", "ui", "flow_text", "sources")
+SECTIONS = (
+    "entries",
+    "out_of_scope",
+    "keywords",
+    "menus",
+    "ui",
+    "flow_text",
+    "sources",
+    "understanding",
+)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -152,6 +161,7 @@ class KnowledgeBase:
     sources: dict[str, SourcePage]
     version: str
     origin: dict[str, tuple[str, int]] = field(default_factory=dict)
+    understanding: Understanding | None = None
 
     def command_words(self, command: str) -> frozenset[str]:
         """The words (lower case) that trigger `command:<command>` keyword routes."""
@@ -266,6 +276,17 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
                     continue
                 target[key] = value
 
+    understanding: Understanding | None = None
+    for file, mapping in merged["understanding"]:
+        if understanding is not None:
+            problems.append(Problem(file, 1, "section 'understanding' is defined twice"))
+            continue
+        valid_u, found = validate_items(Understanding, [mapping], file, "understanding")
+        problems.extend(found)
+        understanding = valid_u[0] if valid_u else None
+    if understanding is not None:
+        problems.extend(_check_understanding(understanding, entries, origin, ui))
+
     # Cross-references: related ids, offers, keyword actions, source files.
     for entry in entries.values():
         file, line = origin[entry.id]
@@ -308,4 +329,41 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         sources=sources,
         version=digest.hexdigest()[:12],
         origin=origin,
+        understanding=understanding,
     )
+
+
+def _check_understanding(
+    u: Understanding,
+    entries: dict[str, Entry],
+    origin: dict[str, tuple[str, int]],
+    ui: dict[str, str],
+) -> list[Problem]:
+    """Entries name declared aspects and populations; guards and acts have their replies;
+    every aspect a city's entries use is answered by at least one of them."""
+    problems: list[Problem] = []
+    for entry in entries.values():
+        file, line = origin[entry.id]
+        for aspect in entry.aspects:
+            if aspect not in u.aspects:
+                problems.append(Problem(file, line, f"entry {entry.id!r}: unknown aspect {aspect!r}"))
+        for pop in entry.population:
+            if pop != "all" and pop not in u.populations:
+                problems.append(
+                    Problem(file, line, f"entry {entry.id!r}: unknown population {pop!r}")
+                )
+        if entry.next is not None and entry.next not in entries:
+            problems.append(
+                Problem(file, line, f"entry {entry.id!r}: next {entry.next!r} does not exist")
+            )
+    keys = [g.reply for g in u.guards] + [f"act_{a}" for a in u.acts]
+    for key in keys:
+        if key not in ui:
+            problems.append(Problem("understanding", 1, f"reply {key!r} has no ui text"))
+    for guard in u.guards:
+        for pop in guard.any_population + guard.no_population:
+            if pop not in u.populations:
+                problems.append(
+                    Problem("understanding", 1, f"guard {guard.id!r}: unknown population {pop!r}")
+                )
+    return problems

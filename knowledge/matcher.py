@@ -130,6 +130,7 @@ class Matcher:
         self._core = self.lexicon.core_cities
         self._related = {e.id: frozenset(e.related) for e in kb.entries.values()}
         self._docs, doc_terms = self._analysed(kb)
+        self.doc_ids = [d.id for d in self._docs]  # index in `scores` -> entry or item id
         total = len(self._docs)
         # A rare token only one core city's entries use (90天, 核定表) implies that city;
         # a common one (申请 is in half of Suzhou's entries) is just that city's vocabulary.

@@ -214,6 +214,13 @@ class Normalizer:
         raw = self._fix_homophones(self._segment(clean(text)))
         return tuple(raw), tuple(self._map_synonyms(raw))
 
+    def surface(self, text: str) -> str:
+        """The text as written, only repaired: width, case, traditional characters, known
+        misspellings and same-pinyin slips of domain terms (居注证 -> 居住证), clauses kept
+        apart by one space. Frames read their vocabulary on this; unlike `normalize` it maps
+        no synonyms, so "多少钱" stays "多少钱"."""
+        return " ".join("".join(self.tokens(run)[0]) for run in clean(text).split())
+
     def normalize(self, text: str) -> str:
         """The canonical form of `text` as one string (tokens joined; ASCII words spaced)."""
         parts: list[str] = []

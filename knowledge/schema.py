@@ -37,6 +37,12 @@ class Entry(_Strict):
     # A note computed for today's date by a guided flow's rule (e.g. "suzhou_calendar"),
     # appended to the answer; `yibao kb check` verifies that a flow provides it.
     dated: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]*$")
+    # What the entry answers (understanding.yaml `aspects`) and for whom (`populations`
+    # names, or "all"): routing goes from the question's frame to these, keyword overlap
+    # only breaks ties. `next`: the entry answering "然后呢" (the next step of a process).
+    aspects: list[str] = Field(min_length=1)
+    population: list[str] = Field(min_length=1)
+    next: str | None = None
 
     @field_validator("questions", "keywords")
     @classmethod
@@ -92,3 +98,58 @@ class Menu(_Strict):
     id: str = Field(pattern=r"^[a-z0-9_-]+$")
     text: str = Field(min_length=1)
     buttons: list[list[MenuButton]] = Field(min_length=1)
+
+
+# ---------------------------------------------------------------- understanding
+class AspectSpec(_Strict):
+    """One thing a question can ask (cost, where ...): its name in replies, the words that
+    say it, and a rank that decides between two aspects found in one clause."""
+
+    name: str = Field(min_length=1)
+    rank: int = Field(ge=0, le=99)
+    words: list[str] = Field(min_length=1)
+
+
+class PopulationSpec(_Strict):
+    """Who a question is about; `group` is the dimension (an age group or a 户籍)."""
+
+    group: Literal["age", "hukou", "minor"]
+    words: list[str] = Field(min_length=1)
+
+
+class HolidaySpec(_Strict):
+    kind: Literal["solar", "lunar", "lunar_eve", "term"]
+    month: int = Field(default=0, ge=0, le=12)
+    day: int = Field(default=0, ge=0, le=31)
+    term: str = ""
+
+
+class Guard(_Strict):
+    """A scope guard: when the frame matches, `reply` (a ui key) answers instead of the
+    nearest in-scope entry."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    city: str | None = None
+    any_population: list[str] = Field(default_factory=list)
+    no_population: list[str] = Field(default_factory=list)
+    reply: str
+
+
+class Understanding(_Strict):
+    """The vocabulary of question frames (knowledge/data/understanding.yaml)."""
+
+    aspects: dict[str, AspectSpec]
+    populations: dict[str, PopulationSpec]
+    hukou_words: list[str]
+    provinces: list[str]
+    yes_no: list[str]
+    acts: dict[str, list[str]]
+    followup: list[str]
+    corrections: list[str]
+    negations: list[str]
+    next_step: list[str]
+    compare: list[str]
+    age_words: dict[str, int]
+    holidays: dict[str, HolidaySpec]
+    guards: list[Guard]
+    years: dict[str, list[int]]

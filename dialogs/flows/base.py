@@ -57,4 +57,14 @@ class DatedNotes(Protocol):
     flow itself uses, so the FAQ and the flow never disagree.
     """
 
-    def dated_notes(self) -> Mapping[str, Callable[[date], str]]: ...
+    def dated_notes(self) -> Mapping[str, Callable[[date, date | None], str]]:
+        """name -> note(today, when): `when` is a day the parent asks about ("后天呢")."""
+        ...
+
+
+@runtime_checkable
+class BirthDeadline(Protocol):
+    """Optional hook: the verdict of a birth-date rule (Tianjin's 90 days) for free text,
+    in the flow's own words: as of today, or as of `when` ("要是下周才去办呢")."""
+
+    def deadline_text(self, birth: date, today: date, when: date | None) -> str: ...

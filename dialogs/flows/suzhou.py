@@ -120,11 +120,33 @@ class SuzhouFlow(GuidedFlow):
             body = self.t("eligible", conditions=self._bullets(ok, "ok"))
         return Reply(text=body, state=f"verdict:{v.status.value}")
 
-    def dated_notes(self) -> Mapping[str, Callable[[date], str]]:
-        """The calendar for today, for FAQ answers about the application window."""
-        return {"suzhou_calendar": lambda today: self.calendar_reply(today).text}
+    def dated_notes(self) -> Mapping[str, Callable[[date, date | None], str]]:
+        """The calendar for today (or the day asked about), for FAQ answers about the
+        application window, the 公示 and the 核定表."""
+        return {
+            "suzhou_calendar": lambda today, when: self.calendar_reply(today, when).text,
+            "suzhou_form": lambda today, when: self.form_note(today, when),
+        }
 
-    def calendar_reply(self, today: date) -> Reply:
+    def form_note(self, today: date, when: date | None = None) -> str:
+        """Can the 核定表 still be printed on that day: "还来得及，还有N天" / "已过"."""
+        day = when or today
+        cal = calendar(day)
+        fields = {"now": self._now(today, day), "today": format_cn(day)}
+        if cal.phase is Phase.PREPARE or cal.phase is Phase.OPEN:
+            return self.t("form_not_yet", **fields, deadline=format_cn(cal.form_deadline))
+        if cal.phase is Phase.REVIEW:
+            days = (cal.form_deadline - day).days
+            return self.t("form_open", **fields, deadline=format_cn(cal.form_deadline), days=days)
+        return self.t("form_closed", **fields, deadline=format_cn(cal.form_deadline), opens=format_cn(cal.opens))
+
+    def _now(self, today: date, day: date) -> str:
+        return self.t("now_today") if day == today else self.t("now_then")
+
+    def calendar_reply(self, today: date, when: date | None = None) -> Reply:
+        day = when or today
+        now = self._now(today, day)
+        today = day
         cal = calendar(today)
         key = {
             Phase.PREPARE: "calendar_prepare",
@@ -135,6 +157,7 @@ class SuzhouFlow(GuidedFlow):
         days = cal.days_to_open if cal.phase is Phase.PREPARE else cal.days_left
         body = self.t(
             key,
+            now=now,
             today=format_cn(today),
             opens=format_cn(cal.opens),
             closes=format_cn(cal.closes),

@@ -140,11 +140,16 @@ class TianjinFlow(GuidedFlow):
         session.slots[TOLD] = birth
         return [self.deadline_reply(birth, today)]
 
-    def deadline_reply(self, birth: str, today: date) -> Reply:
+    def deadline_text(self, birth: date, today: date, when: date | None) -> str:
+        """The 90-day verdict for free text: as of today, or as of the day asked about."""
+        return self.deadline_reply(birth.isoformat(), when or today, then=when is not None).text
+
+    def deadline_reply(self, birth: str, today: date, then: bool = False) -> Reply:
         if birth == SKIP:
             return Reply(text=self.t("deadline_skipped"))
         rule = deadline(date.fromisoformat(birth), today)
         fields = {
+            "now": self.t("now_then") if then else self.t("now_today"),
             "birth": format_cn(rule.birth),
             "today": format_cn(today),
             "last": format_cn(rule.last_day),

@@ -1,0 +1,245 @@
+"""Dates as people say them: holidays, relative days, a child's age, working days.
+
+Pure functions with the clock (`today`) passed in. Holiday names and their calendar rules
+are data (knowledge/data/understanding.yaml `holidays`); this module only computes them:
+lunar festivals and solar terms through `lunar_python` (a maintained calendar library, not
+a hand-made table), China's official holidays and make-up workdays through
+`chinese_calendar`, which knows a year only once the State Council has published it.
+
+Two directions matter. A birth date is in the past: "中秋节那天出生" is the latest 中秋 not
+after today. A "what if" date is in the future: "后天呢", "下周才去办". A phrase that cannot
+be pinned to one day ("三个月大", "上个月") is reported as a range, so a rule that needs the
+exact day can ask back instead of guessing — never today by default.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Literal
+
+from dialogs.rules.dates import cn_int, find_dates
+
+
+
+@dataclass(frozen=True, slots=True)
+class Holiday:
+    """How to find a holiday in a year: a solar or lunar month/day, the eve of the lunar
+    new year, or a solar term by name (清明)."""
+
+    kind: Literal["solar", "lunar", "lunar_eve", "term"]
+    month: int = 0
+    day: int = 0
+    term: str = ""
+
+
+HolidayRule = Holiday
+_N = r"(\d{1,3}|[一二两三四五六七八九十百]{1,4}|半)"
+
+
+@dataclass(frozen=True, slots=True)
+class DaySpan:
+    """A date or a range of possible dates (`first` == `last` when pinned to one day)."""
+
+    first: date
+    last: date
+    phrase: str
+
+    @property
+    def exact(self) -> date | None:
+        return self.first if self.first == self.last else None
+
+
+def cn_number(token: str) -> float | None:
+    """'50', '五十', '一百', '半' -> number; None when it is not one."""
+    token = unicodedata.normalize("NFKC", token).strip()
+    if token == "半":
+        return 0.5
+    if token.startswith("一百") or token == "百":
+        rest = token[2:] if token.startswith("一百") else ""
+        tail = cn_int(rest.lstrip("零")) if rest else 0
+        return None if tail is None else 100.0 + tail
+    value = cn_int(token)
+    return None if value is None else float(value)
+
+
+def holiday_on(rule: HolidayRule, year: int) -> date | None:
+    """The Gregorian date of a holiday rule in `year` (None if it has none that year)."""
+    kind, month, day = rule.kind, rule.month, rule.day
+    try:
+        if kind == "solar":
+            return date(year, month, day)
+        from lunar_python import Lunar  # imported on first use: most turns need no calendar
+
+        if kind == "lunar":
+            solar = Lunar.fromYmd(year, month, day).getSolar()
+            return date(solar.getYear(), solar.getMonth(), solar.getDay())
+        if kind == "lunar_eve":  # 除夕: the day before the lunar new year of `year + 1`
+            solar = Lunar.fromYmd(year + 1, 1, 1).getSolar()
+            return date(solar.getYear(), solar.getMonth(), solar.getDay()) - timedelta(days=1)
+        table = Lunar.fromYmd(year, 6, 1).getJieQiTable()
+        term = table.get(rule.term)
+        if term is None or term.getYear() != year:
+            return None
+        return date(term.getYear(), term.getMonth(), term.getDay())
+    except (ValueError, IndexError):
+        return None
+
+
+def last_holiday(rule: HolidayRule, today: date) -> date | None:
+    """The latest occurrence on or before today (a birth date named by its holiday)."""
+    for year in (today.year, today.year - 1, today.year - 2):
+        found = holiday_on(rule, year)
+        if found is not None and found <= today:
+            return found
+    return None
+
+
+def next_holiday(rule: HolidayRule, today: date) -> date | None:
+    """The next occurrence on or after today ("国庆节去办")."""
+    for year in (today.year, today.year + 1):
+        found = holiday_on(rule, year)
+        if found is not None and found >= today:
+            return found
+    return None
+
+
+def _holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, HolidayRule] | None:
+    for name in sorted(holidays, key=len, reverse=True):
+        if name in text:
+            return name, holidays[name]
+    return None
+
+
+_PAST_MONTH_DAY = re.compile(r"(上个?月|这个?月|本月)\s*" + r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]")
+_BARE_DAY = re.compile(r"(?<![\d月.\-/])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日](?!子)")
+_AGE_DAYS = re.compile(r"(?:出生|生了|生下来|满)?\s*" + _N + r"\s*(?:多)?\s*天")
+_AGE_WEEKS = re.compile(_N + r"\s*(?:个)?\s*(?:多)?\s*(?:星期|周)(?:大|了)")
+_AGE_MONTHS = re.compile(_N + r"\s*(?:个)?\s*(多)?\s*月(?:大|了|的宝宝|的孩子|宝宝)")
+
+
+def birth_span(
+    text: str, today: date, holidays: Mapping[str, HolidayRule], fixed: Mapping[str, int]
+) -> DaySpan | None:
+    """When a child was born, from anything a parent may say; None if nothing is said.
+
+    Explicit dates and 今天/昨天/前天 (dates.find_dates), a holiday ("元旦那天"), "上个月15号",
+    a bare "12号", an age ("出生50天", "三周大", "四个月大") or a fixed age word from the data
+    (`fixed`: 刚出生 -> 0 days, 满月 -> 30, 百天 -> 99 ...). An age in months is a range.
+    """
+    norm = unicodedata.normalize("NFKC", text)
+    hits = [h for h in find_dates(norm, today) if h.value is not None]
+    if hits:
+        value = hits[0].value
+        assert value is not None
+        return DaySpan(value, value, norm[hits[0].span[0] : hits[0].span[1]])
+    found = _holiday_hit(norm, holidays)
+    if found is not None:
+        day = last_holiday(found[1], today)
+        if day is not None:
+            return DaySpan(day, day, found[0])
+    m = _PAST_MONTH_DAY.search(norm)
+    if m:
+        n = cn_int(m.group(2))
+        month_start = today.replace(day=1)
+        if m.group(1).startswith("上"):
+            month_start = (month_start - timedelta(days=1)).replace(day=1)
+        if n is not None:
+            try:
+                day = month_start.replace(day=n)
+            except ValueError:
+                return None
+            return DaySpan(day, day, m.group(0))
+    for word in sorted(fixed, key=len, reverse=True):
+        if word in norm:
+            day = today - timedelta(days=fixed[word])
+            return DaySpan(day, day, word)
+    m = _AGE_DAYS.search(norm)
+    if m:
+        n = cn_number(m.group(1))
+        if n is not None and n < 1000:
+            # "出生50天" = 50 days after the day of birth; "多" widens the range.
+            # Whether the day of birth counts is not said: a one-day range, wider with 多.
+            first = today - timedelta(days=int(n) + (9 if "多" in m.group(0) else 0))
+            return DaySpan(first, today - timedelta(days=int(n) - 1), m.group(0))
+    m = _AGE_WEEKS.search(norm)
+    if m:
+        n = cn_number(m.group(1))
+        if n is not None:
+            days = int(n * 7)
+            return DaySpan(today - timedelta(days=days + 6), today - timedelta(days=days), m.group(0))
+    m = _AGE_MONTHS.search(norm)
+    if m:
+        n = cn_number(m.group(1))
+        if n is not None:
+            # "三个月大" is 88–93 days; "三个多月" is more than three months.
+            low = int(n * 30.4) + 1 if m.group(2) else int(n * 30) - 2
+            high = int(n * 31) + (30 if m.group(2) else 0)
+            return DaySpan(today - timedelta(days=high), today - timedelta(days=low), m.group(0))
+    m = _BARE_DAY.search(norm)
+    if m:
+        n = cn_int(m.group(1))
+        if n is not None and 1 <= n <= 31:
+            # "12号": this month's 12th if it has come, else the latest month that has one.
+            for back in range(3):
+                month = (today.month - back - 1) % 12 + 1
+                year = today.year + (today.month - back - 1) // 12
+                try:
+                    day = date(year, month, n)
+                except ValueError:
+                    continue
+                if day <= today:
+                    return DaySpan(day, day, m.group(0))
+    return None
+
+
+_AHEAD_DAYS = re.compile(r"(?:再过|过)\s*" + _N + r"\s*天|" + _N + r"\s*天(?:以后|之后|后)")
+_AHEAD_WORDS = {"大后天": 3, "后天": 2, "明天": 1, "明儿": 1}
+_AHEAD_WEEK = re.compile(r"下(?:个)?(?:周|星期|礼拜)")
+_AHEAD_MONTH = re.compile(r"下(?:个)?月")
+
+
+def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
+    """A future day a parent asks about ("后天呢", "下周才去办", "再过十天", "国庆节去办")."""
+    norm = unicodedata.normalize("NFKC", text)
+    for word, days in _AHEAD_WORDS.items():
+        if word in norm:
+            day = today + timedelta(days=days)
+            return DaySpan(day, day, word)
+    m = _AHEAD_DAYS.search(norm)
+    if m:
+        n = cn_number(m.group(1) or m.group(2))
+        if n is not None:
+            day = today + timedelta(days=int(n))
+            return DaySpan(day, day, m.group(0))
+    if _AHEAD_WEEK.search(norm):
+        monday = today + timedelta(days=7 - today.weekday())
+        return DaySpan(monday, monday + timedelta(days=6), "下周")
+    if _AHEAD_MONTH.search(norm):
+        first = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return DaySpan(first, last, "下个月")
+    found = _holiday_hit(norm, holidays)
+    if found is not None:
+        day = next_holiday(found[1], today)
+        if day is not None:
+            return DaySpan(day, day, found[0])
+    # A year-less date within the coming year: the latest one not after today + 365 days.
+    for hit in find_dates(norm, today + timedelta(days=365)):
+        if hit.value is not None and hit.value >= today:
+            return DaySpan(hit.value, hit.value, norm[hit.span[0] : hit.span[1]])
+    return None
+
+
+def is_workday(day: date) -> bool | None:
+    """True/False from China's official calendar (make-up workdays count); None when the
+    calendar for that year is not published yet, so callers can say so."""
+    import chinese_calendar
+
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None

@@ -1,0 +1,342 @@
+"""Understand a free-text turn in its conversation, then answer it the way a clerk would.
+
+Order of decisions (each is data-driven; the wording is in knowledge/data/*.yaml):
+
+1. the message's frame (`knowledge.frame`) is merged with the dialogue state kept in
+   `session.context`: what a follow-up leaves out is inherited ("后天呢" = same question,
+   other day; "苏州也一样吗" = same question, other city; "然后呢" = the next step), what it
+   says replaces the old value (corrections);
+2. conversation acts (你好, 谢谢, a statement of context) get a short reply, facts remembered;
+3. scope guards: a population or year the pages do not cover gets an honest reply, never
+   the nearest in-scope answer;
+4. verdicts from the same pure rules the flows use: the 90-day rule for a stated birth day
+   (and "what if we go next week"), the Suzhou calendar for a dated step ("核定表现在还能
+   打印吗", "后天呢");
+5. frame -> entry: entries answering the frame's aspect for its city and population,
+   keyword overlap only breaking ties; no such entry means an honest "the page does not
+   say" with the closest entries as buttons.
+
+`None` from `answer` means "no opinion": the engine falls back to the keyword matcher.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Protocol
+
+from dialogs.rules.dates import format_cn
+from dialogs.rules.everyday import DaySpan, Holiday, ahead_span, birth_span
+from dialogs.rules.tianjin import Standing, deadline
+from dialogs.session import Session
+from dialogs.types import Button, Reply
+from knowledge.frame import Frame, FrameReader
+from knowledge.loader import KnowledgeBase
+from knowledge.matcher import MatchContext, Matcher
+from knowledge.schema import Entry
+
+TIANJIN, SUZHOU = "tianjin", "suzhou"
+DATED_ASPECTS = frozenset({"time", "deadline", "form", "publicity"})
+BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
+MAX_SUGGESTIONS = 3
+STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
+
+
+class Renders(Protocol):
+    """What the clerk needs from the engine to say things (entries, flows' rule texts)."""
+
+    def entry_reply(
+        self, session: Session, entry_id: str, today: date, when: date | None = None
+    ) -> Reply: ...
+
+    def deadline_text(self, birth: date, today: date, when: date | None) -> str | None: ...
+
+    def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]: ...
+
+
+@dataclass
+class Turn:
+    """The merged frame of this turn: the message plus what the dialogue already knew."""
+
+    frame: Frame
+    city: str | None
+    aspects: tuple[str, ...]
+    populations: frozenset[str]
+    inherited: bool  # the aspect came from an earlier turn
+    elsewhere: bool  # names only cities other than the two the pages cover
+    stated: bool  # the message states facts (a city, a population, a date)
+    birth: DaySpan | None
+    when: DaySpan | None
+
+
+class Clerk:
+    def __init__(self, kb: KnowledgeBase, matcher: Matcher) -> None:
+        assert kb.understanding is not None
+        self.kb = kb
+        self.vocab = kb.understanding
+        self.matcher = matcher
+        self.reader = FrameReader(self.vocab)
+        self.holidays = {
+            name: Holiday(h.kind, h.month, h.day, h.term) for name, h in self.vocab.holidays.items()
+        }
+        self._groups = {name: spec.group for name, spec in self.vocab.populations.items()}
+
+    # ---------------------------------------------------------------- reading
+    def read(self, session: Session, text: str, today: date) -> Turn:
+        surface = self.matcher.normalizer.surface(text)
+        frame = self.reader.read(surface)
+        ctx = session.context
+        query = self.matcher.analyze(text)
+        core = query.cities & {TIANJIN, SUZHOU}
+        named = next(iter(core)) if len(core) == 1 else None
+        previous_city = ctx.get("city") if isinstance(ctx.get("city"), str) else session.city
+        city = named or (None if query.cities - core else previous_city)
+        pops = set(frame.populations)
+        # A city-relative 户籍: "天津户口" is local in Tianjin, non-local in Suzhou.
+        for c in (TIANJIN, SUZHOU):
+            names = [n for n, cid in self.matcher.lexicon.city_names.items() if cid == c]
+            for name in names:
+                compact = surface.replace(" ", "")
+                for h in self.vocab.hukou_words:
+                    at = compact.find(name + h) if len(name) >= 2 else -1
+                    if at < 0:
+                        continue
+                    negated = any(compact.endswith(n, 0, at) for n in self.vocab.negations)
+                    pops -= {"local", "nonlocal"}
+                    pops.add("local" if (city == c) != negated else "nonlocal")
+        old = {p for p in str(ctx.get("pops") or "").split(",") if p}
+        if named and previous_city and named != previous_city:
+            # 户籍 is relative to a city; who the question was about carries over only when
+            # the parent compares ("苏州也一样吗"), not for a bare "苏州呢" on a subject.
+            keep = {"age"} if frame.compare else set()
+            old = {p for p in old if self._groups.get(p) in keep}
+        merged = {p for p in old if self._groups.get(p) not in {self._groups[n] for n in pops}}
+        merged |= pops
+        leans = frame.followup or frame.correction or frame.compare or len(surface) <= 8
+        old_aspects = tuple(a for a in str(ctx.get("aspects") or "").split(",") if a)
+        aspects = frame.aspects
+        inherited = False
+        if not aspects and old_aspects and (leans or frame.populations or named):
+            aspects, inherited = old_aspects, True
+        birth = birth_span(text, today, self.holidays, self.vocab.age_words)
+        if birth is None and isinstance(ctx.get("birth"), str):
+            first = date.fromisoformat(str(ctx["birth"]))
+            last = date.fromisoformat(str(ctx.get("birth_last") or ctx["birth"]))
+            birth = DaySpan(first, last, str(ctx.get("birth_phrase") or ""))
+        if birth is None and isinstance(session.slots.get("birth"), str):
+            try:
+                day = date.fromisoformat(str(session.slots["birth"]))
+                birth = DaySpan(day, day, format_cn(day))
+            except ValueError:
+                birth = None
+        when = ahead_span(text, today, self.holidays)
+        stated = bool(named or frame.populations or (birth and birth.phrase in text))
+        return Turn(
+            frame,
+            city,
+            aspects,
+            frozenset(merged),
+            inherited,
+            bool(query.cities - core) and not core,
+            stated,
+            birth,
+            when,
+        )
+
+    def remember(self, session: Session, turn: Turn) -> None:
+        """Keep the dialogue state: city, aspects, populations, the birth day stated."""
+        ctx = session.context
+        if turn.city:
+            ctx["city"] = turn.city
+        if turn.aspects:
+            ctx["aspects"] = ",".join(turn.aspects)
+        ctx["pops"] = ",".join(sorted(turn.populations)) or None
+        if turn.birth is not None:
+            ctx["birth"] = turn.birth.first.isoformat()
+            ctx["birth_last"] = turn.birth.last.isoformat()
+            ctx["birth_phrase"] = turn.birth.phrase[:20]
+        for key in [k for k, v in ctx.items() if v is None]:
+            del ctx[key]
+
+    # ---------------------------------------------------------------- deciding
+    def answer(
+        self, session: Session, text: str, today: date, render: Renders
+    ) -> list[Reply] | None:
+        turn = self.read(session, text, today)
+        replies = self._decide(session, turn, today, render)
+        self.remember(session, turn)
+        return replies
+
+    def _decide(
+        self, session: Session, turn: Turn, today: date, render: Renders
+    ) -> list[Reply] | None:
+        frame = turn.frame
+        if turn.elsewhere:
+            return None  # another city's question: the matcher's related snippets or "not covered"
+        if frame.act is not None and not turn.stated:
+            return [Reply(text=self.kb.text(f"act_{frame.act}"), state="act")]
+        guard = self._guard(turn)
+        if guard is not None:
+            return [Reply(text=self.kb.text(guard), state="guard")]
+        if frame.next_step and session.last_entry in self.kb.entries:
+            nxt = self.kb.entries[session.last_entry].next
+            if nxt is None:
+                return [Reply(text=self.kb.text("next_none"), state="abstain")]
+            return [render.entry_reply(session, nxt, today)]
+        if turn.city == TIANJIN or (turn.city is None and turn.birth and "newborn" in turn.populations):
+            verdict = self._tianjin_deadline(turn, today, render)
+            if verdict is not None:
+                return verdict
+        match = self.matcher.match(
+            turn.frame.text,
+            MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry),
+        )
+        if match.kind == "out_of_scope":
+            return None
+        chosen = self._choose(turn, session, match.entry_id if match.kind == "answer" else None)
+        if not chosen:
+            if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
+                return self._abstain(turn, session)
+            return None
+        when = turn.when.first if turn.when is not None else None
+        replies = [render.entry_reply(session, e, today, when) for e in chosen]
+        year = self._other_year(turn)
+        if year is not None:
+            head = self.kb.text("guard_year", covered=year[0], year=year[1])
+            replies[0] = replace(replies[0], text=f"{head}\n{replies[0].text}")
+        return replies
+
+    def _choose(self, turn: Turn, session: Session, matched: str | None) -> list[str]:
+        """The entries to answer with: the matcher's pick unless the frame says it answers
+        another aspect or another population; the frame's entries when the matcher has none."""
+        candidates = self._entries(turn, session)
+        if matched is None:
+            return candidates if turn.city is not None else []
+        entry = self.kb.entries[matched]
+        strong = [
+            a for a in turn.aspects if self.vocab.aspects[a].rank >= STRONG_RANK
+        ] if not turn.inherited else list(turn.aspects)
+        off_aspect = bool(strong) and not set(entry.aspects) & set(strong)
+        if candidates and (off_aspect or not self._fits(entry, turn)):
+            return candidates
+        out = [matched]
+        if len(turn.aspects) > 1:  # a compound question: the other part too
+            out += [c for c in candidates if c != matched and not set(self.kb.entries[c].aspects) & set(entry.aspects)]
+        if turn.when is not None or turn.frame.yes_no or turn.frame.year is not None:
+            return out
+        return out if len(out) > 1 else []
+
+    # ---------------------------------------------------------------- parts
+    def _guard(self, turn: Turn) -> str | None:
+        for guard in self.vocab.guards:
+            if guard.city is not None and guard.city != turn.city:
+                continue
+            if guard.any_population and not (turn.populations & set(guard.any_population)):
+                continue
+            if turn.populations & set(guard.no_population):
+                continue
+            return guard.reply
+        return None
+
+    def _other_year(self, turn: Turn) -> tuple[int, int] | None:
+        year = turn.frame.year
+        covered = self.vocab.years.get(turn.city or "")
+        if year is None or not covered or year in covered:
+            return None
+        if turn.birth is not None and turn.birth.first.year == year:
+            return None  # a birth date's year, not a question about another year's rules
+        return covered[-1], year
+
+    def _tianjin_deadline(self, turn: Turn, today: date, render: Renders) -> list[Reply] | None:
+        """A stated birth day (or age) with a question about time or benefits: the verdict."""
+        birth = turn.birth
+        asks = set(turn.aspects) & BIRTH_ASPECTS or turn.frame.yes_no or turn.when is not None
+        if birth is None or not asks:
+            return None
+        if turn.aspects and not set(turn.aspects) & BIRTH_ASPECTS | {"steps", "eligibility"}:
+            return None
+        when = turn.when.first if turn.when is not None else None
+        later = turn.when.last if turn.when is not None else None
+        # The verdict must not depend on which day of a range is meant: both ends agree.
+        ends = {
+            deadline(birth.first, later or today).standing is Standing.LATE,
+            deadline(birth.last, when or today).standing is Standing.LATE,
+        }
+        if len(ends) > 1:
+            return [
+                Reply(
+                    text=self.kb.text(
+                        "ask_birth",
+                        phrase=birth.phrase,
+                        first=format_cn(birth.first),
+                        last=format_cn(birth.last),
+                    ),
+                    state="ask",
+                )
+            ]
+        day = birth.first if birth.exact else birth.first
+        text = render.deadline_text(day, today, later if turn.when is not None else None)
+        return None if text is None else [Reply(text=text, state="verdict:deadline")]
+
+    def _entries(self, turn: Turn, session: Session) -> list[str]:
+        """Entries answering each aspect of the frame for its city and population."""
+        if turn.city is None or not turn.aspects:
+            return []
+        ranked = self._ranked(turn, session)
+        out: list[str] = []
+        for aspect in turn.aspects:
+            candidates = [
+                e
+                for e in self.kb.entries.values()
+                if e.city == turn.city and aspect in e.aspects and self._fits(e, turn)
+            ]
+            if not candidates:
+                continue
+            best = max(candidates, key=lambda e: self._preference(e, aspect, turn, ranked))
+            if best.id not in out:
+                out.append(best.id)
+        return out
+
+    def _ranked(self, turn: Turn, session: Session) -> dict[str, float]:
+        query = self.matcher.analyze(turn.frame.text)
+        ctx = MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
+        docs = self.matcher.doc_ids
+        return {docs[i]: score for score, i in self.matcher.scores(query, ctx)}
+
+    def _fits(self, entry: Entry, turn: Turn) -> bool:
+        """Every population dimension both sides name agrees (an entry for "all" fits)."""
+        if "all" in entry.population:
+            return True
+        for group in ("age", "hukou"):
+            mine = {p for p in turn.populations if self._groups.get(p) == group}
+            theirs = {p for p in entry.population if self._groups.get(p) == group}
+            if mine and theirs and not self._age_match(mine, theirs):
+                return False
+        return True
+
+    @staticmethod
+    def _age_match(mine: set[str], theirs: set[str]) -> bool:
+        school = {"kinder", "primary", "junior", "senior"}
+        widened = set(mine) | ({"student"} if mine & school else set())
+        return bool(widened & theirs)
+
+    def _preference(
+        self, entry: Entry, aspect: str, turn: Turn, ranked: dict[str, float]
+    ) -> tuple[float, ...]:
+        specific = len(turn.populations & set(entry.population))
+        primary = 1.0 if entry.aspects[0] == aspect else 0.0
+        core = 1.0 if entry.group == "core" else 0.0
+        return (core, ranked.get(entry.id, 0.0) * (1.0 + 0.5 * primary + 0.3 * specific), -len(entry.aspects))
+
+    def _sure_of_aspect(self, turn: Turn) -> bool:
+        return turn.city is not None and bool(turn.aspects) and not turn.inherited
+
+    def _abstain(self, turn: Turn, session: Session) -> list[Reply] | None:
+        aspect = turn.aspects[0]
+        name = self.vocab.aspects[aspect].name
+        ranked = self._ranked(turn, session)
+        ids = [i for i in ranked if i in self.kb.entries][:MAX_SUGGESTIONS]
+        body = self.kb.text("abstain_aspect", what=name)
+        rows = tuple((Button(self.kb.entries[i].title, f"e:{i}"),) for i in ids)
+        return [Reply(text=body, buttons=rows, state="abstain")]
+

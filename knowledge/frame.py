@@ -1,0 +1,132 @@
+"""Read a message into a question frame: who it is about, what it asks, what kind of question.
+
+The matcher answers "which entry shares the most words"; a frame answers "what is asked",
+which is what keeps a clerk from answering a different question confidently. All
+vocabulary comes from knowledge/data/understanding.yaml; this module only looks for it in
+the repaired surface text (`Normalizer.surface`: simplified, half-width, typos fixed).
+
+Pure: no session, no clock. Dates and facts that need today's date are read by
+`dialogs.understanding`, which owns the conversation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from knowledge.schema import Understanding
+
+_YEAR = re.compile(r"(20\d\d)\s*(?:年度|年(?!\s*\d{1,2}\s*月))")
+_QUESTION_TAIL = ("吗", "呢", "么", "嘛", "?")
+_CLAUSE = re.compile(r"(?:[ ，,。；;]|还有|另外|以及|顺便|同时)+")
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What one message says. Empty fields mean "not said", to be inherited in a dialogue."""
+
+    text: str
+    aspects: tuple[str, ...] = ()  # best first; a second one only for a compound question
+    populations: frozenset[str] = field(default_factory=frozenset)
+    year: int | None = None
+    yes_no: bool = False
+    act: str | None = None  # greeting, thanks, ok, who, bye: the whole message is that act
+    followup: bool = False  # leans on the previous turn ("那…呢", "要是…")
+    correction: bool = False  # "不对", "说错了", "其实是"
+    next_step: bool = False  # "然后呢"
+    compare: bool = False  # "也一样吗"
+
+    @property
+    def aspect(self) -> str | None:
+        return self.aspects[0] if self.aspects else None
+
+
+class FrameReader:
+    """Built once per knowledge base; `read` is a few substring scans."""
+
+    def __init__(self, vocab: Understanding) -> None:
+        self.vocab = vocab
+        self._aspect_words = sorted(
+            ((w, name) for name, spec in vocab.aspects.items() for w in spec.words),
+            key=lambda pair: -len(pair[0]),
+        )
+        self._population_words = sorted(
+            ((w, name) for name, spec in vocab.populations.items() for w in spec.words),
+            key=lambda pair: -len(pair[0]),
+        )
+        self._acts = {
+            w.lower(): act for act, words in vocab.acts.items() for w in words
+        }
+
+    def read(self, surface: str) -> Frame:
+        text = surface.strip()
+        compact = text.replace(" ", "")
+        act = self._act(text)
+        return Frame(
+            text=text,
+            aspects=self._aspects(text),
+            populations=self._populations(compact),
+            year=self._year(compact),
+            yes_no=self._yes_no(compact),
+            act=act,
+            followup=any(w in compact for w in self.vocab.followup),
+            correction=any(w in compact for w in self.vocab.corrections),
+            next_step=any(compact.startswith(w) or compact == w for w in self.vocab.next_step),
+            compare=any(w in compact for w in self.vocab.compare),
+        )
+
+    # ---------------------------------------------------------------- parts
+    def _act(self, text: str) -> str | None:
+        """The act a message consists of, allowing several act words ("好的 谢谢")."""
+        rest = text.lower()
+        found: str | None = None
+        for word in sorted(self._acts, key=len, reverse=True):
+            if word in rest:
+                found = found or self._acts[word]
+                rest = rest.replace(word, " ")
+        leftover = "".join(ch for ch in rest if ch not in " 啊呀吧呢哦噢嘛啦哈了的!~")
+        return found if found and not leftover else None
+
+    def _aspects(self, text: str) -> tuple[str, ...]:
+        """Aspects by clause: each clause's best (by rank); the message's best first."""
+        clauses = [c for c in _CLAUSE.split(text) if c]
+        picked: list[tuple[int, int, str]] = []  # (-rank, clause index, aspect)
+        for index, clause in enumerate(clauses or [text]):
+            best: tuple[int, str] | None = None
+            rest = clause
+            for word, name in self._aspect_words:
+                if word in rest:
+                    rank = self.vocab.aspects[name].rank
+                    if best is None or rank > best[0]:
+                        best = (rank, name)
+                    rest = rest.replace(word, " ")
+            if best is not None:
+                picked.append((-best[0], index, best[1]))
+        ordered: list[str] = []
+        for _, _, name in sorted(picked):
+            if name not in ordered:
+                ordered.append(name)
+        return tuple(ordered[:2])
+
+    def _populations(self, compact: str) -> frozenset[str]:
+        found: dict[str, str] = {}  # group -> population; the longest word decides
+        rest = compact
+        for word, name in self._population_words:
+            if word in rest:
+                group = self.vocab.populations[name].group
+                found.setdefault(group, name)
+                rest = rest.replace(word, " ")
+        # "<province>户口": a 户籍 from elsewhere, whichever page is asked about.
+        if "hukou" not in found and any(
+            p + h in compact for p in self.vocab.provinces for h in self.vocab.hukou_words
+        ):
+            found["hukou"] = "nonlocal"
+        return frozenset(found.values())
+
+    @staticmethod
+    def _year(compact: str) -> int | None:
+        m = _YEAR.search(compact)
+        return int(m.group(1)) if m else None
+
+    def _yes_no(self, compact: str) -> bool:
+        return any(w in compact for w in self.vocab.yes_no) or compact.endswith(_QUESTION_TAIL)
