@@ -15,6 +15,7 @@ from datetime import date
 
 from dialogs.delivery import deliver
 from dialogs.flows.base import BirthDeadline, DatedNotes, Flow, WantsText
+from dialogs.flows.machine import GuidedFlow
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn, redact
@@ -302,6 +303,19 @@ class Engine:
         """An entry for the clerk: a dated note (computed for `when`, or today) comes first,
         since it is the verdict the question asked for."""
         return self._entry_reply(session, entry_id, today, when=when, note_first=True)
+
+    def decided_flow(
+        self, session: Session, name: str, text: str, today: date
+    ) -> list[Reply] | None:
+        """Start flow `name` when the facts in `text` already decide it (a failed condition
+        gives its verdict at once); None when they do not."""
+        flow = self.flows.get(name)
+        if not isinstance(flow, GuidedFlow):
+            return None
+        probe = Session(chat_id=session.chat_id, slots=dict(flow.extract(text, session, today)))
+        if flow.shortcut(probe) is None:
+            return None
+        return self._start_flow(session, name, today, text)
 
     def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]:
         return self._entry_buttons(ids)

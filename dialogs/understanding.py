@@ -26,7 +26,7 @@ from datetime import date
 from typing import Protocol
 
 from dialogs.rules.dates import format_cn
-from dialogs.rules.everyday import DaySpan, Holiday, ahead_span, birth_span
+from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
 from dialogs.types import Button, Reply
@@ -53,6 +53,10 @@ class Renders(Protocol):
 
     def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]: ...
 
+    def decided_flow(
+        self, session: Session, name: str, text: str, today: date
+    ) -> list[Reply] | None: ...
+
 
 @dataclass
 class Turn:
@@ -76,9 +80,7 @@ class Clerk:
         self.vocab = kb.understanding
         self.matcher = matcher
         self.reader = FrameReader(self.vocab)
-        self.holidays = {
-            name: Holiday(h.kind, h.month, h.day, h.term) for name, h in self.vocab.holidays.items()
-        }
+        self.holidays = holidays_from(self.vocab.holidays)
         self._groups = {name: spec.group for name, spec in self.vocab.populations.items()}
 
     # ---------------------------------------------------------------- reading
@@ -130,6 +132,8 @@ class Clerk:
             except ValueError:
                 birth = None
         when = ahead_span(text, today, self.holidays)
+        if when is not None and birth is not None and when.phrase in birth.phrase:
+            when = None  # "劳动节生的": the holiday is the birth day, not a day to go
         stated = bool(named or frame.populations or (birth and birth.phrase in text))
         return Turn(
             frame,
@@ -178,12 +182,19 @@ class Clerk:
         guard = self._guard(turn)
         if guard is not None:
             return [Reply(text=self.kb.text(guard), state="guard")]
+        asks = frame.yes_no or "eligibility" in turn.aspects
+        if turn.city is not None and asks:
+            decided = render.decided_flow(session, turn.city, frame.text, today)
+            if decided is not None:
+                return decided
         if frame.next_step and session.last_entry in self.kb.entries:
             nxt = self.kb.entries[session.last_entry].next
             if nxt is None:
                 return [Reply(text=self.kb.text("next_none"), state="abstain")]
             return [render.entry_reply(session, nxt, today)]
-        if turn.city == TIANJIN or (turn.city is None and turn.birth and "newborn" in turn.populations):
+        if turn.city == TIANJIN or (
+            turn.city is None and turn.birth and "newborn" in turn.populations
+        ):
             verdict = self._tianjin_deadline(turn, today, render)
             if verdict is not None:
                 return verdict
@@ -193,6 +204,8 @@ class Clerk:
         )
         if match.kind == "out_of_scope":
             return None
+        if match.kind != "answer" and turn.stated and self._statement(turn):
+            return [Reply(text=self._context_ack(turn), state="act")]
         chosen = self._choose(turn, session, match.entry_id if match.kind == "answer" else None)
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
@@ -213,20 +226,38 @@ class Clerk:
         if matched is None:
             return candidates if turn.city is not None else []
         entry = self.kb.entries[matched]
-        strong = [
-            a for a in turn.aspects if self.vocab.aspects[a].rank >= STRONG_RANK
-        ] if not turn.inherited else list(turn.aspects)
+        strong = (
+            [a for a in turn.aspects if self.vocab.aspects[a].rank >= STRONG_RANK]
+            if not turn.inherited
+            else list(turn.aspects)
+        )
         off_aspect = bool(strong) and not set(entry.aspects) & set(strong)
         if candidates and (off_aspect or not self._fits(entry, turn)):
             return candidates
         out = [matched]
         if len(turn.aspects) > 1:  # a compound question: the other part too
-            out += [c for c in candidates if c != matched and not set(self.kb.entries[c].aspects) & set(entry.aspects)]
+            out += [
+                c
+                for c in candidates
+                if c != matched and not set(self.kb.entries[c].aspects) & set(entry.aspects)
+            ]
         if turn.when is not None or turn.frame.yes_no or turn.frame.year is not None:
             return out
         return out if len(out) > 1 else []
 
     # ---------------------------------------------------------------- parts
+    def _statement(self, turn: Turn) -> bool:
+        """A statement of context ("我在苏州上班，老家河南的"): no aspect, no question word."""
+        text = turn.frame.text
+        return not turn.frame.aspects and not any(w in text for w in self.vocab.question_words)
+
+    def _context_ack(self, turn: Turn) -> str:
+        """ "我在苏州上班，老家河南的": what was understood, and an invitation to ask."""
+        label = self.kb.ui.get(f"city_{turn.city}") if turn.city else None
+        if label is None:
+            return self.kb.text("act_context_none")
+        return self.kb.text("act_context", facts=label)
+
     def _guard(self, turn: Turn) -> str | None:
         for guard in self.vocab.guards:
             if guard.city is not None and guard.city != turn.city:
@@ -326,7 +357,7 @@ class Clerk:
         specific = len(turn.populations & set(entry.population))
         primary = 1.0 if entry.aspects[0] == aspect else 0.0
         core = 1.0 if entry.group == "core" else 0.0
-        return (core, ranked.get(entry.id, 0.0) * (1.0 + 0.5 * primary + 0.3 * specific), -len(entry.aspects))
+        return (core, primary, ranked.get(entry.id, 0.0) * (1.0 + 0.3 * specific))
 
     def _sure_of_aspect(self, turn: Turn) -> bool:
         return turn.city is not None and bool(turn.aspects) and not turn.inherited
@@ -339,4 +370,3 @@ class Clerk:
         body = self.kb.text("abstain_aspect", what=name)
         rows = tuple((Button(self.kb.entries[i].title, f"e:{i}"),) for i in ids)
         return [Reply(text=body, buttons=rows, state="abstain")]
-

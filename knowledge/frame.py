@@ -54,9 +54,7 @@ class FrameReader:
             ((w, name) for name, spec in vocab.populations.items() for w in spec.words),
             key=lambda pair: -len(pair[0]),
         )
-        self._acts = {
-            w.lower(): act for act, words in vocab.acts.items() for w in words
-        }
+        self._acts = {w.lower(): act for act, words in vocab.acts.items() for w in words}
 
     def read(self, surface: str) -> Frame:
         text = surface.strip()

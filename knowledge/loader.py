@@ -346,7 +346,9 @@ def _check_understanding(
         file, line = origin[entry.id]
         for aspect in entry.aspects:
             if aspect not in u.aspects:
-                problems.append(Problem(file, line, f"entry {entry.id!r}: unknown aspect {aspect!r}"))
+                problems.append(
+                    Problem(file, line, f"entry {entry.id!r}: unknown aspect {aspect!r}")
+                )
         for pop in entry.population:
             if pop != "all" and pop not in u.populations:
                 problems.append(

@@ -143,6 +143,7 @@ class Understanding(_Strict):
     hukou_words: list[str]
     provinces: list[str]
     yes_no: list[str]
+    question_words: list[str]
     acts: dict[str, list[str]]
     followup: list[str]
     corrections: list[str]

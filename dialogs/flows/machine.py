@@ -241,7 +241,14 @@ class GuidedFlow:
             # drop them so the model is freed at once instead of waiting for the cyclic GC.
             vars(model).clear()
 
+    def shortcut(self, session: Session) -> str | None:
+        """A state to go to at once whatever is still unanswered (a failed condition)."""
+        return None
+
     def _run(self, session: Session, today: date, out: list[Reply]) -> list[Reply]:
+        jump = self.shortcut(session)
+        if jump is not None and session.state != jump:
+            session.state = jump
         with self.attached(session, today) as model:
             for _ in range(MAX_CHAIN):
                 q = self.questions.get(model.state)

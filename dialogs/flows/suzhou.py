@@ -13,6 +13,7 @@ from datetime import date
 
 from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
 from dialogs.rules.dates import format_cn
+from dialogs.rules.everyday import is_workday
 from dialogs.rules.suzhou import ORDER, UNSURE, Phase, Status, birth_proof, calendar, verdict
 from dialogs.session import Session
 from dialogs.slots import children_count, count_known, residence_years
@@ -90,6 +91,10 @@ class SuzhouFlow(GuidedFlow):
             found["children"] = birth_proof(count)
         return found
 
+    def shortcut(self, session: Session) -> str | None:
+        """A condition that fails decides at once: no need to ask the others first."""
+        return "ineligible" if verdict(session.slots).failing else None
+
     def parse_answer(self, state: str, text: str, session: Session, today: date) -> str | None:
         if state == "years":
             return residence_years(text, answering=True)
@@ -138,7 +143,12 @@ class SuzhouFlow(GuidedFlow):
         if cal.phase is Phase.REVIEW:
             days = (cal.form_deadline - day).days
             return self.t("form_open", **fields, deadline=format_cn(cal.form_deadline), days=days)
-        return self.t("form_closed", **fields, deadline=format_cn(cal.form_deadline), opens=format_cn(cal.opens))
+        return self.t(
+            "form_closed",
+            **fields,
+            deadline=format_cn(cal.form_deadline),
+            opens=format_cn(cal.opens),
+        )
 
     def _now(self, today: date, day: date) -> str:
         return self.t("now_today") if day == today else self.t("now_then")
@@ -165,6 +175,13 @@ class SuzhouFlow(GuidedFlow):
         )
         if cal.within_2017_notice:
             body += "\n" + self.t("calendar_review_2017")
+        if when is not None and cal.phase is Phase.OPEN:
+            # "节假日除外": the official holiday calendar, or say it is not published yet.
+            workday = is_workday(day)
+            if workday is False:
+                body += "\n" + self.t("calendar_holiday", today=format_cn(day))
+            elif workday is None:
+                body += "\n" + self.t("calendar_holiday_unknown", year=day.year)
         return Reply(text=body, state=f"calendar:{cal.phase.value}")
 
     def prompt(self, state: str, session: Session, today: date) -> str:

@@ -15,7 +15,8 @@ from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
 from dialogs.rules.dates import find_date, format_cn
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
-from dialogs.slots import count_known, mentioned_date
+from dialogs.rules.everyday import birth_span, holidays_from
+from dialogs.slots import count_known
 from dialogs.types import Reply
 
 NAME = "tianjin"
@@ -85,9 +86,9 @@ class TianjinFlow(GuidedFlow):
 
     def extract(self, text: str, session: Session, today: date) -> dict[str, str]:
         found = super().extract(text, session, today)
-        hit = mentioned_date(text, today, self.text.extra("birth_words"))
-        if hit is not None and hit.value is not None and self._plausible(hit.value, today):
-            found["birth"] = hit.value.isoformat()
+        birth = self._everyday_birth(text, today, require_words=True)
+        if birth is not None:
+            found["birth"] = birth.isoformat()
         variant = found.get("variant")
         if variant in SCHOOLING:  # going to school: not a newborn, whatever the 户籍
             found["hukou"] = "other"
@@ -103,10 +104,22 @@ class TianjinFlow(GuidedFlow):
     def parse_answer(self, state: str, text: str, session: Session, today: date) -> str | None:
         if state != "birth":
             return None
-        hit = find_date(text, today)
-        if hit is None or hit.value is None or not self._plausible(hit.value, today):
+        birth = self._everyday_birth(text, today, require_words=False)
+        return None if birth is None else birth.isoformat()
+
+    def _everyday_birth(self, text: str, today: date, require_words: bool) -> date | None:
+        """A birth day however it is said (2月10日, 中秋节那天, 上个月15号, 出生50天), only when
+        it is one day: a range ("三个月大") is not guessed, the flow asks for the date."""
+        if require_words and not any(w in text for w in self.text.extra("birth_words")):
             return None
-        return hit.value.isoformat()
+        vocab = self.kb.understanding
+        if vocab is None:
+            hit = find_date(text, today)
+            day = hit.value if hit is not None else None
+        else:
+            span = birth_span(text, today, holidays_from(vocab.holidays), vocab.age_words)
+            day = span.exact if span is not None else None
+        return day if day is not None and self._plausible(day, today) else None
 
     def reject(self, state: str, text: str, session: Session, today: date) -> str | None:
         if state != "birth":

@@ -19,10 +19,9 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Literal
+from typing import Literal, Protocol
 
 from dialogs.rules.dates import cn_int, find_dates
-
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +36,18 @@ class Holiday:
 
 
 HolidayRule = Holiday
+
+
+class _HolidayLike(Protocol):
+    kind: Literal["solar", "lunar", "lunar_eve", "term"]
+    month: int
+    day: int
+    term: str
+
+
+def holidays_from(specs: Mapping[str, _HolidayLike]) -> dict[str, Holiday]:
+    """The holiday table of the knowledge files as rule values."""
+    return {name: Holiday(h.kind, h.month, h.day, h.term) for name, h in specs.items()}
 _N = r"(\d{1,3}|[一二两三四五六七八九十百]{1,4}|半)"
 
 
@@ -114,7 +125,10 @@ def _holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, H
     return None
 
 
-_PAST_MONTH_DAY = re.compile(r"(上个?月|这个?月|本月)\s*" + r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]")
+_PAST_MONTH_DAY = re.compile(
+    r"(上个?月|这个?月|本月)\s*" + r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]"
+)
+_MONTH_ONLY = re.compile(r"(?<![\d年])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:月份|月)(?:\s*(?:初|中|底|末|份))?\s*(?:出生|生的|生|出世)")
 _BARE_DAY = re.compile(r"(?<![\d月.\-/])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日](?!子)")
 _AGE_DAYS = re.compile(r"(?:出生|生了|生下来|满)?\s*" + _N + r"\s*(?:多)?\s*天")
 _AGE_WEEKS = re.compile(_N + r"\s*(?:个)?\s*(?:多)?\s*(?:星期|周)(?:大|了)")
@@ -153,6 +167,14 @@ def birth_span(
             except ValueError:
                 return None
             return DaySpan(day, day, m.group(0))
+    m = _MONTH_ONLY.search(norm)
+    if m:
+        month = cn_int(m.group(1))
+        if month is not None and 1 <= month <= 12:
+            year = today.year if month <= today.month else today.year - 1
+            first = date(year, month, 1)
+            nxt = date(year + (month == 12), month % 12 + 1, 1)
+            return DaySpan(first, min(today, nxt - timedelta(days=1)), m.group(0))
     for word in sorted(fixed, key=len, reverse=True):
         if word in norm:
             day = today - timedelta(days=fixed[word])
@@ -170,7 +192,9 @@ def birth_span(
         n = cn_number(m.group(1))
         if n is not None:
             days = int(n * 7)
-            return DaySpan(today - timedelta(days=days + 6), today - timedelta(days=days), m.group(0))
+            return DaySpan(
+                today - timedelta(days=days + 6), today - timedelta(days=days), m.group(0)
+            )
     m = _AGE_MONTHS.search(norm)
     if m:
         n = cn_number(m.group(1))
