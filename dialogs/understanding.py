@@ -221,7 +221,13 @@ class Clerk:
 
     def _choose(self, turn: Turn, session: Session, matched: str | None) -> list[str]:
         """The entries to answer with: the matcher's pick unless the frame says it answers
-        another aspect or another population; the frame's entries when the matcher has none."""
+        another aspect or another population; the frame's entries when the matcher has none.
+        A day asked about ("五一那几天", "下个月呢") goes to the entry whose dated note
+        computes that day's verdict."""
+        if turn.when is not None and turn.city is not None:
+            dated = self._dated_entry(turn)
+            if dated is not None:
+                return [dated]
         candidates = self._entries(turn, session)
         if matched is None:
             return candidates if turn.city is not None else []
@@ -327,6 +333,15 @@ class Clerk:
             if best.id not in out:
                 out.append(best.id)
         return out
+
+    def _dated_entry(self, turn: Turn) -> str | None:
+        """The city's entry with a dated note for the turn's aspect (else its "time" one)."""
+        dated = [e for e in self.kb.entries.values() if e.city == turn.city and e.dated]
+        for aspect in (*turn.aspects, "time"):
+            for entry in dated:
+                if entry.aspects[0] == aspect:
+                    return entry.id
+        return None
 
     def _ranked(self, turn: Turn, session: Session) -> dict[str, float]:
         query = self.matcher.analyze(turn.frame.text)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from knowledge.schema import Understanding
 
 _YEAR = re.compile(r"(20\d\d)\s*(?:年度|年(?!\s*\d{1,2}\s*月))")
-_QUESTION_TAIL = ("吗", "呢", "么", "嘛", "?")
+_QUESTION_TAIL = ("吗", "呢", "么", "嘛", "?", "不", "没")
 _CLAUSE = re.compile(r"(?:[ ，,。；;]|还有|另外|以及|顺便|同时)+")
 
 
