@@ -134,7 +134,7 @@ class Clerk:
         when = ahead_span(text, today, self.holidays)
         if when is not None and birth is not None and when.phrase in birth.phrase:
             when = None  # "劳动节生的": the holiday is the birth day, not a day to go
-        stated = bool(named or frame.populations or (birth and birth.phrase in text))
+        stated = bool(named or frame.populations)
         return Turn(
             frame,
             city,
@@ -238,7 +238,12 @@ class Clerk:
             else list(turn.aspects)
         )
         off_aspect = bool(strong) and not set(entry.aspects) & set(strong)
-        if candidates and (off_aspect or not self._fits(entry, turn)):
+        year = str(turn.frame.year or "")
+        year_better = bool(year) and bool(candidates) and (
+            self.kb.entries[candidates[0]].applies_to.startswith(year)
+            and not entry.applies_to.startswith(year)
+        )
+        if candidates and (off_aspect or year_better or not self._fits(entry, turn)):
             return candidates
         out = [matched]
         if len(turn.aspects) > 1:  # a compound question: the other part too
@@ -372,7 +377,11 @@ class Clerk:
         specific = len(turn.populations & set(entry.population))
         primary = 1.0 if entry.aspects[0] == aspect else 0.0
         core = 1.0 if entry.group == "core" else 0.0
-        return (core, primary, ranked.get(entry.id, 0.0) * (1.0 + 0.3 * specific))
+        year = turn.frame.year
+        dated = 0.0
+        if year is not None and str(year) in entry.applies_to:
+            dated = 2.0 if entry.applies_to.startswith(str(year)) else 1.0
+        return (core, dated, primary, ranked.get(entry.id, 0.0) * (1.0 + 0.3 * specific))
 
     def _sure_of_aspect(self, turn: Turn) -> bool:
         return turn.city is not None and bool(turn.aspects) and not turn.inherited

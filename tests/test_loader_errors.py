@@ -25,6 +25,8 @@ GOOD_ENTRY = """\
     source: {file: a.txt, section: 一}
     applies_to: 2025年度
     related: []
+    aspects: [cost]
+    population: [all]
 """
 
 
@@ -89,7 +91,7 @@ CASES: dict[str, tuple[dict[str, str], str, int, str]] = {
     "unknown section": (
         {"a.yaml": _entries(GOOD_ENTRY) + "entires: []\n"},
         "a.yaml",
-        12,
+        14,
         "unknown section 'entires'",
     ),
 }
@@ -157,7 +159,7 @@ CHECK_CASES: dict[str, tuple[dict[str, str], str]] = {
     # name: (files, the exact line `kb check` must print)
     "same keyword set": (
         {"a.yaml": _entries(GOOD_ENTRY, SECOND_ENTRY)},
-        "a.yaml:12: entry 'tj.other' has exactly the keywords of 'tj.sample'",
+        "a.yaml:14: entry 'tj.other' has exactly the keywords of 'tj.sample'",
     ),
     "shared sample question": (
         {
@@ -166,7 +168,7 @@ CHECK_CASES: dict[str, tuple[dict[str, str], str]] = {
                 SECOND_ENTRY.replace("[样例]", "[别的]").replace("问六", "问一"),
             )
         },
-        "a.yaml:16: 'tj.other': sample question '问一' also belongs to 'tj.sample'",
+        "a.yaml:18: 'tj.other': sample question '问一' also belongs to 'tj.sample'",
     ),
     "out-of-scope keyword that an entry uses": (
         {
