@@ -91,7 +91,8 @@ class Clerk:
         query = self.matcher.analyze(text)
         core = query.cities & {TIANJIN, SUZHOU}
         named = next(iter(core)) if len(core) == 1 else None
-        previous_city = ctx.get("city") if isinstance(ctx.get("city"), str) else session.city
+        saved = ctx.get("city")
+        previous_city = saved if isinstance(saved, str) else session.city
         city = named or (None if query.cities - core else previous_city)
         pops = set(frame.populations)
         # A city-relative 户籍: "天津户口" is local in Tianjin, non-local in Suzhou.
@@ -120,7 +121,9 @@ class Clerk:
         inherited = False
         if not aspects and old_aspects and (leans or frame.populations or named):
             aspects, inherited = old_aspects, True
-        birth = birth_span(text, today, self.holidays, self.vocab.age_words)
+        birth = None
+        if any(w in surface for w in self.vocab.birth_words):
+            birth = birth_span(text, today, self.holidays, self.vocab.age_words)
         if birth is None and isinstance(ctx.get("birth"), str):
             first = date.fromisoformat(str(ctx["birth"]))
             last = date.fromisoformat(str(ctx.get("birth_last") or ctx["birth"]))
@@ -239,9 +242,13 @@ class Clerk:
         )
         off_aspect = bool(strong) and not set(entry.aspects) & set(strong)
         year = str(turn.frame.year or "")
-        year_better = bool(year) and bool(candidates) and (
-            self.kb.entries[candidates[0]].applies_to.startswith(year)
-            and not entry.applies_to.startswith(year)
+        year_better = (
+            bool(year)
+            and bool(candidates)
+            and (
+                self.kb.entries[candidates[0]].applies_to.startswith(year)
+                and not entry.applies_to.startswith(year)
+            )
         )
         if candidates and (off_aspect or year_better or not self._fits(entry, turn)):
             return candidates
@@ -316,7 +323,7 @@ class Clerk:
                     state="ask",
                 )
             ]
-        day = birth.first if birth.exact else birth.first
+        day = birth.first
         text = render.deadline_text(day, today, later if turn.when is not None else None)
         return None if text is None else [Reply(text=text, state="verdict:deadline")]
 

@@ -151,6 +151,7 @@ class Understanding(_Strict):
     next_step: list[str]
     compare: list[str]
     age_words: dict[str, int]
+    birth_words: list[str]
     holidays: dict[str, HolidaySpec]
     guards: list[Guard]
     years: dict[str, list[int]]

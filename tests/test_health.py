@@ -26,7 +26,6 @@ from dialogs.stores.redis import RedisStore
 SECRET = "health-test-secret"
 
 
-
 @pytest.fixture
 async def served(
     fake: FakeBotAPI, monkeypatch: pytest.MonkeyPatch

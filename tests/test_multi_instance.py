@@ -32,7 +32,6 @@ TURNS = 10
 ADMIN = 99
 
 
-
 @pytest.mark.slow
 async def test_200_chats_10_turns_alternating_between_two_instances(
     fake: FakeBotAPI, redis_url: str

@@ -13,9 +13,9 @@ from datetime import date, timedelta
 
 from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
 from dialogs.rules.dates import find_date, format_cn
+from dialogs.rules.everyday import birth_span, holidays_from
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
-from dialogs.rules.everyday import birth_span, holidays_from
 from dialogs.slots import count_known
 from dialogs.types import Reply
 

@@ -48,6 +48,8 @@ class _HolidayLike(Protocol):
 def holidays_from(specs: Mapping[str, _HolidayLike]) -> dict[str, Holiday]:
     """The holiday table of the knowledge files as rule values."""
     return {name: Holiday(h.kind, h.month, h.day, h.term) for name, h in specs.items()}
+
+
 _N = r"(\d{1,3}|[一二两三四五六七八九十百]{1,4}|半)"
 
 
@@ -91,11 +93,12 @@ def holiday_on(rule: HolidayRule, year: int) -> date | None:
         if kind == "lunar_eve":  # 除夕: the day before the lunar new year of `year + 1`
             solar = Lunar.fromYmd(year + 1, 1, 1).getSolar()
             return date(solar.getYear(), solar.getMonth(), solar.getDay()) - timedelta(days=1)
-        table = Lunar.fromYmd(year, 6, 1).getJieQiTable()
-        term = table.get(rule.term)
-        if term is None or term.getYear() != year:
-            return None
-        return date(term.getYear(), term.getMonth(), term.getDay())
+        # A lunar year's table holds the terms from the previous 冬至 on: look in two.
+        for lunar_year in (year, year + 1):
+            term = Lunar.fromYmd(lunar_year, 6, 1).getJieQiTable().get(rule.term)
+            if term is not None and term.getYear() == year:
+                return date(term.getYear(), term.getMonth(), term.getDay())
+        return None
     except (ValueError, IndexError):
         return None
 
@@ -128,7 +131,10 @@ def _holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, H
 _PAST_MONTH_DAY = re.compile(
     r"(上个?月|这个?月|本月)\s*" + r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]"
 )
-_MONTH_ONLY = re.compile(r"(?<![\d年])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:月份|月)(?:\s*(?:初|中|底|末|份))?\s*(?:出生|生的|生|出世)")
+_MONTH_ONLY = re.compile(
+    r"(?<![\d年])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:月份|月)"
+    r"(?:\s*(?:初|中|底|末|份))?\s*(?:出生|生的|生|出世)"
+)
 _BARE_DAY = re.compile(r"(?<![\d月.\-/])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日](?!子)")
 _AGE_DAYS = re.compile(r"(?:出生|生了|生下来|满)?\s*" + _N + r"\s*(?:多)?\s*天")
 _AGE_WEEKS = re.compile(_N + r"\s*(?:个)?\s*(?:多)?\s*(?:星期|周)(?:大|了)")
@@ -181,27 +187,27 @@ def birth_span(
             return DaySpan(day, day, word)
     m = _AGE_DAYS.search(norm)
     if m:
-        n = cn_number(m.group(1))
-        if n is not None and n < 1000:
+        days_old = cn_number(m.group(1))
+        if days_old is not None and days_old < 1000:
             # "出生50天" = 50 days after the day of birth; "多" widens the range.
             # Whether the day of birth counts is not said: a one-day range, wider with 多.
-            first = today - timedelta(days=int(n) + (9 if "多" in m.group(0) else 0))
-            return DaySpan(first, today - timedelta(days=int(n) - 1), m.group(0))
+            first = today - timedelta(days=int(days_old) + (9 if "多" in m.group(0) else 0))
+            return DaySpan(first, today - timedelta(days=int(days_old) - 1), m.group(0))
     m = _AGE_WEEKS.search(norm)
     if m:
-        n = cn_number(m.group(1))
-        if n is not None:
-            days = int(n * 7)
+        weeks = cn_number(m.group(1))
+        if weeks is not None:
+            days = int(weeks * 7)
             return DaySpan(
                 today - timedelta(days=days + 6), today - timedelta(days=days), m.group(0)
             )
     m = _AGE_MONTHS.search(norm)
     if m:
-        n = cn_number(m.group(1))
-        if n is not None:
+        months = cn_number(m.group(1))
+        if months is not None:
             # "三个月大" is 88–93 days; "三个多月" is more than three months.
-            low = int(n * 30.4) + 1 if m.group(2) else int(n * 30) - 2
-            high = int(n * 31) + (30 if m.group(2) else 0)
+            low = int(months * 30.4) + 1 if m.group(2) else int(months * 30) - 2
+            high = int(months * 31) + (30 if m.group(2) else 0)
             return DaySpan(today - timedelta(days=high), today - timedelta(days=low), m.group(0))
     m = _BARE_DAY.search(norm)
     if m:
@@ -248,9 +254,9 @@ def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> D
         return DaySpan(first, last, "下个月")
     found = _holiday_hit(norm, holidays)
     if found is not None:
-        day = next_holiday(found[1], today)
-        if day is not None:
-            return DaySpan(day, day, found[0])
+        upcoming = next_holiday(found[1], today)
+        if upcoming is not None:
+            return DaySpan(upcoming, upcoming, found[0])
     # A year-less date within the coming year: the latest one not after today + 365 days.
     for hit in find_dates(norm, today + timedelta(days=365)):
         if hit.value is not None and hit.value >= today:

@@ -1,0 +1,161 @@
+"""Question frames, dialogue state, scope guards and verdicts (dialogs/understanding.py),
+and everyday dates (dialogs/rules/everyday.py), with the clock passed in."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.wiring import build_engine
+from dialogs.engine import Engine
+from dialogs.rules.everyday import ahead_span, birth_span, holidays_from
+from dialogs.types import Incoming
+from knowledge.loader import load_kb
+
+KB = load_kb()
+assert KB.understanding is not None
+HOLIDAYS = holidays_from(KB.understanding.holidays)
+AGES = KB.understanding.age_words
+
+
+async def _say(engine: Engine, chat: int, today: date, *turns: str) -> str:
+    text = ""
+    for turn in turns:
+        replies = await engine.handle(chat, Incoming(text=turn, today=today))
+        text = "\n".join(r.plain() for r in replies)
+    return text
+
+
+@pytest.fixture
+def engine() -> Engine:
+    return build_engine("memory://")
+
+
+# ---------------------------------------------------------------- everyday dates
+@settings(max_examples=200, deadline=None)
+@given(
+    today=st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)),
+    name=st.sampled_from(sorted(HOLIDAYS)),
+)
+def test_a_holiday_birth_day_is_that_holiday_never_today(today: date, name: str) -> None:
+    span = birth_span(f"宝宝{name}那天出生的", today, HOLIDAYS, AGES)
+    assert span is not None and span.exact is not None
+    assert span.exact <= today
+    assert today - span.exact < timedelta(days=366 + 31)
+    if span.exact == today:  # only when the holiday really is today
+        again = birth_span(f"宝宝{name}那天出生的", today - timedelta(days=1), HOLIDAYS, AGES)
+        assert again is None or again.exact != today
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    today=st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)),
+    days=st.integers(min_value=2, max_value=400),
+)
+def test_an_age_in_days_is_that_many_days_back(today: date, days: int) -> None:
+    span = birth_span(f"出生{days}天了", today, HOLIDAYS, AGES)
+    assert span is not None
+    assert span.first == today - timedelta(days=days)
+    assert span.last < today
+
+
+@pytest.mark.parametrize(
+    ("phrase", "expected"),
+    [
+        ("中秋节那天出生", date(2026, 9, 25)),
+        ("元旦那天生的", date(2026, 1, 1)),
+        ("上个月15号出生", date(2026, 11, 15)),
+        ("12号生的", date(2026, 11, 12)),
+        ("刚出生", date(2026, 12, 1)),
+        ("9月5日出生", date(2026, 9, 5)),
+    ],
+)
+def test_birth_phrases(phrase: str, expected: date) -> None:
+    span = birth_span(phrase, date(2026, 12, 1), HOLIDAYS, AGES)
+    assert span is not None and span.exact == expected
+
+
+def test_a_vague_age_is_a_range_not_a_day() -> None:
+    span = birth_span("宝宝三个月大", date(2026, 12, 1), HOLIDAYS, AGES)
+    assert span is not None and span.exact is None and span.first < span.last
+
+
+@pytest.mark.parametrize(
+    ("phrase", "first"),
+    [("后天呢", date(2026, 12, 3)), ("再过十天", date(2026, 12, 11)), ("下周", date(2026, 12, 7))],
+)
+def test_days_ahead(phrase: str, first: date) -> None:
+    span = ahead_span(phrase, date(2026, 12, 1), HOLIDAYS)
+    assert span is not None and span.first == first
+
+
+# ---------------------------------------------------------------- the clerk
+TODAY = date(2026, 12, 1)
+
+
+async def test_greetings_and_thanks_are_not_refused(engine: Engine) -> None:
+    for i, text in enumerate(["你好", "在吗", "谢谢", "好的"]):
+        reply = await _say(engine, 100 + i, TODAY, text)
+        assert "不在我能回答的范围" not in reply and reply
+
+
+async def test_adults_get_a_scope_guard_not_the_childrens_fee(engine: Engine) -> None:
+    reply = await _say(engine, 1, TODAY, "我妈退休了在天津医保一年交多少")
+    assert "830" not in reply and "退休" in reply
+
+
+async def test_another_year_is_said_to_be_missing(engine: Engine) -> None:
+    reply = await _say(engine, 2, TODAY, "天津2027年的少儿医保缴费标准是多少")
+    assert "2027年度的标准页面没有写" in reply and "830" in reply
+
+
+async def test_a_follow_up_changes_the_day_and_reruns_the_90_day_rule(engine: Engine) -> None:
+    first = await _say(engine, 3, TODAY, "天津户口，宝宝9月5日出生，怎么上医保")
+    assert "还来得及" in first
+    later = await _say(engine, 3, TODAY, "要是下周才去办呢")
+    assert "不能从出生之日起享受" in later and "缴费次日" in later
+
+
+async def test_a_holiday_birth_gets_a_verdict(engine: Engine) -> None:
+    reply = await _say(engine, 4, TODAY, "宝宝元旦那天出生的，现在在天津办医保还能从出生起享受吗")
+    assert "不能从出生之日起享受" in reply and "2026年1月1日" in reply
+
+
+async def test_suzhou_day_after_tomorrow(engine: Engine) -> None:
+    today = date(2026, 5, 30)
+    first = await _say(engine, 5, today, "苏州积分入医现在能申请吗")
+    assert "还没开始" in first
+    then = await _say(engine, 5, today, "后天呢")
+    assert "2026年6月1日" in then and "正在申请期内" in then
+
+
+async def test_a_district_outside_the_five_gets_the_verdict(engine: Engine) -> None:
+    reply = await _say(engine, 6, TODAY, "孩子在太仓上小学能申请积分入医吗")
+    assert "不符合" in reply and "五个区" in reply
+
+
+async def test_high_school_is_outside_the_scheme(engine: Engine) -> None:
+    reply = await _say(engine, 7, TODAY, "孩子读高二了还能走积分入医吗")
+    assert "不符合" in reply and "高中" in reply
+
+
+async def test_a_correction_in_the_suzhou_check_changes_the_verdict(engine: Engine) -> None:
+    await _say(engine, 8, TODAY, "/suzhou")
+    await _say(engine, 8, TODAY, "有居住证")
+    reply = await _say(engine, 8, TODAY, "哦不对，孩子上的是高中")
+    assert "暂不符合" in reply
+
+
+async def test_the_form_deadline_is_counted(engine: Engine) -> None:
+    reply = await _say(engine, 9, date(2026, 10, 20), "积分入医核定表现在还能打印吗")
+    assert "还来得及" in reply and "26天" in reply
+    closed = await _say(engine, 10, TODAY, "积分入医核定表现在还能打印吗")
+    assert "已过" in closed
+
+
+async def test_a_holiday_in_the_window_is_excluded(engine: Engine) -> None:
+    reply = await _say(engine, 11, date(2026, 6, 1), "端午节那天能去街道交积分入医申请吗")
+    assert "节假日" in reply
