@@ -159,3 +159,17 @@ async def test_the_form_deadline_is_counted(engine: Engine) -> None:
 async def test_a_holiday_in_the_window_is_excluded(engine: Engine) -> None:
     reply = await _say(engine, 11, date(2026, 6, 1), "端午节那天能去街道交积分入医申请吗")
     assert "节假日" in reply
+
+
+async def test_blind_development_set_keeps_its_floor() -> None:
+    """The blind set (written from the pages only) must not regress: right >= 86%, and
+    confident wrong answers <= 11% (figures at the end of the round that added it)."""
+    from pathlib import Path
+
+    from bot.evaluate import RIGHT, WRONG, evaluate
+
+    path = Path(__file__).parent / "conversations" / "blind_dev.yaml"
+    outcomes = await evaluate([path])
+    right = sum(o.verdict == RIGHT for o in outcomes) / len(outcomes)
+    wrong = sum(o.verdict == WRONG for o in outcomes) / len(outcomes)
+    assert right >= 0.86 and wrong <= 0.11, (right, wrong)
