@@ -254,11 +254,10 @@ class Engine:
 
     def _answer_free_text(self, session: Session, text: str, today: date) -> list[Reply]:
         clerk = self.clerk
-        if clerk is not None:
-            understood = clerk.answer(session, text, today, self)
-            if understood is not None:
-                return understood
-        match = self.matcher.match(
+        understood = clerk.answer(session, text, today, self) if clerk is not None else None
+        if isinstance(understood, list):
+            return understood
+        match = understood or self.matcher.match(
             text, MatchContext(city=session.city, topic=session.topic, entry=session.last_entry)
         )
         return self._match_reply(session, text, match, today)

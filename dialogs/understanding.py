@@ -16,7 +16,9 @@ Order of decisions (each is data-driven; the wording is in knowledge/data/*.yaml
    keyword overlap only breaking ties; no such entry means an honest "the page does not
    say" with the closest entries as buttons.
 
-`None` from `answer` means "no opinion": the engine falls back to the keyword matcher.
+`answer` returns replies, or the keyword matcher's `Match` when the clerk has no opinion
+of its own (the engine renders that match: one matcher run per turn), or None when the
+question names only other cities (the engine's matcher handles those).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from dialogs.session import Session
 from dialogs.types import Button, Reply
 from knowledge.frame import Frame, FrameReader
 from knowledge.loader import KnowledgeBase
-from knowledge.matcher import MatchContext, Matcher
+from knowledge.matcher import Match, MatchContext, Matcher
 from knowledge.schema import Entry
 
 TIANJIN, SUZHOU = "tianjin", "suzhou"
@@ -71,6 +73,7 @@ class Turn:
     stated: bool  # the message states facts (a city, a population, a date)
     birth: DaySpan | None
     when: DaySpan | None
+    raw: str  # the message as sent: what the keyword matcher reads
 
 
 class Clerk:
@@ -148,6 +151,7 @@ class Clerk:
             stated,
             birth,
             when,
+            text,
         )
 
     def remember(self, session: Session, turn: Turn) -> None:
@@ -168,7 +172,7 @@ class Clerk:
     # ---------------------------------------------------------------- deciding
     def answer(
         self, session: Session, text: str, today: date, render: Renders
-    ) -> list[Reply] | None:
+    ) -> list[Reply] | Match | None:
         turn = self.read(session, text, today)
         replies = self._decide(session, turn, today, render)
         self.remember(session, turn)
@@ -176,7 +180,7 @@ class Clerk:
 
     def _decide(
         self, session: Session, turn: Turn, today: date, render: Renders
-    ) -> list[Reply] | None:
+    ) -> list[Reply] | Match | None:
         frame = turn.frame
         if turn.elsewhere:
             return None  # another city's question: the matcher's related snippets or "not covered"
@@ -202,18 +206,17 @@ class Clerk:
             if verdict is not None:
                 return verdict
         match = self.matcher.match(
-            turn.frame.text,
-            MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry),
+            turn.raw, MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
         )
         if match.kind == "out_of_scope":
-            return None
+            return match
         if match.kind != "answer" and turn.stated and self._statement(turn):
             return [Reply(text=self._context_ack(turn), state="act")]
         chosen = self._choose(turn, session, match.entry_id if match.kind == "answer" else None)
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
                 return self._abstain(turn, session)
-            return None
+            return match
         when = turn.when.first if turn.when is not None else None
         replies = [render.entry_reply(session, e, today, when) for e in chosen]
         year = self._other_year(turn)
