@@ -132,8 +132,10 @@ async def _sqlite_figures(workdir: Path) -> None:
     empty = await store.file_size()
     await _fill(store, N)
     full = await store.file_size()
-    print(f"sqlite file growth per {N} sessions: {(full - empty) / 1e6:.2f} MB "
-          f"({(full - empty) / N:.0f} B/session)")
+    print(
+        f"sqlite file growth per {N} sessions: {(full - empty) / 1e6:.2f} MB "
+        f"({(full - empty) / N:.0f} B/session)"
+    )
     start = time.perf_counter()
     await store.forget(typical(N // 2).chat_id)
     took_ms = (time.perf_counter() - start) * 1000
@@ -154,8 +156,19 @@ async def _redis_server(workdir: Path) -> AsyncIterator[str | None]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-         "--dir", str(workdir)],
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -182,8 +195,10 @@ async def _redis_figures(workdir: Path) -> None:
         before = int((await store.client.info("memory"))["used_memory"])
         await _fill(store, N)
         after = int((await store.client.info("memory"))["used_memory"])
-        print(f"redis memory per {N} sessions: {(after - before) / 1e6:.2f} MB "
-              f"({(after - before) / N:.0f} B/session)")
+        print(
+            f"redis memory per {N} sessions: {(after - before) / 1e6:.2f} MB "
+            f"({(after - before) / N:.0f} B/session)"
+        )
         await store.client.flushall()
         print(f"redis turn store work (127.0.0.1): {_ms(await _turn_latency(store))}")
         await store.close()

@@ -20,7 +20,7 @@ from dialogs.session import Session
 from dialogs.stores.base import SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn, redact
 from dialogs.types import Button, Incoming, Reply
-from dialogs.understanding import Clerk
+from dialogs.understanding import Clerk, Turn
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 
@@ -180,28 +180,43 @@ class Engine:
             if session.flow:
                 return self.flows[session.flow].back(session, today)
             return [self._menu_reply("main")]
+        # The dialogue state learns from every message, whichever path answers it: facts
+        # stated while starting or inside a flow still hold for the next free question.
+        clerk = self.clerk
+        turn = clerk.read(session, text, today) if clerk is not None else None
+        try:
+            return self._route(session, text, lowered, today, turn)
+        finally:
+            if clerk is not None and turn is not None:
+                clerk.remember(session, turn)
 
+    def _route(
+        self, session: Session, text: str, lowered: str, today: date, turn: Turn | None
+    ) -> list[Reply]:
+        # Flows read the repaired text (traditional characters, full width, typos such as
+        # 居注证 or 社宝 fixed), the same normaliser the clerk and the matcher use.
+        said = self.matcher.normalizer.repair(text) or text
         if session.flow:
             flow = self.flows[session.flow]
-            result = flow.step(session, Incoming(text=text, today=today), today)
+            result = flow.step(session, Incoming(text=said, today=today), today)
             if result is not None:
                 return result.replies
-            wanted = self._flow_wanting(session, text, today)
+            wanted = self._flow_wanting(session, said, today)
             if wanted is not None:
                 return wanted
             # A digression (a keyword or a question): answer it, then offer to continue.
             routed = self._keyword(session, lowered, today)
             if routed is None:
-                routed = self._answer_free_text(session, text, today)
+                routed = self._answer_free_text(session, text, today, turn)
             return [*routed, self._continue_prompt()]
 
         routed = self._keyword(session, lowered, today)
         if routed is not None:
             return routed
-        wanted = self._flow_wanting(session, text, today)
+        wanted = self._flow_wanting(session, said, today)
         if wanted is not None:
             return wanted
-        return self._answer_free_text(session, text, today)
+        return self._answer_free_text(session, text, today, turn)
 
     def _callback(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
         data = incoming.callback or ""
@@ -252,9 +267,13 @@ class Engine:
                     return self._start_flow(session, target, today, None)
         return None
 
-    def _answer_free_text(self, session: Session, text: str, today: date) -> list[Reply]:
+    def _answer_free_text(
+        self, session: Session, text: str, today: date, turn: Turn | None = None
+    ) -> list[Reply]:
         clerk = self.clerk
-        understood = clerk.answer(session, text, today, self) if clerk is not None else None
+        understood = None
+        if clerk is not None:
+            understood = clerk.answer(session, text, today, self, turn)
         if isinstance(understood, list):
             return understood
         match = understood or self.matcher.match(

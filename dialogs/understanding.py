@@ -171,8 +171,17 @@ class Clerk:
 
     # ---------------------------------------------------------------- deciding
     def answer(
-        self, session: Session, text: str, today: date, render: Renders
+        self,
+        session: Session,
+        text: str,
+        today: date,
+        render: Renders,
+        turn: Turn | None = None,
     ) -> list[Reply] | Match | None:
+        """Decide a free-text turn. With `turn` given, the caller has read the message and
+        remembers it; without, the clerk reads and remembers it itself."""
+        if turn is not None:
+            return self._decide(session, turn, today, render)
         turn = self.read(session, text, today)
         replies = self._decide(session, turn, today, render)
         self.remember(session, turn)
@@ -255,6 +264,10 @@ class Clerk:
         )
         if candidates and (off_aspect or year_better or not self._fits(entry, turn)):
             return candidates
+        if not self._fits(entry, turn):
+            # The keyword pick answers for another population ("外地户籍在天津上学" to a
+            # Tianjin-hukou child): the best-scoring entry that fits, or nothing.
+            return self._fitting(turn, session)
         out = [matched]
         if len(turn.aspects) > 1:  # a compound question: the other part too
             out += [
@@ -348,6 +361,15 @@ class Clerk:
             if best.id not in out:
                 out.append(best.id)
         return out
+
+    def _fitting(self, turn: Turn, session: Session) -> list[str]:
+        """The highest-scoring entry of the turn's city whose population fits the turn."""
+        ranked = self._ranked(turn, session)
+        for entry_id in sorted(ranked, key=ranked.__getitem__, reverse=True):
+            entry = self.kb.entries.get(entry_id)
+            if entry is not None and entry.city == turn.city and self._fits(entry, turn):
+                return [entry_id] if ranked[entry_id] > 0 else []
+        return []
 
     def _dated_entry(self, turn: Turn) -> str | None:
         """The city's entry with a dated note for the turn's aspect (else its "time" one)."""

@@ -221,6 +221,13 @@ class Normalizer:
         no synonyms, so "多少钱" stays "多少钱"."""
         return " ".join("".join(self.tokens(run)[0]) for run in clean(text).split())
 
+    def repair(self, text: str) -> str:
+        """`surface` that keeps punctuation, digits and spacing as written, for readers of
+        exact forms (a flow's "2026-01-10", "1.10", a button label typed back): only runs
+        of Chinese characters are re-segmented and repaired (居注证 -> 居住证, 社宝 -> 社保)."""
+        text = simplify(unicodedata.normalize("NFKC", text[:MAX_CHARS]))
+        return _HAN.sub(lambda m: "".join(self.tokens(m.group())[0]), text)
+
     def normalize(self, text: str) -> str:
         """The canonical form of `text` as one string (tokens joined; ASCII words spaced)."""
         parts: list[str] = []

@@ -157,11 +157,10 @@ class GuidedFlow:
         session.slots.pop(TRAIL, None)
         found = self.extract(text, session, today) if text else {}
         session.slots.update(found)
-        out: list[Reply] = []
-        if found:
-            out.append(Reply(text=self._ack(found)))
-        else:
-            out.append(Reply(text=self.text.intro, title=self.text.title))
+        # What the flow is comes first even when the message already stated facts: a parent
+        # who asked "怎么弄" learns what the process is before the first question.
+        intro = f"{self.text.intro}\n{self._ack(found)}" if found else self.text.intro
+        out: list[Reply] = [Reply(text=intro, title=self.text.title)]
         out.extend(self.on_start(session, today, found))
         return self._run(session, today, out)
 
