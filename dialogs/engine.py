@@ -14,7 +14,7 @@ from dataclasses import replace
 from datetime import date
 
 from dialogs.delivery import deliver
-from dialogs.flows.base import BirthDeadline, DatedNotes, Flow, WantsText
+from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, WantsText
 from dialogs.flows.machine import GuidedFlow
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
@@ -199,6 +199,8 @@ class Engine:
         if session.flow:
             flow = self.flows[session.flow]
             result = flow.step(session, Incoming(text=said, today=today), today)
+            if result is None and turn is not None and turn.corrected and isinstance(flow, Amends):
+                result = flow.amend(session, turn.corrected, today)
             if result is not None:
                 return result.replies
             wanted = self._flow_wanting(session, said, today)

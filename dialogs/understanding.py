@@ -74,6 +74,7 @@ class Turn:
     birth: DaySpan | None
     when: DaySpan | None
     raw: str  # the message as sent: what the keyword matcher reads
+    corrected: dict[str, str]  # slot -> value a correction restates (a flow takes them too)
 
 
 class Clerk:
@@ -125,7 +126,9 @@ class Clerk:
         if not aspects and old_aspects and (leans or frame.populations or named):
             aspects, inherited = old_aspects, True
         birth = None
-        if any(w in surface for w in self.vocab.birth_words):
+        # A correction after a stated birth day ("哦不对 是10月3日") restates that day.
+        corrects_birth = frame.correction and isinstance(ctx.get("birth"), str)
+        if corrects_birth or any(w in surface for w in self.vocab.birth_words):
             birth = birth_span(text, today, self.holidays, self.vocab.age_words)
         if birth is None and isinstance(ctx.get("birth"), str):
             first = date.fromisoformat(str(ctx["birth"]))
@@ -138,9 +141,14 @@ class Clerk:
             except ValueError:
                 birth = None
         when = ahead_span(text, today, self.holidays)
+        if corrects_birth and birth is not None and when is not None:
+            when = None  # the corrected birth day, not a day to go
         if when is not None and birth is not None and when.phrase in birth.phrase:
             when = None  # "劳动节生的": the holiday is the birth day, not a day to go
         stated = bool(named or frame.populations)
+        corrected: dict[str, str] = {}
+        if corrects_birth and birth is not None and birth.first == birth.last:
+            corrected["birth"] = birth.first.isoformat()
         return Turn(
             frame,
             city,
@@ -152,6 +160,7 @@ class Clerk:
             birth,
             when,
             text,
+            corrected,
         )
 
     def remember(self, session: Session, turn: Turn) -> None:

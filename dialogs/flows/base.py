@@ -68,3 +68,11 @@ class BirthDeadline(Protocol):
     in the flow's own words: as of today, or as of `when` ("要是下周才去办呢")."""
 
     def deadline_text(self, birth: date, today: date, when: date | None) -> str: ...
+
+
+@runtime_checkable
+class Amends(Protocol):
+    """Optional hook: take facts a correction restates ("哦不对 是10月3日") while another
+    question is open, replaying the flow from the step they decide."""
+
+    def amend(self, session: Session, found: Mapping[str, str], today: date) -> FlowResult | None: ...

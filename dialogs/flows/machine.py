@@ -88,6 +88,7 @@ class GuidedFlow:
             raise ValueError(f"flow {self.name}: questions for unknown states {sorted(unknown)}")
         self.machine = Machine(model=None, **self.spec.kwargs())
         self._states = frozenset(self.spec.states)
+        self._slots = frozenset(q.slot for q in self.questions.values())
         self.generic = generic_words(common)
 
     def t(self, key: str, **fmt: object) -> str:
@@ -181,6 +182,23 @@ class GuidedFlow:
                     return FlowResult([Reply(text=complaint), *self.render(state, session, today)])
                 return self._navigation(text, session, today)
             found = read
+        return self._apply(state, found, session, today)
+
+    def amend(self, session: Session, found: Mapping[str, str], today: date) -> FlowResult | None:
+        """Facts corrected in a message the current question did not read ("哦不对 是10月3日"
+        while 户籍 is asked): taken like answers, so the flow replays from the step they
+        decide, keeping the other answers. None when nothing changes or no slot is known."""
+        known = {k: v for k, v in found.items() if k in self._slots}
+        if not known:
+            return None
+        result = self._apply(session.state or self.spec.initial, known, session, today)
+        if result is not None:
+            result.replies.insert(0, Reply(text=self._ack(known)))
+        return result
+
+    def _apply(
+        self, state: str, found: Mapping[str, str], session: Session, today: date
+    ) -> FlowResult | None:
         changed = {k: v for k, v in found.items() if session.slots.get(k) != v}
         q = self.questions.get(state)
         if not changed and (q is None or q.slot not in found):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 
+from dialogs.flows.base import FlowResult
 from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
 from dialogs.rules.dates import find_date, format_cn
 from dialogs.rules.everyday import birth_span, holidays_from
@@ -156,6 +157,17 @@ class TianjinFlow(GuidedFlow):
     def deadline_text(self, birth: date, today: date, when: date | None) -> str:
         """The 90-day verdict for free text: as of today, or as of the day asked about."""
         return self.deadline_reply(birth.isoformat(), when or today, then=when is not None).text
+
+    def amend(self, session: Session, found: Mapping[str, str], today: date) -> FlowResult | None:
+        """A corrected birth day whose deadline was already told gets the new verdict at once
+        (the parent asked about it), not only when the flow reaches the birth step again."""
+        told = session.slots.get(TOLD)
+        result = super().amend(session, found, today)
+        birth = session.slots.get("birth")
+        if result is not None and told and isinstance(birth, str) and birth != told:
+            result.replies.insert(1, self.deadline_reply(birth, today))
+            session.slots[TOLD] = birth
+        return result
 
     def deadline_reply(self, birth: str, today: date, then: bool = False) -> Reply:
         if birth == SKIP:

@@ -258,10 +258,17 @@ def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> D
         if upcoming is not None:
             return DaySpan(upcoming, upcoming, found[0])
     # A year-less date within the coming year: the latest one not after today + 365 days.
+    # A date said to be past ("过了11月15号没打") is a deadline already missed, not a day
+    # to go: it is skipped, so the verdict is computed for today.
     for hit in find_dates(norm, today + timedelta(days=365)):
         if hit.value is not None and hit.value >= today:
+            if norm[: hit.span[0]].rstrip().endswith(_PAST_MARKERS):
+                continue
             return DaySpan(hit.value, hit.value, norm[hit.span[0] : hit.span[1]])
     return None
+
+
+_PAST_MARKERS = ("过了", "超过", "超过了", "错过", "错过了", "晚于", "已过", "过完")
 
 
 def is_workday(day: date) -> bool | None:
