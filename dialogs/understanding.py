@@ -69,6 +69,8 @@ class Turn:
     aspects: tuple[str, ...]
     populations: frozenset[str]
     inherited: bool  # the aspect came from an earlier turn
+    both: bool  # names both cities the pages cover ("天津和苏州有什么区别")
+    switched: bool  # names a city other than the one the conversation was about
     elsewhere: bool  # names only cities other than the two the pages cover
     stated: bool  # the message states facts (a city, a population, a date)
     birth: DaySpan | None
@@ -94,7 +96,11 @@ class Clerk:
         ctx = session.context
         query = self.matcher.analyze(text)
         core = query.cities & {TIANJIN, SUZHOU}
-        named = next(iter(core)) if len(core) == 1 else None
+        # Cities named by name ("天津也要积分吗" names Tianjin; 积分 only implies Suzhou).
+        by_name = {
+            cid for name, cid in self.matcher.lexicon.city_names.items() if name in surface
+        } & core
+        named = next(iter(by_name or core)) if len(by_name or core) == 1 else None
         saved = ctx.get("city")
         previous_city = saved if isinstance(saved, str) else session.city
         city = named or (None if query.cities - core else previous_city)
@@ -155,6 +161,8 @@ class Clerk:
             aspects,
             frozenset(merged),
             inherited,
+            len(by_name) == 2,
+            bool(named and previous_city and named != previous_city),
             bool(query.cities - core) and not core,
             stated,
             birth,
@@ -223,6 +231,10 @@ class Clerk:
             verdict = self._tianjin_deadline(turn, today, render)
             if verdict is not None:
                 return verdict
+        if turn.both:
+            per_city = self._per_city(turn, session, today, render)
+            if per_city:
+                return per_city
         match = self.matcher.match(
             turn.raw, MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
         )
@@ -237,6 +249,12 @@ class Clerk:
             return match
         when = turn.when.first if turn.when is not None else None
         replies = [render.entry_reply(session, e, today, when) for e in chosen]
+        if match.kind == "answer" and turn.city and self._other_city(match.entry_id, turn):
+            # "天津也要积分吗" after Suzhou: the word belongs to the other city's process;
+            # say that this city's page describes its own way, then that way.
+            label = self.kb.ui.get(f"city_{turn.city}", turn.city)
+            head = self.kb.text("compare_other", city=label)
+            replies[0] = replace(replies[0], text=f"{head}\n{replies[0].text}")
         year = self._other_year(turn)
         if year is not None:
             head = self.kb.text("guard_year", covered=year[0], year=year[1])
@@ -252,6 +270,9 @@ class Clerk:
             dated = self._dated_entry(turn)
             if dated is not None:
                 return [dated]
+        if matched is not None and self._other_city(matched, turn):
+            matched = None
+            turn = replace(turn, aspects=turn.aspects if not turn.inherited else ("steps",))
         candidates = self._entries(turn, session)
         if matched is None:
             return candidates if turn.city is not None else []
@@ -287,6 +308,27 @@ class Clerk:
         if turn.when is not None or turn.frame.yes_no or turn.frame.year is not None:
             return out
         return out if len(out) > 1 else []
+
+    def _other_city(self, entry_id: str | None, turn: Turn) -> bool:
+        """The keyword pick is a page entry of a city other than the one asked about."""
+        entry = self.kb.entries.get(entry_id or "")
+        return (
+            entry is not None
+            and entry.group == "core"
+            and turn.city is not None
+            and entry.city != turn.city
+        )
+
+    def _per_city(self, turn: Turn, session: Session, today: date, render: Renders) -> list[Reply]:
+        """Both cities named ("天津和苏州外地孩子参保有什么区别"): each city's own answer
+        for the question's aspect (how to enrol when none is named), one after the other."""
+        out: list[Reply] = []
+        aspects = turn.aspects or ("steps",)
+        for city in (TIANJIN, SUZHOU):
+            ids = self._entries(replace(turn, city=city, aspects=aspects), session)
+            if ids:
+                out.append(render.entry_reply(session, ids[0], today))
+        return out if len(out) == 2 else []
 
     # ---------------------------------------------------------------- parts
     def _statement(self, turn: Turn) -> bool:

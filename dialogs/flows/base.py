@@ -75,4 +75,6 @@ class Amends(Protocol):
     """Optional hook: take facts a correction restates ("哦不对 是10月3日") while another
     question is open, replaying the flow from the step they decide."""
 
-    def amend(self, session: Session, found: Mapping[str, str], today: date) -> FlowResult | None: ...
+    def amend(
+        self, session: Session, found: Mapping[str, str], today: date
+    ) -> FlowResult | None: ...
