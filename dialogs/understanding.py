@@ -249,7 +249,7 @@ class Clerk:
             return match
         when = turn.when.first if turn.when is not None else None
         replies = [render.entry_reply(session, e, today, when) for e in chosen]
-        if match.kind == "answer" and turn.city and self._other_city(match.entry_id, turn):
+        if turn.switched and match.kind == "answer" and self._other_city(match.entry_id, turn):
             # "天津也要积分吗" after Suzhou: the word belongs to the other city's process;
             # say that this city's page describes its own way, then that way.
             label = self.kb.ui.get(f"city_{turn.city}", turn.city)
@@ -272,7 +272,9 @@ class Clerk:
                 return [dated]
         if matched is not None and self._other_city(matched, turn):
             matched = None
-            turn = replace(turn, aspects=turn.aspects if not turn.inherited else ("steps",))
+            if turn.switched and turn.inherited:
+                # "天津也要积分吗": the other city's step does not carry over; its way does.
+                turn = replace(turn, aspects=("steps",))
         candidates = self._entries(turn, session)
         if matched is None:
             return candidates if turn.city is not None else []
