@@ -163,7 +163,7 @@ class Clerk:
             inherited,
             len(by_name) == 2,
             bool(named and previous_city and named != previous_city),
-            bool(query.cities - core) and not core,
+            bool(query.cities - core) and not by_name,
             stated,
             birth,
             when,
@@ -174,7 +174,7 @@ class Clerk:
     def remember(self, session: Session, turn: Turn) -> None:
         """Keep the dialogue state: city, aspects, populations, the birth day stated."""
         ctx = session.context
-        if turn.city:
+        if turn.city and not turn.elsewhere:
             ctx["city"] = turn.city
         if turn.aspects:
             ctx["aspects"] = ",".join(turn.aspects)
@@ -209,7 +209,13 @@ class Clerk:
     ) -> list[Reply] | Match | None:
         frame = turn.frame
         if turn.elsewhere:
-            return None  # another city's question: the matcher's related snippets or "not covered"
+            # Another city's question: the matcher's related snippets or "not covered"; an
+            # answer from the pages' own process ("杭州积分入医") would be another city's.
+            match = self.matcher.match(turn.raw, MatchContext())
+            entry = self.kb.entries.get(match.entry_id or "")
+            if match.kind == "answer" and entry is not None and entry.group == "core":
+                return self.matcher.not_covered(turn.raw)
+            return match
         if frame.act is not None and not turn.stated:
             return [Reply(text=self.kb.text(f"act_{frame.act}"), state="act")]
         guard = self._guard(turn)
@@ -325,12 +331,22 @@ class Clerk:
         """Both cities named ("天津和苏州外地孩子参保有什么区别"): each city's own answer
         for the question's aspect (how to enrol when none is named), one after the other."""
         out: list[Reply] = []
+        missing: list[str] = []
         aspects = turn.aspects or ("steps",)
         for city in (TIANJIN, SUZHOU):
             ids = self._entries(replace(turn, city=city, aspects=aspects), session)
             if ids:
                 out.append(render.entry_reply(session, ids[0], today))
-        return out if len(out) == 2 else []
+            else:
+                missing.append(city)
+        if not out:
+            return []
+        for city in missing:  # "天津和苏州各交多少": only Tianjin's page gives a figure
+            label = self.kb.ui.get(f"city_{city}", city)
+            what = self.vocab.aspects[aspects[0]].name
+            text = self.kb.text("abstain_city_aspect", city=label, what=what)
+            out.append(Reply(text=text, state="abstain"))
+        return out
 
     # ---------------------------------------------------------------- parts
     def _statement(self, turn: Turn) -> bool:

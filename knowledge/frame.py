@@ -115,8 +115,11 @@ class FrameReader:
                 found.setdefault(group, name)
                 rest = rest.replace(word, " ")
         # "<province>户口": a 户籍 from elsewhere, whichever page is asked about.
+        after = (*self.vocab.hukou_words, *self.vocab.origin_after)
         if "hukou" not in found and any(
-            p + h in compact for p in self.vocab.provinces for h in self.vocab.hukou_words
+            p + a in compact or any(b + p in compact for b in self.vocab.origin_before)
+            for p in self.vocab.provinces
+            for a in after
         ):
             found["hukou"] = "nonlocal"
         return frozenset(found.values())

@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -355,6 +355,13 @@ class Matcher:
                 suggestions=suggestions,
             )
         return Match(kind="answer", entry_id=best.id, confidence=confidence, city=best.city)
+
+    def not_covered(self, text: str) -> Match:
+        """The out-of-scope verdict for a question about a city the pages do not cover
+        ("杭州积分入医怎么申请"), whatever in-scope words it also uses."""
+        query = self.analyze(text)
+        others = replace(query, cities=query.cities - self._core)
+        return self._not_covered(others, 0.0, ())
 
     def _not_covered(
         self,

@@ -142,6 +142,9 @@ class Understanding(_Strict):
     populations: dict[str, PopulationSpec]
     hukou_words: list[str]
     provinces: list[str]
+    # "老家河南", "我们是河北的", "安徽人": a province said as where the family is from.
+    origin_before: list[str] = []
+    origin_after: list[str] = []
     yes_no: list[str]
     question_words: list[str]
     acts: dict[str, list[str]]
