@@ -125,7 +125,15 @@ class Clerk:
             old = {p for p in old if self._groups.get(p) in keep}
         merged = {p for p in old if self._groups.get(p) not in {self._groups[n] for n in pops}}
         merged |= pops
-        leans = frame.followup or frame.correction or frame.compare or len(surface) <= 8
+        # A question that names no aspect of its own leans on the last one ("关系证明带原件
+        # 就够了吧" after a question on materials), as do follow-up words and short messages.
+        leans = (
+            frame.followup
+            or frame.correction
+            or frame.compare
+            or frame.yes_no
+            or len(surface) <= 8
+        )
         old_aspects = tuple(a for a in str(ctx.get("aspects") or "").split(",") if a)
         aspects = frame.aspects
         inherited = False
@@ -252,6 +260,9 @@ class Clerk:
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
                 return self._abstain(turn, session)
+            if match.kind == "answer" and self._other_city(match.entry_id, turn):
+                # Never the other city's process for this city's question: not covered.
+                return replace(match, kind="unknown", entry_id=None)
             return match
         when = turn.when.first if turn.when is not None else None
         replies = [render.entry_reply(session, e, today, when) for e in chosen]
