@@ -128,11 +128,7 @@ class Clerk:
         # A question that names no aspect of its own leans on the last one ("关系证明带原件
         # 就够了吧" after a question on materials), as do follow-up words and short messages.
         leans = (
-            frame.followup
-            or frame.correction
-            or frame.compare
-            or frame.yes_no
-            or len(surface) <= 8
+            frame.followup or frame.correction or frame.compare or frame.yes_no or len(surface) <= 8
         )
         old_aspects = tuple(a for a in str(ctx.get("aspects") or "").split(",") if a)
         aspects = frame.aspects
@@ -226,6 +222,9 @@ class Clerk:
             return match
         if frame.act is not None and not turn.stated:
             return [Reply(text=self.kb.text(f"act_{frame.act}"), state="act")]
+        if frame.correction and not turn.aspects and turn.stated:
+            # "不对 是初二" with no question before it: the fact is taken, nothing guessed.
+            return [Reply(text=self._context_ack(turn), state="act")]
         guard = self._guard(turn)
         if guard is not None:
             return [Reply(text=self.kb.text(guard), state="guard")]
@@ -493,7 +492,9 @@ class Clerk:
         dated = 0.0
         if year is not None and str(year) in entry.applies_to:
             dated = 2.0 if entry.applies_to.startswith(str(year)) else 1.0
-        return (core, dated, primary, ranked.get(entry.id, 0.0) * (1.0 + 0.3 * specific))
+        # An entry written for the population stated ("天津户籍在外地上学") beats the
+        # general one for the same aspect; among equals the entry's main aspect, then words.
+        return (core, dated, float(specific), primary, ranked.get(entry.id, 0.0))
 
     def _sure_of_aspect(self, turn: Turn) -> bool:
         return turn.city is not None and bool(turn.aspects) and not turn.inherited

@@ -60,12 +60,22 @@ class FrameReader:
         text = surface.strip()
         compact = text.replace(" ", "")
         act = self._act(text)
+        aspects = self._aspects(text)
+        yes_no = self._yes_no(compact)
+        ability = self.vocab.ability_aspect
+        if (
+            not aspects
+            and yes_no
+            and ability
+            and any(w in compact for w in self.vocab.ability_words)
+        ):
+            aspects = (ability,)
         return Frame(
             text=text,
-            aspects=self._aspects(text),
+            aspects=aspects,
             populations=self._populations(compact),
             year=self._year(compact),
-            yes_no=self._yes_no(compact),
+            yes_no=yes_no,
             act=act,
             followup=any(w in compact for w in self.vocab.followup),
             correction=any(w in compact for w in self.vocab.corrections),

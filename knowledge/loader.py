@@ -358,7 +358,12 @@ def _check_understanding(
             problems.append(
                 Problem(file, line, f"entry {entry.id!r}: next {entry.next!r} does not exist")
             )
+    if u.ability_aspect is not None and u.ability_aspect not in u.aspects:
+        problems.append(
+            Problem("understanding", 1, f"ability_aspect {u.ability_aspect!r} is not an aspect")
+        )
     keys = [g.reply for g in u.guards] + [f"act_{a}" for a in u.acts]
+    keys += ["abstain_aspect", "abstain_city_aspect", "compare_other", "ask_birth", "next_none"]
     for key in keys:
         if key not in ui:
             problems.append(Problem("understanding", 1, f"reply {key!r} has no ui text"))

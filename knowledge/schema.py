@@ -146,6 +146,10 @@ class Understanding(_Strict):
     origin_before: list[str] = []
     origin_after: list[str] = []
     yes_no: list[str]
+    # A yes/no question naming no aspect but one of these ("能积分入医吗") asks whether
+    # the case qualifies: the aspect `ability_aspect`.
+    ability_words: list[str] = []
+    ability_aspect: str | None = None
     question_words: list[str]
     acts: dict[str, list[str]]
     followup: list[str]
