@@ -191,10 +191,7 @@ class GuidedFlow:
         known = {k: v for k, v in found.items() if k in self._slots}
         if not known:
             return None
-        result = self._apply(session.state or self.spec.initial, known, session, today)
-        if result is not None:
-            result.replies.insert(0, Reply(text=self._ack(known)))
-        return result
+        return self._apply(session.state or self.spec.initial, known, session, today)
 
     def _apply(
         self, state: str, found: Mapping[str, str], session: Session, today: date
@@ -210,7 +207,15 @@ class GuidedFlow:
             # top with everything known; the chain stops at the first open question.
             session.state = self.spec.initial
             session.slots.pop(TRAIL, None)
-        return FlowResult(self._run(session, today, []))
+        # Facts beyond the question asked ("哦不对 是10月3日出生" while 户籍 is asked) are
+        # acknowledged, so the parent sees they were taken.
+        aside = {
+            k: v
+            for k, v in changed.items()
+            if (q is None or k != q.slot) and self.describe(k, v) is not None
+        }
+        out = [Reply(text=self._ack(aside))] if aside else []
+        return FlowResult(self._run(session, today, out))
 
     def _navigation(self, text: str, session: Session, today: date) -> FlowResult | None:
         """Navigation buttons typed: 继续 (show the question again), 返回修改 (one step back),

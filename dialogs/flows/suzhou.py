@@ -14,7 +14,17 @@ from datetime import date
 from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
 from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import is_workday
-from dialogs.rules.suzhou import ORDER, UNSURE, Phase, Status, birth_proof, calendar, verdict
+from dialogs.rules.suzhou import (
+    ORDER,
+    UNSURE,
+    Phase,
+    Status,
+    birth_proof,
+    calendar,
+    publicity_end,
+    school_phase,
+    verdict,
+)
 from dialogs.session import Session
 from dialogs.slots import children_count, count_known, residence_years
 from dialogs.types import Button, Reply
@@ -131,7 +141,30 @@ class SuzhouFlow(GuidedFlow):
         return {
             "suzhou_calendar": lambda today, when: self.calendar_reply(today, when).text,
             "suzhou_form": lambda today, when: self.form_note(today, when),
+            "suzhou_school": lambda today, when: self.school_note(today, when),
+            "suzhou_publicity": lambda today, when: self.publicity_note(today, when),
         }
+
+    def school_note(self, today: date, when: date | None = None) -> str:
+        """Is it the time to enrol through the school (9–11月) on that day."""
+        day = when or today
+        fields = {"now": self._now(today, day), "today": format_cn(day)}
+        key = {
+            Phase.PREPARE: "school_not_yet",
+            Phase.OPEN: "school_open",
+            Phase.CLOSED: "school_closed",
+        }[school_phase(day)]
+        return self.t(key, **fields)
+
+    def publicity_note(self, today: date, when: date | None = None) -> str:
+        """A 公示 said to start on a day: its earliest end (5 working days, official calendar).
+        Without a start day there is nothing to compute: the entry's text says the rule."""
+        if when is None:
+            return ""
+        end = publicity_end(when, is_workday)
+        if end is None:
+            return self.t("publicity_unknown", year=when.year)
+        return self.t("publicity_end", start=format_cn(when), end=format_cn(end))
 
     def form_note(self, today: date, when: date | None = None) -> str:
         """Can the 核定表 still be printed on that day: "还来得及，还有N天" / "已过"."""

@@ -11,9 +11,9 @@ knowledge/data/flows.yaml; "unsure" means the parent does not know.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from enum import StrEnum
 
 WINDOW_OPEN = (6, 1)
@@ -89,6 +89,37 @@ def calendar(today: date) -> Calendar:
     if phase in (Phase.REVIEW, Phase.CLOSED):
         opens, closes = date(year + 1, *WINDOW_OPEN), date(year + 1, *WINDOW_CLOSE)
     return Calendar(today=today, phase=phase, opens=opens, closes=closes, form_deadline=form)
+
+
+SCHOOL_MONTHS = (9, 11)  # enrolment through the school: 每年9月至11月规定时间内
+PUBLICITY_WORKDAYS = 5  # 公示期不得少于5个工作日
+
+
+def school_phase(day: date) -> Phase:
+    """Where `day` stands for enrolling through the school (9–11月): PREPARE before
+    September, OPEN in September to November, CLOSED in December."""
+    first, last = SCHOOL_MONTHS
+    if day.month < first:
+        return Phase.PREPARE
+    return Phase.OPEN if day.month <= last else Phase.CLOSED
+
+
+def publicity_end(
+    start: date, is_workday: Callable[[date], bool | None], workdays: int = PUBLICITY_WORKDAYS
+) -> date | None:
+    """The earliest last day of a 公示 that starts on `start` and lasts `workdays` working
+    days (the start counts when it is one). None when the official calendar of a day on
+    the way is not published, so the caller says so instead of guessing."""
+    day, counted = start, 0
+    for _ in range(60):
+        working = is_workday(day)
+        if working is None:
+            return None
+        counted += 1 if working else 0
+        if counted == workdays:
+            return day
+        day += timedelta(days=1)
+    return None
 
 
 class Status(StrEnum):
