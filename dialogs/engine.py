@@ -30,6 +30,9 @@ MATCH_CHARS = 300  # what the matcher reads of a long message
 MAX_RELATED_BUTTONS = 3
 
 COMMANDS_START = ("/start", "/menu")
+# `n:<ui key>`: a notice plus the main menu, for what an edge cannot pass on as text (a
+# photo on WeChat); through a turn, so the menu's choices are offered by number.
+NOTICES = frozenset({"non_text"})
 
 Pager = Callable[[list[Reply]], tuple[list[Reply], str]]
 """An edge's size limit, applied inside the turn: the replies it can show, and the rest of
@@ -265,6 +268,8 @@ class Engine:
         if data == "k:stop":
             session.end_flow()
             return [self._menu_reply("main", prefix=self.kb.text("cancelled"))]
+        if kind == "n" and rest in NOTICES:
+            return [self._menu_reply("main", prefix=self.kb.text(rest))]
         if data == "x:forget:no":
             return [Reply(text=self.kb.text("forget_kept"))]
         if data == "x:back" and session.flow:
