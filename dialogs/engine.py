@@ -126,13 +126,11 @@ class Engine:
             replies = more if more is not None else self.turn(session, incoming, today)
             if self.store.take_notice(chat_id):
                 replies = [Reply(text=self.kb.text("store_degraded")), *replies]
-            rest = ""
-            if pager is not None:
-                replies, rest = pager(replies)
+            shown, rest = pager(replies) if pager is not None else (replies, "")
             session.more = rest
             if more is None:  # "更多" leaves the choices offered before it in force
-                session.offered = [b.callback for b in numbered_buttons(replies)]
-            await deliver(replies)
+                session.offered = [b.callback for b in numbered_buttons(shown)]
+            await deliver(shown)
             session.touch()
             if incoming.update_id is not None:
                 session.answered = [*session.answered[1 - KEEP_ANSWERED :], incoming.update_id]
@@ -143,7 +141,7 @@ class Engine:
                 self.store.chat_hash(chat_id), outcome, incoming.text, confidence=confidence
             )
             await self.store.record_turn(record)
-            return replies
+            return shown
 
     async def forget(self, chat_id: ChatId) -> None:
         """Erase the chat's session, records and remembered replies, without a reply (the

@@ -38,11 +38,17 @@ def _choices(replies: Sequence[Reply], kb: KnowledgeBase) -> list[str]:
     return blocks
 
 
-def render(replies: Sequence[Reply], kb: KnowledgeBase) -> str:
-    """The text of one passive reply (no markup: WeChat shows text as it is)."""
+def compose(replies: Sequence[Reply], kb: KnowledgeBase) -> str:
+    """The replies' texts, then their choices, whatever the length."""
     blocks = [r.plain().strip() for r in replies if r.plain().strip()]
     blocks.extend(_choices(replies, kb))
-    return clip(PARAGRAPH.join(blocks))
+    return PARAGRAPH.join(blocks)
+
+
+def render(replies: Sequence[Reply], kb: KnowledgeBase) -> str:
+    """The text of one passive reply (no markup: WeChat shows text as it is); the engine's
+    `Pager` has cut it to size already, `clip` only guards the limit."""
+    return clip(compose(replies, kb))
 
 
 def clip(text: str, limit: int = MAX_BYTES) -> str:
@@ -86,12 +92,12 @@ class Pager:
         self.limit = limit
 
     def __call__(self, replies: list[Reply]) -> tuple[list[Reply], str]:
-        if nbytes(render(replies, self.kb)) < self.limit or not replies:
+        if nbytes(compose(replies, self.kb)) <= self.limit or not replies:
             return replies, ""
         body = PARAGRAPH.join(r.plain().strip() for r in replies if r.plain().strip())
         choices = [Reply(text="", buttons=r.buttons, numbered=r.numbered) for r in replies]
         hint = self.kb.text("wx_more")
-        fixed = nbytes(render([Reply(text=hint), *choices], self.kb)) + nbytes(PARAGRAPH)
+        fixed = nbytes(compose([Reply(text=hint), *choices], self.kb)) + nbytes(PARAGRAPH)
         budget = max(self.limit - fixed, self.limit // 4)
         pieces = _pieces(body, budget // 2)
         head = ""
