@@ -17,6 +17,7 @@ SUITES: dict[str, str] = {
     "telegram": "bench.bench_telegram",
     "flows": "bench.bench_flows",
     "multi": "bench.bench_multi",
+    "wechat": "bench.bench_wechat",
 }
 
 

@@ -1,4 +1,4 @@
-"""`yibao` command line: chat, ask, replay, eval, kb, flows, run."""
+"""`yibao` command line: chat, ask, replay, eval, kb, flows, run, wechat, report."""
 
 from __future__ import annotations
 
@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--listen", default="127.0.0.1")
     run.add_argument("--port", type=int, default=8443)
     run.add_argument("--secret-token")
+
+    from bot.wechat.cli import add_parser as add_wechat
+
+    add_wechat(sub)
 
     report = sub.add_parser("report", help="what was asked, answered and not answered")
     report.add_argument("--since", type=date.fromisoformat, help="first day (UTC), YYYY-MM-DD")
@@ -125,6 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from bot.telegram_app import run_bot
 
         return run_bot(args)
+    if args.command == "wechat":
+        from bot.wechat.cli import run_wechat
+
+        return run_wechat(args)
     if args.command == "report":
         from bot.report import run_report
 

@@ -57,6 +57,16 @@ class Settings(BaseSettings):
     yibao_session_ttl_days: float | None = Field(default=None, gt=0)
     yibao_record_retention_days: float | None = Field(default=None, gt=0)
     yibao_hash_salt: SecretStr | None = None
+    # The WeChat edge (`yibao wechat`, bot/wechat/settings.py): the server Token (required
+    # there), the account's AppID, AppSecret (customer-service API and menu push), the
+    # 43-character EncodingAESKey (safe mode), the API base (a local fake in tests), and the
+    # timezone whose date is "today" for its users.
+    wechat_token: SecretStr | None = None
+    wechat_app_id: str = ""
+    wechat_app_secret: SecretStr | None = None
+    wechat_aes_key: SecretStr | None = None
+    wechat_api_base: str = ""
+    yibao_timezone: str = "Asia/Shanghai"
 
     @field_validator("yibao_admin_ids", mode="before")
     @classmethod

@@ -27,10 +27,14 @@ def build_engine(
     kb_dir: Path | None = None,
     lexicon_dir: Path | None = None,
     store_settings: StoreSettings | None = None,
+    channel: str | None = None,
 ) -> Engine:
     """`kb_dir` / `lexicon_dir`: knowledge files other than the packaged ones (YIBAO_KB_DIR,
-    YIBAO_LEXICON_DIR: e.g. a volume curators edit, then /reload)."""
+    YIBAO_LEXICON_DIR: e.g. a volume curators edit, then /reload). `channel`: word the
+    knowledge for that channel (`KnowledgeBase.for_channel`, e.g. "wechat")."""
     kb = load_kb(kb_dir)
+    if channel is not None:
+        kb = kb.for_channel(channel)
     matcher = Matcher(kb, lexicon_dir)
     # Resilient: if the backend fails, the bot answers on from memory and says so.
     store = ResilientStore(open_store(store_url, store_settings))

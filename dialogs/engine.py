@@ -13,13 +13,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 
+from dialogs.choices import numbered_buttons, pick
 from dialogs.delivery import deliver
 from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, WantsText
 from dialogs.flows.machine import GuidedFlow
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn, redact
-from dialogs.types import Button, Incoming, Reply
+from dialogs.types import Button, ChatId, Incoming, Reply
 from dialogs.understanding import Clerk, Turn
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
@@ -29,6 +30,13 @@ MATCH_CHARS = 300  # what the matcher reads of a long message
 MAX_RELATED_BUTTONS = 3
 
 COMMANDS_START = ("/start", "/menu")
+# `n:<ui key>`: a notice plus the main menu, for what an edge cannot pass on as text (a
+# photo on WeChat); through a turn, so the menu's choices are offered by number.
+NOTICES = frozenset({"non_text"})
+
+Pager = Callable[[list[Reply]], tuple[list[Reply], str]]
+"""An edge's size limit, applied inside the turn: the replies it can show, and the rest of
+the text (empty: none), which the session keeps for "更多" (WeChat: 2048 bytes a message)."""
 
 
 def clean_text(raw: str) -> str:
@@ -74,6 +82,7 @@ class Engine:
         self._cancel_words = kb.command_words("cancel") | kb.command_words("quit")
         self._back_words = kb.command_words("back")
         self._help_words = kb.command_words("help")
+        self._more_words = kb.command_words("more")
 
     def reload(self, kb: KnowledgeBase, matcher: Matcher) -> None:
         """Swap in a new, already validated knowledge base (hot reload)."""
@@ -90,24 +99,38 @@ class Engine:
             self._clerk = Clerk(self._kb, self.matcher) if has else None
         return self._clerk
 
-    async def handle(self, chat_id: int, incoming: Incoming) -> list[Reply]:
+    async def handle(
+        self, chat_id: ChatId, incoming: Incoming, pager: Pager | None = None
+    ) -> list[Reply]:
         """One turn. An edge that installed a sender (`dialogs.delivery.delivering`) gets the
         replies before the state is saved, and an update it already got an answer for
-        (same or older `update_id`, see `is_redelivery`) yields no reply at all."""
+        (same or older `update_id`, see `is_redelivery`) yields no reply at all.
+
+        A bare number ("1", "１", "一") picks the button of that number among those the
+        previous turn offered (`Session.offered`). `pager`: an edge that must cut long
+        answers; the session keeps the rest until the user asks for "更多"."""
         today = incoming.today or self.clock()
         async with self.store.lock(chat_id):
             session = await self.store.load(chat_id) or Session(chat_id=chat_id)
             if is_redelivery(session, incoming.update_id):
                 return []
+            chosen = pick(session.offered, incoming.text)
+            if chosen is not None:
+                incoming = replace(incoming, text=None, callback=chosen)
             if incoming.callback == "x:forget:yes":
                 await self.store.forget(chat_id)
                 forgotten = [self._menu_reply("main", prefix=self.kb.text("forgotten"))]
                 await deliver(forgotten)
                 return forgotten
-            replies = self.turn(session, incoming, today)
+            more = self._more(session, incoming)
+            replies = more if more is not None else self.turn(session, incoming, today)
             if self.store.take_notice(chat_id):
                 replies = [Reply(text=self.kb.text("store_degraded")), *replies]
-            await deliver(replies)
+            shown, rest = pager(replies) if pager is not None else (replies, "")
+            session.more = rest
+            if more is None:  # "更多" leaves the choices offered before it in force
+                session.offered = [b.callback for b in numbered_buttons(shown)]
+            await deliver(shown)
             session.touch()
             if incoming.update_id is not None:
                 session.answered = [*session.answered[1 - KEEP_ANSWERED :], incoming.update_id]
@@ -118,9 +141,25 @@ class Engine:
                 self.store.chat_hash(chat_id), outcome, incoming.text, confidence=confidence
             )
             await self.store.record_turn(record)
-            return replies
+            return shown
 
-    async def describe_state(self, chat_id: int) -> str | None:
+    async def forget(self, chat_id: ChatId) -> None:
+        """Erase the chat's session, records and remembered replies, without a reply (the
+        user left the channel, e.g. unfollowed a WeChat account: nothing is kept)."""
+        async with self.store.lock(chat_id):
+            await self.store.forget(chat_id)
+
+    def _more(self, session: Session, incoming: Incoming) -> list[Reply] | None:
+        """The rest of the last long answer when the user asks for more; None otherwise."""
+        text = (incoming.text or "").strip().lower()
+        if incoming.callback is not None or text not in self._more_words:
+            return None
+        if session.more:
+            rest, session.more = session.more, ""
+            return [Reply(text=rest)]
+        return [self._menu_reply("main", prefix=self.kb.text("no_more"))]
+
+    async def describe_state(self, chat_id: ChatId) -> str | None:
         """The chat's dialog state as `flow.state`, or None outside a flow (for replay)."""
         session = await self.store.load(chat_id)
         if session is None or not session.flow:
@@ -244,6 +283,8 @@ class Engine:
         if data == "k:stop":
             session.end_flow()
             return [self._menu_reply("main", prefix=self.kb.text("cancelled"))]
+        if kind == "n" and rest in NOTICES:
+            return [self._menu_reply("main", prefix=self.kb.text(rest))]
         if data == "x:forget:no":
             return [Reply(text=self.kb.text("forget_kept"))]
         if data == "x:back" and session.flow:

@@ -6,6 +6,8 @@ import time
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from dialogs.types import ChatId
+
 SlotValue = str | int | bool | None
 
 
@@ -19,7 +21,7 @@ class Session(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    chat_id: int
+    chat_id: ChatId
     city: str | None = None
     topic: str | None = None
     flow: str | None = None
@@ -33,6 +35,11 @@ class Session(BaseModel):
     updated: float = 0.0
     version: int = 0
     answered: list[int] = Field(default_factory=list)  # recent update ids (redelivery guard)
+    # The callbacks of the buttons the last turn offered, in the order shown, so a bare "1"
+    # picks the first of them on edges that cannot show buttons (WeChat, SMS-like channels).
+    offered: list[str] = Field(default_factory=list)
+    # The rest of a long answer an edge could not show at once ("更多" shows what follows).
+    more: str = ""
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_defaults=True)

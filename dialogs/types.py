@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
+ChatId = int | str
+"""Who a conversation is with. Telegram's chats are integers (kept as they are, so existing
+sessions and records still match); other channels use strings namespaced by channel
+(`wx:<openid>`), which can never equal a Telegram id, whose decimal form has no colon."""
+
 
 @dataclass(frozen=True, slots=True)
 class Button:
@@ -32,6 +37,9 @@ class Reply:
     entry: str | None = None
     state: str | None = None
     confidence: float | None = None  # the matcher's, for turn records; never shown
+    # False when a bare number is an answer to this question ("住了几年？" → "2"), so edges
+    # without buttons must not offer its choices by number (see `Session.offered`).
+    numbered: bool = True
 
     def plain(self) -> str:
         """The text as the user reads it, without markup."""

@@ -7,6 +7,8 @@ or move entries between files freely; ids must stay unique across all of them.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,6 +175,34 @@ class KnowledgeBase:
         """A UI message by key; a missing key is a programming error caught by the tests."""
         template = self.ui[key]
         return template.format(**fmt) if fmt else template
+
+    def for_channel(self, channel: str) -> KnowledgeBase:
+        """This knowledge worded for one channel: a ui key `<channel>.<key>` replaces `key`,
+        and `<channel>.flow_text.<path>` replaces that flow text (dots between the keys).
+
+        So a channel without Telegram's buttons and commands (WeChat) says "回复“跳过”"
+        where Telegram says "点“跳过”", while the engine, which knows no channel, reads the
+        same keys. Keys of other channels are left as they are (nobody reads them)."""
+        prefix = f"{channel}."
+        ui = {k: v for k, v in self.ui.items()}
+        flow_text = copy.deepcopy(self.flow_text)
+        for key, value in self.ui.items():
+            if not key.startswith(prefix):
+                continue
+            name = key[len(prefix) :]
+            if name.startswith("flow_text."):
+                *path, leaf = name.split(".")[1:]
+                node = flow_text
+                for part in path:
+                    node = node[part]
+                if leaf not in node:
+                    raise KeyError(f"ui {key!r}: no flow text {name!r} to replace")
+                node[leaf] = value
+            else:
+                if name not in ui:
+                    raise KeyError(f"ui {key!r}: no ui text {name!r} to replace")
+                ui[name] = value
+        return dataclasses.replace(self, ui=ui, flow_text=flow_text)
 
 
 def load_kb(data_dir: Path | None = None) -> KnowledgeBase:

@@ -65,13 +65,14 @@ class OutOfScope(_Strict):
 class KeywordRoute(_Strict):
     """A service-account style keyword: the whole message equals one of `words`.
 
-    `action` is `entry:<id>`, `menu:<name>`, `flow:<name>`, or `command:<cancel|back|quit|help>`
+    `action` is `entry:<id>`, `menu:<name>`, `flow:<name>`, or
+    `command:<cancel|back|quit|help|more>`
     (words that steer the conversation itself, recognised before anything else).
     """
 
     words: list[str] = Field(min_length=1)
     action: str = Field(
-        pattern=r"^(entry|menu|flow):[a-z0-9._-]+$|^command:(cancel|back|quit|help)$"
+        pattern=r"^(entry|menu|flow):[a-z0-9._-]+$|^command:(cancel|back|quit|help|more)$"
     )
 
 

@@ -113,7 +113,8 @@ async def test_forget_leaves_no_trace_in_the_sqlite_files(
         await converse(fake, OTHER, OTHER_TYPED)
         prompt = await converse(fake, CHAT, TYPED)
         before = b"".join(p.read_bytes() for p in tmp_path.iterdir())
-        assert TYPED.encode() in before and CHAT.to_bytes(6, "big") in before
+        # Chat ids are text keys since schema 2 (string ids): the decimal form is on disk.
+        assert TYPED.encode() in before and str(CHAT).encode() in before
         await forget(fake, prompt)
         trace = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.is_file())
     assert_no_trace(trace, salt)

@@ -53,7 +53,7 @@ def _memory_backend() -> Backend:
 
     async def traces(store: SessionStore) -> bytes:
         assert isinstance(store, MemoryStore)
-        return repr((store._data, store._updated, store._records)).encode()
+        return repr((store._data, store._updated, store._records, store._replies)).encode()
 
     return Backend("memory", lambda: shared, poke, traces)
 
@@ -105,7 +105,7 @@ def store(backend: Backend) -> SessionStore:
     return backend.open()
 
 
-def session(chat_id: int, **fields: object) -> Session:
+def session(chat_id: int | str, **fields: object) -> Session:
     return Session.model_validate({"chat_id": chat_id, "updated": NOW, **fields})
 
 
@@ -341,6 +341,68 @@ async def test_forget_leaves_no_trace(backend: Backend, store: SessionStore) -> 
     assert await store.load(10_000) is not None
 
 
+# ---------------------------------------------------------------------- string chat ids
+WX = "wx:oUpF8uMuAJO_M2pxb1Q9zNjWeS6o"  # a namespaced WeChat OpenID
+
+
+async def test_string_ids_round_trip_beside_integer_ids(store: SessionStore) -> None:
+    await store.save(session(WX, city="suzhou"))
+    await store.save(session(1, city="tianjin"))
+    await store.save(session("1", city="other"))  # a string that looks like an int
+    loaded = await store.load(WX)
+    assert loaded is not None and (loaded.chat_id, loaded.city) == (WX, "suzhou")
+    telegram = await store.load(1)
+    assert telegram is not None and telegram.chat_id in (1, "1")
+    assert store.chat_hash(WX) != store.chat_hash(1)
+    assert await store.delete(WX) and await store.load(WX) is None
+
+
+async def test_telegram_hash_unchanged_by_string_ids(store: SessionStore) -> None:
+    """Records written before string ids existed still belong to their chat."""
+    import hashlib
+    import hmac
+
+    expected = hmac.new(b"contract", b"42", hashlib.sha256).hexdigest()[:16]
+    assert store.chat_hash(42) == expected
+
+
+async def test_lock_takes_string_ids(store: SessionStore) -> None:
+    async with store.lock(WX), store.lock(WX + "#m"):
+        pass
+
+
+# ---------------------------------------------------------------------- reply cache
+async def test_remembered_reply_is_recalled_until_it_expires(store: SessionStore) -> None:
+    await store.remember_reply(WX, "msg:1", "回复一", ttl=300)
+    await store.remember_reply(WX, "msg:2", "回复二", ttl=0.05)
+    assert await store.recall_reply(WX, "msg:1") == "回复一"
+    assert await store.recall_reply(WX, "msg:3") is None
+    assert await store.recall_reply("wx:other", "msg:1") is None  # per chat
+    await asyncio.sleep(0.1)
+    assert await store.recall_reply(WX, "msg:2") is None
+
+
+async def test_remembered_reply_is_shared_by_instances(backend: Backend) -> None:
+    if backend.name == "memory":
+        pytest.skip("one process")
+    first, second = backend.open(), backend.open()
+    await first.remember_reply(WX, "msg:7", "同一个回复", ttl=300)
+    assert await second.recall_reply(WX, "msg:7") == "同一个回复"
+
+
+async def test_forget_erases_remembered_replies(backend: Backend, store: SessionStore) -> None:
+    await store.save(session(WX, city="suzhou"))
+    await store.remember_reply(WX, "msg:9", "独特的回复内容甲乙", ttl=300)
+    await store.remember_reply("wx:other", "msg:9", "别人的回复", ttl=300)
+    await store.record_turn(TurnRecord.new(store.chat_hash(WX), "unanswered", "独特问题"))
+    await store.forget(WX)
+    assert await store.recall_reply(WX, "msg:9") is None
+    after = await backend.traces(store)
+    for needle in (WX.encode(), store.chat_hash(WX).encode(), "独特".encode()):
+        assert needle not in after
+    assert "别人的回复".encode() in after
+
+
 # ---------------------------------------------------------------------- open_store / health
 async def test_ping(store: SessionStore) -> None:
     assert await store.ping() is True
@@ -397,6 +459,45 @@ async def test_sqlite_refuses_a_newer_schema(tmp_path: Path) -> None:
     await store.close()
 
 
+async def test_sqlite_schema_1_file_keeps_its_telegram_chats(tmp_path: Path) -> None:
+    """A state file written before string ids (INTEGER chat ids) is migrated in place: the
+    Telegram chats' sessions load under their integer ids, and WeChat ids fit beside them."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(
+            "CREATE TABLE sessions (chat_id INTEGER PRIMARY KEY, updated REAL NOT NULL,"
+            " data TEXT NOT NULL);"
+            "CREATE TABLE records (at REAL NOT NULL, chat TEXT NOT NULL, outcome TEXT NOT NULL,"
+            " confidence REAL, text TEXT);"
+            "PRAGMA user_version = 1;"
+        )
+        for chat_id in (-100123, 42):
+            raw = session(chat_id, city="tianjin").to_json()
+            conn.execute("INSERT INTO sessions VALUES (?, ?, ?)", (chat_id, NOW, raw))
+    conn.close()
+    store = SqliteStore(path, SETTINGS)
+    old = await store.load(-100123)
+    assert old is not None and old.chat_id == -100123 and old.city == "tianjin"
+    assert await store.load(42) is not None
+    await store.save(session(WX, city="suzhou"))
+    assert (await store.load(WX)) is not None
+    await store.close()
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+
+
+async def test_redis_telegram_session_key_is_unchanged(redis_url: str) -> None:
+    """Keys written for Telegram chats before string ids (`s:<int>`) are still read."""
+    store = RedisStore.from_url(redis_url, SETTINGS, prefix="legacy:")
+    raw = session(777, city="suzhou").to_json()
+    await store.client.set("legacy:s:777", raw)
+    loaded = await store.load(777)
+    assert loaded is not None and loaded.city == "suzhou"
+    await store.client.delete("legacy:s:777")
+    await store.close()
+
+
 async def test_sqlite_ping_false_after_close(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path / "s.db", SETTINGS)
     assert await store.ping()
@@ -405,7 +506,9 @@ async def test_sqlite_ping_false_after_close(tmp_path: Path) -> None:
 
 
 async def test_sqlite_forget_removes_btree_divider_keys(tmp_path: Path) -> None:
-    """A deleted rowid can survive as a divider key in an interior page: forget rebuilds."""
+    """A deleted key can survive in a freed or interior b-tree page (chat ids are text keys
+    of an index b-tree since schema 2, where a divider key lives only in an interior page):
+    forget rebuilds the file, so no copy of the id is left anywhere."""
     path = tmp_path / "s.db"
     store = SqliteStore(path, SETTINGS)
     ids = [TARGET + i for i in range(1500)]
@@ -413,13 +516,16 @@ async def test_sqlite_forget_removes_btree_divider_keys(tmp_path: Path) -> None:
         await store.save(session(chat_id, slots={"q": "x" * 60}))
     await store.file_size()  # checkpoint: everything in the main file
     data = path.read_bytes()
-    dividers = [i for i in ids if data.count(_sqlite_varint(i)) > 1]
-    assert dividers, "expected interior b-tree pages"
-    await store.forget(dividers[0])
+    assert all(data.count(str(i).encode()) >= 2 for i in ids)  # the key and the JSON
+    gone = ids[::150]
+    for chat_id in gone:
+        await store.forget(chat_id)
     after = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     await store.close()
-    assert _sqlite_varint(dividers[0]) not in after
-    assert str(dividers[0]).encode() not in after
+    for chat_id in gone:
+        assert _sqlite_varint(chat_id) not in after
+        assert str(chat_id).encode() not in after
+    assert str(ids[1]).encode() in after
 
 
 async def test_sqlite_checkpoints_in_the_background(tmp_path: Path) -> None:

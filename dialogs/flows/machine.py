@@ -303,8 +303,14 @@ class GuidedFlow:
                 text=self.prompt(state, session, today),
                 buttons=tuple(rows),
                 state=f"flow:{self.name}:{state}",
+                numbered=not self.numbers_answer(state),
             )
         ]
+
+    def numbers_answer(self, state: str) -> bool:
+        """True when a bare number answers this question itself (years, children), so its
+        buttons must not be offered by number (`dialogs.choices`)."""
+        return False
 
     def nav_row(self) -> tuple[Button, ...]:
         return (

@@ -105,6 +105,9 @@ class SuzhouFlow(GuidedFlow):
         """A condition that fails decides at once: no need to ask the others first."""
         return "ineligible" if verdict(session.slots).failing else None
 
+    def numbers_answer(self, state: str) -> bool:
+        return state in ("years", "children")  # "2" is two years, two children
+
     def parse_answer(self, state: str, text: str, session: Session, today: date) -> str | None:
         if state == "years":
             return residence_years(text, answering=True)

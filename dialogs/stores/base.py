@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from dialogs.session import Session
 from dialogs.stores.records import TurnRecord
 from dialogs.stores.settings import StoreSettings
+from dialogs.types import ChatId
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +44,7 @@ class SessionStore(abc.ABC):
 
     # ------------------------------------------------------------------ sessions
     @abc.abstractmethod
-    async def load(self, chat_id: int) -> Session | None:
+    async def load(self, chat_id: ChatId) -> Session | None:
         """The chat's session; None if absent or unreadable (an unreadable one is logged)."""
 
     @abc.abstractmethod
@@ -51,11 +52,11 @@ class SessionStore(abc.ABC):
         """Store the session atomically (replacing the previous one)."""
 
     @abc.abstractmethod
-    async def delete(self, chat_id: int) -> bool:
+    async def delete(self, chat_id: ChatId) -> bool:
         """Erase the chat's session; True if there was one."""
 
     @abc.abstractmethod
-    def lock(self, chat_id: int) -> AbstractAsyncContextManager[None]: ...
+    def lock(self, chat_id: ChatId) -> AbstractAsyncContextManager[None]: ...
 
     @abc.abstractmethod
     async def purge_idle(self, older_than: float) -> int:
@@ -74,13 +75,28 @@ class SessionStore(abc.ABC):
     async def purge_records(self, older_than: float) -> int:
         """Drop records with `at < older_than`; return how many."""
 
+    # ------------------------------------------------------------------ reply cache
+    @abc.abstractmethod
+    async def remember_reply(self, chat_id: ChatId, key: str, reply: str, ttl: float) -> None:
+        """Keep the reply given to message `key` of this chat for `ttl` seconds.
+
+        A channel that resends a message it got no answer to in time (WeChat: the same
+        MsgId up to three times) looks the reply up here instead of running a second turn;
+        in the store, not in RAM, so the instance that gets the resend need not be the one
+        that answered. Stored under the chat's hash, and erased by `forget`."""
+
+    @abc.abstractmethod
+    async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
+        """The reply remembered for message `key` of this chat; None if absent or expired."""
+
     # ------------------------------------------------------------------ privacy
     @abc.abstractmethod
-    async def forget(self, chat_id: int) -> None:
-        """Erase the chat's session and every record of its hash, leaving no trace behind."""
+    async def forget(self, chat_id: ChatId) -> None:
+        """Erase the chat's session, every record of its hash and its remembered replies,
+        leaving no trace behind."""
 
     # ------------------------------------------------------------------ upkeep
-    def chat_hash(self, chat_id: int) -> str:
+    def chat_hash(self, chat_id: ChatId) -> str:
         """The keyed hash under which this chat's records are stored."""
         return self.settings.chat_hash(chat_id)
 
@@ -91,7 +107,7 @@ class SessionStore(abc.ABC):
         records = await self.purge_records(t - self.settings.record_retention)
         return PurgeResult(sessions=sessions, records=records)
 
-    def take_notice(self, chat_id: int) -> bool:
+    def take_notice(self, chat_id: ChatId) -> bool:
         """True when the chat should be told its progress may not be kept (a degraded store,
         see `dialogs.stores.resilient`); plain backends never ask."""
         return False
@@ -104,8 +120,11 @@ class SessionStore(abc.ABC):
         """Release connections and files."""
 
 
-def decode_session(raw: str | bytes | None) -> Session | None:
+def decode_session(raw: str | bytes | None, chat_id: ChatId | None = None) -> Session | None:
     """Parse a stored session; a corrupt value is logged (without its content) and ignored.
+
+    With `chat_id`, a session of another chat stored under this chat's key is corrupt too
+    (compared as text: a Telegram id may come back from a text column as "123").
 
     The engine then starts a fresh session and its save overwrites the bad value, so the
     warning appears once per corrupt value rather than on every turn.
@@ -113,7 +132,10 @@ def decode_session(raw: str | bytes | None) -> Session | None:
     if raw is None:
         return None
     try:
-        return Session.from_json(raw)
+        session = Session.from_json(raw)
+        if chat_id is not None and str(session.chat_id) != str(chat_id):
+            raise ValueError("session stored under another chat's key")
+        return session
     except (ValidationError, ValueError, UnicodeDecodeError) as exc:
         log.warning(
             "unreadable session ignored (%s, %d bytes)",
@@ -130,11 +152,11 @@ class ChatLocks:
     """
 
     def __init__(self) -> None:
-        self._locks: dict[int, asyncio.Lock] = {}
-        self._waiters: dict[int, int] = {}
+        self._locks: dict[ChatId, asyncio.Lock] = {}
+        self._waiters: dict[ChatId, int] = {}
 
     @asynccontextmanager
-    async def hold(self, chat_id: int) -> AsyncIterator[None]:
+    async def hold(self, chat_id: ChatId) -> AsyncIterator[None]:
         lock = self._locks.setdefault(chat_id, asyncio.Lock())
         self._waiters[chat_id] = self._waiters.get(chat_id, 0) + 1
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 
@@ -9,28 +10,32 @@ from dialogs.session import Session
 from dialogs.stores.base import ChatLocks, SessionStore, decode_session
 from dialogs.stores.records import TurnRecord
 from dialogs.stores.settings import StoreSettings
+from dialogs.types import ChatId
+
+REPLY_SWEEP_AT = 10_000  # remembered replies before expired ones are swept out
 
 
 class MemoryStore(SessionStore):
     def __init__(self, settings: StoreSettings | None = None) -> None:
         super().__init__(settings)
-        self._data: dict[int, str] = {}
-        self._updated: dict[int, float] = {}
+        self._data: dict[ChatId, str] = {}
+        self._updated: dict[ChatId, float] = {}
+        self._replies: dict[tuple[str, str], tuple[float, str]] = {}  # (chat hash, key)
         self._records: list[TurnRecord] = []
         self._locks = ChatLocks()
 
-    async def load(self, chat_id: int) -> Session | None:
-        return decode_session(self._data.get(chat_id))
+    async def load(self, chat_id: ChatId) -> Session | None:
+        return decode_session(self._data.get(chat_id), chat_id)
 
     async def save(self, session: Session) -> None:
         self._data[session.chat_id] = session.to_json()
         self._updated[session.chat_id] = session.updated
 
-    async def delete(self, chat_id: int) -> bool:
+    async def delete(self, chat_id: ChatId) -> bool:
         self._updated.pop(chat_id, None)
         return self._data.pop(chat_id, None) is not None
 
-    def lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+    def lock(self, chat_id: ChatId) -> AbstractAsyncContextManager[None]:
         return self._locks.hold(chat_id)
 
     async def purge_idle(self, older_than: float) -> int:
@@ -52,7 +57,18 @@ class MemoryStore(SessionStore):
         self._records = [r for r in self._records if r.at >= older_than]
         return before - len(self._records)
 
-    async def forget(self, chat_id: int) -> None:
+    async def remember_reply(self, chat_id: ChatId, key: str, reply: str, ttl: float) -> None:
+        now = time.time()
+        if len(self._replies) > REPLY_SWEEP_AT:
+            self._replies = {k: v for k, v in self._replies.items() if v[0] > now}
+        self._replies[(self.chat_hash(chat_id), key)] = (now + ttl, reply)
+
+    async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
+        found = self._replies.get((self.chat_hash(chat_id), key))
+        return found[1] if found is not None and found[0] > time.time() else None
+
+    async def forget(self, chat_id: ChatId) -> None:
         await self.delete(chat_id)
         chat = self.chat_hash(chat_id)
         self._records = [r for r in self._records if r.chat != chat]
+        self._replies = {k: v for k, v in self._replies.items() if k[0] != chat}

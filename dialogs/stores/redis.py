@@ -5,6 +5,8 @@ Keys (prefix `yibao:` by default):
 - `lock:<chat_id>` a short redis-py Lock held from load to save, so two instances never
   run turns of the same chat at once (it expires by itself if an instance dies mid-turn);
 - `r:<chat hash>` a sorted set of that chat's turn records scored by time, TTL = retention;
+- `m:<chat hash>` a hash of replies remembered per message id (field: the id; value: JSON
+  `[expires, reply]`), expiring with its latest entry, erased with the chat;
 - `rc` a sorted set of chat hashes scored by their latest record, so reports and purges
   visit only chats that have records, and `forget` reaches everything of one chat in O(1).
 """
@@ -26,6 +28,7 @@ from dialogs.session import Session
 from dialogs.stores.base import ChatLocks, SessionStore, StoreBusyError, decode_session
 from dialogs.stores.records import TurnRecord
 from dialogs.stores.settings import StoreSettings
+from dialogs.types import ChatId
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ __all__ = ["RedisStore", "StoreBusyError"]
 _BATCH = 200  # keys per pipeline round trip in scans and purges
 POOL_SIZE = 64  # connections per process; one turn uses one at a time
 POOL_WAIT = 10.0  # seconds a command may wait for a free connection
+REPLY_SWEEP_AT = 64  # remembered replies in one chat's hash before expired ones are dropped
 
 
 class RedisStore(SessionStore):
@@ -70,32 +74,35 @@ class RedisStore(SessionStore):
         return cls(Redis.from_pool(pool), settings, prefix=prefix)  # closes the pool with it
 
     # ------------------------------------------------------------------ keys
-    def _session_key(self, chat_id: int) -> str:
+    def _session_key(self, chat_id: ChatId) -> str:
         return f"{self.prefix}s:{chat_id}"
 
     def _records_key(self, chat: str) -> str:
         return f"{self.prefix}r:{chat}"
+
+    def _replies_key(self, chat: str) -> str:
+        return f"{self.prefix}m:{chat}"
 
     @property
     def _chats_key(self) -> str:
         return f"{self.prefix}rc"
 
     # ------------------------------------------------------------------ sessions
-    async def load(self, chat_id: int) -> Session | None:
-        return decode_session(await self.client.get(self._session_key(chat_id)))
+    async def load(self, chat_id: ChatId) -> Session | None:
+        return decode_session(await self.client.get(self._session_key(chat_id)), chat_id)
 
     async def save(self, session: Session) -> None:
         ttl = max(1, int(self.settings.session_ttl))
         await self.client.set(self._session_key(session.chat_id), session.to_json(), ex=ttl)
 
-    async def delete(self, chat_id: int) -> bool:
+    async def delete(self, chat_id: ChatId) -> bool:
         return bool(await self.client.delete(self._session_key(chat_id)))
 
-    def lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+    def lock(self, chat_id: ChatId) -> AbstractAsyncContextManager[None]:
         return self._lock(chat_id)
 
     @asynccontextmanager
-    async def _lock(self, chat_id: int) -> AsyncIterator[None]:
+    async def _lock(self, chat_id: ChatId) -> AsyncIterator[None]:
         # Tasks of this process queue on a local lock first (FIFO, no polling); only the
         # head of the queue competes for the Redis lock with other instances.
         async with self._local.hold(chat_id):
@@ -179,11 +186,37 @@ class RedisStore(SessionStore):
         await self.client.zremrangebyscore(self._chats_key, "-inf", f"({older_than}")
         return removed
 
+    # ------------------------------------------------------------------ reply cache
+    async def remember_reply(self, chat_id: ChatId, key: str, reply: str, ttl: float) -> None:
+        name = self._replies_key(self.chat_hash(chat_id))
+        now = time.time()
+        value = json.dumps([now + ttl, reply], ensure_ascii=False)
+        async with self.client.pipeline(transaction=True) as pipe:
+            pipe.hset(name, key, value)
+            # Every entry expires within `ttl` of the latest write (callers use one ttl).
+            pipe.expire(name, max(1, int(ttl) + 1))
+            pipe.hlen(name)
+            *_, size = await pipe.execute()
+        if int(size) > REPLY_SWEEP_AT:  # a chat that never pauses: drop its expired replies
+            stored = await self.client.hgetall(name)
+            stale = [k for k, v in stored.items() if _expires(v) < now]
+            if stale:
+                await self.client.hdel(name, *stale)
+
+    async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
+        raw = await self.client.hget(self._replies_key(self.chat_hash(chat_id)), key)
+        if raw is None or _expires(raw) < time.time():
+            return None
+        reply = json.loads(raw)[1]
+        return str(reply)
+
     # ------------------------------------------------------------------ privacy
-    async def forget(self, chat_id: int) -> None:
+    async def forget(self, chat_id: ChatId) -> None:
         chat = self.chat_hash(chat_id)
         async with self.client.pipeline(transaction=True) as pipe:
-            pipe.delete(self._session_key(chat_id), self._records_key(chat))
+            pipe.delete(
+                self._session_key(chat_id), self._records_key(chat), self._replies_key(chat)
+            )
             pipe.zrem(self._chats_key, chat)
             await pipe.execute()
 
@@ -221,6 +254,14 @@ def _updated(raw: bytes | str | None) -> float:
         return float(value.get("updated", 0.0)) if isinstance(value, dict) else float("inf")
     except (ValueError, TypeError):
         return float("inf")
+
+
+def _expires(raw: bytes | str) -> float:
+    """When a remembered reply expires; an unreadable one counts as expired."""
+    try:
+        return float(json.loads(raw)[0])
+    except (ValueError, TypeError, IndexError, KeyError):
+        return 0.0
 
 
 def _record(chat: str, member: bytes | str, at: float) -> TurnRecord:

@@ -25,6 +25,7 @@ from dialogs.session import Session
 from dialogs.stores.base import ChatLocks, SessionStore, StoreBusyError
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.records import TurnRecord
+from dialogs.types import ChatId
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,13 +62,13 @@ class ResilientStore(SessionStore):
         self._errors = backend_errors()
         self._retry_at = 0.0
         self._wait = retry_every  # before the next attempt; doubles while attempts fail
-        self._dirty: set[int] = set()  # sessions saved in memory during the outage
-        self._erase: set[int] = set()  # chats to forget in the backend once it is back
-        self._noticed: set[int] = set()
+        self._dirty: set[ChatId] = set()  # sessions saved in memory during the outage
+        self._erase: set[ChatId] = set()  # chats to forget in the backend once it is back
+        self._noticed: set[ChatId] = set()
         self._locks = ChatLocks()
 
     # ------------------------------------------------------------------ state
-    def take_notice(self, chat_id: int) -> bool:
+    def take_notice(self, chat_id: ChatId) -> bool:
         """True once per chat and outage: the chat should be told progress may be lost."""
         if not self.degraded or chat_id in self._noticed:
             return False
@@ -104,10 +105,10 @@ class ResilientStore(SessionStore):
     async def _recover(self) -> None:
         """Write back what the outage kept in memory, then leave degraded mode. A session
         another instance saved more recently in the backend meanwhile is kept as it is."""
-        for chat_id in sorted(self._erase):
+        for chat_id in sorted(self._erase, key=str):
             await self.inner.forget(chat_id)
         self._erase.clear()
-        for chat_id in sorted(self._dirty):
+        for chat_id in sorted(self._dirty, key=str):
             session = await self.fallback.load(chat_id)
             if session is not None and _newer(session, await self.inner.load(chat_id)):
                 await self.inner.save(session)
@@ -122,7 +123,7 @@ class ResilientStore(SessionStore):
         log.warning("session store is back; %d session(s) written back from memory", kept)
 
     # ------------------------------------------------------------------ sessions
-    async def load(self, chat_id: int) -> Session | None:
+    async def load(self, chat_id: ChatId) -> Session | None:
         """The backend's session (tried even while degraded: reads often still work), unless
         the outage left a newer one in memory."""
         if self.degraded and chat_id in self._dirty:
@@ -144,7 +145,7 @@ class ResilientStore(SessionStore):
         await self.fallback.save(session)
         self._dirty.add(session.chat_id)
 
-    async def delete(self, chat_id: int) -> bool:
+    async def delete(self, chat_id: ChatId) -> bool:
         in_memory = await self.fallback.delete(chat_id)
         self._dirty.discard(chat_id)
         worked, removed = await self._try(lambda: self.inner.delete(chat_id), always=True)
@@ -152,11 +153,11 @@ class ResilientStore(SessionStore):
             self._erase.add(chat_id)
         return bool(removed) or in_memory
 
-    def lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+    def lock(self, chat_id: ChatId) -> AbstractAsyncContextManager[None]:
         return self._lock(chat_id)
 
     @asynccontextmanager
-    async def _lock(self, chat_id: int) -> AsyncIterator[None]:
+    async def _lock(self, chat_id: ChatId) -> AsyncIterator[None]:
         """This process's lock always; the backend's (Redis: across instances) when it works.
         A backend failing to take or release its lock degrades the store, never the turn; a
         chat whose lock stays busy (`StoreBusyError`) fails only that update."""
@@ -203,8 +204,25 @@ class ResilientStore(SessionStore):
         _, removed = await self._try(lambda: self.inner.purge_records(older_than))
         return in_memory + (removed or 0)
 
+    # ------------------------------------------------------------------ reply cache
+    async def remember_reply(self, chat_id: ChatId, key: str, reply: str, ttl: float) -> None:
+        """In the backend; in memory while it is down (a resend then reaches this instance
+        or gets a second turn, which beats no answer)."""
+        if not self.degraded:
+            worked, _ = await self._try(lambda: self.inner.remember_reply(chat_id, key, reply, ttl))
+            if worked:
+                return
+        await self.fallback.remember_reply(chat_id, key, reply, ttl)
+
+    async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
+        kept = await self.fallback.recall_reply(chat_id, key)
+        if kept is not None:
+            return kept
+        _, found = await self._try(lambda: self.inner.recall_reply(chat_id, key), always=True)
+        return found
+
     # ------------------------------------------------------------------ privacy
-    async def forget(self, chat_id: int) -> None:
+    async def forget(self, chat_id: ChatId) -> None:
         """Erase everywhere; if the backend is down, it is erased there as soon as it returns
         (before anything else is written back)."""
         await self.fallback.forget(chat_id)

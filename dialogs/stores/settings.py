@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from dialogs.types import ChatId
+
 DAY = 86_400.0
 DEFAULT_SESSION_TTL_DAYS = 30.0
 DEFAULT_RECORD_RETENTION_DAYS = 90.0
@@ -40,8 +42,11 @@ class StoreSettings:
             hash_salt=env.get("YIBAO_HASH_SALT") or DEFAULT_HASH_SALT,
         )
 
-    def chat_hash(self, chat_id: int) -> str:
-        """Keyed hash of a chat id: records can be grouped per chat without naming it."""
+    def chat_hash(self, chat_id: ChatId) -> str:
+        """Keyed hash of a chat id: records can be grouped per chat without naming it.
+
+        Over the id's decimal (Telegram) or namespaced (`wx:<openid>`) text form, so the
+        hashes of Telegram chats are the same as before string ids existed."""
         digest = hmac.new(self.hash_salt.encode(), str(chat_id).encode(), hashlib.sha256)
         return digest.hexdigest()[:CHAT_HASH_HEX]
 

@@ -28,11 +28,12 @@ from dialogs.session import Session
 from dialogs.stores.base import ChatLocks, SessionStore, decode_session
 from dialogs.stores.records import TurnRecord
 from dialogs.stores.settings import StoreSettings
+from dialogs.types import ChatId
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _MIGRATIONS: dict[int, str] = {
     # version reached -> script that reaches it from the previous version
     1: """
@@ -52,6 +53,29 @@ _MIGRATIONS: dict[int, str] = {
         CREATE INDEX IF NOT EXISTS records_at ON records(at);
         CREATE INDEX IF NOT EXISTS records_chat ON records(chat);
     """,
+    # Chat ids become text (WeChat's OpenIDs are strings, namespaced `wx:<openid>`); a
+    # Telegram chat's row keeps working under its decimal form, which is what the store
+    # now looks up. Replies remembered per message id (a resent message gets the same one).
+    2: """
+        CREATE TABLE sessions_v2 (
+            chat_id TEXT PRIMARY KEY,
+            updated REAL NOT NULL,
+            data    TEXT NOT NULL
+        );
+        INSERT INTO sessions_v2 (chat_id, updated, data)
+            SELECT CAST(chat_id AS TEXT), updated, data FROM sessions;
+        DROP TABLE sessions;
+        ALTER TABLE sessions_v2 RENAME TO sessions;
+        CREATE INDEX IF NOT EXISTS sessions_updated ON sessions(updated);
+        CREATE TABLE IF NOT EXISTS replies (
+            chat    TEXT NOT NULL,
+            key     TEXT NOT NULL,
+            expires REAL NOT NULL,
+            data    TEXT NOT NULL,
+            PRIMARY KEY (chat, key)
+        );
+        CREATE INDEX IF NOT EXISTS replies_expires ON replies(expires);
+    """,
 }
 _PAGE = 500  # rows per fetch when iterating records
 CHECKPOINT_EVERY = 256  # write transactions between two background checkpoints (~1-4 MB WAL)
@@ -61,6 +85,11 @@ _UPSERT = (
     "INSERT INTO sessions (chat_id, updated, data) VALUES (?, ?, ?) ON CONFLICT(chat_id) "
     "DO UPDATE SET updated = excluded.updated, data = excluded.data"
 )
+_REMEMBER = (
+    "INSERT INTO replies (chat, key, expires, data) VALUES (?, ?, ?, ?) ON CONFLICT(chat, key) "
+    "DO UPDATE SET expires = excluded.expires, data = excluded.data"
+)
+REPLY_SWEEP_EVERY = 256  # remembered replies written between two sweeps of expired ones
 _INSERT_RECORD = "INSERT INTO records (at, chat, outcome, confidence, text) VALUES (?, ?, ?, ?, ?)"
 _RECORDS_PAGE = (
     "SELECT rowid, at, chat, outcome, confidence, text FROM records "
@@ -99,6 +128,7 @@ class SqliteStore(SessionStore):
         self._closed = False
         self._checkpointer = None if self.path == ":memory:" else _Checkpointer(self.path)
         self._inode: int | None = None  # of the file the connection has open
+        self._remembered = 0
 
     @classmethod
     def from_url(cls, url: str, settings: StoreSettings | None = None) -> SqliteStore:
@@ -125,6 +155,7 @@ class SqliteStore(SessionStore):
             now, ttl, keep = time.time(), self.settings.session_ttl, self.settings.record_retention
             conn.execute("DELETE FROM sessions WHERE updated < ?", (now - ttl,))
             conn.execute("DELETE FROM records WHERE at < ?", (now - keep,))
+            conn.execute("DELETE FROM replies WHERE expires < ?", (now,))
             self._conn = conn
             self._inode = None if self.path == ":memory:" else os.stat(self.path).st_ino
         return self._conn
@@ -176,20 +207,21 @@ class SqliteStore(SessionStore):
             raise
 
     # ------------------------------------------------------------------ sessions
-    async def load(self, chat_id: int) -> Session | None:
+    async def load(self, chat_id: ChatId) -> Session | None:
         def q(c: sqlite3.Connection) -> str | bytes | None:
-            row = c.execute("SELECT data FROM sessions WHERE chat_id = ?", (chat_id,)).fetchone()
+            key = str(chat_id)
+            row = c.execute("SELECT data FROM sessions WHERE chat_id = ?", (key,)).fetchone()
             return None if row is None else row[0]
 
-        return decode_session(await self._run(q))
+        return decode_session(await self._run(q), chat_id)
 
     async def save(self, session: Session) -> None:
-        await self._exec(_UPSERT, (session.chat_id, session.updated, session.to_json()))
+        await self._exec(_UPSERT, (str(session.chat_id), session.updated, session.to_json()))
 
-    async def delete(self, chat_id: int) -> bool:
-        return await self._exec("DELETE FROM sessions WHERE chat_id = ?", (chat_id,)) > 0
+    async def delete(self, chat_id: ChatId) -> bool:
+        return await self._exec("DELETE FROM sessions WHERE chat_id = ?", (str(chat_id),)) > 0
 
-    def lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+    def lock(self, chat_id: ChatId) -> AbstractAsyncContextManager[None]:
         return self._locks.hold(chat_id)
 
     async def purge_idle(self, older_than: float) -> int:
@@ -214,15 +246,34 @@ class SqliteStore(SessionStore):
     async def purge_records(self, older_than: float) -> int:
         return await self._exec("DELETE FROM records WHERE at < ?", (older_than,))
 
+    # ------------------------------------------------------------------ reply cache
+    async def remember_reply(self, chat_id: ChatId, key: str, reply: str, ttl: float) -> None:
+        now = time.time()
+        await self._exec(_REMEMBER, (self.chat_hash(chat_id), key, now + ttl, reply))
+        self._remembered += 1
+        if self._remembered % REPLY_SWEEP_EVERY == 0:
+            await self._exec("DELETE FROM replies WHERE expires < ?", (now,))
+
+    async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
+        args = (self.chat_hash(chat_id), key, time.time())
+
+        def q(c: sqlite3.Connection) -> str | None:
+            sql = "SELECT data FROM replies WHERE chat = ? AND key = ? AND expires >= ?"
+            row = c.execute(sql, args).fetchone()
+            return None if row is None else str(row[0])
+
+        return await self._run(q)
+
     # ------------------------------------------------------------------ privacy
-    async def forget(self, chat_id: int) -> None:
+    async def forget(self, chat_id: ChatId) -> None:
         chat = self.chat_hash(chat_id)
 
         def erase(c: sqlite3.Connection) -> None:
             c.execute("BEGIN IMMEDIATE")
             try:
-                c.execute("DELETE FROM sessions WHERE chat_id = ?", (chat_id,))
+                c.execute("DELETE FROM sessions WHERE chat_id = ?", (str(chat_id),))
                 c.execute("DELETE FROM records WHERE chat = ?", (chat,))
+                c.execute("DELETE FROM replies WHERE chat = ?", (chat,))
             except BaseException:
                 c.execute("ROLLBACK")
                 raise

@@ -1,0 +1,144 @@
+"""`yibao wechat [--listen H] [--port N] [--path P]` and `yibao wechat menu [--push]`.
+
+The composition root of the WeChat edge: settings → logging (secrets redacted) → the
+engine worded for WeChat, on Beijing's date → the aiohttp server, until SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+from bot.health import health_handler
+from bot.logging_setup import configure_logging
+from bot.maintenance import purge_expired
+from bot.settings import Settings, SettingsError
+from bot.wechat.clock import today_in, zone
+from bot.wechat.customer_service import ApiError, WeChatApi
+from bot.wechat.menu import menu_json
+from bot.wechat.server import ServerConfig, WeChatServer
+from bot.wechat.settings import WeChatSettings, load_wechat_settings
+from bot.wiring import build_engine
+from dialogs.engine import Engine
+from knowledge.loader import load_kb
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "wechat"
+PURGE_EVERY = 3600.0  # seconds between two purges of idle sessions and old records
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    wx = sub.add_parser("wechat", help="serve a WeChat Official Account (公众号)")
+    wx.add_argument("action", nargs="?", choices=("menu",), help="print the custom menu JSON")
+    wx.add_argument("--push", action="store_true", help="with `menu`: set it through the API")
+    wx.add_argument("--listen", default="127.0.0.1")
+    wx.add_argument("--port", type=int, default=8081)
+    wx.add_argument("--path", default="/wechat")
+
+
+def run_wechat(args: argparse.Namespace) -> int:
+    try:
+        settings, wx = load_wechat_settings()
+        tz = zone(settings.yibao_timezone)
+    except (SettingsError, ValueError) as exc:
+        print(f"yibao wechat: {exc}", file=sys.stderr)
+        return 2
+    secrets = [wx.token, wx.aes_key or "", wx.app_secret or ""]
+    if settings.yibao_hash_salt is not None:
+        secrets.append(settings.yibao_hash_salt.get_secret_value())
+    configure_logging(settings.yibao_log_level, settings.yibao_log_format, secrets=secrets)
+    if args.action == "menu":
+        return _menu(settings, wx, push=args.push)
+    engine = build_engine(
+        settings.store_url(),
+        clock=today_in(tz),
+        kb_dir=settings.kb_dir,
+        lexicon_dir=settings.lexicon_dir,
+        store_settings=settings.store_settings(),
+        channel=CHANNEL,
+    )
+    config = ServerConfig(path=args.path)
+    asyncio.run(serve(engine, wx, config, args.listen, args.port))
+    return 0
+
+
+def _menu(settings: Settings, wx: WeChatSettings, push: bool) -> int:
+    menu = menu_json(load_kb(settings.kb_dir).for_channel(CHANNEL))
+    print(json.dumps(menu, ensure_ascii=False, indent=2))
+    if not push:
+        return 0
+    if not wx.app_id or not wx.app_secret:
+        print("yibao wechat menu --push needs WECHAT_APP_ID and WECHAT_APP_SECRET", file=sys.stderr)
+        return 2
+
+    async def push_menu() -> None:
+        from dialogs.stores import open_store
+
+        store = open_store(settings.store_url(), settings.store_settings())
+        api = WeChatApi(wx, store)
+        try:
+            await api.create_menu(menu)
+        finally:
+            await api.close()
+            await store.close()
+
+    try:
+        asyncio.run(push_menu())
+    except (ApiError, OSError) as exc:
+        print(f"yibao wechat menu --push: {exc}", file=sys.stderr)
+        return 1
+    print("menu set", file=sys.stderr)
+    return 0
+
+
+async def serve(
+    engine: Engine,
+    wx: WeChatSettings,
+    config: ServerConfig,
+    listen: str,
+    port: int,
+    stop: asyncio.Event | None = None,
+) -> None:
+    """Serve until `stop` is set or a stop signal arrives; then finish what is in flight."""
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    api = WeChatApi(wx, engine.store) if wx.app_id and wx.app_secret else None
+    server = WeChatServer(engine, wx, config, api)
+    healthz = health_handler(engine.store, lambda: engine.kb.version)
+    runner = web.AppRunner(server.app(healthz), access_log=None, handle_signals=False)
+    purger = asyncio.ensure_future(_purge_hourly(engine))
+    try:
+        await runner.setup()
+        await web.TCPSite(runner, listen, port).start()
+        mode = "safe/compatible" if wx.aes_key else "plain"
+        log.info("wechat server listening on %s:%d%s (%s mode)", listen, port, config.path, mode)
+        await stop.wait()
+        log.info("stop requested: finishing the messages in progress")
+    finally:
+        for sig in STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+        purger.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await purger
+        await runner.cleanup()
+        await server.drain()
+        if api is not None:
+            await api.close()
+        await engine.store.close()
+
+
+async def _purge_hourly(engine: Engine) -> None:
+    while True:
+        await asyncio.sleep(PURGE_EVERY)
+        await purge_expired(engine.store)

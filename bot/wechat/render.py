@@ -1,0 +1,112 @@
+"""A turn's replies → the one text a passive reply carries.
+
+WeChat answers a message with one message, so the engine's replies are merged: their
+texts (a title on its own line) separated by blank lines, then the choices. A text message
+has no buttons: choices a bare number can pick are listed as numbered lines ("回复数字：" /
+"1 外地户籍"), in the order `dialogs.choices` numbers them, so "1" picks the same button the
+engine remembered; a question answered by a number itself (years, children) lists its
+choices by label only. WeChat shows at most 2048 bytes of UTF-8: a longer answer is cut
+at a paragraph (else a line, else a character) with "回复“更多”…" under it, and the engine
+keeps the rest in the session (`Engine.handle(pager=…)`). All wording is in YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+
+from dialogs.types import Reply
+from knowledge.loader import KnowledgeBase
+
+MAX_BYTES = 2048  # WeChat's limit on a text message, in UTF-8 bytes
+PARAGRAPH = "\n\n"
+
+
+def nbytes(text: str) -> int:
+    return len(text.encode("utf-8", "replace"))
+
+
+def _choices(replies: Sequence[Reply], kb: KnowledgeBase) -> list[str]:
+    numbered = [b for r in replies if r.numbered for row in r.buttons for b in row]
+    typed = [b for r in replies if not r.numbered for row in r.buttons for b in row]
+    blocks: list[str] = []
+    if typed:
+        blocks.append(kb.text("wx_choose_typed") + " / ".join(b.text for b in typed))
+    if numbered:
+        lines = [f"{i} {b.text}" for i, b in enumerate(numbered, start=1)]
+        blocks.append("\n".join([kb.text("wx_choose"), *lines]))
+    return blocks
+
+
+def compose(replies: Sequence[Reply], kb: KnowledgeBase) -> str:
+    """The replies' texts, then their choices, whatever the length."""
+    blocks = [r.plain().strip() for r in replies if r.plain().strip()]
+    blocks.extend(_choices(replies, kb))
+    return PARAGRAPH.join(blocks)
+
+
+def render(replies: Sequence[Reply], kb: KnowledgeBase) -> str:
+    """The text of one passive reply (no markup: WeChat shows text as it is); the engine's
+    `Pager` has cut it to size already, `clip` only guards the limit."""
+    return clip(compose(replies, kb))
+
+
+def clip(text: str, limit: int = MAX_BYTES) -> str:
+    """A last guard: `text` within `limit` bytes, cut on a character boundary."""
+    raw = text.encode("utf-8", "replace")
+    if len(raw) <= limit:
+        return text
+    return raw[:limit].decode("utf-8", "ignore")
+
+
+def _pieces(text: str, limit: int) -> list[tuple[str, str]]:
+    """`text` as (separator before, piece) pairs, no piece over `limit` bytes: paragraphs,
+    then lines, then runs of characters."""
+    if nbytes(text) <= limit:
+        return [("", text)]
+    for sep in (PARAGRAPH, "\n"):
+        parts = text.split(sep)
+        if len(parts) > 1:
+            out: list[tuple[str, str]] = []
+            for i, part in enumerate(parts):
+                sub = _pieces(part, limit)
+                out.append((sep if i else "", sub[0][1]))
+                out.extend(sub[1:])
+            return out
+    out, current = [], ""
+    for ch in text:
+        if current and nbytes(current + ch) > limit:
+            out.append(("", current))
+            current = ""
+        current += ch
+    out.append(("", current))
+    return out
+
+
+class Pager:
+    """Cuts a turn's replies to one message (`Engine.handle(pager=…)`): the choices and the
+    "更多" hint always fit; the text is cut at the last paragraph that fits."""
+
+    def __init__(self, kb: KnowledgeBase, limit: int = MAX_BYTES) -> None:
+        self.kb = kb
+        self.limit = limit
+
+    def __call__(self, replies: list[Reply]) -> tuple[list[Reply], str]:
+        if nbytes(compose(replies, self.kb)) <= self.limit or not replies:
+            return replies, ""
+        body = PARAGRAPH.join(r.plain().strip() for r in replies if r.plain().strip())
+        choices = [Reply(text="", buttons=r.buttons, numbered=r.numbered) for r in replies]
+        hint = self.kb.text("wx_more")
+        fixed = nbytes(compose([Reply(text=hint), *choices], self.kb)) + nbytes(PARAGRAPH)
+        budget = max(self.limit - fixed, self.limit // 4)
+        pieces = _pieces(body, budget // 2)
+        head = ""
+        taken = 0
+        for sep, piece in pieces:
+            candidate = f"{head}{sep}{piece}" if head else piece
+            if nbytes(candidate) > budget:
+                break
+            head, taken = candidate, taken + 1
+        rest = "".join(f"{sep}{piece}" for sep, piece in pieces[taken:]).strip()
+        shown = [replace(choices[0], text=f"{head}{PARAGRAPH}{hint}"), *choices[1:]]
+        return shown, rest

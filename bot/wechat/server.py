@@ -1,0 +1,240 @@
+"""`yibao wechat`: the 公众号 message server (aiohttp), on the same engine as every edge.
+
+- `GET {path}` is WeChat's URL check: the signature over (token, timestamp, nonce) must
+  hold, then the `echostr` is echoed.
+- `POST {path}` carries one message as XML, plain or (with WECHAT_AES_KEY, "compatible
+  mode") in an AES envelope with its `msg_signature`; an encrypted message is answered
+  encrypted, a plain one in plain. A bad signature gets 403 before anything is read or
+  stored; so does a timestamp more than `max_skew` seconds off (a replay of an old
+  request). Bodies over `max_body` get 413; DTDs and entities are refused (bot/wechat/xml).
+- WeChat waits 5 s for the passive reply, then resends the same message (same MsgId, and
+  possibly the same timestamp and nonce) up to three times. A resend is not an attack: it
+  is answered from the reply remembered for that MsgId in the store (so across instances),
+  never with a second turn. Messages of one user pass one lock, so a resend that arrives
+  while the first is still being answered waits for it and gets the same text.
+- A turn that takes more than `reply_within` (4 s) is answered "success" (WeChat then
+  neither resends nor shows anything), and its reply goes out through the customer-service
+  API when WECHAT_APP_SECRET is set (bot/wechat/customer_service).
+- Events: subscribe → welcome and menu; unsubscribe → everything of the user is erased;
+  CLICK → the button's callback. Other message types get the text-only hint.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from bot.health import HEALTH_PATH
+from bot.wechat.crypto import CryptoError, Envelope, signature_ok
+from bot.wechat.customer_service import WeChatApi
+from bot.wechat.menu import HELP_KEY
+from bot.wechat.render import Pager, render
+from bot.wechat.settings import WeChatSettings
+from bot.wechat.xml import XmlError, encrypted_reply, parse, text_reply
+from dialogs.engine import Engine
+from dialogs.types import Incoming
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+SUCCESS = "success"  # "received, nothing to say": WeChat shows nothing and does not resend
+CHANNEL = "wx:"
+CALLBACK_KINDS = ("m:", "f:", "e:")  # menu, flow, entry: what a custom-menu click may name
+NON_TEXT = "n:non_text"  # the engine's text-only notice
+
+
+@dataclass(frozen=True, slots=True)
+class ServerConfig:
+    path: str = "/wechat"
+    max_body: int = 128 * 1024  # a 10,000-character message is ~40 KB encrypted
+    max_skew: float = 300.0  # seconds a request's timestamp may be off our clock
+    reply_within: float = 4.0  # WeChat waits 5 s; the rest is the network's
+    remember_for: float = 600.0  # seconds a reply is kept for resends (WeChat's take ~15 s)
+
+
+class WeChatServer:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: WeChatSettings,
+        config: ServerConfig | None = None,
+        api: WeChatApi | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.config = config or ServerConfig()
+        self.api = api
+        self.clock = clock
+        self.envelope = (
+            Envelope(settings.token, settings.aes_key, settings.app_id)
+            if settings.aes_key
+            else None
+        )
+        self._late: set[asyncio.Task[object]] = set()
+
+    # ------------------------------------------------------------------ HTTP
+    def app(self, healthz: Handler) -> web.Application:
+        web_app = web.Application(client_max_size=self.config.max_body)
+        path = "/" + self.config.path.strip("/")
+        web_app.router.add_get(path, self.verify)
+        web_app.router.add_post(path, self.receive)
+        web_app.router.add_get(HEALTH_PATH, healthz)
+        return web_app
+
+    def _signed(self, request: web.Request) -> bool:
+        q = request.query
+        timestamp, nonce = q.get("timestamp", ""), q.get("nonce", "")
+        if not timestamp.isdigit() or not nonce:
+            return False
+        if abs(self.clock() - int(timestamp)) > self.config.max_skew:
+            log.warning("wechat: request with a stale timestamp refused")
+            return False
+        return signature_ok((self.settings.token, timestamp, nonce), q.get("signature", ""))
+
+    async def verify(self, request: web.Request) -> web.Response:
+        """WeChat's server-URL check (服务器配置 → 提交)."""
+        if not self._signed(request):
+            return web.Response(status=403)
+        return web.Response(text=request.query.get("echostr", ""))
+
+    async def receive(self, request: web.Request) -> web.Response:
+        if not self._signed(request):
+            log.warning("wechat: request with a bad signature refused")
+            return web.Response(status=403)
+        body = await request.read()  # aiohttp answers 413 beyond client_max_size
+        encrypted = request.query.get("encrypt_type", "raw") == "aes"
+        try:
+            if encrypted:
+                fields = self._open(request, body)
+                if fields is None:
+                    return web.Response(status=403)
+            else:
+                fields = parse(body)
+        except XmlError as exc:
+            log.warning("wechat: unreadable message refused (%s)", exc)
+            return web.Response(status=400)
+        if not fields.get("FromUserName") or not fields.get("ToUserName"):
+            return web.Response(status=400)
+        text = await self.answer(fields)
+        if not text:
+            return web.Response(text=SUCCESS)
+        now = int(self.clock())
+        xml = text_reply(fields["FromUserName"], fields["ToUserName"], text, now)
+        if encrypted and self.envelope is not None:
+            nonce = str(secrets.randbelow(10**10))
+            sealed = self.envelope.encrypt(xml.encode())
+            sig = self.envelope.msg_signature(str(now), nonce, sealed)
+            xml = encrypted_reply(sealed, sig, now, nonce)
+        return web.Response(text=xml, content_type="application/xml")
+
+    def _open(self, request: web.Request, body: bytes) -> dict[str, str] | None:
+        """The message inside a safe-mode envelope; None when it is not ours (403)."""
+        if self.envelope is None:
+            log.warning("wechat: encrypted message but WECHAT_AES_KEY is not set")
+            return None
+        sealed = parse(body).get("Encrypt", "")
+        q = request.query
+        parts = (self.settings.token, q.get("timestamp", ""), q.get("nonce", ""), sealed)
+        if not sealed or not signature_ok(parts, q.get("msg_signature", "")):
+            log.warning("wechat: encrypted message with a bad msg_signature refused")
+            return None
+        try:
+            return parse(self.envelope.decrypt(sealed))
+        except CryptoError as exc:
+            log.warning("wechat: envelope refused (%s)", exc)
+            return None
+
+    # ------------------------------------------------------------------ messages
+    async def answer(self, fields: dict[str, str]) -> str | None:
+        """The reply text for one message (None: say nothing), within `reply_within`."""
+        openid = fields["FromUserName"]
+        chat = CHANNEL + openid
+        kind = fields.get("MsgType", "")
+        event = fields.get("Event", "").lower() if kind == "event" else ""
+        if event == "unsubscribe":
+            await self.engine.forget(chat)  # nothing is kept of people who left
+            return None
+        incoming = to_incoming(kind, event, fields)
+        if incoming is None:
+            return None
+        msg_id = fields.get("MsgId", "")
+        key = f"m:{msg_id}" if msg_id else f"e:{fields.get('CreateTime', '')}:{event or kind}"
+        turn = asyncio.ensure_future(self._turn(chat, key, incoming))
+        try:
+            return await asyncio.wait_for(asyncio.shield(turn), self.config.reply_within)
+        except TimeoutError:
+            log.warning("wechat: turn slower than %.1fs, answered later", self.config.reply_within)
+            self._later(turn, openid, _float(fields.get("CreateTime")) or self.clock())
+            return None
+
+    async def _turn(self, chat: str, key: str, incoming: Incoming) -> str | None:
+        store = self.engine.store
+        async with store.lock(chat + "#m"):
+            cached = await store.recall_reply(chat, key)
+            if cached is not None:
+                return cached  # a resend: the same reply, no second turn
+            try:
+                replies = await self.engine.handle(chat, incoming, pager=Pager(self.engine.kb))
+            except Exception:
+                log.exception("wechat: turn failed")
+                return self.engine.kb.text("error")  # not remembered: a resend tries again
+            text = render(replies, self.engine.kb)
+            await store.remember_reply(chat, key, text, self.config.remember_for)
+            return text
+
+    def _later(self, turn: asyncio.Future[str | None], openid: str, asked_at: float) -> None:
+        """Send a slow turn's reply through the customer-service API once it is ready."""
+        if self.api is None:
+            return
+        api = self.api
+
+        async def send() -> None:
+            text = await turn
+            if text:
+                await api.send_text(openid, text, asked_at)
+
+        task: asyncio.Task[object] = asyncio.ensure_future(send())
+        self._late.add(task)
+        task.add_done_callback(self._sent)
+
+    def _sent(self, task: asyncio.Task[object]) -> None:
+        self._late.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("wechat: late reply not sent (%s)", type(task.exception()).__name__)
+
+    async def drain(self) -> None:
+        """Wait for late replies still being sent (at shutdown)."""
+        if self._late:
+            await asyncio.gather(*self._late, return_exceptions=True)
+
+
+def to_incoming(kind: str, event: str, fields: dict[str, str]) -> Incoming | None:
+    """What the user did, in the engine's terms; None for what needs no answer."""
+    if kind == "text":
+        return Incoming(text=fields.get("Content", ""))
+    if kind == "voice" and fields.get("Recognition", "").strip():
+        return Incoming(text=fields["Recognition"])  # WeChat's own speech recognition
+    if kind == "event":
+        if event == "subscribe":
+            return Incoming(text="/start")
+        key = fields.get("EventKey", "")
+        if event == "click" and key == HELP_KEY:
+            return Incoming(text="/help")
+        if event == "click" and key.startswith(CALLBACK_KINDS):
+            return Incoming(callback=key)
+        return None  # VIEW, LOCATION, SCAN, TEMPLATESENDJOBFINISH …: nothing to say
+    return Incoming(callback=NON_TEXT)  # image, voice, video, location, link, file …
+
+
+def _float(raw: str | None) -> float:
+    try:
+        return float(raw or 0)
+    except ValueError:
+        return 0.0

@@ -1,0 +1,188 @@
+"""The WeChat text: numbered choices the engine remembers, the 2048-byte cut with "更多",
+channel wording, and the API client against a fake WeChat API on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from fake_wechat import TELEGRAM_WORDS
+
+from bot.wechat.customer_service import WeChatApi
+from bot.wechat.render import MAX_BYTES, Pager, nbytes, render
+from bot.wechat.settings import WeChatSettings
+from bot.wiring import load_flows
+from dialogs.choices import bare_number
+from dialogs.engine import Engine
+from dialogs.stores import MemoryStore
+from dialogs.types import Button, Incoming, Reply
+from knowledge.loader import KnowledgeBase
+from knowledge.matcher import Matcher
+
+WX = "wx:oRenderUser"
+
+
+@pytest.fixture
+def wkb(kb: KnowledgeBase) -> KnowledgeBase:
+    return kb.for_channel("wechat")
+
+
+@pytest.fixture
+def wengine(wkb: KnowledgeBase, matcher: Matcher) -> Engine:
+    return Engine(wkb, matcher, MemoryStore(), flows=load_flows(wkb))
+
+
+@pytest.mark.parametrize(
+    "text,number", [("1", 1), ("１", 1), ("一", 1), (" 2. ", 2), ("两", 2), ("12", 12)]
+)
+def test_bare_numbers(text: str, number: int) -> None:
+    assert bare_number(text) == number
+
+
+@pytest.mark.parametrize("text", ["0", "2026", "1年", "一年", "", "a"])
+def test_not_bare_numbers(text: str) -> None:
+    assert bare_number(text) is None
+
+
+async def test_number_picks_the_offered_menu_button(wengine: Engine, wkb: KnowledgeBase) -> None:
+    await wengine.handle(WX, Incoming(text="菜单"))
+    replies = await wengine.handle(WX, Incoming(text="3"))  # 天津常见问题
+    assert replies[0].text.startswith(wkb.menus["tianjin"].text)
+    replies = await wengine.handle(WX, Incoming(text="2"))  # 交多少钱
+    assert replies[0].entry == "tj.cost"
+
+
+async def test_number_answering_years_is_years_not_a_button(wengine: Engine) -> None:
+    for said in ("/suzhou", "1", "1"):
+        replies = await wengine.handle(WX, Incoming(text=said))
+    assert replies[-1].numbered is False  # the years question
+    session = await wengine.store.load(WX)
+    assert session is not None and session.offered == []
+    replies = await wengine.handle(WX, Incoming(text="2"))  # two years: eligible so far
+    assert "哪个区" in replies[-1].text
+
+
+def test_render_numbers_buttons_and_lists_typed_choices(wkb: KnowledgeBase) -> None:
+    replies = [
+        Reply(
+            text="甲", title="标题", buttons=((Button("外地户籍", "a"), Button("本地户籍", "b")),)
+        ),
+        Reply(text="乙", buttons=((Button("满一年", "c"),),), numbered=False),
+    ]
+    text = render(replies, wkb)
+    assert text == "标题\n甲\n\n乙\n\n可直接回复：满一年\n\n回复数字：\n1 外地户籍\n2 本地户籍"
+
+
+async def test_long_answer_is_cut_at_a_paragraph_and_more_gives_the_rest(
+    wengine: Engine, wkb: KnowledgeBase
+) -> None:
+    paragraphs = [f"第{i}段：" + "医保" * 60 for i in range(30)]  # ~11 KB
+    long = Reply(text="\n\n".join(paragraphs), buttons=((Button("主菜单", "m:main"),),))
+    pager = Pager(wkb)
+    shown, rest = pager([long])
+    text = render(shown, wkb)
+    assert nbytes(text) <= MAX_BYTES and wkb.text("wx_more") in text and "1 主菜单" in text
+    cut = text.split(wkb.text("wx_more"))[0].strip()
+    assert cut.split("\n\n")[-1] in paragraphs  # whole paragraphs only
+    assert rest.startswith(paragraphs[len(cut.split("\n\n"))])
+    seen = cut
+    session_rest = rest
+    while session_rest:  # what "更多" shows, part by part, until nothing is left
+        shown, session_rest = pager([Reply(text=session_rest)])
+        part = render(shown, wkb)
+        assert nbytes(part) <= MAX_BYTES
+        seen += "\n\n" + part.split(wkb.text("wx_more"))[0].strip()
+    assert seen == long.text
+
+
+async def test_more_through_the_engine_keeps_the_offered_choices(
+    wengine: Engine, wkb: KnowledgeBase
+) -> None:
+    pager = Pager(wkb, limit=400)
+    first = await wengine.handle(WX, Incoming(text="积分"), pager=pager)
+    assert wkb.text("wx_more") in render(first, wkb)
+    offered = (await wengine.store.load(WX)).offered  # type: ignore[union-attr]
+    nxt = await wengine.handle(WX, Incoming(text="更多"), pager=pager)
+    assert nxt[0].text and (await wengine.store.load(WX)).offered == offered  # type: ignore[union-attr]
+    picked = await wengine.handle(WX, Incoming(text="1"), pager=pager)
+    assert picked[0].text.startswith("哪些人能申请苏州积分入医")
+
+
+def test_wechat_wording_has_no_telegram_words(wkb: KnowledgeBase) -> None:
+    used = {k: v for k, v in wkb.ui.items() if not k.startswith(("tg_", "wechat.", "admin"))}
+    bad = {k: w for k, v in used.items() for w in TELEGRAM_WORDS if w in v}
+    # Telegram-only texts never reach WeChat: commands the WeChat edge does not offer.
+    assert set(bad) <= {"about", "forget_confirm"}, bad
+    flows = repr(wkb.flow_text)
+    assert [w for w in TELEGRAM_WORDS if w in flows] == []
+
+
+# ---------------------------------------------------------------------- the API client
+class FakeApi:
+    """WeChat's API as far as this edge uses it: token, custom/send, menu/create."""
+
+    def __init__(self) -> None:
+        self.tokens = 0
+        self.sent: list[dict[str, Any]] = []
+        self.menus: list[dict[str, Any]] = []
+        self.valid = ""
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/cgi-bin/token", self.token)
+        app.router.add_post("/cgi-bin/message/custom/send", self.send)
+        app.router.add_post("/cgi-bin/menu/create", self.menu)
+        return app
+
+    async def token(self, request: web.Request) -> web.Response:
+        assert request.query["secret"] == "s3cret"
+        self.tokens += 1
+        self.valid = f"TOKEN{self.tokens}"
+        return web.json_response({"access_token": self.valid, "expires_in": 7200})
+
+    def _ok(self, request: web.Request) -> bool:
+        return request.query.get("access_token") == self.valid
+
+    async def send(self, request: web.Request) -> web.Response:
+        if not self._ok(request):
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        self.sent.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def menu(self, request: web.Request) -> web.Response:
+        self.menus.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+@pytest.fixture
+async def api_base(unused_tcp_port: int) -> AsyncIterator[tuple[FakeApi, str]]:
+    fake = FakeApi()
+    runner = web.AppRunner(fake.app())
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
+    yield fake, f"http://127.0.0.1:{unused_tcp_port}"
+    await runner.cleanup()
+
+
+async def test_customer_service_caches_the_token_in_the_store(
+    api_base: tuple[FakeApi, str],
+) -> None:
+    fake, base = api_base
+    settings = WeChatSettings("t", "wx123", "s3cret", None, base)
+    store = MemoryStore()
+    first, second = WeChatApi(settings, store), WeChatApi(settings, store)  # two instances
+    import time
+
+    assert await first.send_text("oA", "你好", asked_at=time.time())
+    assert await second.send_text("oB", "你好", asked_at=time.time())
+    assert fake.tokens == 1  # shared through the store
+    fake.valid = "rotated-elsewhere"  # another fetch invalidated ours: fetched again once
+    assert await second.send_text("oC", "再见", asked_at=time.time())
+    assert fake.tokens == 2 and [m["touser"] for m in fake.sent] == ["oA", "oB", "oC"]
+    assert not await first.send_text("oD", "太晚", asked_at=time.time() - 49 * 3600)
+    await first.create_menu({"button": []})
+    assert fake.menus == [{"button": []}]
+    await first.close()
+    await second.close()
