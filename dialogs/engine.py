@@ -369,14 +369,19 @@ class Engine:
         self, session: Session, name: str, text: str, today: date
     ) -> list[Reply] | None:
         """Start flow `name` when the facts in `text` already decide it (a failed condition
-        gives its verdict at once); None when they do not."""
+        gives its verdict at once); None when they do not. `text` may hold several messages,
+        one per line, oldest first: a later message's fact replaces an earlier one
+        ("学校其实在昆山" after "在吴中区上小学")."""
         flow = self.flows.get(name)
         if not isinstance(flow, GuidedFlow):
             return None
-        probe = Session(chat_id=session.chat_id, slots=dict(flow.extract(text, session, today)))
-        if flow.shortcut(probe) is None:
+        facts: dict[str, str] = {}
+        for line in text.split("\n"):
+            facts.update(flow.extract(line, session, today))
+        if flow.shortcut(Session(chat_id=session.chat_id, slots=dict(facts))) is None:
             return None
-        return self._start_flow(session, name, today, text)
+        self._enter_flow(session, name)
+        return flow.start(session, today, facts=facts)
 
     def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]:
         return self._entry_buttons(ids)
@@ -463,10 +468,14 @@ class Engine:
     def _start_flow(
         self, session: Session, name: str, today: date, text: str | None
     ) -> list[Reply]:
+        self._enter_flow(session, name)
+        return self.flows[name].start(session, today, text)
+
+    @staticmethod
+    def _enter_flow(session: Session, name: str) -> None:
         session.end_flow()
         session.flow = name
         session.city = name if name in ("tianjin", "suzhou") else session.city
-        return self.flows[name].start(session, today, text)
 
     def _continue_prompt(self) -> Reply:
         return Reply(

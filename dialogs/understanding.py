@@ -31,6 +31,7 @@ from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
+from dialogs.stores.records import redact
 from dialogs.types import Button, Reply
 from knowledge.frame import Frame, FrameReader
 from knowledge.loader import KnowledgeBase
@@ -40,8 +41,10 @@ from knowledge.schema import Entry
 TIANJIN, SUZHOU = "tianjin", "suzhou"
 DATED_ASPECTS = frozenset({"time", "deadline", "form", "publicity"})
 BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
+HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
 MAX_SUGGESTIONS = 3
 STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
+SAID_TURNS, SAID_CHARS, SAID_SEP = 2, 120, "\n"  # earlier messages kept for their facts
 
 
 class Renders(Protocol):
@@ -176,19 +179,30 @@ class Clerk:
         )
 
     def remember(self, session: Session, turn: Turn) -> None:
-        """Keep the dialogue state: city, aspects, populations, the birth day stated."""
+        """Keep the dialogue state: city, aspects, populations, the birth day stated, and
+        the last messages (masked: ids, phones and dates) for facts a flow may read."""
         ctx = session.context
+        said = [*self._said(session), redact(turn.frame.text[:SAID_CHARS])][-SAID_TURNS:]
+        ctx["said"] = SAID_SEP.join(said)
         if turn.city and not turn.elsewhere:
             ctx["city"] = turn.city
         if turn.aspects:
             ctx["aspects"] = ",".join(turn.aspects)
-        ctx["pops"] = ",".join(sorted(turn.populations)) or None
+        # A status ("还没弄积分管理") answers the turn that states it; it is not a fact about
+        # who the conversation is about, so it does not follow into later questions.
+        kept = {p for p in turn.populations if self._groups.get(p) != "status"}
+        ctx["pops"] = ",".join(sorted(kept)) or None
         if turn.birth is not None:
             ctx["birth"] = turn.birth.first.isoformat()
             ctx["birth_last"] = turn.birth.last.isoformat()
             ctx["birth_phrase"] = turn.birth.phrase[:20]
         for key in [k for k, v in ctx.items() if v is None]:
             del ctx[key]
+
+    @staticmethod
+    def _said(session: Session) -> list[str]:
+        raw = session.context.get("said")
+        return raw.split(SAID_SEP) if isinstance(raw, str) and raw else []
 
     # ---------------------------------------------------------------- deciding
     def answer(
@@ -230,7 +244,10 @@ class Clerk:
             return [Reply(text=self.kb.text(guard), state="guard")]
         asks = frame.yes_no or "eligibility" in turn.aspects
         if turn.city is not None and asks:
-            decided = render.decided_flow(session, turn.city, frame.text, today)
+            # Facts stated a turn or two before count too ("以前参加过学生医保" then "还能走
+            # 积分入医吗"): the flow reads them with this message.
+            said = SAID_SEP.join([*self._said(session), frame.text])
+            decided = render.decided_flow(session, turn.city, said, today)
             if decided is not None:
                 return decided
         if frame.next_step and session.last_entry in self.kb.entries:
@@ -271,6 +288,9 @@ class Clerk:
             label = self.kb.ui.get(f"city_{turn.city}", turn.city)
             head = self.kb.text("compare_other", city=label)
             replies[0] = replace(replies[0], text=f"{head}\n{replies[0].text}")
+        if turn.city == TIANJIN and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
+            verdict = self._tianjin_deadline(replace(turn, aspects=("deadline",)), today, render)
+            replies += verdict or []
         year = self._other_year(turn)
         if year is not None:
             head = self.kb.text("guard_year", covered=year[0], year=year[1])
@@ -301,6 +321,10 @@ class Clerk:
             else list(turn.aspects)
         )
         off_aspect = bool(strong) and not set(entry.aspects) & set(strong)
+        if not off_aspect and candidates and not set(entry.aspects) & set(turn.aspects):
+            # A weak aspect ("能参保吗") still prefers an entry written for the population
+            # stated over a keyword pick that answers neither the aspect nor the population.
+            off_aspect = self._specific(candidates[0], turn) > self._specific(matched, turn)
         year = str(turn.frame.year or "")
         year_better = (
             bool(year)
@@ -397,8 +421,8 @@ class Clerk:
         asks = set(turn.aspects) & BIRTH_ASPECTS or turn.frame.yes_no or turn.when is not None
         if birth is None or not asks:
             return None
-        if turn.aspects and not set(turn.aspects) & BIRTH_ASPECTS | {"steps", "eligibility"}:
-            return None
+        if turn.aspects and not set(turn.aspects) & BIRTH_ASPECTS and turn.when is None:
+            return None  # "孩子刚生 能上医保吗": the entry answers, the verdict follows it
         when = turn.when.first if turn.when is not None else None
         later = turn.when.last if turn.when is not None else None
         # The verdict must not depend on which day of a range is meant: both ends agree.
@@ -495,6 +519,10 @@ class Clerk:
         # An entry written for the population stated ("天津户籍在外地上学") beats the
         # general one for the same aspect; among equals the entry's main aspect, then words.
         return (core, dated, float(specific), primary, ranked.get(entry.id, 0.0))
+
+    def _specific(self, entry_id: str, turn: Turn) -> int:
+        entry = self.kb.entries[entry_id]
+        return len(turn.populations & set(entry.population))
 
     def _sure_of_aspect(self, turn: Turn) -> bool:
         return turn.city is not None and bool(turn.aspects) and not turn.inherited

@@ -114,7 +114,7 @@ class AspectSpec(_Strict):
 class PopulationSpec(_Strict):
     """Who a question is about; `group` is the dimension (an age group or a 户籍)."""
 
-    group: Literal["age", "hukou", "minor"]
+    group: Literal["age", "hukou", "minor", "status"]
     words: list[str] = Field(min_length=1)
 
 
