@@ -80,6 +80,7 @@ class Turn:
     when: DaySpan | None
     raw: str  # the message as sent: what the keyword matcher reads
     corrected: dict[str, str]  # slot -> value a correction restates (a flow takes them too)
+    away: str | None = None  # the one other city the conversation is about (a news snippet)
 
 
 class Clerk:
@@ -159,6 +160,18 @@ class Clerk:
         if when is not None and birth is not None and when.phrase in birth.phrase:
             when = None  # "劳动节生的": the holiday is the birth day, not a day to go
         stated = bool(named or frame.populations)
+        elsewhere = bool(query.cities - core) and not by_name
+        raw, away = text, None
+        others = query.cities - core
+        if elsewhere and len(others) == 1:
+            away = next(iter(others))
+        saved_away = ctx.get("away")
+        if not core and isinstance(saved_away, str) and (leans or others or not frame.aspects):
+            # "深圳少儿医保异地备案" then "要什么材料" / "在广州能用吗": still about 深圳's
+            # card, so the matcher reads the question with that city's name.
+            names = [n for n, cid in self.matcher.lexicon.city_names.items() if cid == saved_away]
+            if names:
+                raw, elsewhere, away = f"{names[0]} {text}", True, saved_away
         corrected: dict[str, str] = {}
         if corrects_birth and birth is not None and birth.first == birth.last:
             corrected["birth"] = birth.first.isoformat()
@@ -170,12 +183,13 @@ class Clerk:
             inherited,
             len(by_name) == 2,
             bool(named and previous_city and named != previous_city),
-            bool(query.cities - core) and not by_name,
+            elsewhere,
             stated,
             birth,
             when,
-            text,
+            raw,
             corrected,
+            away,
         )
 
     def remember(self, session: Session, turn: Turn) -> None:
@@ -186,6 +200,7 @@ class Clerk:
         ctx["said"] = SAID_SEP.join(said)
         if turn.city and not turn.elsewhere:
             ctx["city"] = turn.city
+        ctx["away"] = turn.away
         if turn.aspects:
             ctx["aspects"] = ",".join(turn.aspects)
         # A status ("还没弄积分管理") answers the turn that states it; it is not a fact about
