@@ -38,7 +38,6 @@ from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 from knowledge.schema import Entry
 
-TIANJIN, SUZHOU = "tianjin", "suzhou"
 DATED_ASPECTS = frozenset({"time", "deadline", "form", "publicity"})
 BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
 HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
@@ -54,7 +53,11 @@ class Renders(Protocol):
         self, session: Session, entry_id: str, today: date, when: date | None = None
     ) -> Reply: ...
 
-    def deadline_text(self, birth: date, today: date, when: date | None) -> str | None: ...
+    def deadline_text(
+        self, city: str, birth: date, today: date, when: date | None
+    ) -> str | None: ...
+
+    def birth_rule_cities(self) -> frozenset[str]: ...
 
     def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]: ...
 
@@ -92,6 +95,7 @@ class Clerk:
         self.reader = FrameReader(self.vocab)
         self.holidays = holidays_from(self.vocab.holidays)
         self._groups = {name: spec.group for name, spec in self.vocab.populations.items()}
+        self.cities = matcher.lexicon.cities  # the covered cities, in declared order
 
     # ---------------------------------------------------------------- reading
     def read(self, session: Session, text: str, today: date) -> Turn:
@@ -99,7 +103,7 @@ class Clerk:
         frame = self.reader.read(surface)
         ctx = session.context
         query = self.matcher.analyze(text)
-        core = query.cities & {TIANJIN, SUZHOU}
+        core = query.cities & set(self.cities)
         # Cities named by name ("天津也要积分吗" names Tianjin; 积分 only implies Suzhou).
         by_name = {
             cid for name, cid in self.matcher.lexicon.city_names.items() if name in surface
@@ -110,7 +114,7 @@ class Clerk:
         city = named or (None if query.cities - core else previous_city)
         pops = set(frame.populations)
         # A city-relative 户籍: "天津户口" is local in Tianjin, non-local in Suzhou.
-        for c in (TIANJIN, SUZHOU):
+        for c in self.cities:
             names = [n for n, cid in self.matcher.lexicon.city_names.items() if cid == c]
             for name in names:
                 compact = surface.replace(" ", "")
@@ -270,10 +274,9 @@ class Clerk:
             if nxt is None:
                 return [Reply(text=self.kb.text("next_none"), state="abstain")]
             return [render.entry_reply(session, nxt, today)]
-        if turn.city == TIANJIN or (
-            turn.city is None and turn.birth and "newborn" in turn.populations
-        ):
-            verdict = self._tianjin_deadline(turn, today, render)
+        birth_city = self._birth_city(turn, render)
+        if birth_city is not None:
+            verdict = self._birth_verdict(turn, birth_city, today, render)
             if verdict is not None:
                 return verdict
         if turn.both:
@@ -303,8 +306,10 @@ class Clerk:
             label = self.kb.ui.get(f"city_{turn.city}", turn.city)
             head = self.kb.text("compare_other", city=label)
             replies[0] = replace(replies[0], text=f"{head}\n{replies[0].text}")
-        if turn.city == TIANJIN and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
-            verdict = self._tianjin_deadline(replace(turn, aspects=("deadline",)), today, render)
+        if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
+            verdict = self._birth_verdict(
+                replace(turn, aspects=("deadline",)), birth_city, today, render
+            )
             replies += verdict or []
         year = self._other_year(turn)
         if year is not None:
@@ -382,7 +387,7 @@ class Clerk:
         out: list[Reply] = []
         missing: list[str] = []
         aspects = turn.aspects or ("steps",)
-        for city in (TIANJIN, SUZHOU):
+        for city in self.cities:
             ids = self._entries(replace(turn, city=city, aspects=aspects), session)
             if ids:
                 out.append(render.entry_reply(session, ids[0], today))
@@ -430,7 +435,19 @@ class Clerk:
             return None  # a birth date's year, not a question about another year's rules
         return covered[-1], year
 
-    def _tianjin_deadline(self, turn: Turn, today: date, render: Renders) -> list[Reply] | None:
+    def _birth_city(self, turn: Turn, render: Renders) -> str | None:
+        """The city whose birth-date rule (Tianjin's 90 days) judges this turn: the turn's
+        city if its flow has one, or the only such city for a newborn named with no city."""
+        cities = render.birth_rule_cities()
+        if turn.city in cities:
+            return turn.city
+        if turn.city is None and turn.birth and "newborn" in turn.populations and len(cities) == 1:
+            return next(iter(cities))
+        return None
+
+    def _birth_verdict(
+        self, turn: Turn, city: str, today: date, render: Renders
+    ) -> list[Reply] | None:
         """A stated birth day (or age) with a question about time or benefits: the verdict."""
         birth = turn.birth
         asks = set(turn.aspects) & BIRTH_ASPECTS or turn.frame.yes_no or turn.when is not None
@@ -458,7 +475,7 @@ class Clerk:
                 )
             ]
         day = birth.first
-        text = render.deadline_text(day, today, later if turn.when is not None else None)
+        text = render.deadline_text(city, day, today, later if turn.when is not None else None)
         return None if text is None else [Reply(text=text, state="verdict:deadline")]
 
     def _entries(self, turn: Turn, session: Session) -> list[str]:
