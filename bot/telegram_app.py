@@ -47,6 +47,7 @@ ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
 # Shown by Telegram's "/" menu, in this order; descriptions are ui keys tg_cmd_<name>.
 COMMANDS = ("start", "menu", "help", "cancel", "forget", "about")  # plus one per flow (city)
 MAX_CONCURRENT_UPDATES = 256
+STOPPED_IN_START_UP = "Event loop stopped before Future completed"
 CONNECTION_POOL = 256
 POOL_TIMEOUT = 30.0  # under a burst, requests queue for a connection rather than fail
 
@@ -218,6 +219,14 @@ def run_bot(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"yibao run: not started: {len(exc.problems)} knowledge problem(s)", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:
+        if STOPPED_IN_START_UP in str(exc):
+            # Ctrl-C (or SIGTERM) while PTB was still starting: PTB stops the loop before its
+            # start-up future completes. A stop the operator asked for is a clean exit.
+            log.info("stopped during start-up")
+            return 0
+        log.exception("the bot stopped because of an error")
         return 1
     except Exception:
         log.exception("the bot stopped because of an error")
