@@ -77,6 +77,11 @@ class GuidedFlow:
 
     spec: MachineSpec
 
+    # Every key of the flow's `text` mapping the code may ask for, keys built at run time
+    # included: checked when the flow is built, so `yibao kb check` and /reload reject a
+    # renamed or missing key instead of the first turn that needs it raising KeyError.
+    TEXT_KEYS: frozenset[str] = frozenset()
+
     def __init__(self, kb: KnowledgeBase, text: FlowText, common: CommonText) -> None:
         self.kb = kb
         self.text = text
@@ -87,6 +92,9 @@ class GuidedFlow:
         if unknown:
             raise ValueError(f"flow {self.name}: questions for unknown states {sorted(unknown)}")
         self.machine = Machine(model=None, **self.spec.kwargs())
+        missing = sorted(self.TEXT_KEYS - set(text.text))
+        if missing:
+            raise ValueError(f"flow {self.name}: text keys missing: {', '.join(missing)}")
         self._states = frozenset(self.spec.states)
         self._slots = frozenset(q.slot for q in self.questions.values())
         self.generic = generic_words(common)

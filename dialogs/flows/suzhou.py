@@ -73,6 +73,40 @@ class SuzhouTurn(Turn):
 
 class SuzhouFlow(GuidedFlow):
     spec = SPEC
+    TEXT_KEYS = frozenset(
+        {
+            "after",
+            "closing",
+            "eligible",
+            "ineligible",
+            "where",
+            "materials_head",
+            "material_items",
+            "material_tail",
+            "now_then",
+            "now_today",
+            "calendar_prepare",
+            "calendar_open",
+            "calendar_open_last",
+            "calendar_review",
+            "calendar_review_2017",
+            "calendar_closed",
+            "calendar_holiday",
+            "calendar_holiday_unknown",
+            "form_not_yet",
+            "form_open",
+            "form_closed",
+            "school_not_yet",
+            "school_open",
+            "school_closed",
+            "publicity_end",
+            "publicity_unknown",
+            "proof_unknown",
+            "unsure",
+            *(f"bullet_{kind}" for kind in ("ok", "fail", "unsure")),
+            *(f"proof_{count}" for count in ("upto2", "3plus")),
+        }
+    )  # fmt: skip  (<condition>_note texts are optional extras under a failed condition)
 
     def make_turn(self, session: Session, today: date) -> Turn:
         return SuzhouTurn(self, session, today)
