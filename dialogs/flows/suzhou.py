@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date
 
+from dialogs import callbacks as cb
 from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
 from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import is_workday
@@ -272,8 +273,8 @@ class SuzhouFlow(GuidedFlow):
 
     def render_other(self, state: str, session: Session, today: date) -> list[Reply]:
         if state == "ineligible":
-            again = Button(str(self.text.extra("again_label")), f"f:{NAME}")
-            buttons = ((again, Button(self.common.menu_label, "m:main")),)
+            again = Button(str(self.text.extra("again_label")), cb.flow(NAME))
+            buttons = ((again, Button(self.common.menu_label, cb.menu("main"))),)
             reply = self.verdict_reply(session)
             return [Reply(text=reply.text, buttons=buttons, state=f"flow:{NAME}:{state}")]
         body = "\n\n".join([self.t("after"), self.t("closing")])
