@@ -11,7 +11,7 @@ from dialogs import callbacks as cb
 from dialogs.callbacks import MAX_BYTES, Callback, Kind
 
 ARG = st.text(
-    alphabet=st.characters(blacklist_characters=":", blacklist_categories=("Cs",)), min_size=1
+    alphabet=st.characters(blacklist_characters=":", blacklist_categories=["Cs"]), min_size=1
 )
 
 
