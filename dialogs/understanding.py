@@ -41,6 +41,7 @@ from knowledge.schema import Entry
 
 DATED_ASPECTS = frozenset({"time", "deadline", "form", "publicity"})
 BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
+GENERAL = "general"  # entries for every city
 HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
 MAX_SUGGESTIONS = 3
 STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
@@ -85,6 +86,7 @@ class Turn:
     raw: str  # the message as sent: what the keyword matcher reads
     corrected: dict[str, str]  # slot -> value a correction restates (a flow takes them too)
     away: str | None = None  # the one other city the conversation is about (a news snippet)
+    mentioned: frozenset[str] = frozenset()  # every city the message names or hints at
 
 
 class Clerk:
@@ -195,6 +197,7 @@ class Clerk:
             raw,
             corrected,
             away,
+            query.cities,
         )
 
     def remember(self, session: Session, turn: Turn) -> None:
@@ -373,13 +376,14 @@ class Clerk:
         return out if len(out) > 1 else []
 
     def _other_city(self, entry_id: str | None, turn: Turn) -> bool:
-        """The keyword pick is a page entry of a city other than the one asked about."""
+        """The keyword pick is about a city other than the one asked about, and the message
+        does not name that city (a 深圳 snippet for a question about 北海's materials)."""
         entry = self.kb.entries.get(entry_id or "")
         return (
             entry is not None
-            and entry.group == "core"
             and turn.city is not None
-            and entry.city != turn.city
+            and entry.city not in (turn.city, GENERAL)
+            and (entry.group == "core" or entry.city not in turn.mentioned)
         )
 
     def _per_city(self, turn: Turn, session: Session, today: date, render: Renders) -> list[Reply]:
