@@ -82,9 +82,9 @@ async def test_the_check_accepts_it_and_rejects_an_unknown_city(tmp_path: Path) 
     data = tmp_path / "data"
     shutil.copytree(ROOT / "knowledge" / "data", data)
     shutil.copy(CITY / "beihai.yaml", data / "beihai.yaml")
+    command = [sys.executable, "-m", "bot.cli", "kb", "check", "--quiet", "--no-selftest"]
     proc = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "kb", "check", "--quiet", "--no-selftest", "--data", str(data)],
-        capture_output=True, text=True, cwd=ROOT, timeout=120,
-    )  # fmt: skip
+        [*command, "--data", str(data)], capture_output=True, text=True, cwd=ROOT, timeout=120
+    )
     assert proc.returncode == 1  # the packaged lexicon does not know 北海
     assert "beihai.yaml:4: entry 'bh.cost': city 'beihai' is not in cities.yaml" in proc.stderr
