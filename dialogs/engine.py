@@ -69,7 +69,7 @@ class Engine:
         self.kb = kb
         self.matcher = matcher
         self.store = store
-        self.flows: Mapping[str, Flow] = flows or {}
+        self.flows = flows or {}
         self.clock = clock
 
     @property
@@ -397,7 +397,19 @@ class Engine:
 
     def birth_rule_cities(self) -> frozenset[str]:
         """Cities whose flow judges a birth date (the clerk's verdicts on stated births)."""
-        return frozenset(n for n, f in self.flows.items() if isinstance(f, BirthDeadline))
+        return self._birth_cities
+
+    @property
+    def flows(self) -> Mapping[str, Flow]:
+        return self._flows
+
+    @flows.setter
+    def flows(self, flows: Mapping[str, Flow]) -> None:
+        # What each flow can do is read once here, not by a runtime Protocol isinstance
+        # check on every turn (each costs microseconds that add up to the turn budget).
+        self._flows = flows
+        self._birth_cities = frozenset(n for n, f in flows.items() if isinstance(f, BirthDeadline))
+        self._wanting = [(n, f) for n, f in flows.items() if isinstance(f, WantsText)]
 
     @property
     def cities(self) -> tuple[str, ...]:
@@ -464,10 +476,8 @@ class Engine:
 
     def _flow_wanting(self, session: Session, text: str, today: date) -> list[Reply] | None:
         """Start another guided flow when free text is clearly its request (facts stated)."""
-        for name, flow in self.flows.items():
-            if name == session.flow or not isinstance(flow, WantsText):
-                continue
-            if flow.wants(text, session, today):
+        for name, flow in self._wanting:
+            if name != session.flow and flow.wants(text, session, today):
                 return self._start_flow(session, name, today, text)
         return None
 

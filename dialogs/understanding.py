@@ -99,6 +99,7 @@ class Clerk:
         self.holidays = holidays_from(self.vocab.holidays)
         self._groups = {name: spec.group for name, spec in self.vocab.populations.items()}
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
+        self._rank_memo: dict[tuple[str, str | None, str | None, str | None], dict[str, float]] = {}
 
     # ---------------------------------------------------------------- reading
     def read(self, session: Session, text: str, today: date) -> Turn:
@@ -238,6 +239,7 @@ class Clerk:
     ) -> list[Reply] | Match | None:
         """Decide a free-text turn. With `turn` given, the caller has read the message and
         remembers it; without, the clerk reads and remembers it itself."""
+        self._rank_memo.clear()
         if turn is not None:
             return self._decide(session, turn, today, render)
         turn = self.read(session, text, today)
@@ -521,10 +523,17 @@ class Clerk:
         return None
 
     def _ranked(self, turn: Turn, session: Session) -> dict[str, float]:
-        query = self.matcher.analyze(turn.frame.text)
-        ctx = MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
-        docs = self.matcher.doc_ids
-        return {docs[i]: score for score, i in self.matcher.scores(query, ctx)}
+        """Keyword scores of every entry for the turn's text in its city (memoised for the
+        turn being decided: choosing, fitting and abstaining all ask for them)."""
+        key = (turn.frame.text, turn.city, session.topic, session.last_entry)
+        cached = self._rank_memo.get(key)
+        if cached is None:
+            query = self.matcher.analyze(turn.frame.text)
+            ctx = MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
+            docs = self.matcher.doc_ids
+            cached = {docs[i]: score for score, i in self.matcher.scores(query, ctx)}
+            self._rank_memo[key] = cached
+        return cached
 
     def _fits(self, entry: Entry, turn: Turn) -> bool:
         """Every population dimension both sides name agrees (an entry for "all" fits)."""
