@@ -14,11 +14,13 @@ from dataclasses import replace
 from datetime import date
 
 from dialogs import callbacks as cb
-from dialogs.callbacks import STALE, Callback, Kind
+from dialogs import outcomes
+from dialogs.callbacks import Callback, Kind
 from dialogs.choices import numbered_buttons, pick
 from dialogs.delivery import deliver
 from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, WantsText
 from dialogs.flows.machine import GuidedFlow
+from dialogs.outcomes import Outcome
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn, redact
@@ -298,7 +300,7 @@ class Engine:
         # A button of a step already passed, or data no button of ours sends: the typed
         # outcome STALE lets an edge say so in its own way (a toast) instead of reading text.
         stale = self._menu_reply("main", prefix=self.kb.text("stale_button"))
-        return [replace(stale, state=STALE)]
+        return [replace(stale, state=outcomes.state(Outcome.STALE))]
 
     # ------------------------------------------------------------------ answers
     def _keyword(self, session: Session, lowered: str, today: date) -> list[Reply] | None:
@@ -345,7 +347,13 @@ class Engine:
                 # Kept only until the city is chosen; ids, phones and dates masked meanwhile.
                 session.slots["pending_q"] = redact(text[:200])
             rows = (tuple(Button(self.kb.text(f"city_{c}"), cb.city(c)) for c in self.cities),)
-            return [Reply(text=self.kb.text("clarify_city"), buttons=rows, state="clarify")]
+            return [
+                Reply(
+                    text=self.kb.text("clarify_city"),
+                    buttons=rows,
+                    state=outcomes.state(Outcome.CLARIFY),
+                )
+            ]
         if match.kind == "out_of_scope" and match.entry_id in self.kb.out_of_scope:
             oos = self.kb.out_of_scope[match.entry_id]
             offers = oos.offer or list(match.suggestions)
@@ -357,7 +365,7 @@ class Engine:
             *self._entry_buttons(list(match.suggestions)[:3]),
             (Button(self.kb.text("main_menu"), cb.menu("main")),),
         )
-        return [Reply(text=body, buttons=buttons, state="unanswered")]
+        return [Reply(text=body, buttons=buttons, state=outcomes.state(Outcome.UNANSWERED))]
 
     def entry_reply(
         self, session: Session, entry_id: str, today: date, when: date | None = None
@@ -472,7 +480,7 @@ class Engine:
             tuple(Button(b.label, cb.from_action(b.action)) for b in row) for row in menu.buttons
         )
         text = f"{prefix}\n\n{menu.text}" if prefix else menu.text
-        return Reply(text=text, buttons=rows, state=f"menu:{menu_id}")
+        return Reply(text=text, buttons=rows, state=outcomes.state(Outcome.MENU, menu_id))
 
     def _flow_wanting(self, session: Session, text: str, today: date) -> list[Reply] | None:
         """Start another guided flow when free text is clearly its request (facts stated)."""

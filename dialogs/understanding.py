@@ -28,6 +28,8 @@ from datetime import date
 from typing import Protocol
 
 from dialogs import callbacks as cb
+from dialogs import outcomes
+from dialogs.outcomes import Outcome
 from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from
 from dialogs.rules.tianjin import Standing, deadline
@@ -260,13 +262,13 @@ class Clerk:
                 return self.matcher.not_covered(turn.raw)
             return match
         if frame.act is not None and not turn.stated:
-            return [Reply(text=self.kb.text(f"act_{frame.act}"), state="act")]
+            return [Reply(text=self.kb.text(f"act_{frame.act}"), state=outcomes.state(Outcome.ACT))]
         if frame.correction and not turn.aspects and turn.stated:
             # "不对 是初二" with no question before it: the fact is taken, nothing guessed.
-            return [Reply(text=self._context_ack(turn), state="act")]
+            return [Reply(text=self._context_ack(turn), state=outcomes.state(Outcome.ACT))]
         guard = self._guard(turn)
         if guard is not None:
-            return [Reply(text=self.kb.text(guard), state="guard")]
+            return [Reply(text=self.kb.text(guard), state=outcomes.state(Outcome.GUARD))]
         asks = frame.yes_no or "eligibility" in turn.aspects
         if turn.city is not None and asks:
             # Facts stated a turn or two before count too ("以前参加过学生医保" then "还能走
@@ -278,7 +280,9 @@ class Clerk:
         if frame.next_step and session.last_entry in self.kb.entries:
             nxt = self.kb.entries[session.last_entry].next
             if nxt is None:
-                return [Reply(text=self.kb.text("next_none"), state="abstain")]
+                return [
+                    Reply(text=self.kb.text("next_none"), state=outcomes.state(Outcome.ABSTAIN))
+                ]
             return [render.entry_reply(session, nxt, today)]
         birth_city = self._birth_city(turn, render)
         if birth_city is not None:
@@ -295,7 +299,7 @@ class Clerk:
         if match.kind == "out_of_scope":
             return match
         if match.kind != "answer" and turn.stated and self._statement(turn):
-            return [Reply(text=self._context_ack(turn), state="act")]
+            return [Reply(text=self._context_ack(turn), state=outcomes.state(Outcome.ACT))]
         chosen = self._choose(turn, session, match.entry_id if match.kind == "answer" else None)
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
@@ -406,7 +410,7 @@ class Clerk:
             label = self.kb.ui.get(f"city_{city}", city)
             what = self.vocab.aspects[aspects[0]].name
             text = self.kb.text("abstain_city_aspect", city=label, what=what)
-            out.append(Reply(text=text, state="abstain"))
+            out.append(Reply(text=text, state=outcomes.state(Outcome.ABSTAIN)))
         return out
 
     # ---------------------------------------------------------------- parts
@@ -478,12 +482,16 @@ class Clerk:
                         first=format_cn(birth.first),
                         last=format_cn(birth.last),
                     ),
-                    state="ask",
+                    state=outcomes.state(Outcome.ASK),
                 )
             ]
         day = birth.first
         text = render.deadline_text(city, day, today, later if turn.when is not None else None)
-        return None if text is None else [Reply(text=text, state="verdict:deadline")]
+        return (
+            None
+            if text is None
+            else [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]
+        )
 
     def _entries(self, turn: Turn, session: Session) -> list[str]:
         """Entries answering each aspect of the frame for its city and population."""
@@ -580,4 +588,4 @@ class Clerk:
         ids = [i for i in ranked if i in self.kb.entries][:MAX_SUGGESTIONS]
         body = self.kb.text("abstain_aspect", what=name)
         rows = tuple((Button(self.kb.entries[i].title, cb.entry(i)),) for i in ids)
-        return [Reply(text=body, buttons=rows, state="abstain")]
+        return [Reply(text=body, buttons=rows, state=outcomes.state(Outcome.ABSTAIN))]

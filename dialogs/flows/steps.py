@@ -13,8 +13,10 @@ from __future__ import annotations
 from datetime import date
 from itertools import pairwise
 
+from dialogs import outcomes
 from dialogs.flows.machine import GuidedFlow, MachineSpec
 from dialogs.flows.questions import CommonText, FlowText
+from dialogs.outcomes import Outcome
 from dialogs.session import Session
 from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
@@ -52,4 +54,10 @@ class StepsFlow(GuidedFlow):
             if (d := self.describe(q.slot, str(session.slots.get(q.slot, ""))))
         ]
         body = self.t("closing", answers=self.common.ack_sep.join(said))
-        return [Reply(text=body, buttons=self.end_buttons(), state=f"flow:{self.name}:{state}")]
+        return [
+            Reply(
+                text=body,
+                buttons=self.end_buttons(),
+                state=outcomes.state(Outcome.FLOW, self.name, state),
+            )
+        ]
