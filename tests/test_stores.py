@@ -334,6 +334,8 @@ async def test_forget_leaves_no_trace(backend: Backend, store: SessionStore) -> 
     assert all(n in before for n in needles[:3])  # the check below can fail
 
     await store.forget(TARGET)
+    assert await store.load(TARGET) is None  # gone for every reader at once
+    await store.compact()  # the maintenance job's rebuild (SQLite), a no-op elsewhere
 
     after = await backend.traces(store)
     assert [n for n in needles if n in after] == []
@@ -397,6 +399,7 @@ async def test_forget_erases_remembered_replies(backend: Backend, store: Session
     await store.record_turn(TurnRecord.new(store.chat_hash(WX), "unanswered", "独特问题"))
     await store.forget(WX)
     assert await store.recall_reply(WX, "msg:9") is None
+    await store.compact()
     after = await backend.traces(store)
     for needle in (WX.encode(), store.chat_hash(WX).encode(), "独特".encode()):
         assert needle not in after
@@ -508,7 +511,8 @@ async def test_sqlite_ping_false_after_close(tmp_path: Path) -> None:
 async def test_sqlite_forget_removes_btree_divider_keys(tmp_path: Path) -> None:
     """A deleted key can survive in a freed or interior b-tree page (chat ids are text keys
     of an index b-tree since schema 2, where a divider key lives only in an interior page):
-    forget rebuilds the file, so no copy of the id is left anywhere."""
+    the maintenance job's `compact` after the forgets rebuilds the file, so no copy of the id
+    is left anywhere."""
     path = tmp_path / "s.db"
     store = SqliteStore(path, SETTINGS)
     ids = [TARGET + i for i in range(1500)]
@@ -520,6 +524,8 @@ async def test_sqlite_forget_removes_btree_divider_keys(tmp_path: Path) -> None:
     gone = ids[::150]
     for chat_id in gone:
         await store.forget(chat_id)
+    assert await store.compact()  # one rebuild for all the erasures
+    assert not await store.compact()  # and none when nothing more was erased
     after = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     await store.close()
     for chat_id in gone:

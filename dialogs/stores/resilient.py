@@ -22,7 +22,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
 from dialogs.session import Session
-from dialogs.stores.base import ChatLocks, SessionStore, StoreBusyError
+from dialogs.stores.base import (
+    ChatLocks,
+    ErasureNotConfirmedError,
+    SessionStore,
+    StoreBusyError,
+)
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.records import TurnRecord
 from dialogs.types import ChatId
@@ -223,13 +228,21 @@ class ResilientStore(SessionStore):
 
     # ------------------------------------------------------------------ privacy
     async def forget(self, chat_id: ChatId) -> None:
-        """Erase everywhere; if the backend is down, it is erased there as soon as it returns
-        (before anything else is written back)."""
+        """Erase everywhere. If the backend is down, the erasure is not claimed
+        (`ErasureNotConfirmedError`): this process forgets the chat in memory and erases it
+        in the backend as soon as it returns, but a restart meanwhile would lose that."""
         await self.fallback.forget(chat_id)
         self._dirty.discard(chat_id)
         worked, _ = await self._try(lambda: self.inner.forget(chat_id), always=True)
         if not worked:
             self._erase.add(chat_id)
+            raise ErasureNotConfirmedError("the session store did not confirm the erasure")
+
+    async def compact(self) -> bool:
+        if self.degraded:
+            return False
+        worked, done = await self._try(self.inner.compact)
+        return bool(worked and done)
 
     # ------------------------------------------------------------------ upkeep
     async def ping(self) -> bool:
