@@ -39,6 +39,7 @@ from bot.wechat.settings import WeChatSettings
 from bot.wechat.xml import XmlError, encrypted_reply, parse, text_reply
 from dialogs.engine import Engine
 from dialogs.types import Incoming
+from knowledge.ui_keys import apology
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +185,7 @@ class WeChatServer:
                 replies = await self.engine.handle(chat, incoming, pager=Pager(self.engine.kb))
             except Exception:
                 log.exception("wechat: turn failed")
-                return self.engine.kb.text("error")  # not remembered: a resend tries again
+                return apology(self.engine.kb.ui)  # not remembered: a resend tries again
             text = render(replies, self.engine.kb)
             await store.remember_reply(chat, key, text, self.config.remember_for)
             return text
