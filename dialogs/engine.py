@@ -19,6 +19,7 @@ from dialogs.choices import numbered_buttons, pick
 from dialogs.delivery import deliver
 from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, WantsText
 from dialogs.flows.machine import GuidedFlow
+from dialogs.hygiene import scrub_optional
 from dialogs.session import Session
 from dialogs.stores.base import ErasureNotConfirmedError, SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn, redact
@@ -117,6 +118,10 @@ class Engine:
         previous turn offered (`Session.offered`). `pager`: an edge that must cut long
         answers; the session keeps the rest until the user asks for "更多"."""
         today = incoming.today or self.clock()
+        # The one place input is cleaned before anything of it is kept (dialogs.hygiene).
+        incoming = replace(
+            incoming, text=scrub_optional(incoming.text), callback=scrub_optional(incoming.callback)
+        )
         async with self.store.lock(chat_id):
             session = await self.store.load(chat_id) or Session(chat_id=chat_id)
             if is_redelivery(session, incoming.update_id):

@@ -15,6 +15,7 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from dialogs.hygiene import scrub
 from dialogs.types import Reply
 
 UNANSWERED: Final = "unanswered"
@@ -62,8 +63,10 @@ _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 def normalise_text(text: str) -> str:
-    """NFKC (full-width digits become ASCII), lower case, single spaces, bounded length."""
-    folded = unicodedata.normalize("NFKC", text).lower()
+    """Format characters and lone surrogates dropped (`scrub`: a zero-width space inside a
+    phone number must not hide it; a surrogate cannot be stored), NFKC (full-width digits
+    become ASCII), lower case, single spaces, bounded length."""
+    folded = unicodedata.normalize("NFKC", scrub(text)).lower()
     return " ".join(folded.split())[: MAX_RECORD_TEXT * 2]
 
 
