@@ -17,7 +17,7 @@ from redis_fixture import redis_dump
 
 from dialogs.session import Session
 from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord, open_store
-from dialogs.stores.redis import RedisStore, StoreBusyError
+from dialogs.stores.redis import LOCK_LEASE, RedisStore, StoreBusyError
 from dialogs.stores.settings import DAY
 from dialogs.stores.sqlite import CHECKPOINT_EVERY, SCHEMA_VERSION, SqliteStore
 
@@ -619,15 +619,22 @@ async def test_redis_ping_false_when_unreachable() -> None:
     await store.close()
 
 
-async def test_redis_lock_outlasts_slow_replies(redis_url: str) -> None:
-    """Replies are sent inside the lock; rate limits and retries can take tens of seconds,
-    and a waiter must not give up before a dead holder's lock expires."""
-    store = RedisStore.from_url(redis_url, SETTINGS)
+async def test_redis_lock_lease_is_renewed_while_the_turn_runs(redis_url: str) -> None:
+    """Replies are sent inside the lock and can take tens of seconds: the short lease is
+    renewed meanwhile, so no other instance gets the chat while the turn runs."""
+    store = RedisStore.from_url(redis_url, SETTINGS, prefix="lease:")
+    store.lock_timeout = 0.6  # the default lease is 5 s; shortened to keep the test quick
+    other = RedisStore(store.client, SETTINGS, prefix="lease:", lock_wait=0.1)
     try:
-        assert store.lock_timeout >= 60
-        assert store.lock_wait > store.lock_timeout
+        assert LOCK_LEASE <= 5 and store.lock_wait > LOCK_LEASE
         async with store.lock(5):
-            ttl = await store.client.pttl(f"{store.prefix}lock:5")
-        assert ttl > 30_000
+            for _ in range(4):  # 2.4 s, four leases
+                await asyncio.sleep(0.6)
+                assert await store.client.pttl(f"{store.prefix}lock:5") > 0
+            with pytest.raises(StoreBusyError):
+                async with other.lock(5):
+                    pass
+        async with other.lock(5):  # released at once when the turn ends
+            pass
     finally:
         await store.close()

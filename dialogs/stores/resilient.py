@@ -129,9 +129,10 @@ class ResilientStore(SessionStore):
 
     # ------------------------------------------------------------------ sessions
     async def load(self, chat_id: ChatId) -> Session | None:
-        """The backend's session (tried even while degraded: reads often still work), unless
-        the outage left a newer one in memory."""
-        if self.degraded and chat_id in self._dirty:
+        """The backend's session, unless the outage left a newer one in memory. While
+        degraded the backend is read only when a retry is due (a circuit breaker: a hung
+        backend must not cost its timeout on every turn)."""
+        if self.degraded and (chat_id in self._dirty or not self._due()):
             return await self.fallback.load(chat_id)
         worked, session = await self._try(lambda: self.inner.load(chat_id), always=True)
         return session if worked and chat_id not in self._erase else None
@@ -246,7 +247,16 @@ class ResilientStore(SessionStore):
 
     # ------------------------------------------------------------------ upkeep
     async def ping(self) -> bool:
-        return await self.inner.ping()
+        """Healthy only when not degraded and the backend takes a write. A due retry is
+        attempted here too, so an instance the balancer stopped sending turns to (503)
+        still notices the backend's return."""
+        if self.degraded and self._due():
+            try:
+                await self._recover()
+            except self._errors:
+                self._wait = min(max(self._wait, self.retry_every) * 2, MAX_RETRY_EVERY)
+                self._retry_at = self.clock() + self._wait
+        return not self.degraded and await self.inner.ping()
 
     async def close(self) -> None:
         await self.inner.close()
