@@ -127,6 +127,15 @@ class ResilientStore(SessionStore):
         self.degraded = False
         log.warning("session store is back; %d session(s) written back from memory", kept)
 
+    async def _retry_if_due(self) -> None:
+        """While degraded and a retry is due: write back and recover, or back off."""
+        if self.degraded and self._due():
+            try:
+                await self._recover()
+            except self._errors:
+                self._wait = min(max(self._wait, self.retry_every) * 2, MAX_RETRY_EVERY)
+                self._retry_at = self.clock() + self._wait
+
     # ------------------------------------------------------------------ sessions
     async def load(self, chat_id: ChatId) -> Session | None:
         """The backend's session, unless the outage left a newer one in memory. While
@@ -138,12 +147,7 @@ class ResilientStore(SessionStore):
         return session if worked and chat_id not in self._erase else None
 
     async def save(self, session: Session) -> None:
-        if self.degraded and self._due():
-            try:
-                await self._recover()
-            except self._errors:
-                self._wait = min(max(self._wait, self.retry_every) * 2, MAX_RETRY_EVERY)
-                self._retry_at = self.clock() + self._wait
+        await self._retry_if_due()
         if not self.degraded:
             worked, _ = await self._try(lambda: self.inner.save(session))
             if worked:
@@ -250,12 +254,7 @@ class ResilientStore(SessionStore):
         """Healthy only when not degraded and the backend takes a write. A due retry is
         attempted here too, so an instance the balancer stopped sending turns to (503)
         still notices the backend's return."""
-        if self.degraded and self._due():
-            try:
-                await self._recover()
-            except self._errors:
-                self._wait = min(max(self._wait, self.retry_every) * 2, MAX_RETRY_EVERY)
-                self._retry_at = self.clock() + self._wait
+        await self._retry_if_due()
         return not self.degraded and await self.inner.ping()
 
     async def close(self) -> None:
