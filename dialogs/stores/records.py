@@ -79,14 +79,14 @@ _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Mainland mobile number, 11 digits, written 3-4-4, 4-4-3 or any other way.
     (
         re.compile(
-            _NDS + r"(?:\+?86" + _SEP + r")?\(?1" + _SEP + r"[3-9]" + _SEP + _digits(9) + _NFS
+            _NDS + r"(?:\+?86" + _SEP + r")?\(?1" + _SEP + r"[3-9]" + _SEP + _digits(9) + _NF
         ),
         PHONE_MARK,
     ),
     # Landline with its area code: 022-2345-6789, (0512) 6523 1234.
     (
         re.compile(
-            _NDS + r"\(?0[0-9]{2,3}\)?" + _SEP + _digits(7) + r"(?:" + _SEP + r"[0-9])?" + _NFS
+            _NDS + r"\(?0[0-9]{2,3}\)?" + _SEP + _digits(7) + r"(?:" + _SEP + r"[0-9])?" + _NF
         ),
         PHONE_MARK,
     ),
