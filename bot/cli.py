@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -98,6 +99,9 @@ def _check_flow_text(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("chat", "replay") and isinstance(sys.stdin, io.TextIOWrapper):
+        # Bytes that are not UTF-8 become U+FFFD, line by line, instead of ending the run.
+        sys.stdin.reconfigure(errors="replace")
     if args.command == "chat":
         from bot.terminal import run_chat
 

@@ -1,7 +1,8 @@
 """`GET /healthz` for the load balancer: is the store reachable, which knowledge is served.
 
 200 `{"ok": true, "store": true, "kb_version": "…"}` when the instance can serve turns;
-503 with `"ok": false` when its store does not answer a ping within `PING_TIMEOUT`, so the
+503 with `"ok": false` when its store is degraded (answering from this process's memory,
+which another instance does not share) or does not take a write probe within `PING_TIMEOUT`, so the
 balancer stops sending it updates until it recovers. `kb_version` lets an operator see at a
 glance that every instance serves the same knowledge after a reload.
 """

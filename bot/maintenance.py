@@ -10,6 +10,8 @@ idempotent, so several instances purging the same Redis is harmless.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -20,6 +22,8 @@ log = logging.getLogger(__name__)
 
 PURGE_EVERY = 3600.0  # seconds between two purges; retention is counted in days
 PURGE_FIRST = 60.0  # seconds after start-up: not in the way of the first turns
+COMPACT_EVERY = 600.0  # seconds: a rebuild left over (deferred, or from before a restart)
+COMPACT_GAP = 10.0  # seconds at least between two rebuilds, however many chats forget
 
 
 async def purge_expired(store: SessionStore, clock: Callable[[], float] = time.time) -> PurgeResult:
@@ -37,3 +41,48 @@ async def purge_expired(store: SessionStore, clock: Callable[[], float] = time.t
             result.records,
         )
     return result
+
+
+async def compact_erased(store: SessionStore) -> bool:
+    """Rebuild the store's file after `/forget` erasures (SQLite: VACUUM + WAL truncate on
+    its checkpoint thread), at most once per `COMPACT_EVERY` however many chats forgot;
+    a no-op when nothing was erased. Never raises (logged; the next run tries again)."""
+    try:
+        return await store.compact()
+    except Exception as exc:  # a scheduled job must survive a store outage
+        log.warning("file rebuild after erasures failed: %s", type(exc).__name__)
+        return False
+
+
+class Compactor:
+    """Rebuilds the store's file soon after an erasure (`poke`, from `Engine.on_erased`),
+    in the background and at most once per `COMPACT_GAP`: ten `/forget`s cost one rebuild,
+    and no turn waits for it. Also runs every `COMPACT_EVERY` for a rebuild a busy
+    reader deferred or a restart interrupted (a no-op when none is due)."""
+
+    def __init__(self, store: SessionStore, gap: float = COMPACT_GAP) -> None:
+        self.store = store
+        self.gap = gap
+        self._due = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def poke(self) -> None:
+        self._due.set()
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), COMPACT_EVERY)
+            self._due.clear()
+            await compact_erased(self.store)
+            await asyncio.sleep(self.gap)

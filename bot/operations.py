@@ -4,7 +4,8 @@ between instances, scheduled retention purge and the health check — wired in o
 `install_operations` is called once by `bot.telegram_app.build_application`; what it adds:
 
 1. `/reload` and `/stats` for admins (`bot.admin`), in a handler group before the chats;
-2. a JobQueue job purging expired sessions and records every hour (`bot.maintenance`);
+2. a JobQueue job purging expired sessions and records every hour, and a background task
+   rebuilding the SQLite file soon after `/forget` erasures (`bot.maintenance.Compactor`);
 3. with a Redis store, a JobQueue job every `SYNC_EVERY` seconds that reloads this
    instance when another one announced a reload (`bot.reloader.ReloadBroadcast`);
 4. SIGHUP: reload (and announce), telling the admins if the files were refused;
@@ -29,7 +30,7 @@ from telegram.ext import Application, ContextTypes
 
 from bot.admin import ADMIN_GROUP, AdminCommands, reload_message
 from bot.health import health_handler
-from bot.maintenance import PURGE_EVERY, PURGE_FIRST, purge_expired
+from bot.maintenance import PURGE_EVERY, PURGE_FIRST, Compactor, purge_expired
 from bot.reloader import ReloadBroadcast, Reloader, follow, reload_everywhere
 from dialogs.engine import Engine
 from dialogs.stores.redis import RedisStore
@@ -50,6 +51,7 @@ class Operations:
     reloader: Reloader
     broadcast: ReloadBroadcast | None
     admin_ids: tuple[int, ...]
+    compactor: Compactor
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
     @property
@@ -73,6 +75,7 @@ class Operations:
 
     # ------------------------------------------------------------------ lifecycle
     async def started(self, app: AnyApp) -> None:
+        self.compactor.start()
         if self.broadcast is not None:
             try:
                 await self.broadcast.start()
@@ -85,6 +88,7 @@ class Operations:
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
         await self.idle()
+        await self.compactor.stop()
 
     @property
     def reloading(self) -> bool:
@@ -124,7 +128,9 @@ def install_operations(
     broadcast = (
         ReloadBroadcast(store.client, store.prefix) if isinstance(store, RedisStore) else None
     )
-    ops = Operations(Reloader(engine, kb_dir, lexicon_dir), broadcast, admin_ids)
+    compactor = Compactor(engine.store)
+    engine.on_erased = compactor.poke
+    ops = Operations(Reloader(engine, kb_dir, lexicon_dir), broadcast, admin_ids, compactor)
     admin = AdminCommands(ops.reloader, broadcast, SYNC_EVERY)
     app.add_handlers(admin.handlers(admin_ids), group=ADMIN_GROUP)
     jobs = app.job_queue

@@ -9,21 +9,32 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 from datetime import date
 from typing import Any, TextIO
 
-from pydantic import BaseModel, ConfigDict, StrictInt, StrictStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    model_validator,
+)
 
 from bot.wiring import build_engine
 from dialogs.engine import Engine
 from dialogs.stores import default_store_url
 from dialogs.types import Incoming, Reply
 
+log = logging.getLogger(__name__)
+
 
 class ReplayLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    chat_id: StrictInt
+    chat_id: StrictInt = Field(ge=-(2**63), lt=2**63)  # what a store's integer key can hold
     text: StrictStr | None = None
     callback: StrictStr | None = None
 
@@ -48,8 +59,20 @@ def _error(message: str) -> str:
 
 
 async def replay_line(engine: Engine, line: str, today: date | None) -> str:
+    """One line's answer; never raises (an unexpected failure is `{"error": "internal"}`,
+    logged without the line, and the run goes on)."""
+    try:
+        return await _replay_line(engine, line, today)
+    except Exception:
+        log.exception("replay: a line failed")
+        return _error("internal")
+
+
+async def _replay_line(engine: Engine, line: str, today: date | None) -> str:
     try:
         raw = json.loads(line)
+    except RecursionError:
+        return _error("not JSON: nested too deeply")
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         return _error(f"not JSON: {exc.msg if isinstance(exc, json.JSONDecodeError) else exc}")
     try:

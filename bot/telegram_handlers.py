@@ -26,6 +26,7 @@ from dialogs.delivery import Deliver, delivering
 from dialogs.engine import Engine
 from dialogs.outcomes import Outcome, outcome_of
 from dialogs.types import Incoming, Reply
+from knowledge.ui_keys import apology
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ class ChatHandlers:
                 await update.callback_query.answer()
         try:
             await context.bot.send_message(
-                update.effective_chat.id, html.escape(self.engine.kb.text("error"), quote=False)
+                update.effective_chat.id, html.escape(apology(self.engine.kb.ui), quote=False)
             )
         except TelegramError as exc:
             log.warning("could not tell update %s about the failure: %s", update_id, exc)

@@ -8,6 +8,8 @@ keywords, then the free-text matcher. All wording comes from the knowledge files
 
 from __future__ import annotations
 
+import logging
+import secrets
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -20,14 +22,17 @@ from dialogs.choices import numbered_buttons, pick
 from dialogs.delivery import deliver
 from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, WantsText
 from dialogs.flows.machine import GuidedFlow
+from dialogs.hygiene import scrub_optional
 from dialogs.outcomes import Outcome
 from dialogs.session import Session
-from dialogs.stores.base import SessionStore
+from dialogs.stores.base import ErasureNotConfirmedError, SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn, redact
 from dialogs.types import Button, ChatId, Incoming, Reply
 from dialogs.understanding import Clerk, Turn
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
+
+log = logging.getLogger(__name__)
 
 MAX_CHARS = 2000  # longer messages are answered from their beginning, with a notice
 MATCH_CHARS = 300  # what the matcher reads of a long message
@@ -73,6 +78,8 @@ class Engine:
         self.store = store
         self.flows = flows or {}
         self.clock = clock
+        # Told after every confirmed erasure (an edge's maintenance rebuilds the file soon).
+        self.on_erased: Callable[[], None] | None = None
 
     @property
     def kb(self) -> KnowledgeBase:
@@ -114,6 +121,10 @@ class Engine:
         previous turn offered (`Session.offered`). `pager`: an edge that must cut long
         answers; the session keeps the rest until the user asks for "更多"."""
         today = incoming.today or self.clock()
+        # The one place input is cleaned before anything of it is kept (dialogs.hygiene).
+        incoming = replace(
+            incoming, text=scrub_optional(incoming.text), callback=scrub_optional(incoming.callback)
+        )
         async with self.store.lock(chat_id):
             session = await self.store.load(chat_id) or Session(chat_id=chat_id)
             if is_redelivery(session, incoming.update_id):
@@ -121,11 +132,10 @@ class Engine:
             chosen = pick(session.offered, incoming.text)
             if chosen is not None:
                 incoming = replace(incoming, text=None, callback=chosen)
-            if incoming.callback == cb.action("forget", "yes"):
-                await self.store.forget(chat_id)
-                forgotten = [self._menu_reply("main", prefix=self.kb.text("forgotten"))]
-                await deliver(forgotten)
-                return forgotten
+            if confirms_forget(session, incoming.callback):
+                erased = await self._erase(chat_id)
+                await deliver(erased)
+                return erased
             more = self._more(session, incoming)
             replies = more if more is not None else self.turn(session, incoming, today)
             if self.store.take_notice(chat_id):
@@ -147,11 +157,32 @@ class Engine:
             await self.store.record_turn(record)
             return shown
 
-    async def forget(self, chat_id: ChatId) -> None:
+    async def forget(self, chat_id: ChatId) -> bool:
         """Erase the chat's session, records and remembered replies, without a reply (the
-        user left the channel, e.g. unfollowed a WeChat account: nothing is kept)."""
+        user left the channel, e.g. unfollowed a WeChat account: nothing is kept). False
+        when the backend could not confirm it (logged; erased as soon as it returns)."""
         async with self.store.lock(chat_id):
+            try:
+                await self.store.forget(chat_id)
+            except ErasureNotConfirmedError:
+                log.warning("erasure not confirmed by the store; pending until it returns")
+                return False
+        self._erased()
+        return True
+
+    def _erased(self) -> None:
+        if self.on_erased is not None:
+            self.on_erased()
+
+    async def _erase(self, chat_id: ChatId) -> list[Reply]:
+        """The confirmed "/forget": erased and said so only once the backend confirmed."""
+        try:
             await self.store.forget(chat_id)
+        except ErasureNotConfirmedError:
+            log.warning("erasure not confirmed by the store; the user was told to retry")
+            return [Reply(text=self.kb.text("forget_failed"))]
+        self._erased()
+        return [self._menu_reply("main", prefix=self.kb.text("forgotten"))]
 
     def _more(self, session: Session, incoming: Incoming) -> list[Reply] | None:
         """The rest of the last long answer when the user asks for more; None otherwise."""
@@ -212,7 +243,7 @@ class Engine:
         if command == "/about":
             return [Reply(text=self._about())]
         if command == "/forget":
-            return [self._forget_prompt()]
+            return [self._forget_prompt(session)]
         if command[1:] in self.flows:
             return self._start_flow(session, command[1:], today, None)
         if command in self._cancel_words or lowered in self._cancel_words:
@@ -291,7 +322,11 @@ class Engine:
         if kind is Kind.NOTICE and target in NOTICES:
             return [self._menu_reply("main", prefix=self.kb.text(target))]
         if pressed is not None and pressed.is_(Kind.ACTION, "forget", "no"):
+            session.forget_nonce = ""
             return [Reply(text=self.kb.text("forget_kept"))]
+        if pressed is not None and pressed.is_(Kind.ACTION, "forget", "yes"):
+            # Not the prompt's own button (that one had erased): ask again.
+            return [self._forget_prompt(session)]
         if kind is Kind.ACTION and target == "back" and session.flow:
             return self.flows[session.flow].back(session, today)
         if kind is Kind.ACTION and target == "restart":
@@ -511,12 +546,17 @@ class Engine:
             ),
         )
 
-    def _forget_prompt(self) -> Reply:
+    def _forget_prompt(self, session: Session) -> Reply:
+        """The confirmation, whose button carries a fresh one-time nonce kept in the session."""
+        session.forget_nonce = secrets.token_urlsafe(6)
         return Reply(
             text=self.kb.text("forget_confirm"),
             buttons=(
                 (
-                    Button(self.kb.text("forget_yes"), cb.action("forget", "yes")),
+                    Button(
+                        self.kb.text("forget_yes"),
+                        cb.action("forget", "yes", session.forget_nonce),
+                    ),
                     Button(self.kb.text("forget_no"), cb.action("forget", "no")),
                 ),
             ),
@@ -531,6 +571,16 @@ class Engine:
 
 
 KEEP_ANSWERED = 8  # update ids remembered per chat: more than a crash can leave unacknowledged
+
+
+def confirms_forget(session: Session, callback: str | None) -> bool:
+    """True for the confirm button of the chat's own, latest "/forget" prompt: the button
+    carries the one-time nonce that prompt kept in the session (`x:forget:yes:<nonce>`)."""
+    pressed = Callback.unpack(callback)
+    if pressed is None or not pressed.is_(Kind.ACTION, "forget", "yes") or len(pressed.args) != 3:
+        return False
+    nonce = pressed.args[2]
+    return bool(session.forget_nonce) and secrets.compare_digest(nonce, session.forget_nonce)
 
 
 def is_redelivery(session: Session, update_id: int | None) -> bool:

@@ -40,6 +40,9 @@ class Session(BaseModel):
     offered: list[str] = Field(default_factory=list)
     # The rest of a long answer an edge could not show at once ("更多" shows what follows).
     more: str = ""
+    # The one-time nonce of the last "/forget" prompt: only its own confirm button erases
+    # (a forged or replayed `x:forget:yes` shows the prompt again).
+    forget_nonce: str = ""
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_defaults=True)

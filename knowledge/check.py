@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from knowledge import ui_keys
 from knowledge.errors import KnowledgeError, Problem
 from knowledge.lexicon import load_lexicon
 from knowledge.loader import DATA_DIR, KnowledgeBase, load_kb
@@ -234,9 +235,39 @@ def self_test(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
     return found
 
 
+def locate_ui(data_dir: Path) -> dict[str, tuple[str, int]]:
+    """Each ui key's file and line (from the YAML node tree, like `locate`)."""
+    found: dict[str, tuple[str, int]] = {}
+    for path in sorted(data_dir.glob("*.yaml")):
+        try:
+            root = yaml.compose(path.read_text(encoding="utf-8"))
+        except yaml.YAMLError:
+            continue
+        if not isinstance(root, yaml.MappingNode):
+            continue
+        for key, section in root.value:
+            if key.value == "ui" and isinstance(section, yaml.MappingNode):
+                for k, _ in section.value:
+                    if isinstance(k, yaml.ScalarNode):
+                        found.setdefault(str(k.value), (path.name, k.start_mark.line + 1))
+    return found
+
+
+def check_ui(kb: KnowledgeBase, data_dir: Path) -> Findings:
+    """Every ui key the code reads is there, and every template names only the fields the
+    code passes to it (`knowledge.ui_keys`): a typo is a load error, not a failing turn."""
+    found = Findings()
+    where = locate_ui(data_dir)
+    for key, reason in ui_keys.problems(kb.ui):
+        file, line = where.get(key, ("ui.yaml", 1))
+        found.errors.append(Problem(file, line, f"ui {key!r}: {reason}"))
+    return found
+
+
 def run_checks(kb: KnowledgeBase, data_dir: Path, selftest: bool = True) -> Findings:
     places = locate(data_dir)
     parts: Iterable[Findings] = [
+        check_ui(kb, data_dir),
         check_keywords(kb, places),
         check_questions(kb, places),
         check_references(kb, places),

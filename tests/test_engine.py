@@ -79,11 +79,15 @@ async def test_forget_asks_first_then_erases(engine: Engine) -> None:
     await say(engine, "苏州积分入医什么时候申请")
     assert await engine.store.load(1) is not None
     prompt = await say(engine, "/forget")
-    assert "x:forget:yes" in callbacks(prompt) and "x:forget:no" in callbacks(prompt)
+    (yes,) = [c for c in callbacks(prompt) if c.startswith("x:forget:yes:")]
+    assert "x:forget:no" in callbacks(prompt)
     kept = await press(engine, "x:forget:no")
     assert engine.kb.text("forget_kept") in texts(kept)
     assert await engine.store.load(1) is not None
-    gone = await press(engine, "x:forget:yes")
+    assert engine.kb.text("forget_confirm") in texts(await press(engine, yes))  # used up
+    prompt = await say(engine, "/forget")
+    (yes,) = [c for c in callbacks(prompt) if c.startswith("x:forget:yes:")]
+    gone = await press(engine, yes)
     assert engine.kb.text("forgotten") in texts(gone)
     assert await engine.store.load(1) is None
 

@@ -17,7 +17,7 @@ from redis_fixture import redis_dump
 
 from dialogs.session import Session
 from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord, open_store
-from dialogs.stores.redis import RedisStore, StoreBusyError
+from dialogs.stores.redis import LOCK_LEASE, RedisStore, StoreBusyError
 from dialogs.stores.settings import DAY
 from dialogs.stores.sqlite import CHECKPOINT_EVERY, SCHEMA_VERSION, SqliteStore
 
@@ -334,6 +334,8 @@ async def test_forget_leaves_no_trace(backend: Backend, store: SessionStore) -> 
     assert all(n in before for n in needles[:3])  # the check below can fail
 
     await store.forget(TARGET)
+    assert await store.load(TARGET) is None  # gone for every reader at once
+    await store.compact()  # the maintenance job's rebuild (SQLite), a no-op elsewhere
 
     after = await backend.traces(store)
     assert [n for n in needles if n in after] == []
@@ -397,6 +399,7 @@ async def test_forget_erases_remembered_replies(backend: Backend, store: Session
     await store.record_turn(TurnRecord.new(store.chat_hash(WX), "unanswered", "独特问题"))
     await store.forget(WX)
     assert await store.recall_reply(WX, "msg:9") is None
+    await store.compact()
     after = await backend.traces(store)
     for needle in (WX.encode(), store.chat_hash(WX).encode(), "独特".encode()):
         assert needle not in after
@@ -508,7 +511,8 @@ async def test_sqlite_ping_false_after_close(tmp_path: Path) -> None:
 async def test_sqlite_forget_removes_btree_divider_keys(tmp_path: Path) -> None:
     """A deleted key can survive in a freed or interior b-tree page (chat ids are text keys
     of an index b-tree since schema 2, where a divider key lives only in an interior page):
-    forget rebuilds the file, so no copy of the id is left anywhere."""
+    the maintenance job's `compact` after the forgets rebuilds the file, so no copy of the id
+    is left anywhere."""
     path = tmp_path / "s.db"
     store = SqliteStore(path, SETTINGS)
     ids = [TARGET + i for i in range(1500)]
@@ -520,6 +524,8 @@ async def test_sqlite_forget_removes_btree_divider_keys(tmp_path: Path) -> None:
     gone = ids[::150]
     for chat_id in gone:
         await store.forget(chat_id)
+    assert await store.compact()  # one rebuild for all the erasures
+    assert not await store.compact()  # and none when nothing more was erased
     after = b"".join(p.read_bytes() for p in tmp_path.iterdir())
     await store.close()
     for chat_id in gone:
@@ -613,15 +619,22 @@ async def test_redis_ping_false_when_unreachable() -> None:
     await store.close()
 
 
-async def test_redis_lock_outlasts_slow_replies(redis_url: str) -> None:
-    """Replies are sent inside the lock; rate limits and retries can take tens of seconds,
-    and a waiter must not give up before a dead holder's lock expires."""
-    store = RedisStore.from_url(redis_url, SETTINGS)
+async def test_redis_lock_lease_is_renewed_while_the_turn_runs(redis_url: str) -> None:
+    """Replies are sent inside the lock and can take tens of seconds: the short lease is
+    renewed meanwhile, so no other instance gets the chat while the turn runs."""
+    store = RedisStore.from_url(redis_url, SETTINGS, prefix="lease:")
+    store.lock_timeout = 0.6  # the default lease is 5 s; shortened to keep the test quick
+    other = RedisStore(store.client, SETTINGS, prefix="lease:", lock_wait=0.1)
     try:
-        assert store.lock_timeout >= 60
-        assert store.lock_wait > store.lock_timeout
+        assert LOCK_LEASE <= 5 and store.lock_wait > LOCK_LEASE
         async with store.lock(5):
-            ttl = await store.client.pttl(f"{store.prefix}lock:5")
-        assert ttl > 30_000
+            for _ in range(4):  # 2.4 s, four leases
+                await asyncio.sleep(0.6)
+                assert await store.client.pttl(f"{store.prefix}lock:5") > 0
+            with pytest.raises(StoreBusyError):
+                async with other.lock(5):
+                    pass
+        async with other.lock(5):  # released at once when the turn ends
+            pass
     finally:
         await store.close()

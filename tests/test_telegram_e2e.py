@@ -103,8 +103,9 @@ async def test_forget_asks_first_then_erases(
     await say(fake, 5, "积分")  # leaves a session behind
     (prompt,) = await say(fake, 5, "/forget")
     assert prompt.text == kb.text("forget_confirm")
-    assert [d for _, d in prompt.buttons()] == ["x:forget:yes", "x:forget:no"]
-    _, (done,) = await press(fake, prompt, "x:forget:yes")
+    yes, no = [d for _, d in prompt.buttons()]
+    assert yes.startswith("x:forget:yes:") and no == "x:forget:no"
+    _, (done,) = await press(fake, prompt, yes)
     assert done.text.startswith(kb.text("forgotten"))
     assert fake.messages(5)[1].markup is None  # the confirmation cannot be pressed twice
 

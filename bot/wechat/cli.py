@@ -18,7 +18,7 @@ from aiohttp import web
 
 from bot.health import health_handler
 from bot.logging_setup import configure_logging
-from bot.maintenance import purge_expired
+from bot.maintenance import Compactor, purge_expired
 from bot.settings import Settings, SettingsError
 from bot.wechat.clock import today_in, zone
 from bot.wechat.customer_service import ApiError, WeChatApi
@@ -118,6 +118,9 @@ async def serve(
     healthz = health_handler(engine.store, lambda: engine.kb.version)
     runner = web.AppRunner(server.app(healthz), access_log=None, handle_signals=False)
     purger = asyncio.ensure_future(_purge_hourly(engine))
+    compactor = Compactor(engine.store)
+    engine.on_erased = compactor.poke  # an unsubscribe's erasure: the file rebuilt soon after
+    compactor.start()
     try:
         await runner.setup()
         await web.TCPSite(runner, listen, port).start()
@@ -131,6 +134,7 @@ async def serve(
         purger.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await purger
+        await compactor.stop()
         await runner.cleanup()
         await server.drain()
         if api is not None:

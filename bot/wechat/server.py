@@ -41,6 +41,7 @@ from dialogs import callbacks as cb
 from dialogs.callbacks import Callback, Kind
 from dialogs.engine import Engine
 from dialogs.types import Incoming
+from knowledge.ui_keys import apology
 
 log = logging.getLogger(__name__)
 
@@ -187,7 +188,7 @@ class WeChatServer:
                 replies = await self.engine.handle(chat, incoming, pager=Pager(self.engine.kb))
             except Exception:
                 log.exception("wechat: turn failed")
-                return self.engine.kb.text("error")  # not remembered: a resend tries again
+                return apology(self.engine.kb.ui)  # not remembered: a resend tries again
             text = render(replies, self.engine.kb)
             await store.remember_reply(chat, key, text, self.config.remember_for)
             return text

@@ -24,6 +24,10 @@ class StoreBusyError(RuntimeError):
     """One chat's lock stayed taken longer than we wait: that update fails, the store is fine."""
 
 
+class ErasureNotConfirmedError(RuntimeError):
+    """The backend did not confirm an erasure (it is down): nothing may claim it was done."""
+
+
 @dataclass(frozen=True, slots=True)
 class PurgeResult:
     sessions: int
@@ -93,7 +97,8 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     async def forget(self, chat_id: ChatId) -> None:
         """Erase the chat's session, every record of its hash and its remembered replies,
-        leaving no trace behind."""
+        leaving no trace behind (SQLite: rows zeroed at once, the file rebuilt by the next
+        `compact`). Returns only once the backend confirmed; raises otherwise."""
 
     # ------------------------------------------------------------------ upkeep
     def chat_hash(self, chat_id: ChatId) -> str:
@@ -106,6 +111,11 @@ class SessionStore(abc.ABC):
         sessions = await self.purge_idle(t - self.settings.session_ttl)
         records = await self.purge_records(t - self.settings.record_retention)
         return PurgeResult(sessions=sessions, records=records)
+
+    async def compact(self) -> bool:
+        """Maintenance after erasures, off the turn path (SQLite: VACUUM and a WAL truncate
+        with a bounded busy timeout); True when something was done. Others: nothing to do."""
+        return False
 
     def take_notice(self, chat_id: ChatId) -> bool:
         """True when the chat should be told its progress may not be kept (a degraded store,

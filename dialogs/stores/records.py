@@ -15,6 +15,7 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from dialogs.hygiene import scrub
 from dialogs.outcomes import Outcome, outcome_of
 from dialogs.types import Reply
 
@@ -34,16 +35,62 @@ PHONE_MARK: Final = "[PHONE]"
 DATE_MARK: Final = "[DATE]"
 NUM_MARK: Final = "[NUM]"
 
+EMAIL_MARK: Final = "[EMAIL]"
+
 _ND = r"(?<![0-9])"  # not preceded by a digit
 _NF = r"(?![0-9])"  # not followed by a digit
 _MONTH = r"(?:1[0-2]|0?[1-9])"
 _DAY = r"(?:3[01]|[12][0-9]|0?[1-9])"
+# What people put between the digits of a number they type: spaces, dots, dashes of every
+# width, middle dots, brackets (at most two in a row: "(138) 1234-5678").
+_SEP_CHAR = r"[\s.\-\u2010-\u2015\u2212\u00b7\u30fb()\uff08\uff09\u3000]"
+_SEP = _SEP_CHAR + "{0,2}"
+# Not inside a longer separated number: no digit before (across up to two separators) and
+# none after.
+_NDS = r"(?<![0-9])(?<![0-9]" + _SEP_CHAR + r")(?<![0-9]" + _SEP_CHAR + _SEP_CHAR + ")"
+_NFS = r"(?!" + _SEP + r"[0-9])"
+
+
+def _digits(n: int) -> str:
+    """`n` digits, any separators between them."""
+    return r"[0-9](?:" + _SEP + r"[0-9]){" + str(n - 1) + "}"
+
+
+_CN_DIGIT = "〇零一二三四五六七八九"
+_CN_NUM = r"[〇零一二三四五六七八九十]"
 # Order matters: the longest, most specific shapes first, the generic digit run last.
 _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
-    # 18-character resident ID number (17 digits + digit or X), possibly space-grouped.
-    (re.compile(_ND + r"[0-9]{6}[ -]?[0-9]{8}[ -]?[0-9]{3}[0-9Xx]" + r"(?![0-9A-Za-z])"), ID_MARK),
-    # Mainland mobile number, 11 digits, optionally written 3-4-4 with spaces or dashes.
-    (re.compile(_ND + r"(?:\+?86[ -]?)?1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}" + _NF), PHONE_MARK),
+    (re.compile(r"[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}"), EMAIL_MARK),
+    # 二〇二三年五月六日 / 五月六日 (the numerals of a date in words)
+    (
+        re.compile(
+            r"[〇零一二三四五六七八九]{2,4}\s*年\s*"
+            + _CN_NUM
+            + r"{1,3}\s*月(?:\s*"
+            + _CN_NUM
+            + r"{1,3}\s*[日号])?"
+        ),
+        DATE_MARK,
+    ),
+    (re.compile(_CN_NUM + r"{1,3}\s*月\s*" + _CN_NUM + r"{1,3}\s*[日号]"), DATE_MARK),
+    # 18-character resident ID number (17 digits + digit or X), grouped in any way.
+    (re.compile(_NDS + _digits(17) + _SEP + r"[0-9xX]" + r"(?![0-9a-zA-Z])"), ID_MARK),
+    # Bank card: 16 to 19 digits, in groups of four or not.
+    (re.compile(_NDS + _digits(16) + r"(?:" + _SEP + r"[0-9]){0,3}" + _NFS), NUM_MARK),
+    # Mainland mobile number, 11 digits, written 3-4-4, 4-4-3 or any other way.
+    (
+        re.compile(
+            _NDS + r"(?:\+?86" + _SEP + r")?\(?1" + _SEP + r"[3-9]" + _SEP + _digits(9) + _NF
+        ),
+        PHONE_MARK,
+    ),
+    # Landline with its area code: 022-2345-6789, (0512) 6523 1234.
+    (
+        re.compile(
+            _NDS + r"\(?0[0-9]{2,3}\)?" + _SEP + _digits(7) + r"(?:" + _SEP + r"[0-9])?" + _NF
+        ),
+        PHONE_MARK,
+    ),
     # 2026年2月10日 / 2026年2月10号 / 26年2月10日 / 2026年2月
     (
         re.compile(
@@ -57,14 +104,27 @@ _MASKS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(_ND + _MONTH + r"\s*月\s*" + _DAY + r"(?:\s*[日号])?" + _NF), DATE_MARK),
     # 2.10 / 10/1 (month.day); not a decimal amount such as 1.5万 or 2.5元
     (re.compile(_ND + _MONTH + r"[./]" + _DAY + r"(?![0-9./%万元倍岁])"), DATE_MARK),
-    # Any other run of 6+ digits (bank cards, social-security numbers, 20260210, ...).
+    # Any other run of 6+ digits (bank cards, social-security numbers, 20260210, ...), and
+    # of 7+ digits with separators between them (a card or account number in groups).
     (re.compile(_ND + r"[0-9]{6,}" + _NF), NUM_MARK),
+    (re.compile(_NDS + r"\(?" + _digits(7) + r"(?:" + _SEP + r"[0-9])*" + _NFS), NUM_MARK),
 )
+# Numerals spelled out (幺三八一二三四五六七八): a run of 7 or more is a number, not prose.
+_CN_RUN = re.compile(r"[〇零一二三四五六七八九幺两洞]{7,}")
+_CN_VALUE = {**{c: str(i) for i, c in enumerate(_CN_DIGIT)}, "幺": "1", "两": "2", "洞": "0"}
 
 
 def normalise_text(text: str) -> str:
-    """NFKC (full-width digits become ASCII), lower case, single spaces, bounded length."""
-    folded = unicodedata.normalize("NFKC", text).lower()
+    """Format characters and lone surrogates dropped (`scrub`: a zero-width space inside a
+    phone number must not hide it; a surrogate cannot be stored), NFKC (full-width digits
+    become ASCII), every other script's digits (Arabic-Indic, Devanagari, …) and runs of
+    spelled-out numerals as ASCII digits, lower case, single spaces, bounded length."""
+    folded = unicodedata.normalize("NFKC", scrub(text)).lower()
+    folded = "".join(
+        str(unicodedata.digit(ch)) if not ch.isascii() and unicodedata.category(ch) == "Nd" else ch
+        for ch in folded
+    )
+    folded = _CN_RUN.sub(lambda m: "".join(_CN_VALUE[c] for c in m.group()), folded)
     return " ".join(folded.split())[: MAX_RECORD_TEXT * 2]
 
 

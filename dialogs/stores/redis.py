@@ -13,6 +13,8 @@ Keys (prefix `yibao:` by default):
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -22,6 +24,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
 
 from dialogs.session import Session
@@ -37,6 +40,9 @@ __all__ = ["RedisStore", "StoreBusyError"]
 _BATCH = 200  # keys per pipeline round trip in scans and purges
 POOL_SIZE = 64  # connections per process; one turn uses one at a time
 POOL_WAIT = 10.0  # seconds a command may wait for a free connection
+SOCKET_TIMEOUT = 1.0  # seconds: a hung Redis costs one second, then the store degrades
+PROBE_TTL_MS = 5000  # the health probe's key expires by itself
+LOCK_LEASE = 5.0  # seconds a chat lock lives without renewal (a killed holder's is gone soon)
 REPLY_SWEEP_AT = 64  # remembered replies in one chat's hash before expired ones are dropped
 
 
@@ -46,15 +52,15 @@ class RedisStore(SessionStore):
         client: Redis,
         settings: StoreSettings | None = None,
         prefix: str = "yibao:",
-        lock_timeout: float = 60.0,
+        lock_timeout: float = LOCK_LEASE,
         lock_wait: float = 65.0,
         lock_poll: float = 0.005,
     ) -> None:
-        """`lock_timeout`: a held lock expires after this long (an instance died mid-turn);
-        replies are sent while it is held, and rate limits, RetryAfter and network retries
-        can take tens of seconds, so it is generous: expiring mid-turn would let another
-        instance run the same chat at once. `lock_wait`: give up waiting for a busy chat
-        after this long; kept above `lock_timeout` so a waiter outlasts a dead holder's lock.
+        """`lock_timeout`: the lease of a held lock, renewed every third of it while the turn
+        runs (replies are sent while it is held, and rate limits, RetryAfter and network
+        retries can take tens of seconds); a killed instance stops renewing, so its lock is
+        gone within one lease. `lock_wait`: give up waiting for a busy chat after this long
+        (a live holder's slow turn).
         `lock_poll`: how often a waiting instance retries (redis-py's Lock polls)."""
         super().__init__(settings)
         self.client = client
@@ -70,7 +76,13 @@ class RedisStore(SessionStore):
     ) -> RedisStore:
         # A blocking pool: under a burst, commands wait for a free connection instead of
         # failing (redis-py's default pool raises MaxConnectionsError beyond 100).
-        pool = BlockingConnectionPool.from_url(url, max_connections=POOL_SIZE, timeout=POOL_WAIT)
+        pool = BlockingConnectionPool.from_url(
+            url,
+            max_connections=POOL_SIZE,
+            timeout=POOL_WAIT,
+            socket_timeout=SOCKET_TIMEOUT,
+            socket_connect_timeout=SOCKET_TIMEOUT,
+        )
         return cls(Redis.from_pool(pool), settings, prefix=prefix)  # closes the pool with it
 
     # ------------------------------------------------------------------ keys
@@ -115,13 +127,27 @@ class RedisStore(SessionStore):
             )
             if not await lock.acquire():
                 raise StoreBusyError(f"chat lock busy for more than {self.lock_wait:g}s")
+            renewing = asyncio.get_running_loop().create_task(self._renew(lock))
             try:
                 yield
             finally:
+                renewing.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await renewing
                 try:
                     await lock.release()
                 except LockError:
                     log.warning("chat lock expired before the turn ended (lock_timeout too short?)")
+
+    async def _renew(self, lock: Lock) -> None:
+        """Keep the lease while the turn runs; a failure is logged (the turn goes on)."""
+        while True:
+            await asyncio.sleep(self.lock_timeout / 3)
+            try:
+                await lock.reacquire()
+            except (LockError, RedisError, OSError) as exc:
+                log.warning("chat lock lease not renewed (%s)", type(exc).__name__)
+                return
 
     async def purge_idle(self, older_than: float) -> int:
         """Key TTLs already expire idle sessions; this catches a shortened TTL setting."""
@@ -222,8 +248,9 @@ class RedisStore(SessionStore):
 
     # ------------------------------------------------------------------ upkeep
     async def ping(self) -> bool:
+        """A write probe (PING answers even when Redis refuses writes, e.g. out of memory)."""
         try:
-            return bool(await self.client.ping())
+            return bool(await self.client.set(f"{self.prefix}health", "1", px=PROBE_TTL_MS))
         except (RedisError, OSError):
             return False
 

@@ -22,7 +22,12 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import TypeVar
 
 from dialogs.session import Session
-from dialogs.stores.base import ChatLocks, SessionStore, StoreBusyError
+from dialogs.stores.base import (
+    ChatLocks,
+    ErasureNotConfirmedError,
+    SessionStore,
+    StoreBusyError,
+)
 from dialogs.stores.memory import MemoryStore
 from dialogs.stores.records import TurnRecord
 from dialogs.types import ChatId
@@ -122,22 +127,27 @@ class ResilientStore(SessionStore):
         self.degraded = False
         log.warning("session store is back; %d session(s) written back from memory", kept)
 
-    # ------------------------------------------------------------------ sessions
-    async def load(self, chat_id: ChatId) -> Session | None:
-        """The backend's session (tried even while degraded: reads often still work), unless
-        the outage left a newer one in memory."""
-        if self.degraded and chat_id in self._dirty:
-            return await self.fallback.load(chat_id)
-        worked, session = await self._try(lambda: self.inner.load(chat_id), always=True)
-        return session if worked and chat_id not in self._erase else None
-
-    async def save(self, session: Session) -> None:
+    async def _retry_if_due(self) -> None:
+        """While degraded and a retry is due: write back and recover, or back off."""
         if self.degraded and self._due():
             try:
                 await self._recover()
             except self._errors:
                 self._wait = min(max(self._wait, self.retry_every) * 2, MAX_RETRY_EVERY)
                 self._retry_at = self.clock() + self._wait
+
+    # ------------------------------------------------------------------ sessions
+    async def load(self, chat_id: ChatId) -> Session | None:
+        """The backend's session, unless the outage left a newer one in memory. While
+        degraded the backend is read only when a retry is due (a circuit breaker: a hung
+        backend must not cost its timeout on every turn)."""
+        if self.degraded and (chat_id in self._dirty or not self._due()):
+            return await self.fallback.load(chat_id)
+        worked, session = await self._try(lambda: self.inner.load(chat_id), always=True)
+        return session if worked and chat_id not in self._erase else None
+
+    async def save(self, session: Session) -> None:
+        await self._retry_if_due()
         if not self.degraded:
             worked, _ = await self._try(lambda: self.inner.save(session))
             if worked:
@@ -223,17 +233,29 @@ class ResilientStore(SessionStore):
 
     # ------------------------------------------------------------------ privacy
     async def forget(self, chat_id: ChatId) -> None:
-        """Erase everywhere; if the backend is down, it is erased there as soon as it returns
-        (before anything else is written back)."""
+        """Erase everywhere. If the backend is down, the erasure is not claimed
+        (`ErasureNotConfirmedError`): this process forgets the chat in memory and erases it
+        in the backend as soon as it returns, but a restart meanwhile would lose that."""
         await self.fallback.forget(chat_id)
         self._dirty.discard(chat_id)
         worked, _ = await self._try(lambda: self.inner.forget(chat_id), always=True)
         if not worked:
             self._erase.add(chat_id)
+            raise ErasureNotConfirmedError("the session store did not confirm the erasure")
+
+    async def compact(self) -> bool:
+        if self.degraded:
+            return False
+        worked, done = await self._try(self.inner.compact)
+        return bool(worked and done)
 
     # ------------------------------------------------------------------ upkeep
     async def ping(self) -> bool:
-        return await self.inner.ping()
+        """Healthy only when not degraded and the backend takes a write. A due retry is
+        attempted here too, so an instance the balancer stopped sending turns to (503)
+        still notices the backend's return."""
+        await self._retry_if_due()
+        return not self.degraded and await self.inner.ping()
 
     async def close(self) -> None:
         await self.inner.close()

@@ -6,9 +6,12 @@ on disk; each save is one INSERT ... ON CONFLICT statement, i.e. one transaction
 lets a second connection copy the WAL back (checkpoint) on its own thread, so no turn pays
 for an fsync; `synchronous=NORMAL` keeps every committed turn across a process kill (only
 an OS crash can lose the last few). Expired data is purged on open and by `purge()`;
-`secure_delete` zeroes erased rows, and `forget` also rebuilds the file (VACUUM) so that
-nothing of the chat survives anywhere in it. Per-chat locks are in-process: one bot
-process per file (several instances share Redis instead)."""
+`forget` deletes the chat's rows (an index lookup; `secure_delete` zeroes them) and notes
+in the file that a rebuild is due; `compact()`, run by the maintenance job on the
+checkpoint thread with a bounded busy timeout, then rebuilds the file (VACUUM) and
+truncates the WAL so that nothing of the chat survives anywhere in it — no turn waits for
+either. Per-chat locks are in-process: one bot process per file, enforced by an exclusive
+lock on `<file>.lock` (several instances share Redis instead)."""
 
 from __future__ import annotations
 
@@ -33,7 +36,7 @@ from dialogs.types import ChatId
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _MIGRATIONS: dict[int, str] = {
     # version reached -> script that reaches it from the previous version
     1: """
@@ -76,11 +79,24 @@ _MIGRATIONS: dict[int, str] = {
         );
         CREATE INDEX IF NOT EXISTS replies_expires ON replies(expires);
     """,
+    # Erasures waiting for the file to be rebuilt (`compact`): a counter, so a forget that
+    # lands while a rebuild runs is not marked done by it, and a restart does not lose it.
+    3: """
+        CREATE TABLE IF NOT EXISTS pending (
+            what TEXT PRIMARY KEY,
+            gen  INTEGER NOT NULL
+        );
+    """,
 }
 _PAGE = 500  # rows per fetch when iterating records
 CHECKPOINT_EVERY = 256  # write transactions between two background checkpoints (~1-4 MB WAL)
 BACKSTOP_CHECKPOINT_PAGES = 10_000  # inline checkpoint only if the background one falls behind
-TRUNCATE_ATTEMPTS = 500
+TRUNCATE_ATTEMPTS = 50  # x 10 ms: a reader (a backup) holding the WAL defers the rebuild
+COMPACT_BUSY_MS = 1000  # the rebuild waits at most this long for the write lock
+_MARK_COMPACT = (
+    "INSERT INTO pending (what, gen) VALUES ('compact', 1) "
+    "ON CONFLICT(what) DO UPDATE SET gen = gen + 1"
+)
 _UPSERT = (
     "INSERT INTO sessions (chat_id, updated, data) VALUES (?, ?, ?) ON CONFLICT(chat_id) "
     "DO UPDATE SET updated = excluded.updated, data = excluded.data"
@@ -271,20 +287,29 @@ class SqliteStore(SessionStore):
         def erase(c: sqlite3.Connection) -> None:
             c.execute("BEGIN IMMEDIATE")
             try:
-                c.execute("DELETE FROM sessions WHERE chat_id = ?", (str(chat_id),))
-                c.execute("DELETE FROM records WHERE chat = ?", (chat,))
-                c.execute("DELETE FROM replies WHERE chat = ?", (chat,))
+                gone = c.execute("DELETE FROM sessions WHERE chat_id = ?", (str(chat_id),)).rowcount
+                gone += c.execute("DELETE FROM records WHERE chat = ?", (chat,)).rowcount
+                gone += c.execute("DELETE FROM replies WHERE chat = ?", (chat,)).rowcount
+                if gone:  # a chat with no rows costs three index lookups, nothing more
+                    c.execute(_MARK_COMPACT)
             except BaseException:
                 c.execute("ROLLBACK")
                 raise
             c.execute("COMMIT")
-            # secure_delete zeroed the rows, but b-tree interior pages may still hold the chat
-            # id or hash as a divider key: VACUUM rebuilds the file from live rows only, and the
-            # TRUNCATE checkpoint then drops the WAL that held the old page images.
-            c.execute("VACUUM")
-            _truncate_wal(c)
 
         await self._run(erase)
+
+    async def compact(self) -> bool:
+        """The rebuild after erasures (maintenance, not a turn): secure_delete zeroed the
+        rows, but b-tree interior pages may still hold the chat id or hash as a divider key
+        and the WAL the old page images. VACUUM rebuilds the file from live rows only and a
+        TRUNCATE checkpoint drops the WAL. Runs on the checkpoint thread with its own
+        connection and a `COMPACT_BUSY_MS` busy timeout: a reader or a long write defers it
+        to the next run (logged) instead of holding anything up. True when it rebuilt."""
+        if self._checkpointer is None or self._closed or self._conn is None:
+            return False  # nothing opened (and migrated) yet: nothing erased either
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._checkpointer.executor, self._checkpointer.compact)
 
     # ------------------------------------------------------------------ upkeep
     async def ping(self) -> bool:
@@ -333,7 +358,7 @@ class _Checkpointer:
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yibao-sqlite-ckpt")
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yibao-sqlite-ckpt")
         self._conn: sqlite3.Connection | None = None
         self._pending: Future[None] | None = None
         self._writes = 0
@@ -342,27 +367,55 @@ class _Checkpointer:
         self._writes += 1
         if self._writes >= CHECKPOINT_EVERY and (self._pending is None or self._pending.done()):
             self._writes = 0
-            self._pending = self._executor.submit(self._checkpoint)
+            self._pending = self.executor.submit(self._checkpoint)
             self._pending.add_done_callback(_log_failure)
 
     def _checkpoint(self) -> None:
-        if self._conn is None:
-            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            self._conn.execute("PRAGMA busy_timeout=5000")
-        self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        self._connection().execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _close(self) -> None:
         if self._conn is not None:
             self._conn.close()
             self._conn = None
 
+    def compact(self) -> bool:
+        """See `SqliteStore.compact`; on this thread, so never beside a checkpoint."""
+        c = self._connection()
+        c.execute(f"PRAGMA busy_timeout={COMPACT_BUSY_MS}")
+        try:
+            row = c.execute("SELECT gen FROM pending WHERE what = 'compact'").fetchone()
+            if row is None:
+                return False
+            started = time.monotonic()
+            c.execute("VACUUM")
+            # Never wait inside SQLite's busy handler here: a TRUNCATE checkpoint waiting for
+            # a reader would hold the write lock, and every turn's save with it.
+            c.execute("PRAGMA busy_timeout=0")
+            _truncate_wal(c)
+            c.execute(f"PRAGMA busy_timeout={COMPACT_BUSY_MS}")
+            c.execute("DELETE FROM pending WHERE what = 'compact' AND gen <= ?", (row[0],))
+        except sqlite3.OperationalError as exc:
+            log.warning("file rebuild after an erasure deferred to the next run: %s", exc)
+            return False
+        finally:
+            c.execute("PRAGMA busy_timeout=5000")
+        log.info("file rebuilt after an erasure in %.2fs", time.monotonic() - started)
+        return True
+
+    def _connection(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._conn.execute("PRAGMA busy_timeout=5000")
+            self._conn.execute("PRAGMA secure_delete=ON")
+        return self._conn
+
     def reset(self) -> None:
         """Reconnect before the next checkpoint (the database file was replaced)."""
-        self._executor.submit(self._close)
+        self.executor.submit(self._close)
 
     def close(self) -> None:
-        self._executor.submit(self._close)
-        self._executor.shutdown(wait=True)
+        self.executor.submit(self._close)
+        self.executor.shutdown(wait=True)
 
 
 def _log_failure(future: Future[None]) -> None:
