@@ -269,7 +269,9 @@ class Clerk:
         guard = self._guard(turn)
         if guard is not None:
             return [Reply(text=self.kb.text(guard), state=outcomes.state(Outcome.GUARD))]
-        asks = frame.yes_no or "eligibility" in turn.aspects
+        # A yes/no or eligibility question, or a plain statement of facts ("我们在苏州住了
+        # 11个月"), in a city whose flow can decide: a failed condition is said at once.
+        asks = frame.yes_no or "eligibility" in turn.aspects or self._statement(turn)
         if turn.city is not None and asks:
             # Facts stated a turn or two before count too ("以前参加过学生医保" then "还能走
             # 积分入医吗"): the flow reads them with this message.
@@ -297,8 +299,16 @@ class Clerk:
             turn.raw, MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
         )
         if match.kind == "out_of_scope":
-            return match
-        if match.kind != "answer" and turn.stated and self._statement(turn):
+            # A day asked about in a city's process ("端午节那天能去申请积分入医吗") is a
+            # question for that process's calendar, whatever the holiday's name matched.
+            asks_process = bool(frame.aspects)  # "端午苏州有啥好玩的" asks about no step
+            dated = self._dated_entry(turn) if turn.when and turn.city and asks_process else None
+            if dated is None:
+                return match
+            when = turn.when.first if turn.when is not None else None
+            return [render.entry_reply(session, dated, today, when)]
+        restates = frame.correction and turn.inherited  # "孩子其实上初一了": re-answer
+        if match.kind != "answer" and turn.stated and self._statement(turn) and not restates:
             return [Reply(text=self._context_ack(turn), state=outcomes.state(Outcome.ACT))]
         chosen = self._choose(turn, session, match.entry_id if match.kind == "answer" else None)
         if not chosen:
