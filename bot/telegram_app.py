@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import secrets
 import sys
 from urllib.parse import urlparse
 
@@ -32,12 +31,12 @@ from telegram.ext import (
 from bot.acknowledge import AcknowledgingBot, LedgerProcessor, UpdateLedger
 from bot.logging_setup import NOISY_LOGGERS, configure_logging
 from bot.operations import install_operations, operations_of
-from bot.settings import HOW_TO_GET_A_TOKEN, Settings, SettingsError, load_settings
+from bot.settings import HOW_TO_GET_A_TOKEN, Settings, SettingsError, check_salt, check_token
 from bot.telegram_handlers import AddressedToBot, ChatHandlers
 from bot.telegram_request import AiohttpRequest
 from bot.telegram_runtime import RetryingRateLimiter
 from bot.webhook_server import WebhookConfig, run_webhook
-from bot.wiring import build_engine
+from bot.wiring import engine_for
 from dialogs.engine import Engine
 from knowledge.errors import KnowledgeError
 
@@ -70,13 +69,9 @@ NON_TEXT = (
 def build_application(settings: Settings, engine: Engine | None = None) -> Application:  # type: ignore[type-arg]
     """The bot exactly as `yibao run` starts it; `engine` defaults to one on YIBAO_STORE."""
     _quiet_url_loggers()
+    clock = settings.clock()
     if engine is None:
-        engine = build_engine(
-            settings.store_url(),
-            kb_dir=settings.kb_dir,
-            lexicon_dir=settings.lexicon_dir,
-            store_settings=settings.store_settings(),
-        )
+        engine = engine_for(settings, settings.store_url(), clock=clock)
     chat = ChatHandlers(engine, typing_after=settings.yibao_typing_after)
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
@@ -108,6 +103,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         .build()
     )
     app.bot_data["admin_ids"] = settings.yibao_admin_ids
+    app.bot_data["clock"] = clock  # /stats counts the users' days
     if app.updater is not None:
         app.updater.bot = AcknowledgingBot(app.bot, ledger)  # type: ignore[assignment]
 
@@ -162,40 +158,60 @@ def hidden_in_logs(token: str, *webhook_secrets: str | None) -> list[str]:
     return [token, *dict.fromkeys(s for s in webhook_secrets if s)]
 
 
-def run_bot(args: argparse.Namespace) -> int:
+def webhook_settings(args: argparse.Namespace, settings: Settings) -> tuple[str, str] | None:
+    """(URL, secret) in webhook mode, None for long polling; SettingsError when `--webhook`
+    is given without a URL (flag or YIBAO_WEBHOOK_URL) or without a secret: an empty URL
+    must not fall back to polling (instances would fight over getUpdates), and a random
+    secret per instance would make the others reject what nginx sends them."""
+    if args.webhook is None:
+        return None
+    url = args.webhook.strip() or settings.yibao_webhook_url.strip()
+    if not url:
+        raise SettingsError("--webhook needs a URL: pass one or set YIBAO_WEBHOOK_URL.")
+    secret = (args.secret_token or "").strip() or settings.webhook_secret
+    if not secret:
+        raise SettingsError(
+            "--webhook needs a secret token shared by every instance: set "
+            "YIBAO_WEBHOOK_SECRET (or pass --secret-token)."
+        )
+    return url, secret
+
+
+def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """`yibao run`: long polling by default, a webhook server with `--webhook URL`.
 
-    Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 2 for a missing, malformed or
-    rejected token, 1 for anything else (logged, token redacted).
+    Exit codes (README): 0 after a clean stop (SIGINT/SIGTERM); 2 for a settings problem
+    (missing, malformed or rejected token, missing salt for a persistent store, webhook
+    without URL or secret); 3 when Telegram cannot be reached at start-up; 1 for anything
+    else (logged, token redacted).
     """
     try:
-        settings = load_settings()
+        check_token(settings.telegram_bot_token)
+        check_salt(settings, settings.store_url())
+        webhook = webhook_settings(args, settings)
     except SettingsError as exc:
         print(f"yibao run: {exc}", file=sys.stderr)
         return 2
-    given = args.secret_token or settings.webhook_secret
-    secret = given or secrets.token_urlsafe(32)
     configure_logging(
         settings.yibao_log_level,
         settings.yibao_log_format,
-        hidden_in_logs(settings.token, settings.webhook_secret, secret),
+        hidden_in_logs(settings.token, settings.webhook_secret, webhook and webhook[1]),
     )
-    if settings.yibao_hash_salt is None:
+    if settings.hash_salt is None:
         # Chat ids are guessable, so hashes keyed by the public default salt can be reversed.
         log.warning(
             "YIBAO_HASH_SALT is not set: turn records use the built-in salt; set a secret one"
         )
     try:
         app = build_application(settings)
-        if args.webhook:
-            if not given:
-                log.warning("no webhook secret given: using a random one for this run")
+        if webhook is not None:
+            url, secret = webhook
             # Our aiohttp server instead of PTB's: it also serves /healthz (bot.webhook_server).
             config = WebhookConfig(
                 listen=args.listen,
-                port=args.port,
-                url_path=webhook_path(args.webhook),
-                webhook_url=args.webhook,
+                port=args.port or settings.yibao_port,
+                url_path=webhook_path(url),
+                webhook_url=url,
                 secret_token=secret,
                 allowed_updates=list(ALLOWED_UPDATES),
             )
