@@ -279,6 +279,7 @@ async def test_the_container_command_serves_a_webhook_update(tmp_path: Path) -> 
         "YIBAO_STORE": f"sqlite:///{tmp_path / 'state.db'}",
         "YIBAO_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
         "YIBAO_WEBHOOK_SECRET": "s3cret-for-both-instances",
+        "YIBAO_HASH_SALT": "pepper-for-both-instances",
         "YIBAO_PORT": str(port),
     }
     argv = ["127.0.0.1" if a == "0.0.0.0" else a for a in cmd_argv(env)]  # tests stay on loopback
