@@ -44,8 +44,9 @@ log = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
 # Shown by Telegram's "/" menu, in this order; descriptions are ui keys tg_cmd_<name>.
-COMMANDS = ("start", "menu", "tianjin", "suzhou", "help", "cancel", "forget", "about")
+COMMANDS = ("start", "menu", "help", "cancel", "forget", "about")  # plus one per flow (city)
 MAX_CONCURRENT_UPDATES = 256
+STOPPED_IN_START_UP = "Event loop stopped before Future completed"
 CONNECTION_POOL = 256
 POOL_TIMEOUT = 30.0  # under a burst, requests queue for a connection rather than fail
 
@@ -66,6 +67,14 @@ NON_TEXT = (
 )
 
 
+def command_list(engine: Engine) -> list[BotCommand]:
+    """Telegram's "/" menu: start and menu, one command per guided flow (a city), then the
+    rest; descriptions are ui keys tg_cmd_<name> (a flow without one shows its title)."""
+    names = [*COMMANDS[:2], *engine.flows, *COMMANDS[2:]]
+    kb = engine.kb
+    return [BotCommand(n, kb.ui.get(f"tg_cmd_{n}") or kb.text(f"tg_cmd_{n}")) for n in names]
+
+
 def build_application(settings: Settings, engine: Engine | None = None) -> Application:  # type: ignore[type-arg]
     """The bot exactly as `yibao run` starts it; `engine` defaults to one on YIBAO_STORE."""
     _quiet_url_loggers()
@@ -75,10 +84,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     chat = ChatHandlers(engine, typing_after=settings.yibao_typing_after)
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
-        kb = engine.kb
-        await app.bot.set_my_commands(
-            [BotCommand(name, kb.text(f"tg_cmd_{name}")) for name in COMMANDS]
-        )
+        await app.bot.set_my_commands(command_list(engine))
         log.info("bot @%s ready (store %s)", app.bot.username, type(engine.store).__name__)
 
     async def post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
@@ -229,6 +235,14 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
         print(f"yibao run: not started: {len(exc.problems)} knowledge problem(s)", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:
+        if STOPPED_IN_START_UP in str(exc):
+            # Ctrl-C (or SIGTERM) while PTB was still starting: PTB stops the loop before its
+            # start-up future completes. A stop the operator asked for is a clean exit.
+            log.info("stopped during start-up")
+            return 0
+        log.exception("the bot stopped because of an error")
         return 1
     except Exception:
         log.exception("the bot stopped because of an error")

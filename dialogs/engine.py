@@ -210,7 +210,7 @@ class Engine:
             return [Reply(text=self._about())]
         if command == "/forget":
             return [self._forget_prompt()]
-        if command in ("/tianjin", "/suzhou") and command[1:] in self.flows:
+        if command[1:] in self.flows:
             return self._start_flow(session, command[1:], today, None)
         if command in self._cancel_words or lowered in self._cancel_words:
             was_in_flow = session.flow is not None
@@ -274,7 +274,7 @@ class Engine:
             result = self.flows[session.flow].step(session, incoming, today)
             if result is not None:
                 return result.replies
-        if kind == "c" and rest in ("tianjin", "suzhou"):
+        if kind == "c" and rest in self.cities:
             pending = session.slots.pop("pending_q", None) if not session.flow else None
             session.city = rest
             if isinstance(pending, str):
@@ -303,7 +303,7 @@ class Engine:
             if lowered in route.words or key in route.words:
                 kind, _, target = route.action.partition(":")
                 if kind == "menu":
-                    if target in ("tianjin", "suzhou"):
+                    if target in self.cities:
                         session.city = target
                     return [self._menu_reply(target)]
                 if kind == "entry":
@@ -340,12 +340,7 @@ class Engine:
             if not session.flow:
                 # Kept only until the city is chosen; ids, phones and dates masked meanwhile.
                 session.slots["pending_q"] = redact(text[:200])
-            rows = (
-                (
-                    Button(self.kb.text("city_tianjin"), "c:tianjin"),
-                    Button(self.kb.text("city_suzhou"), "c:suzhou"),
-                ),
-            )
+            rows = (tuple(Button(self.kb.text(f"city_{c}"), f"c:{c}") for c in self.cities),)
             return [Reply(text=self.kb.text("clarify_city"), buttons=rows, state="clarify")]
         if match.kind == "out_of_scope" and match.entry_id in self.kb.out_of_scope:
             oos = self.kb.out_of_scope[match.entry_id]
@@ -371,24 +366,40 @@ class Engine:
         self, session: Session, name: str, text: str, today: date
     ) -> list[Reply] | None:
         """Start flow `name` when the facts in `text` already decide it (a failed condition
-        gives its verdict at once); None when they do not."""
+        gives its verdict at once); None when they do not. `text` may hold several messages,
+        one per line, oldest first: a later message's fact replaces an earlier one
+        ("学校其实在昆山" after "在吴中区上小学")."""
         flow = self.flows.get(name)
         if not isinstance(flow, GuidedFlow):
             return None
-        probe = Session(chat_id=session.chat_id, slots=dict(flow.extract(text, session, today)))
-        if flow.shortcut(probe) is None:
+        facts: dict[str, str] = {}
+        for line in text.split("\n"):
+            facts.update(flow.extract(line, session, today))
+        if flow.shortcut(Session(chat_id=session.chat_id, slots=dict(facts))) is None:
             return None
-        return self._start_flow(session, name, today, text)
+        self._enter_flow(session, name)
+        return flow.start(session, today, facts=facts)
 
     def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]:
         return self._entry_buttons(ids)
 
-    def deadline_text(self, birth: date, today: date, when: date | None) -> str | None:
-        """The 90-day verdict in the Tianjin flow's own words (None without that flow)."""
-        for flow in self.flows.values():
-            if isinstance(flow, BirthDeadline):
-                return flow.deadline_text(birth, today, when)
+    def deadline_text(self, city: str, birth: date, today: date, when: date | None) -> str | None:
+        """The birth-date verdict (Tianjin's 90 days) in the city's flow's own words; None
+        when that city's flow has no such rule."""
+        flow = self.flows.get(city)
+        if isinstance(flow, BirthDeadline):
+            return flow.deadline_text(birth, today, when)
         return None
+
+    def birth_rule_cities(self) -> frozenset[str]:
+        """Cities whose flow judges a birth date (the clerk's verdicts on stated births)."""
+        return frozenset(n for n, f in self.flows.items() if isinstance(f, BirthDeadline))
+
+    @property
+    def cities(self) -> tuple[str, ...]:
+        """The cities the knowledge covers, in their declared order (lexicon/cities.yaml):
+        clarify buttons, city menus and flows are keyed by these ids."""
+        return self.matcher.lexicon.cities
 
     def _entry_reply(
         self,
@@ -399,7 +410,7 @@ class Engine:
         note_first: bool = False,
     ) -> Reply:
         entry = self.kb.entries[entry_id]
-        if entry.city in ("tianjin", "suzhou"):
+        if entry.city in self.cities:
             session.city = entry.city
         session.topic = entry.topic
         session.last_entry = entry.id
@@ -465,10 +476,13 @@ class Engine:
     def _start_flow(
         self, session: Session, name: str, today: date, text: str | None
     ) -> list[Reply]:
+        self._enter_flow(session, name)
+        return self.flows[name].start(session, today, text)
+
+    def _enter_flow(self, session: Session, name: str) -> None:
         session.end_flow()
         session.flow = name
-        session.city = name if name in ("tianjin", "suzhou") else session.city
-        return self.flows[name].start(session, today, text)
+        session.city = name if name in self.cities else session.city
 
     def _continue_prompt(self) -> Reply:
         return Reply(

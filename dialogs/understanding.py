@@ -31,17 +31,19 @@ from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
+from dialogs.stores.records import redact
 from dialogs.types import Button, Reply
 from knowledge.frame import Frame, FrameReader
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 from knowledge.schema import Entry
 
-TIANJIN, SUZHOU = "tianjin", "suzhou"
 DATED_ASPECTS = frozenset({"time", "deadline", "form", "publicity"})
 BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
+HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
 MAX_SUGGESTIONS = 3
 STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
+SAID_TURNS, SAID_CHARS, SAID_SEP = 2, 120, "\n"  # earlier messages kept for their facts
 
 
 class Renders(Protocol):
@@ -51,7 +53,11 @@ class Renders(Protocol):
         self, session: Session, entry_id: str, today: date, when: date | None = None
     ) -> Reply: ...
 
-    def deadline_text(self, birth: date, today: date, when: date | None) -> str | None: ...
+    def deadline_text(
+        self, city: str, birth: date, today: date, when: date | None
+    ) -> str | None: ...
+
+    def birth_rule_cities(self) -> frozenset[str]: ...
 
     def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]: ...
 
@@ -77,6 +83,7 @@ class Turn:
     when: DaySpan | None
     raw: str  # the message as sent: what the keyword matcher reads
     corrected: dict[str, str]  # slot -> value a correction restates (a flow takes them too)
+    away: str | None = None  # the one other city the conversation is about (a news snippet)
 
 
 class Clerk:
@@ -88,6 +95,7 @@ class Clerk:
         self.reader = FrameReader(self.vocab)
         self.holidays = holidays_from(self.vocab.holidays)
         self._groups = {name: spec.group for name, spec in self.vocab.populations.items()}
+        self.cities = matcher.lexicon.cities  # the covered cities, in declared order
 
     # ---------------------------------------------------------------- reading
     def read(self, session: Session, text: str, today: date) -> Turn:
@@ -95,7 +103,7 @@ class Clerk:
         frame = self.reader.read(surface)
         ctx = session.context
         query = self.matcher.analyze(text)
-        core = query.cities & {TIANJIN, SUZHOU}
+        core = query.cities & set(self.cities)
         # Cities named by name ("天津也要积分吗" names Tianjin; 积分 only implies Suzhou).
         by_name = {
             cid for name, cid in self.matcher.lexicon.city_names.items() if name in surface
@@ -106,7 +114,7 @@ class Clerk:
         city = named or (None if query.cities - core else previous_city)
         pops = set(frame.populations)
         # A city-relative 户籍: "天津户口" is local in Tianjin, non-local in Suzhou.
-        for c in (TIANJIN, SUZHOU):
+        for c in self.cities:
             names = [n for n, cid in self.matcher.lexicon.city_names.items() if cid == c]
             for name in names:
                 compact = surface.replace(" ", "")
@@ -156,6 +164,18 @@ class Clerk:
         if when is not None and birth is not None and when.phrase in birth.phrase:
             when = None  # "劳动节生的": the holiday is the birth day, not a day to go
         stated = bool(named or frame.populations)
+        elsewhere = bool(query.cities - core) and not by_name
+        raw, away = text, None
+        others = query.cities - core
+        if elsewhere and len(others) == 1:
+            away = next(iter(others))
+        saved_away = ctx.get("away")
+        if not core and isinstance(saved_away, str) and (leans or others or not frame.aspects):
+            # "深圳少儿医保异地备案" then "要什么材料" / "在广州能用吗": still about 深圳's
+            # card, so the matcher reads the question with that city's name.
+            names = [n for n, cid in self.matcher.lexicon.city_names.items() if cid == saved_away]
+            if names:
+                raw, elsewhere, away = f"{names[0]} {text}", True, saved_away
         corrected: dict[str, str] = {}
         if corrects_birth and birth is not None and birth.first == birth.last:
             corrected["birth"] = birth.first.isoformat()
@@ -167,28 +187,41 @@ class Clerk:
             inherited,
             len(by_name) == 2,
             bool(named and previous_city and named != previous_city),
-            bool(query.cities - core) and not by_name,
+            elsewhere,
             stated,
             birth,
             when,
-            text,
+            raw,
             corrected,
+            away,
         )
 
     def remember(self, session: Session, turn: Turn) -> None:
-        """Keep the dialogue state: city, aspects, populations, the birth day stated."""
+        """Keep the dialogue state: city, aspects, populations, the birth day stated, and
+        the last messages (masked: ids, phones and dates) for facts a flow may read."""
         ctx = session.context
+        said = [*self._said(session), redact(turn.frame.text[:SAID_CHARS])][-SAID_TURNS:]
+        ctx["said"] = SAID_SEP.join(said)
         if turn.city and not turn.elsewhere:
             ctx["city"] = turn.city
+        ctx["away"] = turn.away
         if turn.aspects:
             ctx["aspects"] = ",".join(turn.aspects)
-        ctx["pops"] = ",".join(sorted(turn.populations)) or None
+        # A status ("还没弄积分管理") answers the turn that states it; it is not a fact about
+        # who the conversation is about, so it does not follow into later questions.
+        kept = {p for p in turn.populations if self._groups.get(p) != "status"}
+        ctx["pops"] = ",".join(sorted(kept)) or None
         if turn.birth is not None:
             ctx["birth"] = turn.birth.first.isoformat()
             ctx["birth_last"] = turn.birth.last.isoformat()
             ctx["birth_phrase"] = turn.birth.phrase[:20]
         for key in [k for k, v in ctx.items() if v is None]:
             del ctx[key]
+
+    @staticmethod
+    def _said(session: Session) -> list[str]:
+        raw = session.context.get("said")
+        return raw.split(SAID_SEP) if isinstance(raw, str) and raw else []
 
     # ---------------------------------------------------------------- deciding
     def answer(
@@ -230,7 +263,10 @@ class Clerk:
             return [Reply(text=self.kb.text(guard), state="guard")]
         asks = frame.yes_no or "eligibility" in turn.aspects
         if turn.city is not None and asks:
-            decided = render.decided_flow(session, turn.city, frame.text, today)
+            # Facts stated a turn or two before count too ("以前参加过学生医保" then "还能走
+            # 积分入医吗"): the flow reads them with this message.
+            said = SAID_SEP.join([*self._said(session), frame.text])
+            decided = render.decided_flow(session, turn.city, said, today)
             if decided is not None:
                 return decided
         if frame.next_step and session.last_entry in self.kb.entries:
@@ -238,10 +274,9 @@ class Clerk:
             if nxt is None:
                 return [Reply(text=self.kb.text("next_none"), state="abstain")]
             return [render.entry_reply(session, nxt, today)]
-        if turn.city == TIANJIN or (
-            turn.city is None and turn.birth and "newborn" in turn.populations
-        ):
-            verdict = self._tianjin_deadline(turn, today, render)
+        birth_city = self._birth_city(turn, render)
+        if birth_city is not None:
+            verdict = self._birth_verdict(turn, birth_city, today, render)
             if verdict is not None:
                 return verdict
         if turn.both:
@@ -271,6 +306,11 @@ class Clerk:
             label = self.kb.ui.get(f"city_{turn.city}", turn.city)
             head = self.kb.text("compare_other", city=label)
             replies[0] = replace(replies[0], text=f"{head}\n{replies[0].text}")
+        if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
+            verdict = self._birth_verdict(
+                replace(turn, aspects=("deadline",)), birth_city, today, render
+            )
+            replies += verdict or []
         year = self._other_year(turn)
         if year is not None:
             head = self.kb.text("guard_year", covered=year[0], year=year[1])
@@ -301,6 +341,10 @@ class Clerk:
             else list(turn.aspects)
         )
         off_aspect = bool(strong) and not set(entry.aspects) & set(strong)
+        if not off_aspect and candidates and not set(entry.aspects) & set(turn.aspects):
+            # A weak aspect ("能参保吗") still prefers an entry written for the population
+            # stated over a keyword pick that answers neither the aspect nor the population.
+            off_aspect = self._specific(candidates[0], turn) > self._specific(matched, turn)
         year = str(turn.frame.year or "")
         year_better = (
             bool(year)
@@ -343,7 +387,7 @@ class Clerk:
         out: list[Reply] = []
         missing: list[str] = []
         aspects = turn.aspects or ("steps",)
-        for city in (TIANJIN, SUZHOU):
+        for city in self.cities:
             ids = self._entries(replace(turn, city=city, aspects=aspects), session)
             if ids:
                 out.append(render.entry_reply(session, ids[0], today))
@@ -391,14 +435,26 @@ class Clerk:
             return None  # a birth date's year, not a question about another year's rules
         return covered[-1], year
 
-    def _tianjin_deadline(self, turn: Turn, today: date, render: Renders) -> list[Reply] | None:
+    def _birth_city(self, turn: Turn, render: Renders) -> str | None:
+        """The city whose birth-date rule (Tianjin's 90 days) judges this turn: the turn's
+        city if its flow has one, or the only such city for a newborn named with no city."""
+        cities = render.birth_rule_cities()
+        if turn.city in cities:
+            return turn.city
+        if turn.city is None and turn.birth and "newborn" in turn.populations and len(cities) == 1:
+            return next(iter(cities))
+        return None
+
+    def _birth_verdict(
+        self, turn: Turn, city: str, today: date, render: Renders
+    ) -> list[Reply] | None:
         """A stated birth day (or age) with a question about time or benefits: the verdict."""
         birth = turn.birth
         asks = set(turn.aspects) & BIRTH_ASPECTS or turn.frame.yes_no or turn.when is not None
         if birth is None or not asks:
             return None
-        if turn.aspects and not set(turn.aspects) & BIRTH_ASPECTS | {"steps", "eligibility"}:
-            return None
+        if turn.aspects and not set(turn.aspects) & BIRTH_ASPECTS and turn.when is None:
+            return None  # "孩子刚生 能上医保吗": the entry answers, the verdict follows it
         when = turn.when.first if turn.when is not None else None
         later = turn.when.last if turn.when is not None else None
         # The verdict must not depend on which day of a range is meant: both ends agree.
@@ -419,7 +475,7 @@ class Clerk:
                 )
             ]
         day = birth.first
-        text = render.deadline_text(day, today, later if turn.when is not None else None)
+        text = render.deadline_text(city, day, today, later if turn.when is not None else None)
         return None if text is None else [Reply(text=text, state="verdict:deadline")]
 
     def _entries(self, turn: Turn, session: Session) -> list[str]:
@@ -495,6 +551,10 @@ class Clerk:
         # An entry written for the population stated ("天津户籍在外地上学") beats the
         # general one for the same aspect; among equals the entry's main aspect, then words.
         return (core, dated, float(specific), primary, ranked.get(entry.id, 0.0))
+
+    def _specific(self, entry_id: str, turn: Turn) -> int:
+        entry = self.kb.entries[entry_id]
+        return len(turn.populations & set(entry.population))
 
     def _sure_of_aspect(self, turn: Turn) -> bool:
         return turn.city is not None and bool(turn.aspects) and not turn.inherited

@@ -55,6 +55,13 @@ class FrameReader:
             key=lambda pair: -len(pair[0]),
         )
         self._acts = {w.lower(): act for act, words in vocab.acts.items() for w in words}
+        # "<province>户口", "安徽人", "老家河南": one pattern, built once (read per turn).
+        provinces = _alternation(vocab.provinces)
+        after = _alternation([*vocab.hukou_words, *vocab.origin_after])
+        before = _alternation(vocab.origin_before)
+        parts = [f"(?:{provinces})(?:{after})"] if provinces and after else []
+        parts += [f"(?:{before})(?:{provinces})"] if provinces and before else []
+        self._origin = re.compile("|".join(parts)) if parts else None
 
     def read(self, surface: str) -> Frame:
         text = surface.strip()
@@ -125,12 +132,7 @@ class FrameReader:
                 found.setdefault(group, name)
                 rest = rest.replace(word, " ")
         # "<province>户口": a 户籍 from elsewhere, whichever page is asked about.
-        after = (*self.vocab.hukou_words, *self.vocab.origin_after)
-        if "hukou" not in found and any(
-            p + a in compact or any(b + p in compact for b in self.vocab.origin_before)
-            for p in self.vocab.provinces
-            for a in after
-        ):
+        if "hukou" not in found and self._origin is not None and self._origin.search(compact):
             found["hukou"] = "nonlocal"
         return frozenset(found.values())
 
@@ -141,3 +143,8 @@ class FrameReader:
 
     def _yes_no(self, compact: str) -> bool:
         return any(w in compact for w in self.vocab.yes_no) or compact.endswith(_QUESTION_TAIL)
+
+
+def _alternation(words: list[str]) -> str:
+    """A regex alternation of literal words, longest first."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True) if w)

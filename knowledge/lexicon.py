@@ -51,6 +51,7 @@ class Lexicon:
     city_names: Mapping[str, str]  # name -> city id
     city_hints: Mapping[str, str]  # domain term -> city id
     core_cities: frozenset[str]
+    cities: tuple[str, ...]  # the core cities in their declared order (menus, clarify buttons)
     stopwords: frozenset[str]
     digest: str  # content hash of all files: keys derived caches
 
@@ -285,7 +286,7 @@ def _read_typos(path: Path, problems: list[Problem]) -> tuple[dict[str, str], tu
 
 def _read_cities(
     path: Path, problems: list[Problem]
-) -> tuple[dict[str, str], dict[str, str], frozenset[str]]:
+) -> tuple[dict[str, str], dict[str, str], tuple[str, ...]]:
     file = path.name
     sections = _sections(_compose(path, problems), file, ("core", "cities"), problems)
     names: dict[str, str] = {}
@@ -319,15 +320,16 @@ def _read_cities(
                         continue
                     seen_at[key] = wline
                     target[key] = city
-    core: set[str] = set()
+    core: list[str] = []
     if "core" in sections:
         for city, line in _strings(sections["core"], file, "core", problems):
             if ids and city not in ids:
                 problems.append(
                     Problem(file, line, f"core city {city!r} is not listed under cities")
                 )
-            core.add(city)
-    return names, hints, frozenset(core)
+            if city not in core:
+                core.append(city)
+    return names, hints, tuple(core)
 
 
 def lexicon_digest(root: Path | None = None) -> str:
@@ -360,7 +362,8 @@ def load_lexicon(root: Path | None = None) -> Lexicon:
         homophones=homophones,
         city_names=names,
         city_hints=hints,
-        core_cities=core,
+        core_cities=frozenset(core),
+        cities=core,
         stopwords=stopwords,
         digest=lexicon_digest(root),
     )

@@ -396,6 +396,18 @@ def _check_understanding(
             problems.append(
                 Problem(file, line, f"entry {entry.id!r}: next {entry.next!r} does not exist")
             )
+    for city, aspects in u.coverage.items():
+        for aspect in aspects:
+            if aspect not in u.aspects:
+                problems.append(Problem("understanding", 1, f"coverage: unknown aspect {aspect!r}"))
+            elif not any(e.city == city and aspect in e.aspects for e in entries.values()):
+                problems.append(
+                    Problem("understanding", 1, f"coverage: no {city} entry answers {aspect!r}")
+                )
+    used = {a for e in entries.values() for a in e.aspects}
+    for aspect in u.aspects:
+        if aspect not in used:
+            problems.append(Problem("understanding", 1, f"aspect {aspect!r}: no entry answers it"))
     if u.ability_aspect is not None and u.ability_aspect not in u.aspects:
         problems.append(
             Problem("understanding", 1, f"ability_aspect {u.ability_aspect!r} is not an aspect")

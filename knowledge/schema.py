@@ -114,7 +114,7 @@ class AspectSpec(_Strict):
 class PopulationSpec(_Strict):
     """Who a question is about; `group` is the dimension (an age group or a 户籍)."""
 
-    group: Literal["age", "hukou", "minor"]
+    group: Literal["age", "hukou", "minor", "status"]
     words: list[str] = Field(min_length=1)
 
 
@@ -150,6 +150,8 @@ class Understanding(_Strict):
     # A yes/no question naming no aspect but one of these ("能积分入医吗") asks whether
     # the case qualifies: the aspect `ability_aspect`.
     ability_words: list[str] = []
+    # city -> the aspects its page covers: `kb check` requires an entry for each.
+    coverage: dict[str, list[str]] = {}
     ability_aspect: str | None = None
     question_words: list[str]
     acts: dict[str, list[str]]

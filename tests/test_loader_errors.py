@@ -206,3 +206,19 @@ def test_cli_check_rejects_whole_kb_problems(tmp_path: Path, name: str) -> None:
     proc = _kb_check(_write(tmp_path, files), "--no-selftest")
     assert proc.returncode == 1
     assert expected in proc.stderr.splitlines(), proc.stderr
+
+
+def test_an_aspect_a_page_covers_without_an_entry_is_rejected(tmp_path: Path) -> None:
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "knowledge" / "data", data)
+    vocab = data / "understanding.yaml"
+    text = vocab.read_text(encoding="utf-8")
+    vocab.write_text(
+        text.replace("tianjin: [steps, eligibility,", "tianjin: [districts, steps, eligibility,"),
+        encoding="utf-8",
+    )
+    with pytest.raises(KnowledgeError) as err:
+        load_kb(data)
+    assert "coverage: no tianjin entry answers 'districts'" in str(err.value)

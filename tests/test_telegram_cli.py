@@ -169,3 +169,16 @@ async def test_webhook_mode_needs_the_secret_token(fake: FakeBotAPI, tmp_path: P
     lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
     assert lines and all({"ts", "level", "logger", "msg"} <= line.keys() for line in lines)
     assert TOKEN not in out and SECRET not in out
+
+
+async def test_ctrl_c_during_start_up_exits_cleanly(fake: FakeBotAPI, tmp_path: Path) -> None:
+    """A stop asked for while PTB is still starting (getMe in flight) is a clean exit: code 0
+    and no traceback, whichever start-up step the signal lands in."""
+    env = bot_env(fake, YIBAO_HASH_SALT="a-secret-pepper")
+    proc = await _start(env, tmp_path)
+    try:
+        await fake.wait_calls("getMe", timeout=30)
+    finally:
+        code, out = await _stop(proc, signal.SIGINT)
+    assert code == 0, out
+    assert "Traceback" not in out

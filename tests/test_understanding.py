@@ -279,3 +279,19 @@ async def test_blind_development_sets_keep_their_floor(
     right = sum(o.verdict == RIGHT for o in outcomes) / len(outcomes)
     wrong = sum(o.verdict == WRONG for o in outcomes) / len(outcomes)
     assert right >= right_floor and wrong <= wrong_ceiling, (right, wrong)
+
+
+SUZHOU_ANSWERS = ("有居住证", "交了社保", "满一年", "姑苏区", "小学", "是", "没参加过")
+
+
+@pytest.mark.parametrize("answered", range(1, len(SUZHOU_ANSWERS) + 1))
+async def test_a_correction_at_every_suzhou_step_changes_the_verdict(
+    engine: Engine, answered: int
+) -> None:
+    """Whichever question is open (or after the verdict), correcting the first answer
+    re-decides with the other answers kept."""
+    chat = 200 + answered
+    await _say(engine, chat, TODAY, "/suzhou", *SUZHOU_ANSWERS[:answered])
+    reply = await _say(engine, chat, TODAY, "不对，其实没有居住证")
+    assert "没有居住证" in reply and "暂不符合" in reply
+    assert "参加社会保险（交社保）了吗" not in reply  # nothing answered is asked again

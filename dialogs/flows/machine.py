@@ -153,10 +153,21 @@ class GuidedFlow:
     def states(self) -> frozenset[str]:
         return self._states
 
-    def start(self, session: Session, today: date, text: str | None = None) -> list[Reply]:
+    def start(
+        self,
+        session: Session,
+        today: date,
+        text: str | None = None,
+        facts: Mapping[str, str] | None = None,
+    ) -> list[Reply]:
+        """Begin at the first question; facts stated in `text` (or given as `facts`, read
+        by the caller from several messages) fill their slots and are acknowledged."""
         session.state = self.spec.initial
         session.slots.pop(TRAIL, None)
-        found = self.extract(text, session, today) if text else {}
+        if facts is not None:
+            found = dict(facts)
+        else:
+            found = self.extract(text, session, today) if text else {}
         session.slots.update(found)
         # What the flow is comes first even when the message already stated facts: a parent
         # who asked "怎么弄" learns what the process is before the first question.
