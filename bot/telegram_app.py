@@ -12,13 +12,14 @@ flow, advance it twice; a user who mistyped simply sends the message again.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -33,7 +34,13 @@ from bot.logging_setup import NOISY_LOGGERS, configure_logging
 from bot.operations import install_operations, operations_of
 from bot.settings import HOW_TO_GET_A_TOKEN, Settings, SettingsError, check_salt, check_token
 from bot.telegram_handlers import AddressedToBot, ChatHandlers
-from bot.telegram_request import AiohttpRequest
+from bot.telegram_request import (
+    REQUESTS_KEY,
+    AiohttpRequest,
+    close_requests,
+    describe_proxy,
+    proxy_from_environment,
+)
 from bot.telegram_runtime import RetryingRateLimiter
 from bot.webhook_server import WebhookConfig, run_webhook
 from bot.wiring import engine_for
@@ -46,6 +53,7 @@ ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
 # Shown by Telegram's "/" menu, in this order; descriptions are ui keys tg_cmd_<name>.
 COMMANDS = ("start", "menu", "help", "cancel", "forget", "about")  # plus one per flow (city)
 MAX_CONCURRENT_UPDATES = 256
+UNREACHABLE = 3  # exit code: Telegram could not be reached at start-up (README)
 STOPPED_IN_START_UP = "Event loop stopped before Future completed"
 CONNECTION_POOL = 256
 POOL_TIMEOUT = 30.0  # under a burst, requests queue for a connection rather than fail
@@ -78,6 +86,9 @@ def command_list(engine: Engine) -> list[BotCommand]:
 def build_application(settings: Settings, engine: Engine | None = None) -> Application:  # type: ignore[type-arg]
     """The bot exactly as `yibao run` starts it; `engine` defaults to one on YIBAO_STORE."""
     _quiet_url_loggers()
+    ptb = logging.getLogger("telegram.ext")
+    if not any(isinstance(f, BootstrapAbortFilter) for f in ptb.filters):
+        ptb.addFilter(BootstrapAbortFilter())
     clock = settings.clock()
     if engine is None:
         engine = engine_for(settings, settings.store_url(), clock=clock)
@@ -93,6 +104,11 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         log.info("store closed")
 
     base_url = settings.api_base_url
+    proxy = telegram_proxy(settings)
+    requests = (
+        AiohttpRequest(CONNECTION_POOL, pool_timeout=POOL_TIMEOUT, proxy=proxy),
+        AiohttpRequest(1, proxy=proxy),  # getUpdates: one long poll at a time
+    )
     ledger = UpdateLedger()  # updates are acknowledged to Telegram only once handled
     app = (
         ApplicationBuilder()
@@ -102,13 +118,14 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .rate_limiter(RetryingRateLimiter(limited=settings.yibao_rate_limit))
         .concurrent_updates(LedgerProcessor(ledger, MAX_CONCURRENT_UPDATES))
-        .request(AiohttpRequest(CONNECTION_POOL, pool_timeout=POOL_TIMEOUT))
-        .get_updates_request(AiohttpRequest(1))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
     app.bot_data["admin_ids"] = settings.yibao_admin_ids
+    app.bot_data[REQUESTS_KEY] = requests
     app.bot_data["clock"] = clock  # /stats counts the users' days
     if app.updater is not None:
         app.updater.bot = AcknowledgingBot(app.bot, ledger)  # type: ignore[assignment]
@@ -142,6 +159,37 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     # reload propagation between instances, hourly retention purge, /healthz (bot.operations).
     install_operations(app, engine, settings.yibao_admin_ids, settings.kb_dir, settings.lexicon_dir)
     return app
+
+
+def telegram_proxy(settings: Settings) -> str | None:
+    """TELEGRAM_PROXY, else the environment's proxy for the Bot API URL (HTTPS_PROXY ...)."""
+    return settings.telegram_proxy.strip() or proxy_from_environment(settings.api_base_url)
+
+
+def unreachable(settings: Settings, exc: NetworkError) -> str:
+    """One sentence for an operator whose bot cannot reach Telegram at start-up."""
+    host = urlparse(settings.api_base_url).netloc
+    proxy = telegram_proxy(settings)
+    via = f" through the proxy {describe_proxy(proxy)}" if proxy else ""
+    cause = str(exc.__cause__ or exc).splitlines()[0] if (exc.__cause__ or str(exc)) else ""
+    return (
+        f"yibao run: cannot reach Telegram at {host}{via} ({type(exc).__name__}: {cause}); "
+        "check the network, DNS or TELEGRAM_PROXY / HTTPS_PROXY."
+    )
+
+
+def requests_of(app: Application) -> tuple[AiohttpRequest, ...]:  # type: ignore[type-arg]
+    requests: tuple[AiohttpRequest, ...] = app.bot_data.get(REQUESTS_KEY, ())
+    return requests
+
+
+class BootstrapAbortFilter(logging.Filter):
+    """Drop PTB's traceback for a start-up that could not reach Telegram: `run_bot` says it
+    in one sentence (and exits UNREACHABLE) instead of a second, 80-line traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return not (message.startswith("Network Retry Loop (Bootstrap") and "Abort" in message)
 
 
 def _quiet_url_loggers() -> None:
@@ -223,13 +271,22 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
             )
             run_webhook(app, config, operations_of(app).healthz())
         else:
-            app.run_polling(allowed_updates=list(ALLOWED_UPDATES))
+            try:
+                app.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=False)
+            finally:
+                loop = asyncio.get_event_loop()
+                loop.run_until_complete(close_requests(requests_of(app)))
+                loop.close()
     except InvalidToken:
         print(
             f"yibao run: Telegram rejected TELEGRAM_BOT_TOKEN.\n{HOW_TO_GET_A_TOKEN}",
             file=sys.stderr,
         )
         return 2
+    except NetworkError as exc:
+        # At start-up (getMe, setWebhook): while running, PTB retries network errors itself.
+        print(unreachable(settings, exc), file=sys.stderr)
+        return UNREACHABLE
     except KnowledgeError as exc:
         # The curator's view: one `file:line: reason` per problem, no traceback.
         for problem in exc.problems:
