@@ -130,25 +130,23 @@ class Settings(BaseSettings):
 
     @property
     def kb_dir(self) -> Path | None:
-        return Path(self.yibao_kb_dir.strip()) if self.yibao_kb_dir.strip() else None
+        return _path(self.yibao_kb_dir)
 
     @property
     def lexicon_dir(self) -> Path | None:
-        return Path(self.yibao_lexicon_dir.strip()) if self.yibao_lexicon_dir.strip() else None
-
-    @property
-    def webhook_secret(self) -> str | None:
-        raw = self.yibao_webhook_secret
-        return raw.get_secret_value().strip() or None if raw is not None else None
+        return _path(self.yibao_lexicon_dir)
 
     @property
     def cache_dir(self) -> Path | None:
-        return Path(self.yibao_cache_dir.strip()) if self.yibao_cache_dir.strip() else None
+        return _path(self.yibao_cache_dir)
+
+    @property
+    def webhook_secret(self) -> str | None:
+        return _secret(self.yibao_webhook_secret)
 
     @property
     def hash_salt(self) -> str | None:
-        raw = self.yibao_hash_salt
-        return raw.get_secret_value().strip() or None if raw is not None else None
+        return _secret(self.yibao_hash_salt)
 
     def clock(self) -> Clock:
         """The program's clock, in YIBAO_TIMEZONE."""
@@ -167,6 +165,14 @@ class Settings(BaseSettings):
     def store_url(self, persistent: bool = True) -> str:
         """YIBAO_STORE, or the command's default: a SQLite file (`persistent`) or memory."""
         return default_store_url(persistent=persistent, environ={"YIBAO_STORE": self.yibao_store})
+
+
+def _path(raw: str) -> Path | None:
+    return Path(raw.strip()) if raw.strip() else None
+
+
+def _secret(raw: SecretStr | None) -> str | None:
+    return raw.get_secret_value().strip() or None if raw is not None else None
 
 
 def check_token(token: SecretStr | None) -> None:
