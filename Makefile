@@ -7,7 +7,7 @@ ARGS   ?=
 
 LOCK   := requirements.lock
 
-.PHONY: install chat run test eval bench lint fuzz flows lock clean
+.PHONY: install chat run test test-fast eval bench lint fuzz flows lock clean
 
 # The runtime dependencies at the versions of $(LOCK) (as in the Docker image); the dev tools
 # within pyproject's ranges.
@@ -29,6 +29,16 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/yibao kb check --quiet
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
+
+# The inner loop: the core logic (engine, flows, rules, understanding, matcher), no servers.
+FAST_TESTS = tests/test_engine.py tests/test_flows_tianjin.py tests/test_flows_suzhou.py \
+	tests/test_flows_property.py tests/test_flows_conversations.py tests/test_understanding.py \
+	tests/test_matcher.py tests/test_normalize.py tests/test_rules_dates.py \
+	tests/test_rules_suzhou.py tests/test_rules_tianjin.py tests/test_slots.py \
+	tests/test_records.py tests/test_lexicon.py tests/test_layering.py
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -q -p no:cacheprovider $(FAST_TESTS) $(ARGS)
 
 eval: $(STAMP)
 	$(BIN)/yibao eval tests/conversations/*.yaml $(wildcard ../shared/eval/*.yaml)

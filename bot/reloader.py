@@ -111,7 +111,7 @@ def _snapshot(source: Path, target: Path, names: list[str]) -> Path:
 def checked_flows(kb: KnowledgeBase, data_dir: Path) -> dict[str, Flow]:
     """The guided flows; a `flow_text` that does not fit them becomes a located problem."""
     try:
-        return load_flows(kb)
+        flows = load_flows(kb)
     except (ValidationError, KeyError, ValueError) as exc:
         file, line = _flow_text_place(data_dir)
         if isinstance(exc, KeyError):
@@ -123,6 +123,14 @@ def checked_flows(kb: KnowledgeBase, data_dir: Path) -> dict[str, Flow]:
         else:
             detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise KnowledgeError([Problem(file, line, f"flow_text: {detail}")]) from None
+    nowhere = [
+        Problem(file, line, f"{where}: action {action!r}: no such flow")
+        for file, line, where, action in kb.actions
+        if action.startswith("flow:") and action.partition(":")[2] not in flows
+    ]
+    if nowhere:
+        raise KnowledgeError(nowhere)
+    return flows
 
 
 def _flow_text_place(data_dir: Path) -> tuple[str, int]:

@@ -21,16 +21,12 @@ from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import ContextTypes, filters
 
 from bot.render import render_all
+from dialogs.callbacks import RETIRED_ON_PRESS, STALE, Callback
 from dialogs.delivery import Deliver, delivering
 from dialogs.engine import Engine
 from dialogs.types import Incoming, Reply
 
 log = logging.getLogger(__name__)
-
-# Callback kinds that move a conversation on: their keyboard is edited away once pressed,
-# so the same choice cannot be made twice. Menu (m:) and answer (e:) buttons stay usable:
-# they never go stale.
-RETIRED_ON_PRESS = ("f:", "s:", "k:", "x:", "c:")
 
 
 class AddressedToBot(filters.MessageFilter):
@@ -127,7 +123,8 @@ class ChatHandlers:
                 # Answered before a restart (the update came again) or too old: the reply
                 # itself must still go out.
                 log.debug("callback query not answered: %s", exc.message)
-            if stale or data.startswith(RETIRED_ON_PRESS):
+            pressed = Callback.unpack(data)
+            if stale or (pressed is not None and pressed.kind in RETIRED_ON_PRESS):
                 try:
                     await context.bot.edit_message_reply_markup(
                         chat_id=chat_id, message_id=message.message_id, reply_markup=None
@@ -179,9 +176,9 @@ class ChatHandlers:
         )
 
     # ------------------------------------------------------------------ helpers
-    def _is_stale(self, replies: list[Reply]) -> bool:
-        marker = self.engine.kb.text("stale_button")
-        return any(r.text.startswith(marker) for r in replies)
+    @staticmethod
+    def _is_stale(replies: list[Reply]) -> bool:
+        return any(r.state == STALE for r in replies)
 
     async def _answer(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, incoming: Incoming

@@ -13,6 +13,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
 
+from dialogs import callbacks as cb
+from dialogs.callbacks import STALE, Callback, Kind
 from dialogs.choices import numbered_buttons, pick
 from dialogs.delivery import deliver
 from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, WantsText
@@ -117,7 +119,7 @@ class Engine:
             chosen = pick(session.offered, incoming.text)
             if chosen is not None:
                 incoming = replace(incoming, text=None, callback=chosen)
-            if incoming.callback == "x:forget:yes":
+            if incoming.callback == cb.action("forget", "yes"):
                 await self.store.forget(chat_id)
                 forgotten = [self._menu_reply("main", prefix=self.kb.text("forgotten"))]
                 await deliver(forgotten)
@@ -181,7 +183,8 @@ class Engine:
         ):
             session.end_flow()
             notices.append(self._menu_reply("main", prefix=self.kb.text("unknown_state")))
-            if incoming.callback and incoming.callback.startswith("s:"):
+            pressed = Callback.unpack(incoming.callback)
+            if pressed is not None and pressed.kind is Kind.STEP:
                 return notices
         if incoming.callback is not None:
             return notices + self._callback(session, incoming, today)
@@ -262,39 +265,42 @@ class Engine:
         return self._answer_free_text(session, text, today, turn)
 
     def _callback(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
-        data = incoming.callback or ""
-        kind, _, rest = data.partition(":")
-        if kind == "m" and rest in self.kb.menus:
-            return [self._menu_reply(rest)]
-        if kind == "e" and rest in self.kb.entries:
-            return [self._entry_reply(session, rest, today)]
-        if kind == "f" and rest in self.flows:
-            return self._start_flow(session, rest, today, None)
-        if kind == "s" and session.flow and rest.startswith(session.flow + ":"):
+        pressed = Callback.unpack(incoming.callback)
+        kind, target = (pressed.kind, pressed.target) if pressed else (None, "")
+        if kind is Kind.MENU and target in self.kb.menus:
+            return [self._menu_reply(target)]
+        if kind is Kind.ENTRY and target in self.kb.entries:
+            return [self._entry_reply(session, target, today)]
+        if kind is Kind.FLOW and target in self.flows:
+            return self._start_flow(session, target, today, None)
+        if kind is Kind.STEP and session.flow and target == session.flow:
             result = self.flows[session.flow].step(session, incoming, today)
             if result is not None:
                 return result.replies
-        if kind == "c" and rest in self.cities:
+        if kind is Kind.CITY and target in self.cities:
             pending = session.slots.pop("pending_q", None) if not session.flow else None
-            session.city = rest
+            session.city = target
             if isinstance(pending, str):
                 return self._answer_free_text(session, pending, today)
-            return [self._menu_reply(rest)]
-        if data == "k:cont" and session.flow:
+            return [self._menu_reply(target)]
+        if kind is Kind.FLOW_CONTROL and target == "cont" and session.flow:
             return self.flows[session.flow].resume(session, today)
-        if data == "k:stop":
+        if kind is Kind.FLOW_CONTROL and target == "stop":
             session.end_flow()
             return [self._menu_reply("main", prefix=self.kb.text("cancelled"))]
-        if kind == "n" and rest in NOTICES:
-            return [self._menu_reply("main", prefix=self.kb.text(rest))]
-        if data == "x:forget:no":
+        if kind is Kind.NOTICE and target in NOTICES:
+            return [self._menu_reply("main", prefix=self.kb.text(target))]
+        if pressed is not None and pressed.is_(Kind.ACTION, "forget", "no"):
             return [Reply(text=self.kb.text("forget_kept"))]
-        if data == "x:back" and session.flow:
+        if kind is Kind.ACTION and target == "back" and session.flow:
             return self.flows[session.flow].back(session, today)
-        if data == "x:restart":
+        if kind is Kind.ACTION and target == "restart":
             session.end_flow()
             return [self._menu_reply("main")]
-        return [self._menu_reply("main", prefix=self.kb.text("stale_button"))]
+        # A button of a step already passed, or data no button of ours sends: the typed
+        # outcome STALE lets an edge say so in its own way (a toast) instead of reading text.
+        stale = self._menu_reply("main", prefix=self.kb.text("stale_button"))
+        return [replace(stale, state=STALE)]
 
     # ------------------------------------------------------------------ answers
     def _keyword(self, session: Session, lowered: str, today: date) -> list[Reply] | None:
@@ -340,7 +346,7 @@ class Engine:
             if not session.flow:
                 # Kept only until the city is chosen; ids, phones and dates masked meanwhile.
                 session.slots["pending_q"] = redact(text[:200])
-            rows = (tuple(Button(self.kb.text(f"city_{c}"), f"c:{c}") for c in self.cities),)
+            rows = (tuple(Button(self.kb.text(f"city_{c}"), cb.city(c)) for c in self.cities),)
             return [Reply(text=self.kb.text("clarify_city"), buttons=rows, state="clarify")]
         if match.kind == "out_of_scope" and match.entry_id in self.kb.out_of_scope:
             oos = self.kb.out_of_scope[match.entry_id]
@@ -351,7 +357,7 @@ class Engine:
             body += "\n" + self.kb.text("suggestions")
         buttons = (
             *self._entry_buttons(list(match.suggestions)[:3]),
-            (Button(self.kb.text("main_menu"), "m:main"),),
+            (Button(self.kb.text("main_menu"), cb.menu("main")),),
         )
         return [Reply(text=body, buttons=buttons, state="unanswered")]
 
@@ -447,22 +453,16 @@ class Engine:
 
     def _entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]:
         return tuple(
-            (Button(self.kb.entries[i].title, f"e:{i}"),) for i in ids if i in self.kb.entries
+            (Button(self.kb.entries[i].title, cb.entry(i)),) for i in ids if i in self.kb.entries
         )
 
     def _menu_reply(self, menu_id: str, prefix: str | None = None) -> Reply:
         menu = self.kb.menus[menu_id]
         rows = tuple(
-            tuple(Button(b.label, self._action_to_callback(b.action)) for b in row)
-            for row in menu.buttons
+            tuple(Button(b.label, cb.from_action(b.action)) for b in row) for row in menu.buttons
         )
         text = f"{prefix}\n\n{menu.text}" if prefix else menu.text
         return Reply(text=text, buttons=rows, state=f"menu:{menu_id}")
-
-    @staticmethod
-    def _action_to_callback(action: str) -> str:
-        kind, _, target = action.partition(":")
-        return {"entry": "e", "menu": "m", "flow": "f"}[kind] + ":" + target
 
     def _flow_wanting(self, session: Session, text: str, today: date) -> list[Reply] | None:
         """Start another guided flow when free text is clearly its request (facts stated)."""
@@ -489,8 +489,8 @@ class Engine:
             text=self.kb.text("continue_flow"),
             buttons=(
                 (
-                    Button(self.kb.text("continue_yes"), "k:cont"),
-                    Button(self.kb.text("continue_no"), "k:stop"),
+                    Button(self.kb.text("continue_yes"), cb.control("cont")),
+                    Button(self.kb.text("continue_no"), cb.control("stop")),
                 ),
             ),
         )
@@ -500,8 +500,8 @@ class Engine:
             text=self.kb.text("forget_confirm"),
             buttons=(
                 (
-                    Button(self.kb.text("forget_yes"), "x:forget:yes"),
-                    Button(self.kb.text("forget_no"), "x:forget:no"),
+                    Button(self.kb.text("forget_yes"), cb.action("forget", "yes")),
+                    Button(self.kb.text("forget_no"), cb.action("forget", "no")),
                 ),
             ),
         )

@@ -27,6 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
+from dialogs import callbacks as cb
 from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from
 from dialogs.rules.tianjin import Standing, deadline
@@ -565,5 +566,5 @@ class Clerk:
         ranked = self._ranked(turn, session)
         ids = [i for i in ranked if i in self.kb.entries][:MAX_SUGGESTIONS]
         body = self.kb.text("abstain_aspect", what=name)
-        rows = tuple((Button(self.kb.entries[i].title, f"e:{i}"),) for i in ids)
+        rows = tuple((Button(self.kb.entries[i].title, cb.entry(i)),) for i in ids)
         return [Reply(text=body, buttons=rows, state="abstain")]

@@ -172,6 +172,9 @@ class KnowledgeBase:
     version: str
     origin: dict[str, tuple[str, int]] = field(default_factory=dict)
     understanding: Understanding | None = None
+    # (file, line, where, action) of every keyword and menu action: actions on flows are
+    # checked by whoever builds the flows (bot.reloader.checked_flows), with these places.
+    actions: list[tuple[str, int, str, str]] = field(default_factory=list)
 
     def command_words(self, command: str) -> frozenset[str]:
         """The words (lower case) that trigger `command:<command>` keyword routes."""
@@ -247,56 +250,14 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
                 continue
             merged[key].append((path.name, value))
 
-    entries: dict[str, Entry] = {}
     origin: dict[str, tuple[str, int]] = {}
-    for file, items in merged["entries"]:
-        valid, found = validate_items(Entry, items, file, "entries")
-        problems.extend(found)
-        # Raw items per id in file order, so two entries with one id keep their own lines.
-        raw_by_id: dict[object, list[Any]] = {}
-        for item in items if isinstance(items, list) else []:
-            if isinstance(item, dict):
-                raw_by_id.setdefault(item.get("id"), []).append(item)
-        for entry in valid:
-            raws = raw_by_id.get(entry.id) or [None]
-            line = line_of(raws.pop(0) if len(raws) > 1 else raws[0])
-            if entry.id in entries:
-                first = origin[entry.id]
-                problems.append(
-                    Problem(
-                        file, line, f"duplicate id {entry.id!r} (first at {first[0]}:{first[1]})"
-                    )
-                )
-                continue
-            entries[entry.id] = entry
-            origin[entry.id] = (file, line)
-
-    oos: dict[str, OutOfScope] = {}
-    for file, items in merged["out_of_scope"]:
-        valid_oos, found = validate_items(OutOfScope, items, file, "out_of_scope")
-        problems.extend(found)
-        for item in valid_oos:
-            if item.id in oos or item.id in entries:
-                problems.append(Problem(file, 1, f"duplicate id {item.id!r}"))
-            oos[item.id] = item
-
-    keywords: list[KeywordRoute] = []
-    for file, items in merged["keywords"]:
-        valid_kw, found = validate_items(KeywordRoute, items, file, "keywords")
-        problems.extend(found)
-        keywords.extend(valid_kw)
-
-    menus: dict[str, Menu] = {}
-    for file, items in merged["menus"]:
-        valid_menus, found = validate_items(Menu, items, file, "menus")
-        problems.extend(found)
-        menus.update({m.id: m for m in valid_menus})
-
-    sources: dict[str, SourcePage] = {}
-    for file, items in merged["sources"]:
-        valid_src, found = validate_items(SourcePage, items, file, "sources")
-        problems.extend(found)
-        sources.update({s.file: s for s in valid_src})
+    entries = _unique(Entry, merged["entries"], "entries", origin, problems)
+    oos = _unique(OutOfScope, merged["out_of_scope"], "out_of_scope", origin, problems)
+    menu_origin: dict[str, tuple[str, int]] = {}
+    menus = _unique(Menu, merged["menus"], "menus", menu_origin, problems)
+    sources = _unique(SourcePage, merged["sources"], "sources", {}, problems, key="file")
+    keyword_items = _located(KeywordRoute, merged["keywords"], "keywords", problems)
+    keywords = [route for route, _ in keyword_items]
 
     ui: dict[str, str] = {}
     flow_text: dict[str, Any] = {}
@@ -345,15 +306,20 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
                 problems.append(
                     Problem("out_of_scope", 1, f"{item.id!r}: offer {ref!r} does not exist")
                 )
-    actions = [("keywords", r.action) for r in keywords] + [
-        (f"menu {m.id!r}", b.action) for m in menus.values() for row in m.buttons for b in row
+    actions = [(place, f"keyword route {r.words[:1]}", r.action) for r, place in keyword_items]
+    actions += [
+        (menu_origin[m.id], f"menu {m.id!r}", b.action)
+        for m in menus.values()
+        for row in m.buttons
+        for b in row
     ]
-    for where, action in actions:
+    places = [(file, line, where, action) for (file, line), where, action in actions]
+    for (file, line), where, action in actions:
         kind, _, target_id = action.partition(":")
         if (kind == "entry" and target_id not in entries) or (
             kind == "menu" and target_id not in menus
         ):
-            problems.append(Problem(where, 1, f"action {action!r}: no such {kind}"))
+            problems.append(Problem(file, line, f"{where}: action {action!r}: no such {kind}"))
 
     if problems:
         raise KnowledgeError(problems)
@@ -368,6 +334,7 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
         version=digest.hexdigest()[:12],
         origin=origin,
         understanding=understanding,
+        actions=places,
     )
 
 
@@ -424,3 +391,45 @@ def _check_understanding(
                     Problem("understanding", 1, f"guard {guard.id!r}: unknown population {pop!r}")
                 )
     return problems
+
+
+def _located(
+    model: type[M], chunks: list[tuple[str, Any]], section: str, problems: list[Problem]
+) -> list[tuple[M, tuple[str, int]]]:
+    """Every valid item of a list section with its (file, line); invalid ones as problems."""
+    out: list[tuple[M, tuple[str, int]]] = []
+    for file, items in chunks:
+        valid, found = validate_items(model, items, file, section)
+        problems.extend(found)
+        raws = [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []
+        good = iter(valid)
+        for raw in raws:
+            try:
+                model.model_validate(raw)
+            except ValidationError:
+                continue
+            out.append((next(good), (file, line_of(raw))))
+    return out
+
+
+def _unique(
+    model: type[M],
+    chunks: list[tuple[str, Any]],
+    section: str,
+    origin: dict[str, tuple[str, int]],
+    problems: list[Problem],
+    key: str = "id",
+) -> dict[str, M]:
+    """A list section keyed by `key`; a second item with a key already seen (in this section
+    or, through `origin`, in another) is a problem at its own line naming the first."""
+    out: dict[str, M] = {}
+    for item, (file, line) in _located(model, chunks, section, problems):
+        ident = str(getattr(item, key))
+        if ident in origin or ident in out:
+            first = origin.get(ident)
+            at = f" (first at {first[0]}:{first[1]})" if first else ""
+            problems.append(Problem(file, line, f"{section}: duplicate {key} {ident!r}{at}"))
+            continue
+        out[ident] = item
+        origin[ident] = (file, line)
+    return out

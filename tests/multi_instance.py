@@ -17,7 +17,6 @@ import asyncio
 import itertools
 import os
 import signal
-import socket
 import sys
 import tempfile
 import time
@@ -27,6 +26,7 @@ from typing import IO, Any
 
 import aiohttp
 from fake_bot_api import FakeBotAPI
+from net import free_port
 
 from bot.render import render_all
 from bot.wiring import build_engine
@@ -65,13 +65,6 @@ async def expected_replies(chat_ids: list[int], turns: int) -> dict[int, list[li
     finally:
         await engine.store.close()
     return {c: per_script[c % len(SCRIPTS)] for c in chat_ids}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def text_update(fake: FakeBotAPI, update_id: int, chat_id: int, text: str) -> dict[str, Any]:

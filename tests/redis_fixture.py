@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from net import free_port as _free_port
 
 from dialogs.stores.redis import RedisStore
 
@@ -23,13 +24,6 @@ SKIP_REASON = (
     "Redis store tests skipped"
 )
 START_TIMEOUT = 10.0
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _ping(port: int) -> bool:
@@ -105,21 +99,26 @@ async def redis_dump(store: RedisStore) -> bytes:
     """Every key and every value on the server, whatever its type."""
     client = store.client
     out: list[bytes] = []
+
+    def raw(value: object) -> bytes:
+        return value if isinstance(value, bytes) else str(value).encode()
+
     async for key in client.scan_iter(match="*"):
-        out.append(key)
-        kind = (await client.type(key)).decode()
+        out.append(raw(key))
+        kind = raw(await client.type(key)).decode()
         if kind == "string":
-            out.append(await client.get(key) or b"")
+            out.append(raw(await client.get(key) or b""))
         elif kind == "zset":
-            for member, score in await client.zrange(key, 0, -1, withscores=True):
-                out += [member, str(score).encode()]
+            for pair in await client.zrange(key, 0, -1, withscores=True):
+                member, score = pair[0], pair[1]
+                out += [raw(member), str(score).encode()]
         elif kind == "set":
-            out += list(await client.smembers(key))
+            out += [raw(m) for m in await client.smembers(key)]
         elif kind == "hash":
             for k, v in (await client.hgetall(key)).items():
-                out += [k, v]
+                out += [raw(k), raw(v)]
         elif kind == "list":
-            out += list(await client.lrange(key, 0, -1))
+            out += [raw(v) for v in await client.lrange(key, 0, -1)]
         else:
             raise AssertionError(f"unexpected key type {kind}")
     return b"\n".join(out)

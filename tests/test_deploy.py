@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import yaml
+from net import free_port
 
 from bot.cli import _parser
 from bot.settings import Settings
@@ -348,13 +349,6 @@ def test_no_secret_is_committed_in_deploy_files(name: str) -> None:
 
 
 # ---------------------------------------------------------------------- the CMD, running
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def wait_listening(port: int, attempts: int = 300) -> None:

@@ -102,9 +102,14 @@ async def test_a_reply_answered_after_the_read_timeout_is_not_sent_again(
     assert kb.text("error") not in [m.text for m in fake.messages(111)]
 
 
+def _fail_twice(fake: FakeBotAPI, method: str, first: int, second: int) -> None:
+    fake.fail_next(method, first)
+    fake.fail_next(method, second)
+
+
 POLL_FAULTS: dict[str, Callable[[FakeBotAPI], None]] = {
     "429": lambda f: f.fail_next("getUpdates", 429, retry_after=1),
-    "500 and 502": lambda f: (f.fail_next("getUpdates", 500), f.fail_next("getUpdates", 502)),
+    "500 and 502": lambda f: _fail_twice(f, "getUpdates", 500, 502),
     "connection reset": lambda f: f.reset_next("getUpdates"),
     "malformed JSON": lambda f: f.garble_next("getUpdates"),
     # Handled (the updates handed out), answered after the client gave up: fetched again.

@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 from fake_bot_api import FakeBotAPI
-from redis_fixture import _free_port, _ping
+from net import free_port as _free_port
+from redis_fixture import _ping
 from telegram_harness import running_bot
 
 from bot.wiring import load_flows

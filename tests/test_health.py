@@ -11,7 +11,7 @@ from typing import Any
 import aiohttp
 import pytest
 from fake_bot_api import FakeBotAPI
-from multi_instance import free_port
+from net import free_port
 from telegram_harness import bot_env
 
 from bot import health

@@ -222,3 +222,70 @@ def test_an_aspect_a_page_covers_without_an_entry_is_rejected(tmp_path: Path) ->
     with pytest.raises(KnowledgeError) as err:
         load_kb(data)
     assert "coverage: no tianjin entry answers 'districts'" in str(err.value)
+
+
+def _real_data_with(tmp_path: Path, edit: dict[str, tuple[str, str]]) -> Path:
+    """A copy of the shipped knowledge with one (old -> new) text edit per file."""
+    import shutil
+
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "knowledge" / "data", data)
+    for name, (old, new) in edit.items():
+        path = data / name
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (name, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return data
+
+
+FLOW_CONTRACT_CASES: dict[str, tuple[dict[str, tuple[str, str]], str]] = {
+    # name: (edit, what the one reported line must contain)
+    "renamed flow text key": (
+        {"flows.yaml": ("      deadline_late: |-", "      deadline_too_late: |-")},
+        "flow_text: flow tianjin: text keys missing: deadline_late",
+    ),
+    "menu action to a flow that does not exist": (
+        {"menus.yaml": ('action: "flow:tianjin"', 'action: "flow:tianjn"')},
+        "action 'flow:tianjn': no such flow",
+    ),
+    "a menu defined twice": (
+        {
+            "menus.yaml": (
+                "menus:\n",
+                "menus:\n  - id: main\n    text: 又一个\n"
+                "    buttons: [[{label: 主菜单, action: 'menu:main'}]]\n",
+            )
+        },
+        "menus: duplicate id 'main' (first at menus.yaml:",
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(FLOW_CONTRACT_CASES))
+def test_check_rejects_flow_contract_breaks_with_file_and_line(tmp_path: Path, name: str) -> None:
+    edit, reason = FLOW_CONTRACT_CASES[name]
+    proc = _kb_check(_real_data_with(tmp_path, edit), "--no-selftest")
+    assert proc.returncode == 1, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if reason in ln]
+    assert lines and all(re.match(r"^[\w.]+:\d+: ", ln) for ln in lines), proc.stderr
+
+
+async def test_the_declared_flow_text_keys_are_all_the_flows_use(tmp_path: Path) -> None:
+    """Every key a flow asks for is declared: with the undeclared (optional) texts removed,
+    every flow conversation still runs without a KeyError."""
+    from bot.evaluate import evaluate
+    from bot.wiring import build_engine, load_flows
+    from dialogs.flows.suzhou import SuzhouFlow
+    from dialogs.flows.tianjin import TianjinFlow
+
+    kb = load_kb()
+    for cls in (TianjinFlow, SuzhouFlow):
+        text = kb.flow_text[cls.spec.name]["text"]
+        for key in [k for k in text if k not in cls.TEXT_KEYS]:
+            del text[key]
+    engine = build_engine("memory://")
+    engine.flows = load_flows(kb)
+    engine.reload(kb, engine.matcher)
+    convo = ROOT / "tests" / "conversations"
+    outcomes = await evaluate([convo / "flows_tianjin.yaml", convo / "flows_suzhou.yaml"], engine)
+    assert len(outcomes) > 50

@@ -202,7 +202,7 @@ async def test_a_reload_reaches_another_instance_through_redis(
 async def test_a_reload_still_applies_here_when_redis_cannot_announce_it(
     engine: Engine, files: tuple[Path, Path]
 ) -> None:
-    from multi_instance import free_port
+    from net import free_port
     from redis.asyncio import Redis
 
     data, lexicon = files

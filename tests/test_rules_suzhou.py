@@ -38,7 +38,7 @@ def test_phase_boundaries(today: date, phase: Phase) -> None:
 
 
 def test_every_day_of_two_years_has_exactly_one_phase_in_order() -> None:
-    day, seen = date(2027, 1, 1), []
+    day, seen = date(2027, 1, 1), list[Phase]()
     while day.year < 2029:
         phase = calendar(day).phase
         if not seen or seen[-1] != phase:

@@ -83,7 +83,11 @@ async def converse(fake: FakeBotAPI, chat_id: int, typed: str) -> Sent:
     for text in ("/start", typed, "/suzhou", "已办理", "/forget"):
         before = len(fake.messages(chat_id))
         fake.user_text(chat_id, text)
-        await fake.wait_until(chat_id, lambda s, n=before: len(s) > n and s[-1].markup is not None)
+
+        def answered(sent: list[Sent], n: int = before) -> bool:
+            return len(sent) > n and sent[-1].markup is not None
+
+        await fake.wait_until(chat_id, answered)
     return fake.messages(chat_id)[-1]
 
 

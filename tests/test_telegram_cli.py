@@ -9,24 +9,17 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
-import socket
 import sys
 from pathlib import Path
 
 import aiohttp
 import pytest
 from fake_bot_api import FakeBotAPI
+from net import free_port
 from telegram_harness import TOKEN, bot_env, environ_with
 
 YIBAO = str(Path(sys.executable).with_name("yibao"))
 SECRET = "s3cret-Token_for-the-webhook"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 async def run_cli(env: dict[str, str], cwd: Path, *args: str) -> tuple[int, str]:

@@ -34,8 +34,8 @@ def flow_buttons(message: Sent) -> list[str]:
 
 async def test_tianjin_flow_by_buttons_to_the_checklist(
     fake: FakeBotAPI,
-    bot: Application,
-    kb: KnowledgeBase,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    kb: KnowledgeBase,
 ) -> None:
     chat = 21
     fake.user_text(chat, "/start")
@@ -88,8 +88,8 @@ def verdict_line(kb: KnowledgeBase, key: str) -> str:
 
 async def test_suzhou_eligibility_by_typed_answers(
     fake: FakeBotAPI,
-    bot: Application,
-    kb: KnowledgeBase,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    kb: KnowledgeBase,
 ) -> None:
     sent = await type_answers(
         fake, 22, ["已办理", "参加了", "满一年", "姑苏区", "小学", "是", "没参加过"]
@@ -100,8 +100,8 @@ async def test_suzhou_eligibility_by_typed_answers(
 
 async def test_suzhou_without_residence_permit_is_not_eligible(
     fake: FakeBotAPI,
-    bot: Application,
-    kb: KnowledgeBase,  # type: ignore[type-arg]
+    bot: Application,  # type: ignore[type-arg]
+    kb: KnowledgeBase,
 ) -> None:
     sent = await type_answers(fake, 23, ["没有"])
     assert sent[-1].text.startswith(verdict_line(kb, "ineligible"))

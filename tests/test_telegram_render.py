@@ -63,8 +63,10 @@ def test_every_menu_renders_within_telegram_limits(kb: KnowledgeBase) -> None:
             tuple(Button(b.label, b.action.replace("entry:", "e:")) for b in row)
             for row in menu.buttons
         )
-        for part in render(Reply(text=menu.text, buttons=rows)):
-            parse_html(part.html)
+        parts = render(Reply(text=menu.text, buttons=rows))
+        shown = "".join(parse_html(part.html) for part in parts)
+        assert shown.strip() == menu.text.strip()  # the whole text, well-formed, nothing lost
+        assert all(utf16_len(p.html) <= MAX_MESSAGE for p in parts)
 
 
 @given(

@@ -219,6 +219,6 @@ async def test_transcript_is_what_the_fake_saw(
     for said in ("2", "1", "1", "两年", "1", "3", "1", "1"):
         await wx.text(me, said)
     for ex in wx.log:
-        said = ex.sent.get("Content") or f"<{ex.sent.get('Event')}>"
+        said = str(ex.sent.get("Content") or f"<{ex.sent.get('Event')}>")
         print(f"\n>>> {said}\n{ex.content}")
     assert all(ex.status == 200 for ex in wx.log)

@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import os
 import signal
-import socket
 import sys
 import time
 from dataclasses import dataclass
@@ -16,16 +15,10 @@ from typing import IO
 
 import aiohttp
 from fake_wechat import AES_KEY, APP_ID, TOKEN
+from net import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SALT = "wechat-test-salt"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def chat_hash(openid: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from dialogs import callbacks as cb
 from knowledge.loader import KnowledgeBase
 
 MAX_TOP = 3
@@ -22,8 +23,7 @@ HELP_KEY = "h:help"  # a click on 使用帮助 (the engine's help is a typed wor
 
 
 def _callback(action: str) -> str:
-    kind, _, target = action.partition(":")
-    return {"entry": "e", "menu": "m", "flow": "f"}[kind] + ":" + target
+    return cb.from_action(action)
 
 
 def _button(name: str, key: str, limit: int) -> dict[str, str]:

@@ -37,6 +37,8 @@ from bot.wechat.menu import HELP_KEY
 from bot.wechat.render import Pager, render
 from bot.wechat.settings import WeChatSettings
 from bot.wechat.xml import XmlError, encrypted_reply, parse, text_reply
+from dialogs import callbacks as cb
+from dialogs.callbacks import Callback, Kind
 from dialogs.engine import Engine
 from dialogs.types import Incoming
 
@@ -45,8 +47,9 @@ log = logging.getLogger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SUCCESS = "success"  # "received, nothing to say": WeChat shows nothing and does not resend
 CHANNEL = "wx:"
-CALLBACK_KINDS = ("m:", "f:", "e:")  # menu, flow, entry: what a custom-menu click may name
-NON_TEXT = "n:non_text"  # the engine's text-only notice
+# What a custom-menu click may name: a menu, a flow or an entry (dialogs.callbacks).
+CLICK_KINDS = frozenset({Kind.MENU, Kind.FLOW, Kind.ENTRY})
+NON_TEXT = cb.notice("non_text")  # the engine's text-only notice
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +230,8 @@ def to_incoming(kind: str, event: str, fields: dict[str, str]) -> Incoming | Non
         key = fields.get("EventKey", "")
         if event == "click" and key == HELP_KEY:
             return Incoming(text="/help")
-        if event == "click" and key.startswith(CALLBACK_KINDS):
+        clicked = Callback.unpack(key)
+        if event == "click" and clicked is not None and clicked.kind in CLICK_KINDS:
             return Incoming(callback=key)
         return None  # VIEW, LOCATION, SCAN, TEMPLATESENDJOBFINISH …: nothing to say
     return Incoming(callback=NON_TEXT)  # image, voice, video, location, link, file …

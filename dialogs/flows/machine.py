@@ -18,6 +18,8 @@ from typing import Any
 
 from transitions import Machine
 
+from dialogs import callbacks as cb
+from dialogs.callbacks import Callback, Kind
 from dialogs.flows.base import FlowResult
 from dialogs.flows.questions import CommonText, FlowText, build_question, generic_words, pick
 from dialogs.session import Session
@@ -77,6 +79,11 @@ class GuidedFlow:
 
     spec: MachineSpec
 
+    # Every key of the flow's `text` mapping the code may ask for, keys built at run time
+    # included: checked when the flow is built, so `yibao kb check` and /reload reject a
+    # renamed or missing key instead of the first turn that needs it raising KeyError.
+    TEXT_KEYS: frozenset[str] = frozenset()
+
     def __init__(self, kb: KnowledgeBase, text: FlowText, common: CommonText) -> None:
         self.kb = kb
         self.text = text
@@ -87,6 +94,9 @@ class GuidedFlow:
         if unknown:
             raise ValueError(f"flow {self.name}: questions for unknown states {sorted(unknown)}")
         self.machine = Machine(model=None, **self.spec.kwargs())
+        missing = sorted(self.TEXT_KEYS - set(text.text))
+        if missing:
+            raise ValueError(f"flow {self.name}: text keys missing: {', '.join(missing)}")
         self._states = frozenset(self.spec.states)
         self._slots = frozenset(q.slot for q in self.questions.values())
         self.generic = generic_words(common)
@@ -241,7 +251,7 @@ class GuidedFlow:
             return FlowResult(self.start(session, today))
         if norm in self.generic.get("stop", frozenset()):
             session.end_flow()
-            menu = ((Button(self.common.menu_label, "m:main"),),)
+            menu = ((Button(self.common.menu_label, cb.menu("main")),),)
             return FlowResult([Reply(text=self.kb.text("cancelled"), buttons=menu)])
         return None
 
@@ -325,35 +335,37 @@ class GuidedFlow:
 
     def nav_row(self) -> tuple[Button, ...]:
         return (
-            Button(self.kb.text("back"), "x:back"),
-            Button(self.kb.text("restart"), "x:restart"),
+            Button(self.kb.text("back"), cb.action("back")),
+            Button(self.kb.text("restart"), cb.action("restart")),
         )
 
     def end_buttons(self) -> tuple[tuple[Button, ...], ...]:
         return (
             (
-                Button(self.common.again_label, f"f:{self.name}"),
-                Button(self.common.menu_label, "m:main"),
+                Button(self.common.again_label, cb.flow(self.name)),
+                Button(self.common.menu_label, cb.menu("main")),
             ),
         )
 
     def callback(self, state: str, value: str) -> str:
-        data = f"s:{self.name}:{state}:{value}"
-        if len(data.encode()) > 64:
-            raise ValueError(f"callback too long: {data}")
-        return data
+        return cb.step(self.name, state, value)
 
     # ---------------------------------------------------------------- reading answers
     def _from_callback(
         self, state: str, data: str, session: Session, today: date
     ) -> dict[str, str] | None:
-        parts = data.split(":")
-        if len(parts) != 4 or parts[0] != "s" or parts[1] != self.name or parts[2] != state:
+        pressed = Callback.unpack(data)
+        if (
+            pressed is None
+            or len(pressed.args) != 3
+            or not pressed.is_(Kind.STEP, self.name, state)
+        ):
             return None
+        value = pressed.args[2]
         q = self.questions.get(state)
-        if q is None or q.option(parts[3]) is None:
+        if q is None or q.option(value) is None:
             return None
-        return {q.slot: self.callback_value(state, parts[3], session, today)}
+        return {q.slot: self.callback_value(state, value, session, today)}
 
     def _read(self, state: str, text: str, session: Session, today: date) -> dict[str, str] | None:
         """The slots an in-flow message states: the current question first, then any other."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import date
 
+from dialogs import callbacks as cb
 from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
 from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import is_workday
@@ -73,6 +74,40 @@ class SuzhouTurn(Turn):
 
 class SuzhouFlow(GuidedFlow):
     spec = SPEC
+    TEXT_KEYS = frozenset(
+        {
+            "after",
+            "closing",
+            "eligible",
+            "ineligible",
+            "where",
+            "materials_head",
+            "material_items",
+            "material_tail",
+            "now_then",
+            "now_today",
+            "calendar_prepare",
+            "calendar_open",
+            "calendar_open_last",
+            "calendar_review",
+            "calendar_review_2017",
+            "calendar_closed",
+            "calendar_holiday",
+            "calendar_holiday_unknown",
+            "form_not_yet",
+            "form_open",
+            "form_closed",
+            "school_not_yet",
+            "school_open",
+            "school_closed",
+            "publicity_end",
+            "publicity_unknown",
+            "proof_unknown",
+            "unsure",
+            *(f"bullet_{kind}" for kind in ("ok", "fail", "unsure")),
+            *(f"proof_{count}" for count in ("upto2", "3plus")),
+        }
+    )  # fmt: skip  (<condition>_note texts are optional extras under a failed condition)
 
     def make_turn(self, session: Session, today: date) -> Turn:
         return SuzhouTurn(self, session, today)
@@ -238,8 +273,8 @@ class SuzhouFlow(GuidedFlow):
 
     def render_other(self, state: str, session: Session, today: date) -> list[Reply]:
         if state == "ineligible":
-            again = Button(str(self.text.extra("again_label")), f"f:{NAME}")
-            buttons = ((again, Button(self.common.menu_label, "m:main")),)
+            again = Button(str(self.text.extra("again_label")), cb.flow(NAME))
+            buttons = ((again, Button(self.common.menu_label, cb.menu("main"))),)
             reply = self.verdict_reply(session)
             return [Reply(text=reply.text, buttons=buttons, state=f"flow:{NAME}:{state}")]
         body = "\n\n".join([self.t("after"), self.t("closing")])

@@ -73,6 +73,35 @@ class TianjinTurn(Turn):
 
 class TianjinFlow(GuidedFlow):
     spec = SPEC
+    TEXT_KEYS = frozenset(
+        {
+            "closing",
+            "closing_birth",
+            "cost",
+            "deadline_note",
+            "deadline_skipped",
+            "material_child",
+            "material_child_nonlocal",
+            "material_contact",
+            "material_foreign",
+            "material_guardian",
+            "material_guardian_nonlocal",
+            "materials_head",
+            "materials_local_note",
+            "materials_nonlocal_note",
+            "now_then",
+            "now_today",
+            "path_foreign",
+            "path_local",
+            "path_nonlocal",
+            "path_nopermit",
+            "path_unsure",
+            "where_general",
+            "where_local",
+            "where_nonlocal",
+            *(f"deadline_{s.value}" for s in Standing),
+        }
+    )  # fmt: skip  (variant_<value> texts are optional: a variant without one says nothing)
 
     def make_turn(self, session: Session, today: date) -> Turn:
         return TianjinTurn(self, session, today)
