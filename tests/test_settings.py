@@ -158,7 +158,7 @@ def test_a_persistent_store_without_a_salt_is_refused(
 def test_the_default_salt_is_allowed_for_development_only() -> None:
     from bot.settings import check_salt
 
-    dev = Settings(yibao_allow_default_salt=True)  # type: ignore[call-arg]
+    dev = Settings(yibao_allow_default_salt=True)
     check_salt(dev, "sqlite:///x.db")
     check_salt(Settings(), "memory://")  # nothing persists: nothing to reverse
     with pytest.raises(SettingsError, match="YIBAO_HASH_SALT"):

@@ -11,21 +11,13 @@ from pathlib import Path
 import pytest
 from fake_bot_api import FakeBotAPI
 from local_proxy import LocalProxy
+from net import free_port
 from telegram_harness import TOKEN, bot_env, environ_with
 
 from bot.telegram_request import proxy_from_environment
 
 YIBAO = str(Path(sys.executable).with_name("yibao"))
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def without_proxies(env: dict[str, str]) -> dict[str, str]:
