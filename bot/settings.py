@@ -12,6 +12,7 @@ variable, never its value. Every field is listed in README's table and `.env.exa
 
 from __future__ import annotations
 
+import argparse
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -212,3 +213,22 @@ def load_settings(env_file: str | None = ".env") -> Settings:
         # Name the variables only: pydantic's own message would echo the input values.
         names = sorted({str(err["loc"][0]).upper() for err in exc.errors() if err["loc"]})
         raise SettingsError(f"invalid setting(s): {', '.join(names)}") from None
+
+
+def webhook_settings(args: argparse.Namespace, settings: Settings) -> tuple[str, str] | None:
+    """(URL, secret) in webhook mode, None for long polling; SettingsError when `--webhook`
+    is given without a URL (flag or YIBAO_WEBHOOK_URL) or without a secret: an empty URL
+    must not fall back to polling (instances would fight over getUpdates), and a random
+    secret per instance would make the others reject what nginx sends them."""
+    if args.webhook is None:
+        return None
+    url = args.webhook.strip() or settings.yibao_webhook_url.strip()
+    if not url:
+        raise SettingsError("--webhook needs a URL: pass one or set YIBAO_WEBHOOK_URL.")
+    secret = (args.secret_token or "").strip() or settings.webhook_secret
+    if not secret:
+        raise SettingsError(
+            "--webhook needs a secret token shared by every instance: set "
+            "YIBAO_WEBHOOK_SECRET (or pass --secret-token)."
+        )
+    return url, secret

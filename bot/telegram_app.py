@@ -32,15 +32,17 @@ from telegram.ext import (
 from bot.acknowledge import AcknowledgingBot, LedgerProcessor, UpdateLedger
 from bot.logging_setup import NOISY_LOGGERS, configure_logging
 from bot.operations import install_operations, operations_of
-from bot.settings import HOW_TO_GET_A_TOKEN, Settings, SettingsError, check_salt, check_token
-from bot.telegram_handlers import AddressedToBot, ChatHandlers
-from bot.telegram_request import (
-    REQUESTS_KEY,
-    AiohttpRequest,
-    close_requests,
-    describe_proxy,
-    proxy_from_environment,
+from bot.settings import (
+    HOW_TO_GET_A_TOKEN,
+    Settings,
+    SettingsError,
+    check_salt,
+    check_token,
+    webhook_settings,
 )
+from bot.telegram_handlers import AddressedToBot, ChatHandlers
+from bot.telegram_reach import UNREACHABLE, BootstrapAbortFilter, telegram_proxy, unreachable
+from bot.telegram_request import REQUESTS_KEY, AiohttpRequest, close_requests
 from bot.telegram_runtime import RetryingRateLimiter
 from bot.webhook_server import WebhookConfig, run_webhook
 from bot.wiring import engine_for
@@ -53,7 +55,6 @@ ALLOWED_UPDATES = (Update.MESSAGE, Update.CALLBACK_QUERY)
 # Shown by Telegram's "/" menu, in this order; descriptions are ui keys tg_cmd_<name>.
 COMMANDS = ("start", "menu", "help", "cancel", "forget", "about")  # plus one per flow (city)
 MAX_CONCURRENT_UPDATES = 256
-UNREACHABLE = 3  # exit code: Telegram could not be reached at start-up (README)
 STOPPED_IN_START_UP = "Event loop stopped before Future completed"
 CONNECTION_POOL = 256
 POOL_TIMEOUT = 30.0  # under a burst, requests queue for a connection rather than fail
@@ -161,35 +162,9 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     return app
 
 
-def telegram_proxy(settings: Settings) -> str | None:
-    """TELEGRAM_PROXY, else the environment's proxy for the Bot API URL (HTTPS_PROXY ...)."""
-    return settings.telegram_proxy.strip() or proxy_from_environment(settings.api_base_url)
-
-
-def unreachable(settings: Settings, exc: NetworkError) -> str:
-    """One sentence for an operator whose bot cannot reach Telegram at start-up."""
-    host = urlparse(settings.api_base_url).netloc
-    proxy = telegram_proxy(settings)
-    via = f" through the proxy {describe_proxy(proxy)}" if proxy else ""
-    cause = str(exc.__cause__ or exc).splitlines()[0] if (exc.__cause__ or str(exc)) else ""
-    return (
-        f"yibao run: cannot reach Telegram at {host}{via} ({type(exc).__name__}: {cause}); "
-        "check the network, DNS or TELEGRAM_PROXY / HTTPS_PROXY."
-    )
-
-
 def requests_of(app: Application) -> tuple[AiohttpRequest, ...]:  # type: ignore[type-arg]
     requests: tuple[AiohttpRequest, ...] = app.bot_data.get(REQUESTS_KEY, ())
     return requests
-
-
-class BootstrapAbortFilter(logging.Filter):
-    """Drop PTB's traceback for a start-up that could not reach Telegram: `run_bot` says it
-    in one sentence (and exits UNREACHABLE) instead of a second, 80-line traceback."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        return not (message.startswith("Network Retry Loop (Bootstrap") and "Abort" in message)
 
 
 def _quiet_url_loggers() -> None:
@@ -210,25 +185,6 @@ def hidden_in_logs(token: str, *webhook_secrets: str | None) -> list[str]:
     """What log lines must never show: the token and every webhook secret in use, the one
     from the command line included (PTB logs setWebhook's parameters at DEBUG)."""
     return [token, *dict.fromkeys(s for s in webhook_secrets if s)]
-
-
-def webhook_settings(args: argparse.Namespace, settings: Settings) -> tuple[str, str] | None:
-    """(URL, secret) in webhook mode, None for long polling; SettingsError when `--webhook`
-    is given without a URL (flag or YIBAO_WEBHOOK_URL) or without a secret: an empty URL
-    must not fall back to polling (instances would fight over getUpdates), and a random
-    secret per instance would make the others reject what nginx sends them."""
-    if args.webhook is None:
-        return None
-    url = args.webhook.strip() or settings.yibao_webhook_url.strip()
-    if not url:
-        raise SettingsError("--webhook needs a URL: pass one or set YIBAO_WEBHOOK_URL.")
-    secret = (args.secret_token or "").strip() or settings.webhook_secret
-    if not secret:
-        raise SettingsError(
-            "--webhook needs a secret token shared by every instance: set "
-            "YIBAO_WEBHOOK_SECRET (or pass --secret-token)."
-        )
-    return url, secret
 
 
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
