@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.settings import Settings
 from bot.wiring import build_engine, engine_for
 from dialogs.engine import Engine
+from dialogs.outcomes import NO_FACTS, outcome_of
 from dialogs.types import Incoming, Reply
 from knowledge.errors import KnowledgeError, Problem
 from knowledge.loader import line_of, read_yaml
@@ -42,8 +43,6 @@ class Case(BaseModel):
 
 
 RIGHT, ABSTAINED, WRONG = "right", "abstained", "wrong"
-# Reply states that state no fact: the engine's abstentions, questions back and menus.
-ABSTAIN_STATES = ("unanswered", "clarify", "abstain", "guard", "act", "ask", "menu:")
 
 
 @dataclass(frozen=True)
@@ -66,10 +65,9 @@ class Outcome:
 
 
 def is_abstention(replies: list[Reply]) -> bool:
-    """True when no reply of the turn states a fact (see ABSTAIN_STATES)."""
+    """True when no reply of the turn states a fact (`dialogs.outcomes.NO_FACTS`)."""
     return all(
-        (r.state or "").startswith(ABSTAIN_STATES) or (r.entry or "").startswith("oos.")
-        for r in replies
+        outcome_of(r.state) in NO_FACTS or (r.entry or "").startswith("oos.") for r in replies
     )
 
 

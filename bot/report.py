@@ -99,7 +99,7 @@ class Report:
         return self.buckets.get(key, 0) / self.questions if self.questions else 0.0
 
 
-def outcome_of(rec: TurnRecord) -> tuple[str, str | None]:
+def record_outcome(rec: TurnRecord) -> tuple[str, str | None]:
     """The record's outcome and out-of-scope topic; an unanswered bare number recorded
     before acts had an outcome of their own is an act."""
     outcome, topic = split_outcome(rec.outcome)
@@ -134,7 +134,7 @@ async def summarise(
         chats.add(rec.chat)
         day = clock.day_of(rec.at)
         per_day[day] += 1
-        outcome, topic = outcome_of(rec)
+        outcome, topic = record_outcome(rec)
         if outcome not in OUTCOMES:
             buckets[ANSWERED] += 1
             hits[outcome] += 1

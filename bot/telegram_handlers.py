@@ -21,9 +21,10 @@ from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import ContextTypes, filters
 
 from bot.render import render_all
-from dialogs.callbacks import RETIRED_ON_PRESS, STALE, Callback
+from dialogs.callbacks import RETIRED_ON_PRESS, Callback
 from dialogs.delivery import Deliver, delivering
 from dialogs.engine import Engine
+from dialogs.outcomes import Outcome, outcome_of
 from dialogs.types import Incoming, Reply
 
 log = logging.getLogger(__name__)
@@ -178,7 +179,7 @@ class ChatHandlers:
     # ------------------------------------------------------------------ helpers
     @staticmethod
     def _is_stale(replies: list[Reply]) -> bool:
-        return any(r.state == STALE for r in replies)
+        return any(outcome_of(r.state) is Outcome.STALE for r in replies)
 
     async def _answer(
         self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, incoming: Incoming

@@ -20,9 +20,6 @@ from enum import StrEnum
 
 MAX_BYTES = 64  # Telegram's limit on callback_data
 SEP = ":"
-# The reply state of the engine's answer to a stale or unknown button: edges that can (a
-# Telegram toast) say so their own way instead of recognising the text.
-STALE = "stale"
 
 
 class Kind(StrEnum):

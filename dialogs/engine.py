@@ -14,11 +14,13 @@ from dataclasses import replace
 from datetime import date
 
 from dialogs import callbacks as cb
-from dialogs.callbacks import STALE, Callback, Kind
+from dialogs import outcomes
+from dialogs.callbacks import Callback, Kind
 from dialogs.choices import numbered_buttons, pick
 from dialogs.delivery import deliver
 from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, WantsText
 from dialogs.flows.machine import GuidedFlow
+from dialogs.outcomes import Outcome
 from dialogs.session import Session
 from dialogs.stores.base import SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn, redact
@@ -69,7 +71,7 @@ class Engine:
         self.kb = kb
         self.matcher = matcher
         self.store = store
-        self.flows: Mapping[str, Flow] = flows or {}
+        self.flows = flows or {}
         self.clock = clock
 
     @property
@@ -300,7 +302,7 @@ class Engine:
         # A button of a step already passed, or data no button of ours sends: the typed
         # outcome STALE lets an edge say so in its own way (a toast) instead of reading text.
         stale = self._menu_reply("main", prefix=self.kb.text("stale_button"))
-        return [replace(stale, state=STALE)]
+        return [replace(stale, state=outcomes.state(Outcome.STALE))]
 
     # ------------------------------------------------------------------ answers
     def _keyword(self, session: Session, lowered: str, today: date) -> list[Reply] | None:
@@ -347,7 +349,13 @@ class Engine:
                 # Kept only until the city is chosen; ids, phones and dates masked meanwhile.
                 session.slots["pending_q"] = redact(text[:200])
             rows = (tuple(Button(self.kb.text(f"city_{c}"), cb.city(c)) for c in self.cities),)
-            return [Reply(text=self.kb.text("clarify_city"), buttons=rows, state="clarify")]
+            return [
+                Reply(
+                    text=self.kb.text("clarify_city"),
+                    buttons=rows,
+                    state=outcomes.state(Outcome.CLARIFY),
+                )
+            ]
         if match.kind == "out_of_scope" and match.entry_id in self.kb.out_of_scope:
             oos = self.kb.out_of_scope[match.entry_id]
             offers = oos.offer or list(match.suggestions)
@@ -359,7 +367,7 @@ class Engine:
             *self._entry_buttons(list(match.suggestions)[:3]),
             (Button(self.kb.text("main_menu"), cb.menu("main")),),
         )
-        return [Reply(text=body, buttons=buttons, state="unanswered")]
+        return [Reply(text=body, buttons=buttons, state=outcomes.state(Outcome.UNANSWERED))]
 
     def entry_reply(
         self, session: Session, entry_id: str, today: date, when: date | None = None
@@ -399,7 +407,19 @@ class Engine:
 
     def birth_rule_cities(self) -> frozenset[str]:
         """Cities whose flow judges a birth date (the clerk's verdicts on stated births)."""
-        return frozenset(n for n, f in self.flows.items() if isinstance(f, BirthDeadline))
+        return self._birth_cities
+
+    @property
+    def flows(self) -> Mapping[str, Flow]:
+        return self._flows
+
+    @flows.setter
+    def flows(self, flows: Mapping[str, Flow]) -> None:
+        # What each flow can do is read once here, not by a runtime Protocol isinstance
+        # check on every turn (each costs microseconds that add up to the turn budget).
+        self._flows = flows
+        self._birth_cities = frozenset(n for n, f in flows.items() if isinstance(f, BirthDeadline))
+        self._wanting = [(n, f) for n, f in flows.items() if isinstance(f, WantsText)]
 
     @property
     def cities(self) -> tuple[str, ...]:
@@ -462,14 +482,12 @@ class Engine:
             tuple(Button(b.label, cb.from_action(b.action)) for b in row) for row in menu.buttons
         )
         text = f"{prefix}\n\n{menu.text}" if prefix else menu.text
-        return Reply(text=text, buttons=rows, state=f"menu:{menu_id}")
+        return Reply(text=text, buttons=rows, state=outcomes.state(Outcome.MENU, menu_id))
 
     def _flow_wanting(self, session: Session, text: str, today: date) -> list[Reply] | None:
         """Start another guided flow when free text is clearly its request (facts stated)."""
-        for name, flow in self.flows.items():
-            if name == session.flow or not isinstance(flow, WantsText):
-                continue
-            if flow.wants(text, session, today):
+        for name, flow in self._wanting:
+            if name != session.flow and flow.wants(text, session, today):
                 return self._start_flow(session, name, today, text)
         return None
 

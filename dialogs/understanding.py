@@ -28,6 +28,8 @@ from datetime import date
 from typing import Protocol
 
 from dialogs import callbacks as cb
+from dialogs import outcomes
+from dialogs.outcomes import Outcome
 from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from
 from dialogs.rules.tianjin import Standing, deadline
@@ -41,6 +43,7 @@ from knowledge.schema import Entry
 
 DATED_ASPECTS = frozenset({"time", "deadline", "form", "publicity"})
 BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
+GENERAL = "general"  # entries for every city
 HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
 MAX_SUGGESTIONS = 3
 STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
@@ -85,6 +88,7 @@ class Turn:
     raw: str  # the message as sent: what the keyword matcher reads
     corrected: dict[str, str]  # slot -> value a correction restates (a flow takes them too)
     away: str | None = None  # the one other city the conversation is about (a news snippet)
+    mentioned: frozenset[str] = frozenset()  # every city the message names or hints at
 
 
 class Clerk:
@@ -97,6 +101,7 @@ class Clerk:
         self.holidays = holidays_from(self.vocab.holidays)
         self._groups = {name: spec.group for name, spec in self.vocab.populations.items()}
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
+        self._rank_memo: dict[tuple[str, str | None, str | None, str | None], dict[str, float]] = {}
 
     # ---------------------------------------------------------------- reading
     def read(self, session: Session, text: str, today: date) -> Turn:
@@ -195,6 +200,7 @@ class Clerk:
             raw,
             corrected,
             away,
+            query.cities,
         )
 
     def remember(self, session: Session, turn: Turn) -> None:
@@ -235,6 +241,7 @@ class Clerk:
     ) -> list[Reply] | Match | None:
         """Decide a free-text turn. With `turn` given, the caller has read the message and
         remembers it; without, the clerk reads and remembers it itself."""
+        self._rank_memo.clear()
         if turn is not None:
             return self._decide(session, turn, today, render)
         turn = self.read(session, text, today)
@@ -255,13 +262,13 @@ class Clerk:
                 return self.matcher.not_covered(turn.raw)
             return match
         if frame.act is not None and not turn.stated:
-            return [Reply(text=self.kb.text(f"act_{frame.act}"), state="act")]
+            return [Reply(text=self.kb.text(f"act_{frame.act}"), state=outcomes.state(Outcome.ACT))]
         if frame.correction and not turn.aspects and turn.stated:
             # "不对 是初二" with no question before it: the fact is taken, nothing guessed.
-            return [Reply(text=self._context_ack(turn), state="act")]
+            return [Reply(text=self._context_ack(turn), state=outcomes.state(Outcome.ACT))]
         guard = self._guard(turn)
         if guard is not None:
-            return [Reply(text=self.kb.text(guard), state="guard")]
+            return [Reply(text=self.kb.text(guard), state=outcomes.state(Outcome.GUARD))]
         asks = frame.yes_no or "eligibility" in turn.aspects
         if turn.city is not None and asks:
             # Facts stated a turn or two before count too ("以前参加过学生医保" then "还能走
@@ -273,7 +280,9 @@ class Clerk:
         if frame.next_step and session.last_entry in self.kb.entries:
             nxt = self.kb.entries[session.last_entry].next
             if nxt is None:
-                return [Reply(text=self.kb.text("next_none"), state="abstain")]
+                return [
+                    Reply(text=self.kb.text("next_none"), state=outcomes.state(Outcome.ABSTAIN))
+                ]
             return [render.entry_reply(session, nxt, today)]
         birth_city = self._birth_city(turn, render)
         if birth_city is not None:
@@ -290,7 +299,7 @@ class Clerk:
         if match.kind == "out_of_scope":
             return match
         if match.kind != "answer" and turn.stated and self._statement(turn):
-            return [Reply(text=self._context_ack(turn), state="act")]
+            return [Reply(text=self._context_ack(turn), state=outcomes.state(Outcome.ACT))]
         chosen = self._choose(turn, session, match.entry_id if match.kind == "answer" else None)
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
@@ -373,13 +382,14 @@ class Clerk:
         return out if len(out) > 1 else []
 
     def _other_city(self, entry_id: str | None, turn: Turn) -> bool:
-        """The keyword pick is a page entry of a city other than the one asked about."""
+        """The keyword pick is about a city other than the one asked about, and the message
+        does not name that city (a 深圳 snippet for a question about 北海's materials)."""
         entry = self.kb.entries.get(entry_id or "")
         return (
             entry is not None
-            and entry.group == "core"
             and turn.city is not None
-            and entry.city != turn.city
+            and entry.city not in (turn.city, GENERAL)
+            and (entry.group == "core" or entry.city not in turn.mentioned)
         )
 
     def _per_city(self, turn: Turn, session: Session, today: date, render: Renders) -> list[Reply]:
@@ -400,7 +410,7 @@ class Clerk:
             label = self.kb.ui.get(f"city_{city}", city)
             what = self.vocab.aspects[aspects[0]].name
             text = self.kb.text("abstain_city_aspect", city=label, what=what)
-            out.append(Reply(text=text, state="abstain"))
+            out.append(Reply(text=text, state=outcomes.state(Outcome.ABSTAIN)))
         return out
 
     # ---------------------------------------------------------------- parts
@@ -472,12 +482,16 @@ class Clerk:
                         first=format_cn(birth.first),
                         last=format_cn(birth.last),
                     ),
-                    state="ask",
+                    state=outcomes.state(Outcome.ASK),
                 )
             ]
         day = birth.first
         text = render.deadline_text(city, day, today, later if turn.when is not None else None)
-        return None if text is None else [Reply(text=text, state="verdict:deadline")]
+        return (
+            None
+            if text is None
+            else [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]
+        )
 
     def _entries(self, turn: Turn, session: Session) -> list[str]:
         """Entries answering each aspect of the frame for its city and population."""
@@ -517,10 +531,17 @@ class Clerk:
         return None
 
     def _ranked(self, turn: Turn, session: Session) -> dict[str, float]:
-        query = self.matcher.analyze(turn.frame.text)
-        ctx = MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
-        docs = self.matcher.doc_ids
-        return {docs[i]: score for score, i in self.matcher.scores(query, ctx)}
+        """Keyword scores of every entry for the turn's text in its city (memoised for the
+        turn being decided: choosing, fitting and abstaining all ask for them)."""
+        key = (turn.frame.text, turn.city, session.topic, session.last_entry)
+        cached = self._rank_memo.get(key)
+        if cached is None:
+            query = self.matcher.analyze(turn.frame.text)
+            ctx = MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
+            docs = self.matcher.doc_ids
+            cached = {docs[i]: score for score, i in self.matcher.scores(query, ctx)}
+            self._rank_memo[key] = cached
+        return cached
 
     def _fits(self, entry: Entry, turn: Turn) -> bool:
         """Every population dimension both sides name agrees (an entry for "all" fits)."""
@@ -567,4 +588,4 @@ class Clerk:
         ids = [i for i in ranked if i in self.kb.entries][:MAX_SUGGESTIONS]
         body = self.kb.text("abstain_aspect", what=name)
         rows = tuple((Button(self.kb.entries[i].title, cb.entry(i)),) for i in ids)
-        return [Reply(text=body, buttons=rows, state="abstain")]
+        return [Reply(text=body, buttons=rows, state=outcomes.state(Outcome.ABSTAIN))]

@@ -285,9 +285,20 @@ def load_all(
     except KnowledgeError as exc:
         problems.extend(exc.problems)
     try:
-        load_lexicon(lexicon_dir)
+        lexicon = load_lexicon(lexicon_dir)
     except KnowledgeError as exc:
         problems.extend(exc.problems)
+        return kb, problems
+    if kb is not None:
+        known = {*lexicon.city_names.values(), *lexicon.core_cities, "general"}
+        for entry in kb.entries.values():
+            if entry.city not in known:
+                file, line = kb.origin[entry.id]
+                problems.append(
+                    Problem(
+                        file, line, f"entry {entry.id!r}: city {entry.city!r} is not in cities.yaml"
+                    )
+                )
     return kb, problems
 
 

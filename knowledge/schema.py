@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-City = Literal["tianjin", "suzhou", "shenzhen", "beijing", "dalian", "general"]
+# A city id from knowledge/lexicon/cities.yaml (or "general"); `yibao kb check` verifies it
+# against the lexicon, so a new city is data only.
+City = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
 class _Strict(BaseModel):

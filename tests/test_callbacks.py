@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from dialogs import callbacks as cb
 from dialogs.callbacks import MAX_BYTES, Callback, Kind
+from dialogs.outcomes import Outcome, outcome_of
 
 ARG = st.text(
     alphabet=st.characters(blacklist_characters=":", blacklist_categories=["Cs"]), min_size=1
@@ -46,7 +47,6 @@ async def test_every_button_the_engine_shows_is_understood() -> None:
     """Walk every menu, entry and flow start the engine offers: each button unpacks to a
     known kind, and a menu, entry, flow or city button never gets the stale-button answer."""
     from bot.wiring import build_engine
-    from dialogs.callbacks import STALE
     from dialogs.types import Incoming
 
     engine = build_engine("memory://")
@@ -69,6 +69,6 @@ async def test_every_button_the_engine_shows_is_understood() -> None:
             continue  # a step or navigation button means something only in its own chat
         chat += 1
         replies = await engine.handle(chat, Incoming(callback=data))
-        assert all(r.state != STALE for r in replies), data
+        assert all(outcome_of(r.state) is not Outcome.STALE for r in replies), data
         queue += [b.callback for r in replies for row in r.buttons for b in row]
     assert len(seen) > 20

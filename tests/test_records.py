@@ -112,7 +112,7 @@ def test_turn_record_keeps_text_only_for_unanswered() -> None:
         ([Reply(text="?", state="clarify")], False, CLARIFIED),
         ([Reply(text="x", state="unanswered")], False, UNANSWERED),
         ([Reply(text="e", entry="tj_a"), Reply(text="x", state="unanswered")], True, UNANSWERED),
-        ([Reply(text="q", state="tianjin:huji")], False, FLOW),
+        ([Reply(text="q", state="flow:tianjin:hukou")], False, FLOW),
         ([Reply(text="q")], True, FLOW),
         ([Reply(text="m", state="menu:main")], False, MENU),
         ([], False, MENU),

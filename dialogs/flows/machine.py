@@ -19,9 +19,11 @@ from typing import Any
 from transitions import Machine
 
 from dialogs import callbacks as cb
+from dialogs import outcomes
 from dialogs.callbacks import Callback, Kind
 from dialogs.flows.base import FlowResult
 from dialogs.flows.questions import CommonText, FlowText, build_question, generic_words, pick
+from dialogs.outcomes import Outcome
 from dialogs.session import Session
 from dialogs.slots import normalize, spot
 from dialogs.types import Button, Incoming, Reply
@@ -323,7 +325,7 @@ class GuidedFlow:
             Reply(
                 text=self.prompt(state, session, today),
                 buttons=tuple(rows),
-                state=f"flow:{self.name}:{state}",
+                state=outcomes.state(Outcome.FLOW, self.name, state),
                 numbered=not self.numbers_answer(state),
             )
         ]

@@ -12,7 +12,9 @@ from collections.abc import Callable, Mapping
 from datetime import date
 
 from dialogs import callbacks as cb
+from dialogs import outcomes
 from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
+from dialogs.outcomes import Outcome
 from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import is_workday
 from dialogs.rules.suzhou import (
@@ -171,7 +173,7 @@ class SuzhouFlow(GuidedFlow):
             )
         else:
             body = self.t("eligible", conditions=self._bullets(ok, "ok"))
-        return Reply(text=body, state=f"verdict:{v.status.value}")
+        return Reply(text=body, state=outcomes.state(Outcome.VERDICT, v.status.value))
 
     def dated_notes(self) -> Mapping[str, Callable[[date, date | None], str]]:
         """The calendar for today (or the day asked about), for FAQ answers about the
@@ -253,7 +255,7 @@ class SuzhouFlow(GuidedFlow):
                 body += "\n" + self.t("calendar_holiday", today=format_cn(day))
             elif workday is None:
                 body += "\n" + self.t("calendar_holiday_unknown", year=day.year)
-        return Reply(text=body, state=f"calendar:{cal.phase.value}")
+        return Reply(text=body, state=outcomes.state(Outcome.CALENDAR, cal.phase.value))
 
     def prompt(self, state: str, session: Session, today: date) -> str:
         if state == "materials":
@@ -276,9 +278,21 @@ class SuzhouFlow(GuidedFlow):
             again = Button(str(self.text.extra("again_label")), cb.flow(NAME))
             buttons = ((again, Button(self.common.menu_label, cb.menu("main"))),)
             reply = self.verdict_reply(session)
-            return [Reply(text=reply.text, buttons=buttons, state=f"flow:{NAME}:{state}")]
+            return [
+                Reply(
+                    text=reply.text,
+                    buttons=buttons,
+                    state=outcomes.state(Outcome.FLOW, NAME, state),
+                )
+            ]
         body = "\n\n".join([self.t("after"), self.t("closing")])
-        return [Reply(text=body, buttons=self.end_buttons(), state=f"flow:{NAME}:{state}")]
+        return [
+            Reply(
+                text=body,
+                buttons=self.end_buttons(),
+                state=outcomes.state(Outcome.FLOW, NAME, state),
+            )
+        ]
 
     def describe(self, slot: str, value: str) -> str | None:
         if value == UNSURE:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 
+from dialogs import outcomes
 from dialogs.flows.base import FlowResult
 from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
+from dialogs.outcomes import Outcome
 from dialogs.rules.dates import find_date, format_cn
 from dialogs.rules.everyday import birth_span, holidays_from
 from dialogs.rules.tianjin import Standing, deadline
@@ -263,4 +265,10 @@ class TianjinFlow(GuidedFlow):
         if session.slots.get("birth") not in (None, SKIP):
             closing += self.t("closing_birth")
         body = "\n\n".join([self.t("cost"), self.t(where), closing])
-        return [Reply(text=body, buttons=self.end_buttons(), state=f"flow:{NAME}:{state}")]
+        return [
+            Reply(
+                text=body,
+                buttons=self.end_buttons(),
+                state=outcomes.state(Outcome.FLOW, NAME, state),
+            )
+        ]

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from typing import Literal, Protocol
 
 from dialogs.rules.dates import cn_int, find_dates
@@ -79,8 +80,11 @@ def cn_number(token: str) -> float | None:
     return None if value is None else float(value)
 
 
+@lru_cache(maxsize=4096)
 def holiday_on(rule: HolidayRule, year: int) -> date | None:
-    """The Gregorian date of a holiday rule in `year` (None if it has none that year)."""
+    """The Gregorian date of a holiday rule in `year` (None if it has none that year).
+    Cached: a solar term costs lunar_python about a millisecond, and the same few holidays
+    of the same few years are asked on every turn that mentions one."""
     kind, month, day = rule.kind, rule.month, rule.day
     try:
         if kind == "solar":

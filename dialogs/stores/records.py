@@ -15,6 +15,7 @@ from collections.abc import Container, Sequence
 from dataclasses import dataclass
 from typing import Final
 
+from dialogs.outcomes import Outcome, outcome_of
 from dialogs.types import Reply
 
 UNANSWERED: Final = "unanswered"
@@ -147,16 +148,16 @@ def classify_turn(
     `out_of_scope:<id>`), then a clarification, then a conversation act, then a flow step;
     anything else is MENU.
     """
-    states = [r.state for r in replies]
-    if UNANSWERED in states:
+    kinds = [outcome_of(r.state) for r in replies]
+    if Outcome.UNANSWERED in kinds:
         return ACT if is_bare_number(text) else UNANSWERED
     for reply in replies:
         if reply.entry:
             return f"{OUT_OF_SCOPE}:{reply.entry}" if reply.entry in out_of_scope else reply.entry
-    if "clarify" in states:
+    if Outcome.CLARIFY in kinds:
         return CLARIFIED
-    if ACT in states:
+    if Outcome.ACT in kinds:
         return ACT
-    if in_flow or any(s and not s.startswith("menu:") for s in states):
+    if in_flow or any(k is not None and k is not Outcome.MENU for k in kinds):
         return FLOW
     return MENU
