@@ -5,13 +5,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 ARGS   ?=
 
-.PHONY: install chat run test test-fast eval bench lint fuzz flows clean
+LOCK   := requirements.lock
 
-$(STAMP): pyproject.toml
+.PHONY: install chat run test test-fast eval bench lint fuzz flows lock clean
+
+# The runtime dependencies at the versions of $(LOCK) (as in the Docker image); the dev tools
+# within pyproject's ranges.
+$(STAMP): pyproject.toml $(LOCK)
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH (or: make PYTHON=python3 ...)"; exit 1; }
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q -c $(LOCK) -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -51,6 +55,12 @@ flows: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot dialogs knowledge tests
 	$(BIN)/mypy
+
+# Pin every runtime dependency (and theirs) from pyproject.toml into $(LOCK), with pip-tools.
+lock:
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q pip-tools
+	$(BIN)/pip-compile -q --strip-extras --no-emit-index-url --no-emit-find-links --output-file=$(LOCK) pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

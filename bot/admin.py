@@ -85,7 +85,8 @@ class AdminCommands:
         if chat is None:
             return
         engine = self.reloader.engine
-        text = await short_stats(engine.store, engine.kb)
+        clock = context.bot_data.get("clock")  # the users' time zone (build_application)
+        text = await short_stats(engine.store, engine.kb, clock=clock)
         await context.bot.send_message(chat.id, html.escape(text, quote=False))
         raise ApplicationHandlerStop
 

@@ -48,9 +48,15 @@ def _parser() -> argparse.ArgumentParser:
     flows.add_argument("--out", metavar="DIR", help="also write DIR/<flow>.mmd (e.g. docs/flows)")
 
     run = sub.add_parser("run", help="start the Telegram bot")
-    run.add_argument("--webhook", metavar="URL")
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        nargs="?",
+        const="",
+        help="webhook mode at this public URL (without a value: YIBAO_WEBHOOK_URL)",
+    )
     run.add_argument("--listen", default="127.0.0.1")
-    run.add_argument("--port", type=int, default=8443)
+    run.add_argument("--port", type=int, help="default: YIBAO_PORT, else 8443")
     run.add_argument("--secret-token")
 
     from bot.wechat.cli import add_parser as add_wechat
@@ -58,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     add_wechat(sub)
 
     report = sub.add_parser("report", help="what was asked, answered and not answered")
-    report.add_argument("--since", type=date.fromisoformat, help="first day (UTC), YYYY-MM-DD")
+    report.add_argument(
+        "--since", type=date.fromisoformat, help="first day (YIBAO_TIMEZONE), YYYY-MM-DD"
+    )
     report.add_argument("--store", help="store URL (default: YIBAO_STORE or the SQLite file)")
     report.add_argument("--html", metavar="FILE", help="also write a one-page HTML report")
     return p
@@ -98,26 +106,36 @@ def _check_flow_text(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Parse the command line, read the settings once (environment, then `.env`), run."""
     args = _parser().parse_args(argv)
     if args.command in ("chat", "replay") and isinstance(sys.stdin, io.TextIOWrapper):
         # Bytes that are not UTF-8 become U+FFFD, line by line, instead of ending the run.
         sys.stdin.reconfigure(errors="replace")
+    from bot.settings import SettingsError, load_settings
+    from knowledge import segment
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"yibao {args.command}: {exc}", file=sys.stderr)
+        return 2
+    segment.use_cache_dir(settings.cache_dir)
     if args.command == "chat":
         from bot.terminal import run_chat
 
-        return run_chat(args)
+        return run_chat(args, settings)
     if args.command == "ask":
         from bot.terminal import run_ask
 
-        return run_ask(args)
+        return run_ask(args, settings)
     if args.command == "replay":
         from bot.replay import run_replay
 
-        return asyncio.run(run_replay(args, sys.stdin, sys.stdout))
+        return asyncio.run(run_replay(args, settings, sys.stdin, sys.stdout))
     if args.command == "eval":
         from bot.evaluate import run_eval
 
-        return run_eval(args)
+        return run_eval(args, settings)
     if args.command == "kb":
         from knowledge.check import run_kb
 
@@ -132,15 +150,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         from bot.telegram_app import run_bot
 
-        return run_bot(args)
+        return run_bot(args, settings)
     if args.command == "wechat":
         from bot.wechat.cli import run_wechat
 
-        return run_wechat(args)
+        return run_wechat(args, settings)
     if args.command == "report":
         from bot.report import run_report
 
-        return run_report(args)
+        return run_report(args, settings)
     return 2
 
 

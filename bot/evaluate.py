@@ -23,7 +23,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.wiring import build_engine
+from bot.settings import Settings
+from bot.wiring import build_engine, engine_for
 from dialogs.engine import Engine
 from dialogs.outcomes import NO_FACTS, outcome_of
 from dialogs.types import Incoming, Reply
@@ -129,7 +130,7 @@ async def evaluate(files: list[Path], engine: Engine | None = None) -> list[Outc
     return outcomes
 
 
-def run_eval(args: argparse.Namespace) -> int:
+def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     files = [Path(f) for f in args.files]
     missing = [f for f in files if not f.is_file()]
     if missing:
@@ -137,7 +138,7 @@ def run_eval(args: argparse.Namespace) -> int:
             print(f"{f}: no such file", file=sys.stderr)
         return 2
     try:
-        outcomes = asyncio.run(evaluate(files))
+        outcomes = asyncio.run(evaluate(files, engine_for(settings, "memory://")))
     except KnowledgeError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)

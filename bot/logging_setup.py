@@ -29,8 +29,17 @@ REDACTED: Final = "<redacted>"
 FORMATS: Final = ("text", "json")
 # Any Telegram bot token (<bot id>:<secret>), so a token we were not told about is caught too.
 TOKEN_SHAPE: Final = re.compile(r"\d{5,}:[A-Za-z0-9_-]{30,}")
-# Libraries that log every request URL at INFO: quiet unless the operator asks for DEBUG.
-NOISY_LOGGERS: Final = ("httpx", "httpcore", "hpack")
+# Libraries that chatter at INFO: request URLs (httpx, aiohttp's access log), every flow
+# step (transitions: 2-4 lines each), every job (apscheduler). WARNING and above only,
+# unless the operator asks for DEBUG.
+NOISY_LOGGERS: Final = (
+    "httpx",
+    "httpcore",
+    "hpack",
+    "transitions",
+    "apscheduler",
+    "aiohttp.access",
+)
 _STANDARD_ATTRS: Final = frozenset(
     vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
 )

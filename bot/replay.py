@@ -23,9 +23,9 @@ from pydantic import (
     model_validator,
 )
 
-from bot.wiring import build_engine
+from bot.settings import Settings
+from bot.wiring import engine_for
 from dialogs.engine import Engine
-from dialogs.stores import default_store_url
 from dialogs.types import Incoming, Reply
 
 log = logging.getLogger(__name__)
@@ -96,10 +96,11 @@ async def _replay_line(engine: Engine, line: str, today: date | None) -> str:
     )
 
 
-async def run_replay(args: argparse.Namespace, stdin: TextIO, stdout: TextIO) -> int:
+async def run_replay(
+    args: argparse.Namespace, settings: Settings, stdin: TextIO, stdout: TextIO
+) -> int:
     today = date.fromisoformat(args.today) if args.today else None
-    store_url = args.store or default_store_url(persistent=False)
-    engine = build_engine(store_url, clock=(lambda: today) if today else date.today)
+    engine = engine_for(settings, args.store or settings.store_url(persistent=False))
     try:
         for line in stdin:
             if not line.strip():

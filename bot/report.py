@@ -6,8 +6,12 @@ the report shows exactly what retention has kept. `summarise` folds the records 
 it; `short_stats` is the few-line version for the admins' `/stats` command.
 
 Rates are taken over *questions*: turns whose outcome is an entry, unanswered, clarified
-or out of scope. Flow steps and menu navigation are counted as turns but are not
-questions, so a busy guided flow does not make the bot look better at answering.
+or out of scope. Flow steps, menu navigation and conversation acts (你好, 谢谢, a stray
+"1") are counted as turns but are not questions, so a busy guided flow does not make the
+bot look better at answering, and a greeting does not make it look worse. Out-of-scope
+questions are broken down by topic (the `oos.` entry), and the answered turns with the
+lowest matcher confidence are listed: likely wrong answers for the curators to check.
+Days are the users' calendar days (`YIBAO_TIMEZONE`, `bot.clock`).
 """
 
 from __future__ import annotations
@@ -15,17 +19,21 @@ from __future__ import annotations
 import argparse
 import asyncio
 import functools
+import heapq
 import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterable, Collection, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
+from bot.clock import Clock
 from bot.report_cluster import Cluster, Tokenizer, cluster_questions
+from bot.settings import Settings
 from dialogs.stores.base import SessionStore
 from dialogs.stores.records import (
+    ACT,
     CLARIFIED,
     FLOW,
     MENU,
@@ -33,14 +41,18 @@ from dialogs.stores.records import (
     OUTCOMES,
     UNANSWERED,
     TurnRecord,
+    is_bare_number,
+    split_outcome,
 )
 from knowledge.loader import KnowledgeBase
 
 ANSWERED = "answered"  # summary bucket: any outcome that is an entry id
 RATE_KEYS = (ANSWERED, UNANSWERED, CLARIFIED, OUT_OF_SCOPE)
-NOT_QUESTIONS = frozenset({FLOW, MENU})
+NOT_QUESTIONS = frozenset({FLOW, MENU, ACT})
 TOP_CLUSTERS = 20
 TOP_ENTRIES = 30
+LOW_CONFIDENCE_BELOW = 0.8  # answered turns under this confidence are listed ...
+LOW_CONFIDENCE_SHOWN = 20  # ... the lowest this many of them
 BAR_WIDTH = 30  # characters of the longest bar in the text chart
 STATS_DAYS = 7  # /stats looks back this many days by default
 
@@ -50,6 +62,15 @@ class Day:
     day: date
     turns: int
     unanswered: int
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class LowAnswer:
+    """An answered turn the matcher was unsure of (no text is kept for answered turns)."""
+
+    confidence: float
+    day: date
+    entry: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +86,10 @@ class Report:
     entry_hits: tuple[tuple[str, int], ...]  # most hit first
     days: tuple[Day, ...]  # every day from first to last, zeros included
     clusters: tuple[Cluster, ...] = field(default=())
+    zone: str = ""  # the time zone of the days
+    acts: int = 0  # greetings, thanks, stray numbers: turns, not questions
+    out_of_scope_topics: tuple[tuple[str, int], ...] = ()  # oos id ("" unknown), most first
+    low_confidence: tuple[LowAnswer, ...] = ()  # lowest confidence first
 
     @property
     def questions(self) -> int:
@@ -74,14 +99,13 @@ class Report:
         return self.buckets.get(key, 0) / self.questions if self.questions else 0.0
 
 
-def day_of(at: float) -> date:
-    """The UTC calendar day of a Unix time (reports are in UTC to be reproducible)."""
-    return datetime.fromtimestamp(at, UTC).date()
-
-
-def start_of(day: date) -> float:
-    """Unix time of 00:00 UTC on `day`."""
-    return datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp()
+def record_outcome(rec: TurnRecord) -> tuple[str, str | None]:
+    """The record's outcome and out-of-scope topic; an unanswered bare number recorded
+    before acts had an outcome of their own is an act."""
+    outcome, topic = split_outcome(rec.outcome)
+    if outcome == UNANSWERED and is_bare_number(rec.text):
+        return ACT, None
+    return outcome, topic
 
 
 async def summarise(
@@ -89,12 +113,18 @@ async def summarise(
     tokenize: Tokenizer,
     stopwords: Collection[str] = frozenset(),
     since: date | None = None,
+    clock: Clock | None = None,
 ) -> Report:
-    """One pass over the records; memory grows with distinct chats, questions and days."""
+    """One pass over the records; memory grows with distinct chats, questions and days.
+    Days are `clock`'s (the users' time zone)."""
+    clock = clock or Clock()
     turns = 0
     chats: set[str] = set()
     buckets: Counter[str] = Counter({k: 0 for k in RATE_KEYS})
     hits: Counter[str] = Counter()
+    topics: Counter[str] = Counter()
+    acts = 0
+    low: list[tuple[float, int, LowAnswer]] = []  # max-heap on confidence (negated)
     per_day: Counter[date] = Counter()
     unanswered_per_day: Counter[date] = Counter()
     asked: Counter[str] = Counter()
@@ -102,14 +132,24 @@ async def summarise(
     async for rec in records:
         turns += 1
         chats.add(rec.chat)
-        day = day_of(rec.at)
+        day = clock.day_of(rec.at)
         per_day[day] += 1
-        if rec.outcome not in OUTCOMES:
+        outcome, topic = record_outcome(rec)
+        if outcome not in OUTCOMES:
             buckets[ANSWERED] += 1
-            hits[rec.outcome] += 1
-        elif rec.outcome not in NOT_QUESTIONS:
-            buckets[rec.outcome] += 1
-        if rec.outcome == UNANSWERED:
+            hits[outcome] += 1
+            if rec.confidence is not None and rec.confidence < LOW_CONFIDENCE_BELOW:
+                item = (-rec.confidence, turns, LowAnswer(rec.confidence, day, outcome))
+                (heapq.heappush if len(low) < LOW_CONFIDENCE_SHOWN else heapq.heappushpop)(
+                    low, item
+                )
+        elif outcome == ACT:
+            acts += 1
+        elif outcome not in NOT_QUESTIONS:
+            buckets[outcome] += 1
+        if outcome == OUT_OF_SCOPE:
+            topics[topic or ""] += 1
+        if outcome == UNANSWERED:
             unanswered_per_day[day] += 1
             if rec.text:
                 asked[rec.text] += 1
@@ -131,14 +171,23 @@ async def summarise(
         entry_hits=tuple(sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))),
         days=tuple(days),
         clusters=tuple(cluster_questions(asked, askers, tokenize, stopwords)),
+        zone=str(clock.tz),
+        acts=acts,
+        out_of_scope_topics=tuple(sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))),
+        low_confidence=tuple(sorted(item for _, _, item in low)),
     )
 
 
 async def build_report(
-    store: SessionStore, since: date | None, tokenize: Tokenizer, stopwords: Collection[str]
+    store: SessionStore,
+    since: date | None,
+    tokenize: Tokenizer,
+    stopwords: Collection[str],
+    clock: Clock | None = None,
 ) -> Report:
-    records = store.iter_records(start_of(since) if since else 0.0)
-    return await summarise(records, tokenize, stopwords, since)
+    clock = clock or Clock()
+    records = store.iter_records(clock.start_of(since) if since else 0.0)
+    return await summarise(records, tokenize, stopwords, since, clock)
 
 
 # ---------------------------------------------------------------------- text
@@ -173,6 +222,14 @@ def printable(text: str) -> str:
     return "".join("?" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
 
 
+def oos_example(kb: KnowledgeBase, topic: str) -> str:
+    """How people ask about an out-of-scope topic (its first sample question)."""
+    item = kb.out_of_scope.get(topic)
+    if not topic:
+        return kb.text("report_out_of_scope_unknown")
+    return item.questions[0] if item else topic
+
+
 def render_text(report: Report, kb: KnowledgeBase) -> str:
     """The plain-text report printed on stdout."""
     out = [kb.text("report_title")]
@@ -180,10 +237,11 @@ def render_text(report: Report, kb: KnowledgeBase) -> str:
         out.append(kb.text("report_period_empty"))
         return "\n".join(out) + "\n"
     start = report.since or report.first
-    out.append(kb.text("report_period", start=start, end=report.last))
+    out.append(kb.text("report_period", start=start, end=report.last, zone=report.zone))
     out.append(kb.text("report_totals", turns=report.turns, chats=report.chats))
     out.append(kb.text("report_questions", questions=report.questions))
     out.extend("  " + line for line in rate_lines(report, kb))
+    out.append(kb.text("report_acts", acts=report.acts))
 
     out += ["", kb.text("report_section_unanswered")]
     if not report.clusters:
@@ -199,6 +257,19 @@ def render_text(report: Report, kb: KnowledgeBase) -> str:
             )
         )
         out.extend(f"     · {printable(text)} ({n})" for text, n in cluster.examples)
+
+    out += ["", kb.text("report_section_out_of_scope")]
+    if not report.out_of_scope_topics:
+        out.append("  " + kb.text("report_out_of_scope_none"))
+    for topic, n in report.out_of_scope_topics:
+        out.append(f"  {n:>6}  {topic or '-'}  {oos_example(kb, topic)}")
+
+    out += ["", kb.text("report_section_low_confidence")]
+    if not report.low_confidence:
+        out.append("  " + kb.text("report_low_confidence_none", below=LOW_CONFIDENCE_BELOW))
+    for low in report.low_confidence:
+        title = entry_title(kb, low.entry)
+        out.append(f"  {low.confidence:.2f}  {low.day.isoformat()}  {low.entry}  {title}")
 
     out += ["", kb.text("report_section_entries")]
     if not report.entry_hits:
@@ -224,11 +295,14 @@ def render_text(report: Report, kb: KnowledgeBase) -> str:
 
 
 # ---------------------------------------------------------------------- /stats
-async def short_stats(store: SessionStore, kb: KnowledgeBase, since: date | None = None) -> str:
-    """A few lines for the admins' `/stats` (default: the last STATS_DAYS days, UTC)."""
-    since = since or (datetime.now(UTC).date() - timedelta(days=STATS_DAYS - 1))
+async def short_stats(
+    store: SessionStore, kb: KnowledgeBase, since: date | None = None, clock: Clock | None = None
+) -> str:
+    """A few lines for the admins' `/stats` (default: the last STATS_DAYS days, users' days)."""
+    clock = clock or Clock()
+    since = since or (clock.today() - timedelta(days=STATS_DAYS - 1))
     tokenize, stopwords = default_tokenizer()
-    report = await build_report(store, since, tokenize, stopwords)
+    report = await build_report(store, since, tokenize, stopwords, clock)
     top = report.clusters[0] if report.clusters else None
     top_text = (
         f"{printable(top.examples[0][0])} ({top.turns})"
@@ -268,16 +342,15 @@ def default_tokenizer() -> tuple[Tokenizer, frozenset[str]]:
 
 
 # ---------------------------------------------------------------------- CLI
-def run_report(args: argparse.Namespace) -> int:
-    """`yibao report`: 0 on success, 1 when there is no store to read."""
-    from dialogs.stores import default_store_url
-
-    url = args.store or default_store_url()
+def run_report(args: argparse.Namespace, settings: Settings) -> int:
+    """`yibao report`: 0 on success, 1 when there is no store to read. The store is the
+    bot's (`--store`, else YIBAO_STORE from the environment or `.env`)."""
+    url = args.store or settings.store_url()
     missing = missing_sqlite_file(url)
     if missing:
         print(f"yibao report: no state database at {missing}", file=sys.stderr)
         return 1
-    return asyncio.run(_run(args, url))
+    return asyncio.run(_run(args, url, settings))
 
 
 def missing_sqlite_file(url: str) -> str | None:
@@ -290,16 +363,16 @@ def missing_sqlite_file(url: str) -> str | None:
     return None if path == ":memory:" or Path(path).exists() else path
 
 
-async def _run(args: argparse.Namespace, url: str) -> int:
+async def _run(args: argparse.Namespace, url: str, settings: Settings) -> int:
     from bot.report_html import render_html
     from dialogs.stores import open_store
     from knowledge.loader import load_kb
 
-    kb = load_kb()
-    store = open_store(url)
+    kb = load_kb(settings.kb_dir)
+    store = open_store(url, settings.store_settings())
     try:
         tokenize, stopwords = default_tokenizer()
-        report = await build_report(store, args.since, tokenize, stopwords)
+        report = await build_report(store, args.since, tokenize, stopwords, settings.clock())
     finally:
         await store.close()
     sys.stdout.write(render_text(report, kb))

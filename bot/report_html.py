@@ -8,15 +8,17 @@ Content-Security-Policy forbids loading anything at all, as a second line of def
 from __future__ import annotations
 
 import html
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from bot.report import (
+    LOW_CONFIDENCE_BELOW,
     RATE_KEYS,
     TOP_CLUSTERS,
     TOP_ENTRIES,
     Report,
     cluster_keywords,
     entry_title,
+    oos_example,
     percent,
 )
 from knowledge.loader import KnowledgeBase
@@ -59,7 +61,8 @@ def render_html(report: Report, kb: KnowledgeBase) -> str:
         parts.append(f"<p>{esc(kb.text('report_period_empty'))}</p></body></html>")
         return "\n".join(parts) + "\n"
     start = report.since or report.first
-    parts.append(f'<p class="muted">{esc(kb.text("report_period", start=start, end=report.last))}')
+    period = kb.text("report_period", start=start, end=report.last, zone=report.zone)
+    parts.append(f'<p class="muted">{esc(period)}')
     parts.append(f"<br>{esc(kb.text('report_totals', turns=report.turns, chats=report.chats))}")
     parts.append(f"<br>{esc(kb.text('report_questions', questions=report.questions))}</p>")
     parts.append('<ul class="rates">')
@@ -79,6 +82,13 @@ def render_html(report: Report, kb: KnowledgeBase) -> str:
     else:
         parts.append(f"<p>{esc(kb.text('report_unanswered_none'))}</p>")
 
+    parts.append(f"<h2>{esc(kb.text('report_section_out_of_scope'))}</h2>")
+    topics = [(n, topic) for topic, n in report.out_of_scope_topics]
+    parts.append(_pairs(kb, topics, "report_out_of_scope_none", oos_example))
+    parts.append(f"<h2>{esc(kb.text('report_section_low_confidence'))}</h2>")
+    low = [(f"{x.confidence:.2f} · {x.day}", x.entry) for x in report.low_confidence]
+    parts.append(_pairs(kb, low, "report_low_confidence_none", entry_title))
+
     parts.append(f"<h2>{esc(kb.text('report_section_entries'))}</h2>")
     if report.entry_hits:
         rows = (
@@ -93,6 +103,23 @@ def render_html(report: Report, kb: KnowledgeBase) -> str:
 
     parts.append(f'<p class="muted">{esc(kb.text("report_footer"))}</p></body></html>')
     return "\n".join(parts) + "\n"
+
+
+def _pairs(
+    kb: KnowledgeBase,
+    rows: Iterable[tuple[object, str]],
+    none_key: str,
+    describe: Callable[[KnowledgeBase, str], str],
+) -> str:
+    """A two-column table (a figure, then an id described by `describe`), or `none_key`."""
+    cells = [
+        f'<tr><td class="n">{esc(n)}</td><td>{esc(describe(kb, key))}'
+        f' <span class="muted">{esc(key)}</span></td></tr>'
+        for n, key in rows
+    ]
+    if not cells:
+        return f"<p>{esc(kb.text(none_key, below=LOW_CONFIDENCE_BELOW))}</p>"
+    return f"<table>{''.join(cells)}</table>"
 
 
 def _head(kb: KnowledgeBase, *cols: tuple[str, str]) -> str:

@@ -12,14 +12,14 @@ flow, advance it twice; a user who mistyped simply sends the message again.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
-import secrets
 import sys
 from urllib.parse import urlparse
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -32,12 +32,20 @@ from telegram.ext import (
 from bot.acknowledge import AcknowledgingBot, LedgerProcessor, UpdateLedger
 from bot.logging_setup import NOISY_LOGGERS, configure_logging
 from bot.operations import install_operations, operations_of
-from bot.settings import HOW_TO_GET_A_TOKEN, Settings, SettingsError, load_settings
+from bot.settings import (
+    HOW_TO_GET_A_TOKEN,
+    Settings,
+    SettingsError,
+    check_salt,
+    check_token,
+    webhook_settings,
+)
 from bot.telegram_handlers import AddressedToBot, ChatHandlers
-from bot.telegram_request import AiohttpRequest
+from bot.telegram_reach import UNREACHABLE, BootstrapAbortFilter, telegram_proxy, unreachable
+from bot.telegram_request import REQUESTS_KEY, AiohttpRequest, close_requests
 from bot.telegram_runtime import RetryingRateLimiter
 from bot.webhook_server import WebhookConfig, run_webhook
-from bot.wiring import build_engine
+from bot.wiring import engine_for
 from dialogs.engine import Engine
 from knowledge.errors import KnowledgeError
 
@@ -79,13 +87,12 @@ def command_list(engine: Engine) -> list[BotCommand]:
 def build_application(settings: Settings, engine: Engine | None = None) -> Application:  # type: ignore[type-arg]
     """The bot exactly as `yibao run` starts it; `engine` defaults to one on YIBAO_STORE."""
     _quiet_url_loggers()
+    ptb = logging.getLogger("telegram.ext")
+    if not any(isinstance(f, BootstrapAbortFilter) for f in ptb.filters):
+        ptb.addFilter(BootstrapAbortFilter())
+    clock = settings.clock()
     if engine is None:
-        engine = build_engine(
-            settings.store_url(),
-            kb_dir=settings.kb_dir,
-            lexicon_dir=settings.lexicon_dir,
-            store_settings=settings.store_settings(),
-        )
+        engine = engine_for(settings, settings.store_url(), clock=clock)
     chat = ChatHandlers(engine, typing_after=settings.yibao_typing_after)
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
@@ -98,6 +105,11 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         log.info("store closed")
 
     base_url = settings.api_base_url
+    proxy = telegram_proxy(settings)
+    requests = (
+        AiohttpRequest(CONNECTION_POOL, pool_timeout=POOL_TIMEOUT, proxy=proxy),
+        AiohttpRequest(1, proxy=proxy),  # getUpdates: one long poll at a time
+    )
     ledger = UpdateLedger()  # updates are acknowledged to Telegram only once handled
     app = (
         ApplicationBuilder()
@@ -107,13 +119,15 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         .defaults(Defaults(parse_mode=ParseMode.HTML))
         .rate_limiter(RetryingRateLimiter(limited=settings.yibao_rate_limit))
         .concurrent_updates(LedgerProcessor(ledger, MAX_CONCURRENT_UPDATES))
-        .request(AiohttpRequest(CONNECTION_POOL, pool_timeout=POOL_TIMEOUT))
-        .get_updates_request(AiohttpRequest(1))
+        .request(requests[0])
+        .get_updates_request(requests[1])
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
     app.bot_data["admin_ids"] = settings.yibao_admin_ids
+    app.bot_data[REQUESTS_KEY] = requests
+    app.bot_data["clock"] = clock  # /stats counts the users' days
     if app.updater is not None:
         app.updater.bot = AcknowledgingBot(app.bot, ledger)  # type: ignore[assignment]
 
@@ -148,6 +162,11 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     return app
 
 
+def requests_of(app: Application) -> tuple[AiohttpRequest, ...]:  # type: ignore[type-arg]
+    requests: tuple[AiohttpRequest, ...] = app.bot_data.get(REQUESTS_KEY, ())
+    return requests
+
+
 def _quiet_url_loggers() -> None:
     """Request URLs carry the token: unless logging was configured (and redacts), keep the
     libraries that log them at WARNING."""
@@ -168,52 +187,62 @@ def hidden_in_logs(token: str, *webhook_secrets: str | None) -> list[str]:
     return [token, *dict.fromkeys(s for s in webhook_secrets if s)]
 
 
-def run_bot(args: argparse.Namespace) -> int:
+def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """`yibao run`: long polling by default, a webhook server with `--webhook URL`.
 
-    Exit codes: 0 after a clean stop (SIGINT/SIGTERM), 2 for a missing, malformed or
-    rejected token, 1 for anything else (logged, token redacted).
+    Exit codes (README): 0 after a clean stop (SIGINT/SIGTERM); 2 for a settings problem
+    (missing, malformed or rejected token, missing salt for a persistent store, webhook
+    without URL or secret); 3 when Telegram cannot be reached at start-up; 1 for anything
+    else (logged, token redacted).
     """
     try:
-        settings = load_settings()
+        check_token(settings.telegram_bot_token)
+        check_salt(settings, settings.store_url())
+        webhook = webhook_settings(args, settings)
     except SettingsError as exc:
         print(f"yibao run: {exc}", file=sys.stderr)
         return 2
-    given = args.secret_token or settings.webhook_secret
-    secret = given or secrets.token_urlsafe(32)
     configure_logging(
         settings.yibao_log_level,
         settings.yibao_log_format,
-        hidden_in_logs(settings.token, settings.webhook_secret, secret),
+        hidden_in_logs(settings.token, settings.webhook_secret, webhook and webhook[1]),
     )
-    if settings.yibao_hash_salt is None:
+    if settings.hash_salt is None:
         # Chat ids are guessable, so hashes keyed by the public default salt can be reversed.
         log.warning(
             "YIBAO_HASH_SALT is not set: turn records use the built-in salt; set a secret one"
         )
     try:
         app = build_application(settings)
-        if args.webhook:
-            if not given:
-                log.warning("no webhook secret given: using a random one for this run")
+        if webhook is not None:
+            url, secret = webhook
             # Our aiohttp server instead of PTB's: it also serves /healthz (bot.webhook_server).
             config = WebhookConfig(
                 listen=args.listen,
-                port=args.port,
-                url_path=webhook_path(args.webhook),
-                webhook_url=args.webhook,
+                port=args.port or settings.yibao_port,
+                url_path=webhook_path(url),
+                webhook_url=url,
                 secret_token=secret,
                 allowed_updates=list(ALLOWED_UPDATES),
             )
             run_webhook(app, config, operations_of(app).healthz())
         else:
-            app.run_polling(allowed_updates=list(ALLOWED_UPDATES))
+            try:
+                app.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=False)
+            finally:
+                loop = asyncio.get_event_loop()
+                loop.run_until_complete(close_requests(requests_of(app)))
+                loop.close()
     except InvalidToken:
         print(
             f"yibao run: Telegram rejected TELEGRAM_BOT_TOKEN.\n{HOW_TO_GET_A_TOKEN}",
             file=sys.stderr,
         )
         return 2
+    except NetworkError as exc:
+        # At start-up (getMe, setWebhook): while running, PTB retries network errors itself.
+        print(unreachable(settings, exc), file=sys.stderr)
+        return UNREACHABLE
     except KnowledgeError as exc:
         # The curator's view: one `file:line: reason` per problem, no traceback.
         for problem in exc.problems:

@@ -8,11 +8,20 @@ sendMessage per reply that alone capped the bot near 100 replies/s on two cores.
 
 Errors map onto PTB's: timeouts → `TimedOut`, other client errors → `NetworkError` (their
 messages name the host, never the URL path that holds the token).
+
+Proxies: an explicit one (`TELEGRAM_PROXY`) or, like PTB's default httpx client, the
+standard environment variables (`proxy_from_environment`: HTTPS_PROXY / HTTP_PROXY for the
+URL's scheme, else ALL_PROXY, NO_PROXY respected). aiohttp speaks to http:// proxies and
+tunnels HTTPS through them with CONNECT.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import urllib.request
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
@@ -22,12 +31,39 @@ from telegram.request import BaseRequest, RequestData
 
 Headers = dict[str, str]
 JSON_HEADERS: Headers = {"Content-Type": "application/json"}
+PROXY_SCHEMES = ("http",)  # what aiohttp's client can use as a proxy
+REQUESTS_KEY = "aiohttp_requests"  # bot_data key: the application's request objects
+
+log = logging.getLogger(__name__)
+
+
+def proxy_from_environment(url: str) -> str | None:
+    """The proxy the environment sets for `url` (None: direct, or excluded by NO_PROXY).
+
+    `getproxies()` reads HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and friends (any case); aiohttp's
+    own `trust_env` ignores ALL_PROXY, which is why this is resolved here."""
+    parts = urlsplit(url)
+    if parts.hostname and urllib.request.proxy_bypass(parts.hostname):
+        return None
+    found = urllib.request.getproxies()
+    proxy = found.get(parts.scheme) or found.get("all")
+    if proxy and urlsplit(proxy).scheme not in PROXY_SCHEMES:
+        scheme = urlsplit(proxy).scheme
+        log.warning("ignoring the %s proxy from the environment: only http:// works", scheme)
+        return None
+    return proxy or None
+
+
+def describe_proxy(proxy: str) -> str:
+    """host:port of a proxy URL, for messages (never its user or password)."""
+    parts = urlsplit(proxy)
+    return f"{parts.hostname}:{parts.port}" if parts.port else str(parts.hostname)
 
 
 class AiohttpRequest(BaseRequest):
     """One aiohttp `ClientSession` with a bounded pool of keep-alive connections."""
 
-    __slots__ = ("_connect", "_pool", "_pool_size", "_read", "_session", "_write")
+    __slots__ = ("_connect", "_pool", "_pool_size", "_proxy", "_read", "_session", "_write")
 
     def __init__(
         self,
@@ -36,8 +72,10 @@ class AiohttpRequest(BaseRequest):
         write_timeout: float | None = 5.0,
         connect_timeout: float | None = 5.0,
         pool_timeout: float | None = 1.0,
+        proxy: str | None = None,
     ) -> None:
         self._pool_size = connection_pool_size
+        self._proxy = proxy
         self._read, self._write = read_timeout, write_timeout
         self._connect, self._pool = connect_timeout, pool_timeout
         self._session: aiohttp.ClientSession | None = None
@@ -85,7 +123,7 @@ class AiohttpRequest(BaseRequest):
         try:
             body, headers = _body(request_data)
             async with self._session.request(
-                method, url, data=body, headers=headers, timeout=timeout
+                method, url, data=body, headers=headers, timeout=timeout, proxy=self._proxy
             ) as response:
                 return response.status, await response.read()
         except TimeoutError as exc:
@@ -110,3 +148,10 @@ def _body(request_data: RequestData | None) -> tuple[aiohttp.FormData | bytes | 
         filename, content, *rest = part
         form.add_field(name, content, filename=filename, content_type=rest[0] if rest else None)
     return form, {}
+
+
+async def close_requests(requests: Iterable[AiohttpRequest]) -> None:
+    """Close the sessions even when PTB never finished initialising (getMe failed at
+    start-up: PTB's shutdown then skips them, and aiohttp complains of unclosed sessions)."""
+    for request in requests:
+        await request.shutdown()

@@ -10,9 +10,9 @@ import asyncio
 import sys
 from datetime import date
 
-from bot.wiring import build_engine
+from bot.settings import Settings
+from bot.wiring import engine_for
 from dialogs.engine import Engine
-from dialogs.stores import default_store_url
 from dialogs.types import Button, Incoming, Reply
 
 CHAT_ID = 1  # the terminal is one person's conversation
@@ -45,11 +45,6 @@ def to_incoming(line: str, shown: list[Button], today: date | None) -> Incoming:
     return Incoming(text=line, today=today)
 
 
-def _store_url(explicit: str | None) -> str:
-    """--store wins; else YIBAO_STORE; else the SQLite file under the user data directory."""
-    return explicit or default_store_url()
-
-
 async def _chat(engine: Engine, today: date | None) -> int:
     quit_words = engine.kb.command_words("quit")  # 退出 and friends, from keywords.yaml
     replies = await engine.handle(CHAT_ID, Incoming(text="/start", today=today))
@@ -68,9 +63,10 @@ async def _chat(engine: Engine, today: date | None) -> int:
         print(text, flush=True)
 
 
-def run_chat(args: argparse.Namespace) -> int:
+def run_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """--store wins; else YIBAO_STORE; else the SQLite file under the user data directory."""
     today = date.fromisoformat(args.today) if args.today else None
-    engine = build_engine(_store_url(args.store))
+    engine = engine_for(settings, args.store or settings.store_url())
 
     async def main() -> int:
         try:
@@ -81,9 +77,9 @@ def run_chat(args: argparse.Namespace) -> int:
     return asyncio.run(main())
 
 
-def run_ask(args: argparse.Namespace) -> int:
+def run_ask(args: argparse.Namespace, settings: Settings) -> int:
     today = date.fromisoformat(args.today) if args.today else None
-    engine = build_engine("memory://")
+    engine = engine_for(settings, "memory://")
     replies = asyncio.run(engine.handle(CHAT_ID, Incoming(text=args.question, today=today)))
     text, _ = render(replies)
     sys.stdout.write(text)

@@ -35,6 +35,7 @@ from telegram import Update
 from telegram.ext import Application, ExtBot
 
 from bot.health import HEALTH_PATH
+from bot.telegram_request import REQUESTS_KEY, close_requests
 
 log = logging.getLogger(__name__)
 
@@ -131,3 +132,4 @@ async def serve_webhook(
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
+        await close_requests(app.bot_data.get(REQUESTS_KEY, ()))

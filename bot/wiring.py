@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from bot.clock import Clock
+from bot.settings import Settings
 from dialogs.engine import Engine
 from dialogs.flows.base import Flow
 from dialogs.flows.registry import build_flows
@@ -14,6 +16,8 @@ from dialogs.stores import StoreSettings, open_store
 from dialogs.stores.resilient import ResilientStore
 from knowledge.loader import KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
+
+USERS_CLOCK = Clock()  # the default time zone's; commands pass the configured one
 
 
 def load_flows(kb: KnowledgeBase) -> dict[str, Flow]:
@@ -23,7 +27,7 @@ def load_flows(kb: KnowledgeBase) -> dict[str, Flow]:
 
 def build_engine(
     store_url: str = "memory://",
-    clock: Callable[[], date] = date.today,
+    clock: Callable[[], date] = USERS_CLOCK.today,
     kb_dir: Path | None = None,
     lexicon_dir: Path | None = None,
     store_settings: StoreSettings | None = None,
@@ -44,3 +48,18 @@ def build_engine(
     # and breaks the 2 ms turn budget.
     gc.freeze()
     return engine
+
+
+def engine_for(
+    settings: Settings, store_url: str, channel: str | None = None, clock: Clock | None = None
+) -> Engine:
+    """The engine every command runs: on `store_url`, with the settings' clock (users' time
+    zone), knowledge directories, lifetimes and salt."""
+    return build_engine(
+        store_url,
+        clock=(clock or settings.clock()).today,
+        kb_dir=settings.kb_dir,
+        lexicon_dir=settings.lexicon_dir,
+        store_settings=settings.store_settings(),
+        channel=channel,
+    )

@@ -149,7 +149,9 @@ class Engine:
             if incoming.update_id is not None:
                 session.answered = [*session.answered[1 - KEEP_ANSWERED :], incoming.update_id]
             await self.store.save(session)
-            outcome = classify_turn(replies, self.kb.out_of_scope, in_flow=session.flow is not None)
+            outcome = classify_turn(
+                replies, self.kb.out_of_scope, session.flow is not None, incoming.text
+            )
             confidence = next((r.confidence for r in replies if r.confidence is not None), None)
             record = TurnRecord.new(
                 self.store.chat_hash(chat_id), outcome, incoming.text, confidence=confidence

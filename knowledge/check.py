@@ -23,7 +23,7 @@ import yaml
 from knowledge import ui_keys
 from knowledge.errors import KnowledgeError, Problem
 from knowledge.lexicon import load_lexicon
-from knowledge.loader import DATA_DIR, KnowledgeBase, load_kb
+from knowledge.loader import DATA_DIR, KnowledgeBase, load_kb, source_path
 
 MAX_LABEL = 20  # characters a menu button may show; longer ones wrap badly on phones
 
@@ -196,6 +196,9 @@ def check_coverage(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
     for page in kb.sources.values():
         if not page.sections:
             found.errors.append(Problem("sources", 1, f"source {page.file!r} lists no sections"))
+        if not source_path(page.file).is_file():
+            where = source_path(page.file).parent
+            found.errors.append(Problem("sources", 1, f"source {page.file!r} is not in {where}"))
     listed = {(p.file, s) for p in kb.sources.values() for s in p.sections}
     for entry in kb.entries.values():
         if (entry.source.file, entry.source.section) not in listed:

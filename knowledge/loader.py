@@ -21,6 +21,9 @@ from knowledge.errors import KnowledgeError, Problem
 from knowledge.schema import Entry, KeywordRoute, Menu, OutOfScope, SourcePage, Understanding
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
+# The source pages the entries are curated from, shipped with the package; an entry's
+# `source.file` is a file name in this folder.
+SOURCES_DIR = Path(__file__).resolve().parent / "sources"
 SECTIONS = (
     "entries",
     "out_of_scope",
@@ -84,6 +87,11 @@ if hasattr(yaml, "CSafeLoader"):
         yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
     )
     _LOADERS.insert(0, _FastLineLoader)
+
+
+def source_path(file: str) -> Path:
+    """Where the source page named by an entry's `source.file` lives (`SOURCES_DIR`)."""
+    return SOURCES_DIR / file
 
 
 def read_yaml(path: Path, display: str | None = None) -> tuple[Any, list[Problem]]:

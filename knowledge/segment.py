@@ -4,7 +4,8 @@ jieba's own start-up (about a second) dominates `yibao ask`, so it happens once 
 process, under a lock, with every user word added before the tokenizer is handed out:
 `add_word` is not thread-safe, so nothing may segment while words are being added.
 The prefix-dictionary cache lives in a directory the project owns (never the shared
-`/tmp/jieba.cache`, which other users of the machine can replace).
+`/tmp/jieba.cache`, which other users of the machine can replace): the edge passes the
+configured one (YIBAO_CACHE_DIR, read by `bot.settings`) to `use_cache_dir` at start-up.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from typing import Any
 
 from knowledge.lexicon import DictWord
 
-ENV_CACHE_DIR = "YIBAO_CACHE_DIR"
 HMM_MIN_CHARS = 64  # HMM guesses unknown words: useful in long text, noise in short queries
 # jieba's dictionary without its rarest words (frequency 2-3, 57% of the 349k entries):
 # loads in a third of the time, and the words a parent types about insurance are either
@@ -32,17 +32,24 @@ _tokenizers: dict[tuple[DictWord, ...], Any] = {}
 
 
 _fallback: list[Path] = []
+_configured: list[Path] = []  # the directory given to `use_cache_dir`, if any
+
+
+def use_cache_dir(path: Path | None) -> None:
+    """Put every cache under `path` (None: the user cache directory). Called once by the
+    edge, before the first tokenizer or index is built."""
+    _configured[:] = [path] if path is not None else []
 
 
 def cache_dir() -> Path:
-    """`$YIBAO_CACHE_DIR`, else the user cache directory for "yibao"; created if missing.
+    """The configured directory (`use_cache_dir`), else the user cache directory for
+    "yibao"; created if missing.
 
     If it cannot be created (read-only home), a private temporary directory is used for
     this process: slower starts, never a shared, replaceable cache file.
     """
-    configured = os.environ.get(ENV_CACHE_DIR)
-    if configured:
-        path = Path(configured)
+    if _configured:
+        path = _configured[0]
     else:
         import platformdirs  # only needed when no directory is configured
 

@@ -8,14 +8,17 @@ from pathlib import Path
 
 import pytest
 
-# Keep jieba's cache inside the project, never the shared /tmp/jieba.cache.
+# Keep jieba's cache inside the project, never the shared /tmp/jieba.cache: in this process
+# (as the edges do from the settings) and in the `yibao` processes tests start.
 os.environ.setdefault("YIBAO_CACHE_DIR", str(Path(__file__).resolve().parent.parent / ".cache"))
-
 from dialogs.engine import Engine
 from dialogs.stores import MemoryStore
+from knowledge import segment
 from knowledge.lexicon import LEXICON_DIR
 from knowledge.loader import DATA_DIR, KnowledgeBase, load_kb
 from knowledge.matcher import Matcher
+
+segment.use_cache_dir(Path(os.environ["YIBAO_CACHE_DIR"]))
 
 pytest_plugins = [
     "redis_fixture",  # real redis-server on 127.0.0.1 (session scoped)

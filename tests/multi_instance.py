@@ -100,6 +100,7 @@ def instance_env(fake: FakeBotAPI, store_url: str, port: int, **extra: str) -> d
         "TELEGRAM_API_BASE_URL": fake.base_url,
         "YIBAO_STORE": store_url,
         "YIBAO_WEBHOOK_SECRET": SECRET,  # from the environment, as in deploy/
+        "YIBAO_HASH_SALT": "multi-instance-pepper",  # required with a shared store
         "YIBAO_RATE_LIMIT": "off",  # the fake has no flood limit; measure the bot itself
         "YIBAO_TYPING_AFTER": "10",
         "YIBAO_LOG_LEVEL": "WARNING",

@@ -9,11 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from dev_set import dev_questions
 
 ROOT = Path(__file__).resolve().parent.parent
 YIBAO = [sys.executable, "-m", "bot.cli"]
-SHARED_EVAL = ROOT.parent / "shared" / "eval" / "dev_questions.yaml"
 
 
 def run(
@@ -88,7 +87,6 @@ def test_chat_quit_word_ends_the_conversation() -> None:
     assert proc.stdout.count("> ") == 1  # nothing after 退出 was read
 
 
-@pytest.mark.skipif(not SHARED_EVAL.is_file(), reason="shared/ is not beside the checkout")
 def test_eval_reports_failures_and_exit_code(tmp_path: Path) -> None:
     good = tmp_path / "good.yaml"
     good.write_text(
@@ -116,9 +114,7 @@ def test_eval_rejects_a_malformed_file_with_file_and_line(tmp_path: Path) -> Non
 
 
 def test_shared_dev_set_passes_completely() -> None:
-    if not SHARED_EVAL.is_file():
-        pytest.skip("shared/ is not beside the checkout")
-    proc = run(["eval", str(SHARED_EVAL)])
+    proc = run(["eval", str(dev_questions())])
     assert proc.returncode == 0, proc.stdout[-3000:]
     assert ", 0 failed" in proc.stdout
 

@@ -76,6 +76,7 @@ class Fleet:
             self.fake,
             TELEGRAM_API_BASE_URL=self.fake.gate_url(name),
             YIBAO_STORE=f"sqlite:///{self.db}",
+            YIBAO_HASH_SALT="crash-recovery-pepper",  # required with a persistent store
             YIBAO_CACHE_DIR=os.environ["YIBAO_CACHE_DIR"],
         )
         log = self.tmp_path / f"{name}.log"

@@ -73,7 +73,12 @@ def env_example() -> dict[str, str]:
 
 
 def bot_services() -> dict[str, dict[str, Any]]:
-    return {name: svc for name, svc in compose()["services"].items() if "build" in svc}
+    """The Telegram instances: built from the Dockerfile, running its CMD."""
+    return {
+        name: svc
+        for name, svc in compose()["services"].items()
+        if "build" in svc and "command" not in svc
+    }
 
 
 def container_env() -> dict[str, str]:
@@ -113,9 +118,9 @@ def test_dockerfile_base_user_and_install() -> None:
     users = [rest for word, rest in steps if word == "USER"]
     assert users and users[-1] not in ("root", "0"), "the bot must not run as root"
     runs = [rest for word, rest in steps if word == "RUN"]
-    assert any(r.startswith("pip install .") for r in runs)
-    copied = {rest.split()[0] for word, rest in steps if word == "COPY"}
-    assert set(PACKAGES) <= copied and "pyproject.toml" in copied
+    assert any(r.startswith("pip install -c requirements.lock .") for r in runs)
+    copied = {name for word, rest in steps if word == "COPY" for name in rest.split()[:-1]}
+    assert set(PACKAGES) <= copied and {"pyproject.toml", "requirements.lock"} <= copied
 
 
 def test_every_yibao_command_in_dockerfile_runs_as_written() -> None:
@@ -187,6 +192,115 @@ def test_compose_runs_two_webhook_instances_on_one_redis_behind_nginx() -> None:
         assert "command" not in svc, "instances run the Dockerfile's CMD, tested above"
         assert svc["env_file"] == ".env"
     assert set(bots) <= set(services["nginx"]["depends_on"])
+
+
+# ---------------------------------------------------------------------- issue 12
+HEALTH_ONE_LINER = re.compile(r"urlopen\('http://127\.0\.0\.1:' \+ os\.environ\.get")
+
+
+def healthcheck_argv() -> list[str]:
+    (check,) = [rest for word, rest in dockerfile_instructions() if word == "HEALTHCHECK"]
+    options, _, cmd = check.partition(" CMD ")
+    assert "--interval" in options and "--retries" in options
+    argv: list[str] = json.loads(cmd)
+    return argv
+
+
+async def test_the_dockerfile_healthcheck_probes_healthz(tmp_path: Path) -> None:
+    """The HEALTHCHECK one-liner as Docker runs it: 0 on 200, non-zero on 503 or silence."""
+    import asyncio
+
+    from aiohttp import web
+
+    argv = healthcheck_argv()
+    assert argv[:2] == ["python", "-c"] and HEALTH_ONE_LINER.search(argv[2])
+    status = {"code": 200}
+
+    async def healthz(request: web.Request) -> web.Response:
+        return web.json_response({"ok": status["code"] == 200}, status=status["code"])
+
+    app = web.Application()
+    app.router.add_get("/healthz", healthz)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+
+    async def probe(on_port: int) -> int:
+        env = {**os.environ, "YIBAO_PORT": str(on_port)}
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, *argv[1:], env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        )  # fmt: skip
+        return await asyncio.wait_for(proc.wait(), 30)
+
+    try:
+        assert await probe(port) == 0
+        status["code"] = 503
+        assert await probe(port) != 0
+        assert await probe(free_port()) != 0
+    finally:
+        await runner.cleanup()
+
+
+def test_compose_health_gates_nginx_and_restarts_are_bounded() -> None:
+    services = compose()["services"]
+    probe = healthcheck_argv()[2]
+    for name, svc in services.items():
+        if "build" in svc:
+            test = svc["healthcheck"]["test"]
+            assert test[0] == "CMD" and test[-1] == probe, name
+        policy = svc.get("deploy", {}).get("restart_policy", {})
+        assert svc.get("restart") == "on-failure:5" or policy.get("max_attempts"), name
+    waits = services["nginx"]["depends_on"]
+    assert {name: waits[name]["condition"] for name in bot_services()} == {
+        name: "service_healthy" for name in bot_services()
+    }
+
+
+def test_the_wechat_service_runs_behind_nginx_at_wechat() -> None:
+    wechat = compose()["services"]["wechat"]
+    assert wechat["build"]["dockerfile"] == "Dockerfile" and wechat["env_file"] == ".env"
+    env = {**dockerfile_env(), **env_example(), **wechat["environment"]}
+    assert wechat["command"][:2] == ["sh", "-c"]
+    argv = shlex.split(VAR.sub(lambda m: env[m.group(1)], wechat["command"][2]))
+    assert argv[:3] == ["exec", "yibao", "wechat"]
+    args = _parser().parse_args(argv[2:])
+    assert (args.command, args.listen, args.path) == ("wechat", "0.0.0.0", "/wechat")
+    assert args.port == int(env["YIBAO_PORT"]) and args.action is None
+    conf = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
+    block = conf.split("location = /wechat {", 1)[1].split("\n        }", 1)[0]
+    assert f"http://wechat:{args.port}" in block and "proxy_pass" in block
+    assert {"WECHAT_TOKEN", "WECHAT_APP_ID"} <= set(env_example())
+
+
+def test_the_lock_file_pins_every_runtime_dependency_within_pyproject() -> None:
+    import tomllib
+
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lock_text = (ROOT / "requirements.lock").read_text(encoding="utf-8")
+    assert "pip-compile" in lock_text  # `make lock`
+    pins = dict(
+        line.split("==", 1) for line in lock_text.splitlines() if "==" in line and line[0] != "#"
+    )
+    pins = {name.lower().replace("_", "-"): version.strip() for name, version in pins.items()}
+    for spec in project["dependencies"]:
+        req = Requirement(spec)
+        name = req.name.lower().replace("_", "-")
+        assert name in pins, f"{name} is not in requirements.lock: run `make lock`"
+        assert req.specifier.contains(pins[name]), f"{name}=={pins[name]} outside {spec}"
+    assert "tornado" not in pins, "the unused webhooks extra is back"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert "\nlock:" in makefile and "pip-compile" in makefile
+    assert "-c $(LOCK)" in makefile  # make test and CI install at the locked versions
+
+
+def test_a_pypi_mirror_is_a_build_argument() -> None:
+    args = [rest for word, rest in dockerfile_instructions() if word == "ARG"]
+    assert "PIP_INDEX_URL" in args
+    assert "PIP_INDEX_URL" not in dockerfile_env(), "a build setting, not the image's"
 
 
 def test_every_variable_set_for_the_bot_is_read_by_the_program() -> None:
@@ -273,6 +387,7 @@ async def test_the_container_command_serves_a_webhook_update(tmp_path: Path) -> 
         "YIBAO_STORE": f"sqlite:///{tmp_path / 'state.db'}",
         "YIBAO_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
         "YIBAO_WEBHOOK_SECRET": "s3cret-for-both-instances",
+        "YIBAO_HASH_SALT": "pepper-for-both-instances",
         "YIBAO_PORT": str(port),
     }
     argv = ["127.0.0.1" if a == "0.0.0.0" else a for a in cmd_argv(env)]  # tests stay on loopback

@@ -14,19 +14,23 @@ import pytest
 from bot.evaluate import Case
 from dialogs.types import Incoming, Reply
 from knowledge.check import coverage, locate, run_checks
-from knowledge.loader import DATA_DIR, KnowledgeBase
+from knowledge.loader import DATA_DIR, SOURCES_DIR, KnowledgeBase, source_path
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCES = ROOT.parent / "shared" / "sources"
 TIANJIN = "000_a973656e8361bb7d.txt"
 SUZHOU = "004_6d4af3764853187a.txt"
 
 
 def _source_text(name: str) -> str:
-    path = SOURCES / name
-    if not path.exists():
-        pytest.skip(f"source page {path} not available in this checkout")
-    return path.read_text(encoding="utf-8")
+    """The page as shipped in the repository (knowledge/sources/): never skipped."""
+    return source_path(name).read_text(encoding="utf-8")
+
+
+def test_every_source_page_is_in_the_repository(kb: KnowledgeBase) -> None:
+    files = {page.file for page in kb.sources.values()}
+    assert files == {TIANJIN, SUZHOU}
+    assert {p.name for p in SOURCES_DIR.glob("*.txt")} == files
+    assert all(source_path(f).stat().st_size > 1000 for f in files)
 
 
 def _answers(kb: KnowledgeBase, *ids: str) -> str:

@@ -188,7 +188,7 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
 
 def test_cache_dir_is_ours_not_the_shared_tmp(tok: object, monkeypatch: pytest.MonkeyPatch) -> None:
     cache = segment.cache_dir()
-    assert cache == Path(os.environ[segment.ENV_CACHE_DIR])
+    assert cache == Path(os.environ["YIBAO_CACHE_DIR"])
     assert Path(tok.tmp_dir) == cache  # type: ignore[attr-defined]
     assert Path(tok.tmp_dir) != Path(tempfile.gettempdir())  # type: ignore[attr-defined]
     assert list(cache.glob("jieba*.cache"))  # jieba's prefix-dictionary cache
@@ -206,7 +206,7 @@ def test_the_trimmed_dictionary_keeps_common_words_only(tok: object) -> None:
 def test_cache_dir_defaults_to_the_user_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv(segment.ENV_CACHE_DIR)
+    monkeypatch.setattr(segment, "_configured", [])
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
     path = segment.cache_dir()
@@ -229,14 +229,23 @@ def test_homophone_table_is_cached(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_cold_start_is_quiet_and_uses_our_cache(tmp_path: Path) -> None:
     """A fresh process: jieba prints nothing and writes its cache where we point it."""
-    env = {**os.environ, segment.ENV_CACHE_DIR: str(tmp_path / "cache")}
+    env = dict(os.environ)
     code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from knowledge import segment\n"
+        "segment.use_cache_dir(Path(sys.argv[1]))\n"
         "from knowledge.loader import load_kb\n"
         "from knowledge.matcher import Matcher\n"
         "print(Matcher(load_kb()).match('積份入醫').entry_id)\n"
     )
     proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", code, str(tmp_path / "cache")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr == ""
@@ -265,7 +274,7 @@ def test_an_uncreatable_cache_dir_falls_back_to_a_private_one(
 ) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory", encoding="utf-8")
-    monkeypatch.setenv(segment.ENV_CACHE_DIR, str(blocker / "cache"))
+    monkeypatch.setattr(segment, "_configured", [blocker / "cache"])
     path = segment.cache_dir()
     assert path.is_dir()
     assert path.name.startswith("yibao-cache-")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.logging_setup import REDACTED, configure_logging, log_text
+from bot.logging_setup import NOISY_LOGGERS, REDACTED, configure_logging, log_text
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 OTHER_TOKEN = "987654321:ZZHdqTcvCH1vGWJxfSeofSAs0K5PALDxyz"  # never passed as a secret
@@ -20,7 +20,7 @@ OTHER_TOKEN = "987654321:ZZHdqTcvCH1vGWJxfSeofSAs0K5PALDxyz"  # never passed as 
 def restore_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    noisy = {n: logging.getLogger(n).level for n in ("httpx", "httpcore")}
+    noisy = {n: logging.getLogger(n).level for n in NOISY_LOGGERS}
     yield
     for h in list(root.handlers):
         if h not in handlers:
@@ -137,3 +137,36 @@ def test_log_text_gives_message_text_only_at_debug() -> None:
     assert hidden != log_text("另一句话", log)
     configure_logging("DEBUG", "json", stream=io.StringIO())
     assert log_text("我的孩子", log) == "我的孩子"
+
+
+async def _one_flow_conversation(level: str) -> list[str]:
+    """The Tianjin flow from start to end, logged at `level`; the log lines."""
+    from datetime import date
+
+    from flowchat import Chat
+
+    from bot.wiring import build_engine
+
+    out = io.StringIO()
+    configure_logging(level, "text", stream=out)
+    chat = Chat(build_engine("memory://"), date(2026, 3, 1))
+    await chat.say("/tianjin")
+    await chat.press("s:tianjin:hukou:local")
+    await chat.say("2026年2月10日")
+    await chat.press("s:tianjin:materials:next")
+    return out.getvalue().splitlines()
+
+
+async def test_a_flow_conversation_is_quiet_at_info() -> None:
+    """Issue 12: transitions logged 2-4 lines per flow step (240 of 247 lines)."""
+    lines = await _one_flow_conversation("INFO")
+    assert len(lines) <= 2, lines
+    assert not [line for line in lines if " transitions" in line or " apscheduler" in line]
+    for name in NOISY_LOGGERS:
+        assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING
+
+
+async def test_library_chatter_comes_back_at_debug() -> None:
+    lines = await _one_flow_conversation("DEBUG")
+    assert any(" transitions" in line for line in lines)
+    assert logging.getLogger("apscheduler").getEffectiveLevel() == logging.DEBUG

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from dev_set import dev_questions
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -13,7 +14,6 @@ from knowledge import normalize, segment
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 
-SHARED_DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev_questions.yaml"
 CORE = ("tianjin", "suzhou")
 
 
@@ -73,9 +73,7 @@ def test_dev_set_single_turns(matcher: Matcher, question: str, expected: set[str
 def test_dev_routes_cover_the_shared_file() -> None:
     """Every single-turn question of the shared dev set that is answered by an entry is
     listed above (keyword replies and clarifications are tested separately)."""
-    if not SHARED_DEV.is_file():
-        pytest.skip("shared/ is not beside the checkout")
-    cases = yaml.safe_load(SHARED_DEV.read_text(encoding="utf-8"))["cases"]
+    cases = yaml.safe_load(dev_questions().read_text(encoding="utf-8"))["cases"]
     singles = {c["turns"][0] for c in cases if len(c["turns"]) == 1}
     listed = {q for q, _ in DEV_ROUTES}
     assert singles - listed <= {"积分", "宝宝医保去哪里办"}
@@ -377,7 +375,7 @@ def test_match_is_deterministic(matcher: Matcher) -> None:
 def test_the_analysed_index_is_cached_and_a_damaged_cache_is_rebuilt(
     kb: KnowledgeBase, matcher: Matcher, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(segment.ENV_CACHE_DIR, str(tmp_path))
+    monkeypatch.setattr(segment, "_configured", [tmp_path])
     first = Matcher(kb)
     files = list(tmp_path.glob("index-*.marshal"))
     assert len(files) == 1

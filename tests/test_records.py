@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dialogs.stores.records import (
+    ACT,
     CLARIFIED,
     FLOW,
     MAX_RECORD_TEXT,
@@ -19,6 +20,7 @@ from dialogs.stores.records import (
     classify_turn,
     mask_text,
     redact,
+    split_outcome,
 )
 from dialogs.stores.settings import DAY, StoreSettings, default_store_url
 from dialogs.stores.sqlite import path_from_url
@@ -105,7 +107,8 @@ def test_turn_record_keeps_text_only_for_unanswered() -> None:
     ("replies", "in_flow", "outcome"),
     [
         ([Reply(text="a", entry="tj_newborn")], False, "tj_newborn"),
-        ([Reply(text="a", entry="oos_car")], False, OUT_OF_SCOPE),
+        ([Reply(text="a", entry="oos_car")], False, f"{OUT_OF_SCOPE}:oos_car"),
+        ([Reply(text="hi", state="act")], False, ACT),
         ([Reply(text="?", state="clarify")], False, CLARIFIED),
         ([Reply(text="x", state="unanswered")], False, UNANSWERED),
         ([Reply(text="e", entry="tj_a"), Reply(text="x", state="unanswered")], True, UNANSWERED),
@@ -117,6 +120,19 @@ def test_turn_record_keeps_text_only_for_unanswered() -> None:
 )
 def test_classify_turn(replies: list[Reply], in_flow: bool, outcome: str) -> None:
     assert classify_turn(replies, {"oos_car"}, in_flow) == outcome
+
+
+@pytest.mark.parametrize("text", ["1", "１", "一", " 3 ", "12", "2。"])
+def test_a_bare_number_nobody_could_answer_is_an_act(text: str) -> None:
+    unanswered = [Reply(text="x", state="unanswered")]
+    assert classify_turn(unanswered, set(), False, text) == ACT
+    assert classify_turn(unanswered, set(), False, "1岁孩子怎么交") == UNANSWERED
+
+
+def test_out_of_scope_outcomes_name_their_topic() -> None:
+    assert split_outcome("out_of_scope:oos.car") == (OUT_OF_SCOPE, "oos.car")
+    assert split_outcome(OUT_OF_SCOPE) == (OUT_OF_SCOPE, None)
+    assert split_outcome("tj.cost") == ("tj.cost", None)
 
 
 # ---------------------------------------------------------------------- settings

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.clock import Clock, clock_in
 from bot.report import (
     ANSWERED,
     Report,
@@ -20,18 +21,18 @@ from bot.report import (
     default_tokenizer,
     render_text,
     short_stats,
-    start_of,
 )
 from bot.report_cluster import cluster_questions, jaccard, keyword_set
 from bot.report_html import render_html
 from dialogs.engine import Engine
 from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord, open_store
-from dialogs.stores.records import CLARIFIED, FLOW, MENU, OUT_OF_SCOPE, UNANSWERED
+from dialogs.stores.records import ACT, CLARIFIED, FLOW, MENU, OUT_OF_SCOPE, UNANSWERED
 from dialogs.stores.sqlite import SqliteStore
 from dialogs.types import Incoming
 from knowledge.loader import KnowledgeBase
 
 ROOT = Path(__file__).resolve().parent.parent
+CLOCK = Clock()  # the users' time zone, Asia/Shanghai by default
 # Recent days: stores drop records older than the retention period when they open.
 DAY1 = datetime.now(UTC).date() - timedelta(days=10)
 DAY2, DAY3, DAY4 = (DAY1 + timedelta(days=n) for n in (1, 2, 3))
@@ -69,7 +70,7 @@ QUESTIONS = 16  # all turns but the 2 flow steps and 2 menu turns
 
 async def fill(store: SessionStore, turns: list[tuple[date, int, str, str | None]]) -> None:
     for i, (day, chat_id, outcome, text) in enumerate(turns):
-        at = start_of(day) + 3600 + i  # distinct times, all inside the day (UTC)
+        at = CLOCK.start_of(day) + 3600 + i  # distinct times, all inside the day
         record = TurnRecord.new(store.chat_hash(chat_id), outcome, text=text, at=at)
         await store.record_turn(record)
 
@@ -350,3 +351,70 @@ async def test_turns_through_the_real_engine_show_up_in_the_report(
     (cluster,) = report.clusters
     assert (cluster.turns, cluster.chats) == (3, 2)
     assert cluster.examples == (("asdf qwer", 2), ("asdf qwer [PHONE]", 1))
+
+
+# ---------------------------------------------------------------------- issue 12
+async def test_greetings_thanks_and_bare_numbers_are_not_unanswered(
+    engine: Engine, kb: KnowledgeBase
+) -> None:
+    for chat, text in enumerate(("你好", "谢谢", "1", "好的", "１")):  # a fresh chat each:
+        await engine.handle(21 + chat, Incoming(text=text, today=DAY1))  # nothing offered
+    await engine.handle(21, Incoming(text="asdf qwer", today=DAY1))
+    report = await report_of(engine.store)
+    assert report.acts == 5
+    assert report.buckets[UNANSWERED] == 1 and report.questions == 1
+    assert [c.examples for c in report.clusters] == [(("asdf qwer", 1),)]
+    assert kb.text("report_acts", acts=5) in render_text(report, kb)
+
+
+async def test_a_bare_number_recorded_as_unanswered_before_counts_as_an_act() -> None:
+    store = MemoryStore()
+    await fill(store, [(DAY1, 1, UNANSWERED, "1"), (DAY1, 1, ACT, None)])
+    report = await report_of(store)
+    assert (report.acts, report.buckets[UNANSWERED], report.clusters) == (2, 0, ())
+
+
+async def test_out_of_scope_is_broken_down_by_topic(engine: Engine, kb: KnowledgeBase) -> None:
+    for chat, text in enumerate(("苏州园林卡怎么办理", "苏州园林卡在哪里买", "积分计算器在哪")):
+        await engine.handle(30 + chat, Incoming(text=text, today=DAY1))
+    await fill(engine.store, [(DAY1, 40, OUT_OF_SCOPE, None)])  # an old record: no topic
+    report = await report_of(engine.store)
+    topics = dict(report.out_of_scope_topics)
+    assert topics["oos.garden_card"] == 2 and topics[""] == 1
+    assert sum(topics.values()) == report.buckets[OUT_OF_SCOPE] == 4
+    text = render_text(report, kb)
+    assert kb.text("report_section_out_of_scope") in text
+    assert f"       2  oos.garden_card  {kb.out_of_scope['oos.garden_card'].questions[0]}" in text
+    assert "oos.garden_card" in render_html(report, kb)
+
+
+async def test_low_confidence_answers_are_listed_lowest_first(kb: KnowledgeBase) -> None:
+    store = MemoryStore()
+    for i, confidence in enumerate((0.95, 0.31, 1.0, 0.52, None)):
+        at = CLOCK.start_of(DAY2) + i
+        await store.record_turn(TurnRecord.new("h", ENTRY_A, confidence=confidence, at=at))
+    report = await report_of(store)
+    assert [(x.confidence, x.day, x.entry) for x in report.low_confidence] == [
+        (0.31, DAY2, ENTRY_A),
+        (0.52, DAY2, ENTRY_A),
+    ]
+    text = render_text(report, kb)
+    section = text.split(kb.text("report_section_low_confidence"))[1]
+    assert section.index("0.31") < section.index("0.52")
+    assert f"0.31  {DAY2.isoformat()}  {ENTRY_A}  {kb.entries[ENTRY_A].title}" in section
+    assert "0.95" not in section
+
+
+async def test_report_days_are_the_users_days() -> None:
+    """20:00 UTC on December 1st is 04:00 on December 2nd in Shanghai."""
+    store = MemoryStore()
+    evening_utc = datetime(2026, 12, 1, 20, 0, tzinfo=UTC).timestamp()
+    await store.record_turn(TurnRecord.new("h", ENTRY_A, at=evening_utc))
+    tokenize, stopwords = default_tokenizer()
+    shanghai = await build_report(store, None, tokenize, stopwords, clock_in("Asia/Shanghai"))
+    assert [d.day for d in shanghai.days] == [date(2026, 12, 2)]
+    assert shanghai.zone == "Asia/Shanghai"
+    since = await build_report(store, date(2026, 12, 2), tokenize, stopwords, CLOCK)
+    assert since.turns == 1
+    utc = await build_report(store, None, tokenize, stopwords, clock_in("UTC"))
+    assert [d.day for d in utc.days] == [date(2026, 12, 1)]

@@ -36,7 +36,12 @@ SECRET_PART = TOKEN.split(":", 1)[1]
 async def test_token_appears_in_no_log_line_even_at_debug_and_on_errors(
     fake: FakeBotAPI, tmp_path: Path
 ) -> None:
-    env = bot_env(fake, YIBAO_LOG_LEVEL="DEBUG", YIBAO_STORE=f"sqlite:///{tmp_path / 's.db'}")
+    env = bot_env(
+        fake,
+        YIBAO_LOG_LEVEL="DEBUG",
+        YIBAO_STORE=f"sqlite:///{tmp_path / 's.db'}",
+        YIBAO_HASH_SALT="secrets-test-pepper",  # required with a persistent store
+    )
     proc = await asyncio.create_subprocess_exec(
         YIBAO, "run", cwd=tmp_path, env=environ_with(env),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,

@@ -384,9 +384,8 @@ async def test_remembered_reply_is_recalled_until_it_expires(store: SessionStore
     assert await store.recall_reply(WX, "msg:2") is None
 
 
+@pytest.mark.parametrize("backend", ["sqlite", "redis"], indirect=True)  # memory: one process
 async def test_remembered_reply_is_shared_by_instances(backend: Backend) -> None:
-    if backend.name == "memory":
-        pytest.skip("one process")
     first, second = backend.open(), backend.open()
     await first.remember_reply(WX, "msg:7", "同一个回复", ttl=300)
     assert await second.recall_reply(WX, "msg:7") == "同一个回复"

@@ -83,7 +83,12 @@ async def _stop(proc: asyncio.subprocess.Process, sig: int) -> tuple[int, str]:
 async def test_long_polling_process_answers_and_stops_cleanly_on_sigint(
     fake: FakeBotAPI, tmp_path: Path
 ) -> None:
-    env = bot_env(fake, YIBAO_STORE=f"sqlite:///{tmp_path / 'state.db'}", YIBAO_LOG_LEVEL="DEBUG")
+    env = bot_env(
+        fake,
+        YIBAO_STORE=f"sqlite:///{tmp_path / 'state.db'}",
+        YIBAO_LOG_LEVEL="DEBUG",
+        YIBAO_ALLOW_DEFAULT_SALT="1",  # development: the public salt, with a warning
+    )
     proc = await _start(env, tmp_path)
     try:
         await fake.wait_calls("setMyCommands", timeout=30)

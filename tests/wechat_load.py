@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import aiohttp
 from fake_wechat import FakeWeChat
 
-from bot.wechat.clock import today_in, zone
+from bot.clock import Clock
 from bot.wechat.render import Pager, render
 from bot.wiring import build_engine
 from dialogs.types import Incoming
@@ -26,7 +26,7 @@ def openid(n: int) -> str:
 
 async def expected_replies(users: int) -> list[str]:
     """The replies of one user (every user says the same, so all get the same)."""
-    engine = build_engine("memory://", clock=today_in(zone("Asia/Shanghai")), channel="wechat")
+    engine = build_engine("memory://", clock=Clock().today, channel="wechat")
     pager = Pager(engine.kb)
     out = []
     for said in SCRIPT:

@@ -1,7 +1,8 @@
 """`yibao wechat [--listen H] [--port N] [--path P]` and `yibao wechat menu [--push]`.
 
 The composition root of the WeChat edge: settings → logging (secrets redacted) → the
-engine worded for WeChat, on Beijing's date → the aiohttp server, until SIGINT/SIGTERM.
+engine worded for WeChat, on the users' date (YIBAO_TIMEZONE) → the aiohttp server,
+until SIGINT/SIGTERM.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from aiohttp import web
 from bot.health import health_handler
 from bot.logging_setup import configure_logging
 from bot.maintenance import Compactor, purge_expired
-from bot.settings import Settings, SettingsError
-from bot.wechat.clock import today_in, zone
+from bot.settings import Settings, SettingsError, check_salt
 from bot.wechat.customer_service import ApiError, WeChatApi
 from bot.wechat.menu import menu_json
 from bot.wechat.server import ServerConfig, WeChatServer
-from bot.wechat.settings import WeChatSettings, load_wechat_settings
-from bot.wiring import build_engine
+from bot.wechat.settings import WeChatSettings, wechat_settings
+from bot.wiring import engine_for
 from dialogs.engine import Engine
 from knowledge.loader import load_kb
 
@@ -45,27 +45,21 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     wx.add_argument("--path", default="/wechat")
 
 
-def run_wechat(args: argparse.Namespace) -> int:
+def run_wechat(args: argparse.Namespace, settings: Settings) -> int:
+    """Exit codes: 0 after a clean stop, 2 for a settings problem (no WECHAT_TOKEN, a
+    malformed key, no salt for a persistent store), 1 when `menu --push` fails."""
     try:
-        settings, wx = load_wechat_settings()
-        tz = zone(settings.yibao_timezone)
-    except (SettingsError, ValueError) as exc:
+        wx = wechat_settings(settings)
+        if args.action != "menu":
+            check_salt(settings, settings.store_url())
+    except SettingsError as exc:
         print(f"yibao wechat: {exc}", file=sys.stderr)
         return 2
-    secrets = [wx.token, wx.aes_key or "", wx.app_secret or ""]
-    if settings.yibao_hash_salt is not None:
-        secrets.append(settings.yibao_hash_salt.get_secret_value())
+    secrets = [wx.token, wx.aes_key or "", wx.app_secret or "", settings.hash_salt or ""]
     configure_logging(settings.yibao_log_level, settings.yibao_log_format, secrets=secrets)
     if args.action == "menu":
         return _menu(settings, wx, push=args.push)
-    engine = build_engine(
-        settings.store_url(),
-        clock=today_in(tz),
-        kb_dir=settings.kb_dir,
-        lexicon_dir=settings.lexicon_dir,
-        store_settings=settings.store_settings(),
-        channel=CHANNEL,
-    )
+    engine = engine_for(settings, settings.store_url(), channel=CHANNEL)
     config = ServerConfig(path=args.path)
     asyncio.run(serve(engine, wx, config, args.listen, args.port))
     return 0

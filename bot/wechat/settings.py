@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from pydantic import ValidationError
-
 from bot.settings import Settings, SettingsError
 from bot.wechat.crypto import decode_aes_key
 
@@ -62,14 +60,3 @@ def wechat_settings(settings: Settings) -> WeChatSettings:
         aes_key=aes_key or None,
         api_base=(settings.wechat_api_base.strip() or DEFAULT_API_BASE).rstrip("/"),
     )
-
-
-def load_wechat_settings(env_file: str | None = ".env") -> tuple[Settings, WeChatSettings]:
-    """Read and validate; every failure is a printable SettingsError (no Telegram token is
-    needed for this edge)."""
-    try:
-        settings = Settings(_env_file=env_file)  # type: ignore[call-arg]
-    except ValidationError as exc:
-        names = sorted({str(err["loc"][0]).upper() for err in exc.errors() if err["loc"]})
-        raise SettingsError(f"invalid setting(s): {', '.join(names)}") from None
-    return settings, wechat_settings(settings)

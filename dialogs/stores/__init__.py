@@ -21,10 +21,10 @@ __all__ = [
 def open_store(url: str, settings: StoreSettings | None = None) -> SessionStore:
     """Open the store named by `url`: memory://, sqlite:///path, redis://host:port/db.
 
-    Without `settings`, lifetimes and the hash salt come from the environment
-    (YIBAO_SESSION_TTL_DAYS, YIBAO_RECORD_RETENTION_DAYS, YIBAO_HASH_SALT).
+    Without `settings`, the default lifetimes and the built-in salt (the edges pass the
+    configured ones: `bot.settings.Settings.store_settings`).
     """
-    settings = settings or StoreSettings.from_env()
+    settings = settings or StoreSettings()
     if url.startswith("memory://"):
         return MemoryStore(settings)
     if url.startswith("sqlite://"):

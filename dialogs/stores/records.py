@@ -24,8 +24,13 @@ CLARIFIED: Final = "clarified"
 OUT_OF_SCOPE: Final = "out_of_scope"
 FLOW: Final = "flow"
 MENU: Final = "menu"  # commands, menus, buttons that are neither an entry nor a flow step
-OUTCOMES: Final = frozenset({UNANSWERED, CLARIFIED, OUT_OF_SCOPE, FLOW, MENU})
-"""Outcomes other than an entry id (any other outcome string is the answered entry's id)."""
+ACT: Final = "act"  # conversation, not a question: 你好, 谢谢, 好的, a stray "1"
+OUTCOMES: Final = frozenset({UNANSWERED, CLARIFIED, OUT_OF_SCOPE, FLOW, MENU, ACT})
+"""Outcomes other than an entry id (any other outcome string is the answered entry's id).
+An out-of-scope turn is recorded as `out_of_scope:<oos id>` (`split_outcome`)."""
+
+# A message that is only a small number (ASCII, full-width or Chinese), or a masked long one.
+_BARE_NUMBER = re.compile(r"^(?:[0-9]{1,5}|[零〇一二三四五六七八九十两百]{1,4}|\[NUM\])[.。、]?$")
 
 MAX_RECORD_TEXT = 200  # what a report needs to cluster a question; never the whole message
 
@@ -174,20 +179,45 @@ class TurnRecord:
         )
 
 
-def classify_turn(replies: Sequence[Reply], out_of_scope: Container[str], in_flow: bool) -> str:
-    """The outcome of a turn, read from the replies the engine produced.
+def is_bare_number(text: str | None) -> bool:
+    """True for a message that is only a number ("1", "１", "一"): a pick among choices
+    that were no longer offered, not a question anyone could answer."""
+    return bool(text) and bool(_BARE_NUMBER.match(normalise_text(text or "")))
 
-    An unanswered reply wins (a digression nobody could answer is still unanswered), then
-    the first entry shown, then a clarification, then a flow step; anything else is MENU.
+
+def split_outcome(outcome: str) -> tuple[str, str | None]:
+    """(outcome, out-of-scope topic): `out_of_scope:oos.car` → (OUT_OF_SCOPE, "oos.car");
+    anything else → (outcome, None), records from before topics were kept included."""
+    kind, sep, topic = outcome.partition(":")
+    if sep and kind == OUT_OF_SCOPE:
+        return OUT_OF_SCOPE, topic or None
+    return outcome, None
+
+
+def classify_turn(
+    replies: Sequence[Reply],
+    out_of_scope: Container[str],
+    in_flow: bool,
+    text: str | None = None,
+) -> str:
+    """The outcome of a turn, read from the replies the engine produced (and the user's
+    `text`, to tell a stray number from a question).
+
+    An unanswered reply wins (a digression nobody could answer is still unanswered) unless
+    the message was a bare number, then the first entry shown (an out-of-scope one as
+    `out_of_scope:<id>`), then a clarification, then a conversation act, then a flow step;
+    anything else is MENU.
     """
     kinds = [outcome_of(r.state) for r in replies]
     if Outcome.UNANSWERED in kinds:
-        return UNANSWERED
+        return ACT if is_bare_number(text) else UNANSWERED
     for reply in replies:
         if reply.entry:
-            return OUT_OF_SCOPE if reply.entry in out_of_scope else reply.entry
+            return f"{OUT_OF_SCOPE}:{reply.entry}" if reply.entry in out_of_scope else reply.entry
     if Outcome.CLARIFY in kinds:
         return CLARIFIED
+    if Outcome.ACT in kinds:
+        return ACT
     if in_flow or any(k is not None and k is not Outcome.MENU for k in kinds):
         return FLOW
     return MENU

@@ -1,15 +1,14 @@
 """Store settings: which backend, how long things live, how chat ids are hashed.
 
-The environment is read here and only here (`StoreSettings.from_env`, `default_store_url`),
-so stores themselves are configured by constructor arguments and tests never touch
-`os.environ`.
+Nothing here reads the process environment: the edge reads the settings once
+(`bot.settings`) and passes them down; stores are configured by constructor arguments.
+`from_env` and `default_store_url` read a mapping of variables given to them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +33,8 @@ class StoreSettings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StoreSettings:
-        env = os.environ if environ is None else environ
+        """From variables such as YIBAO_SESSION_TTL_DAYS; none given: the defaults."""
+        env = environ or {}
         return cls(
             session_ttl=_days(env, "YIBAO_SESSION_TTL_DAYS", DEFAULT_SESSION_TTL_DAYS) * DAY,
             record_retention=DAY
@@ -69,12 +69,12 @@ def default_state_path() -> Path:
 
 
 def default_store_url(*, persistent: bool = True, environ: Mapping[str, str] | None = None) -> str:
-    """The store URL a command uses: `YIBAO_STORE` if set, else its own default.
+    """The store URL a command uses: `YIBAO_STORE` in `environ` if set, else its own default.
 
     `chat` and `run` are persistent (a SQLite file under the user's data directory);
     `replay` passes `persistent=False` and gets `memory://`. A `--store` flag overrides both.
     """
-    env = os.environ if environ is None else environ
+    env = environ or {}
     configured = env.get("YIBAO_STORE", "").strip()
     if configured:
         return configured
