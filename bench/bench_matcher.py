@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from bench.stats import summary_ms
-from bot.evaluate import load_cases
+from bot.cli.evaluate import load_cases
 from knowledge import segment
 from knowledge.loader import load_kb
 from knowledge.matcher import MatchContext, Matcher

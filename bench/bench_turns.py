@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from bench.stats import percentile, summary_ms
-from bot.evaluate import load_cases
+from bot.cli.evaluate import load_cases
 from bot.wiring import build_engine
 from dialogs.types import Incoming
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-import bot.acknowledge as acknowledge
-from bot.cli import main
+import bot.telegram.acknowledge as acknowledge
+from bot.cli.main import main
 
 
 async def _plain_get_updates(

@@ -28,7 +28,7 @@ import aiohttp
 from fake_bot_api import FakeBotAPI
 from net import free_port
 
-from bot.render import render_all
+from bot.telegram.render import render_all
 from bot.wiring import build_engine
 from dialogs.types import Incoming
 

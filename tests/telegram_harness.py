@@ -1,6 +1,6 @@
 """Run the real `yibao run` application in-process against the fake Bot API.
 
-`running_bot` builds the bot with `bot.telegram_app.build_application` from settings read
+`running_bot` builds the bot with `bot.telegram.app.build_application` from settings read
 from the environment — exactly what `yibao run` does — and drives it the way `run_polling`
 would (post_init, start, long polling; then stop, post_shutdown), so tests exercise PTB's
 HTTP stack, rate limiter, update processor and our handlers for real.
@@ -18,7 +18,7 @@ from fake_bot_api import FakeBotAPI
 from telegram.ext import Application
 
 from bot.settings import load_settings
-from bot.telegram_app import ALLOWED_UPDATES, build_application
+from bot.telegram.app import ALLOWED_UPDATES, build_application
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 

@@ -8,7 +8,7 @@ equal it exactly — nothing lost, nothing duplicated, nothing out of order.
 
 from __future__ import annotations
 
-from bot.render import render_all
+from bot.telegram.render import render_all
 from bot.wiring import build_engine
 from dialogs.types import Incoming
 

@@ -12,8 +12,8 @@ import pytest
 from fake_bot_api import FakeBotAPI
 from telegram_harness import running_bot
 
-from bot.operations import operations_of
-from bot.render import render_all
+from bot.ops.operations import operations_of
+from bot.telegram.render import render_all
 from bot.wiring import build_engine
 from dialogs.types import Incoming
 from knowledge.loader import load_kb

@@ -36,7 +36,7 @@ import pytest
 from fake_bot_api import FakeBotAPI, Sent, parse_html
 from telegram_harness import bot_env, environ_with
 
-from bot.render import render_all
+from bot.telegram.render import render_all
 from dialogs.engine import Engine
 from dialogs.types import Incoming
 

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from net import free_port
 
-from bot.cli import _parser
+from bot.cli.main import _parser
 from bot.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -322,7 +322,7 @@ def test_compose_store_url_opens_the_redis_store() -> None:
 
 # ---------------------------------------------------------------------- nginx
 def test_nginx_routes_the_webhook_path_and_healthz_to_both_instances() -> None:
-    from bot.telegram_app import webhook_path
+    from bot.telegram.app import webhook_path
 
     conf = (DEPLOY / "nginx.conf").read_text(encoding="utf-8")
     path = "/" + webhook_path(env_example()["YIBAO_WEBHOOK_URL"])

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from telegram_harness import TOKEN, environ_with
 
-from bot.reloader import Reloader
+from bot.ops.reloader import Reloader
 from dialogs.engine import Engine
 from knowledge.lexicon import LEXICON_DIR
 from knowledge.loader import DATA_DIR

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import evaluate, load_cases
+from bot.cli.evaluate import evaluate, load_cases
 from dialogs.engine import Engine
 
 FILES = sorted((Path(__file__).parent / "conversations").glob("flows_*.yaml"))

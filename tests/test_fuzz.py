@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from telegram_html import TelegramHtmlError, telegram_text
 
-from bot.render import MAX_MESSAGE, render, render_all, utf16_len
+from bot.telegram.render import MAX_MESSAGE, render, render_all, utf16_len
 from dialogs.engine import Engine
 from dialogs.types import Button, Incoming, Reply
 from knowledge.matcher import MatchContext, Matcher

@@ -14,12 +14,12 @@ from fake_bot_api import FakeBotAPI
 from net import free_port
 from telegram_harness import bot_env
 
-from bot import health
-from bot.health import check_health
-from bot.operations import operations_of
+from bot.ops import health
+from bot.ops.health import check_health
+from bot.ops.operations import operations_of
 from bot.settings import load_settings
-from bot.telegram_app import ALLOWED_UPDATES, build_application
-from bot.webhook_server import SECRET_HEADER, WebhookConfig, serve_webhook
+from bot.telegram.app import ALLOWED_UPDATES, build_application
+from bot.telegram.webhook import SECRET_HEADER, WebhookConfig, serve_webhook
 from dialogs.stores import MemoryStore
 from dialogs.stores.redis import RedisStore
 

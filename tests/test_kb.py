@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.evaluate import Case
+from bot.cli.evaluate import Case
 from dialogs.types import Incoming, Reply
 from knowledge.check import coverage, locate, run_checks
 from knowledge.loader import DATA_DIR, SOURCES_DIR, KnowledgeBase, source_path
@@ -307,7 +307,7 @@ CONVERSATIONS = sorted((ROOT / "tests" / "conversations").glob("faq_*.yaml"))
 @pytest.fixture(scope="module")
 def faq_outcomes(kb: KnowledgeBase) -> list[tuple[Case, list[Reply], bool]]:
     """Run the own conversation set through the engine (KB + matcher, no guided flows)."""
-    from bot.evaluate import load_cases
+    from bot.cli.evaluate import load_cases
     from dialogs.engine import Engine
     from dialogs.stores import MemoryStore
     from knowledge.matcher import Matcher

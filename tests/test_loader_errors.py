@@ -106,7 +106,17 @@ def _write(tmp_path: Path, files: dict[str, str]) -> Path:
 def _kb_check(data: Path, *flags: str) -> subprocess.CompletedProcess[str]:
     """`yibao kb check --quiet --data DIR` as a real subprocess."""
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "kb", "check", "--quiet", *flags, "--data", str(data)],
+        [
+            sys.executable,
+            "-m",
+            "bot.cli",
+            "kb",
+            "check",
+            "--quiet",
+            *flags,
+            "--data",
+            str(data),
+        ],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -273,7 +283,7 @@ def test_check_rejects_flow_contract_breaks_with_file_and_line(tmp_path: Path, n
 async def test_the_declared_flow_text_keys_are_all_the_flows_use(tmp_path: Path) -> None:
     """Every key a flow asks for is declared: with the undeclared (optional) texts removed,
     every flow conversation still runs without a KeyError."""
-    from bot.evaluate import evaluate
+    from bot.cli.evaluate import evaluate
     from bot.wiring import build_engine, load_flows
     from dialogs.flows.suzhou import SuzhouFlow
     from dialogs.flows.tianjin import TianjinFlow

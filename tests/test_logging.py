@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from bot.logging_setup import NOISY_LOGGERS, REDACTED, configure_logging, log_text
+from bot.ops.logging_setup import NOISY_LOGGERS, REDACTED, configure_logging, log_text
 
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 OTHER_TOKEN = "987654321:ZZHdqTcvCH1vGWJxfSeofSAs0K5PALDxyz"  # never passed as a secret

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.maintenance import purge_expired
+from bot.ops.maintenance import purge_expired
 from dialogs.session import Session
 from dialogs.stores import StoreSettings, TurnRecord, open_store
 from dialogs.stores.base import SessionStore

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.admin import MAX_PROBLEMS_SHOWN, reload_message
-from bot.reloader import (
+from bot.ops.reloader import (
     ReloadBroadcast,
     Reloader,
     ReloadOutcome,
@@ -21,6 +20,7 @@ from bot.reloader import (
     follow,
     reload_everywhere,
 )
+from bot.telegram.admin import MAX_PROBLEMS_SHOWN, reload_message
 from bot.wiring import build_engine
 from dialogs.engine import Engine
 from dialogs.stores.redis import RedisStore

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.clock import Clock, clock_in
-from bot.report import (
+from bot.cli.report import (
     ANSWERED,
     Report,
     build_report,
@@ -22,8 +21,9 @@ from bot.report import (
     render_text,
     short_stats,
 )
-from bot.report_cluster import cluster_questions, jaccard, keyword_set
-from bot.report_html import render_html
+from bot.cli.report_cluster import cluster_questions, jaccard, keyword_set
+from bot.cli.report_html import render_html
+from bot.clock import Clock, clock_in
 from dialogs.engine import Engine
 from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord, open_store
 from dialogs.stores.records import ACT, CLARIFIED, FLOW, MENU, OUT_OF_SCOPE, UNANSWERED

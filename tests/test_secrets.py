@@ -24,8 +24,8 @@ from fake_bot_api import FakeBotAPI, Sent
 from redis_fixture import redis_dump
 from telegram_harness import TOKEN, bot_env, environ_with, running_bot
 
-from bot.logging_setup import configure_logging
-from bot.telegram_app import hidden_in_logs
+from bot.ops.logging_setup import configure_logging
+from bot.telegram.app import hidden_in_logs
 from dialogs.stores.redis import RedisStore
 from dialogs.stores.settings import StoreSettings
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import redis.asyncio
 from test_faults_store import _redis, own_redis  # noqa: F401 - a private redis-server
 
-from bot.health import check_health
+from bot.ops.health import check_health
 from bot.wiring import load_flows
 from dialogs.engine import Engine
 from dialogs.stores.redis import LOCK_LEASE, RedisStore

@@ -14,7 +14,7 @@ from local_proxy import LocalProxy
 from net import free_port
 from telegram_harness import TOKEN, bot_env, environ_with
 
-from bot.telegram_request import proxy_from_environment
+from bot.telegram.request import proxy_from_environment
 
 YIBAO = str(Path(sys.executable).with_name("yibao"))
 PROXY_VARS = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY")

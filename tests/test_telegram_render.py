@@ -7,7 +7,7 @@ from fake_bot_api import HtmlError, parse_html
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.render import MAX_MESSAGE, keyboard, render, render_all, utf16_len
+from bot.telegram.render import MAX_MESSAGE, keyboard, render, render_all, utf16_len
 from dialogs.types import Button, Reply
 from knowledge.loader import KnowledgeBase
 

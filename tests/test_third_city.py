@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.telegram_app import command_list
+from bot.telegram.app import command_list
 from bot.wiring import build_engine
 from dialogs.engine import Engine
 from dialogs.types import Incoming

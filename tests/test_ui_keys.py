@@ -17,10 +17,10 @@ import pytest
 from fake_bot_api import FakeBotAPI
 from telegram_harness import running_bot
 
-from bot.operations import operations_of
-from bot.reloader import Reloader
-from bot.report import RATE_KEYS
-from bot.telegram_app import COMMANDS
+from bot.cli.report import RATE_KEYS
+from bot.ops.operations import operations_of
+from bot.ops.reloader import Reloader
+from bot.telegram.app import COMMANDS
 from bot.wiring import build_engine
 from dialogs.types import Incoming
 from knowledge.loader import KnowledgeBase, load_kb

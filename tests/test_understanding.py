@@ -272,7 +272,7 @@ async def test_blind_development_sets_keep_their_floor(
     the end of the round that last worked on them."""
     from pathlib import Path
 
-    from bot.evaluate import RIGHT, WRONG, evaluate
+    from bot.cli.evaluate import RIGHT, WRONG, evaluate
 
     path = Path(__file__).parent / "conversations" / name
     outcomes = await evaluate([path])

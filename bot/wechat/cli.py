@@ -17,9 +17,9 @@ import sys
 
 from aiohttp import web
 
-from bot.health import health_handler
-from bot.logging_setup import configure_logging
-from bot.maintenance import Compactor, purge_expired
+from bot.ops.health import health_handler
+from bot.ops.logging_setup import configure_logging
+from bot.ops.maintenance import Compactor, purge_expired
 from bot.settings import Settings, SettingsError, check_salt
 from bot.wechat.customer_service import ApiError, WeChatApi
 from bot.wechat.menu import menu_json

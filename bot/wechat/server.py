@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
-from bot.health import HEALTH_PATH
+from bot.ops.health import HEALTH_PATH
 from bot.wechat.crypto import CryptoError, Envelope, signature_ok
 from bot.wechat.customer_service import WeChatApi
 from bot.wechat.menu import HELP_KEY

@@ -20,7 +20,7 @@ from typing import Any
 
 from telegram import Bot, Update
 
-from bot.telegram_runtime import ChatOrderedProcessor
+from bot.telegram.runtime import ChatOrderedProcessor
 
 WAIT_FOR_PROGRESS = 1.0  # seconds between two polls that can only return updates in progress
 

@@ -29,9 +29,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.acknowledge import AcknowledgingBot, LedgerProcessor, UpdateLedger
-from bot.logging_setup import NOISY_LOGGERS, configure_logging
-from bot.operations import install_operations, operations_of
+from bot.ops.logging_setup import NOISY_LOGGERS, configure_logging
+from bot.ops.operations import install_operations, operations_of
 from bot.settings import (
     HOW_TO_GET_A_TOKEN,
     Settings,
@@ -40,11 +39,12 @@ from bot.settings import (
     check_token,
     webhook_settings,
 )
-from bot.telegram_handlers import AddressedToBot, ChatHandlers
-from bot.telegram_reach import UNREACHABLE, BootstrapAbortFilter, telegram_proxy, unreachable
-from bot.telegram_request import REQUESTS_KEY, AiohttpRequest, close_requests
-from bot.telegram_runtime import RetryingRateLimiter
-from bot.webhook_server import WebhookConfig, run_webhook
+from bot.telegram.acknowledge import AcknowledgingBot, LedgerProcessor, UpdateLedger
+from bot.telegram.handlers import AddressedToBot, ChatHandlers
+from bot.telegram.reach import UNREACHABLE, BootstrapAbortFilter, telegram_proxy, unreachable
+from bot.telegram.request import REQUESTS_KEY, AiohttpRequest, close_requests
+from bot.telegram.runtime import RetryingRateLimiter
+from bot.telegram.webhook import WebhookConfig, run_webhook
 from bot.wiring import engine_for
 from dialogs.engine import Engine
 from knowledge.errors import KnowledgeError
@@ -157,7 +157,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     # Any exception in the handlers above: log it with the update id, apologise to the user.
     app.add_error_handler(chat.on_error)
     # Operations: /reload and /stats for admins (group -1, before the chats), SIGHUP reload,
-    # reload propagation between instances, hourly retention purge, /healthz (bot.operations).
+    # reload propagation between instances, hourly retention purge, /healthz (bot.ops.operations).
     install_operations(app, engine, settings.yibao_admin_ids, settings.kb_dir, settings.lexicon_dir)
     return app
 
@@ -216,7 +216,7 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         app = build_application(settings)
         if webhook is not None:
             url, secret = webhook
-            # Our aiohttp server instead of PTB's: it also serves /healthz (bot.webhook_server).
+            # Our aiohttp server instead of PTB's: it also serves /healthz (bot.telegram.webhook).
             config = WebhookConfig(
                 listen=args.listen,
                 port=args.port or settings.yibao_port,

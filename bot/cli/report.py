@@ -2,7 +2,7 @@
 
 Input is the store's turn records (`SessionStore.iter_records`); nothing else is read, so
 the report shows exactly what retention has kept. `summarise` folds the records into a
-`Report` in one streaming pass (pure, no I/O); `render_text` and `bot.report_html` render
+`Report` in one streaming pass (pure, no I/O); `render_text` and `bot.cli.report_html` render
 it; `short_stats` is the few-line version for the admins' `/stats` command.
 
 Rates are taken over *questions*: turns whose outcome is an entry, unanswered, clarified
@@ -16,21 +16,16 @@ Days are the users' calendar days (`YIBAO_TIMEZONE`, `bot.clock`).
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 import functools
 import heapq
-import sys
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from pathlib import Path
 
+from bot.cli.report_cluster import Cluster, Tokenizer, cluster_questions
 from bot.clock import Clock
-from bot.report_cluster import Cluster, Tokenizer, cluster_questions
-from bot.settings import Settings
 from dialogs.stores.base import SessionStore
 from dialogs.stores.records import (
     ACT,
@@ -339,43 +334,3 @@ def default_tokenizer() -> tuple[Tokenizer, frozenset[str]]:
         return normalizer.tokens(text)[1]
 
     return tokenize, lexicon.stopwords
-
-
-# ---------------------------------------------------------------------- CLI
-def run_report(args: argparse.Namespace, settings: Settings) -> int:
-    """`yibao report`: 0 on success, 1 when there is no store to read. The store is the
-    bot's (`--store`, else YIBAO_STORE from the environment or `.env`)."""
-    url = args.store or settings.store_url()
-    missing = missing_sqlite_file(url)
-    if missing:
-        print(f"yibao report: no state database at {missing}", file=sys.stderr)
-        return 1
-    return asyncio.run(_run(args, url, settings))
-
-
-def missing_sqlite_file(url: str) -> str | None:
-    """The path of a SQLite store that does not exist (a report must not create one)."""
-    if not url.startswith("sqlite://"):
-        return None
-    from dialogs.stores.sqlite import path_from_url
-
-    path = path_from_url(url)
-    return None if path == ":memory:" or Path(path).exists() else path
-
-
-async def _run(args: argparse.Namespace, url: str, settings: Settings) -> int:
-    from bot.report_html import render_html
-    from dialogs.stores import open_store
-    from knowledge.loader import load_kb
-
-    kb = load_kb(settings.kb_dir)
-    store = open_store(url, settings.store_settings())
-    try:
-        tokenize, stopwords = default_tokenizer()
-        report = await build_report(store, args.since, tokenize, stopwords, settings.clock())
-    finally:
-        await store.close()
-    sys.stdout.write(render_text(report, kb))
-    if args.html:
-        Path(args.html).write_text(render_html(report, kb), encoding="utf-8")
-    return 0

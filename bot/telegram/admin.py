@@ -15,8 +15,8 @@ import logging
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop, CommandHandler, ContextTypes, filters
 
-from bot.reloader import ReloadBroadcast, Reloader, ReloadOutcome, reload_everywhere
-from bot.report import short_stats
+from bot.cli.report import short_stats
+from bot.ops.reloader import ReloadBroadcast, Reloader, ReloadOutcome, reload_everywhere
 from knowledge.loader import KnowledgeBase
 
 log = logging.getLogger(__name__)

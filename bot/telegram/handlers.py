@@ -20,7 +20,7 @@ from telegram.constants import ChatAction, MessageEntityType
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import ContextTypes, filters
 
-from bot.render import render_all
+from bot.telegram.render import render_all
 from dialogs.callbacks import RETIRED_ON_PRESS, Callback
 from dialogs.delivery import Deliver, delivering
 from dialogs.engine import Engine

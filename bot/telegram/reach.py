@@ -1,7 +1,7 @@
 """Reaching Telegram: through which proxy, and what to say when it cannot be reached.
 
 `yibao run` talks to the Bot API directly, through `TELEGRAM_PROXY`, or through the proxy
-the environment names (HTTPS_PROXY, ALL_PROXY ...; `bot.telegram_request`). When getMe
+the environment names (HTTPS_PROXY, ALL_PROXY ...; `bot.telegram.request`). When getMe
 fails at start-up, PTB logs an 80-line traceback and re-raises; `run_bot` prints
 `unreachable(...)` instead, one sentence, and exits `UNREACHABLE`.
 """
@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from telegram.error import NetworkError
 
 from bot.settings import Settings
-from bot.telegram_request import describe_proxy, proxy_from_environment
+from bot.telegram.request import describe_proxy, proxy_from_environment
 
 UNREACHABLE = 3  # exit code: Telegram could not be reached at start-up (README)
 

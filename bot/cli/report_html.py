@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Iterable
 
-from bot.report import (
+from bot.cli.report import (
     LOW_CONFIDENCE_BELOW,
     RATE_KEYS,
     TOP_CLUSTERS,

@@ -76,7 +76,7 @@ def _check_flow_text(args: argparse.Namespace) -> int:
     """The flows' wording (flow_text) is knowledge too, but only `dialogs` can validate it."""
     from pathlib import Path
 
-    from bot.reloader import checked_flows
+    from bot.ops.reloader import checked_flows
     from dialogs.flows.base import DatedNotes
     from knowledge.errors import KnowledgeError
     from knowledge.loader import DATA_DIR, load_kb
@@ -121,19 +121,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     segment.use_cache_dir(settings.cache_dir)
     if args.command == "chat":
-        from bot.terminal import run_chat
+        from bot.cli.terminal import run_chat
 
         return run_chat(args, settings)
     if args.command == "ask":
-        from bot.terminal import run_ask
+        from bot.cli.terminal import run_ask
 
         return run_ask(args, settings)
     if args.command == "replay":
-        from bot.replay import run_replay
+        from bot.cli.replay import run_replay
 
         return asyncio.run(run_replay(args, settings, sys.stdin, sys.stdout))
     if args.command == "eval":
-        from bot.evaluate import run_eval
+        from bot.cli.evaluate import run_eval
 
         return run_eval(args, settings)
     if args.command == "kb":
@@ -148,7 +148,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_flows(args)
     if args.command == "run":
-        from bot.telegram_app import run_bot
+        from bot.telegram.app import run_bot
 
         return run_bot(args, settings)
     if args.command == "wechat":
@@ -156,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_wechat(args, settings)
     if args.command == "report":
-        from bot.report import run_report
+        from bot.cli.report_cmd import run_report
 
         return run_report(args, settings)
     return 2

@@ -1,15 +1,15 @@
 """Running the bot for real: admin commands, hot reload (SIGHUP too), reload propagation
 between instances, scheduled retention purge and the health check — wired in one call.
 
-`install_operations` is called once by `bot.telegram_app.build_application`; what it adds:
+`install_operations` is called once by `bot.telegram.app.build_application`; what it adds:
 
-1. `/reload` and `/stats` for admins (`bot.admin`), in a handler group before the chats;
+1. `/reload` and `/stats` for admins (`bot.telegram.admin`), in a handler group before the chats;
 2. a JobQueue job purging expired sessions and records every hour, and a background task
-   rebuilding the SQLite file soon after `/forget` erasures (`bot.maintenance.Compactor`);
+   rebuilding the SQLite file soon after `/forget` erasures (`bot.ops.maintenance.Compactor`);
 3. with a Redis store, a JobQueue job every `SYNC_EVERY` seconds that reloads this
-   instance when another one announced a reload (`bot.reloader.ReloadBroadcast`);
+   instance when another one announced a reload (`bot.ops.reloader.ReloadBroadcast`);
 4. SIGHUP: reload (and announce), telling the admins if the files were refused;
-5. `healthz`, the `/healthz` handler the webhook server mounts (`bot.health`).
+5. `healthz`, the `/healthz` handler the webhook server mounts (`bot.ops.health`).
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from redis.exceptions import RedisError
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.admin import ADMIN_GROUP, AdminCommands, reload_message
-from bot.health import health_handler
-from bot.maintenance import PURGE_EVERY, PURGE_FIRST, Compactor, purge_expired
-from bot.reloader import ReloadBroadcast, Reloader, follow, reload_everywhere
+from bot.ops.health import health_handler
+from bot.ops.maintenance import PURGE_EVERY, PURGE_FIRST, Compactor, purge_expired
+from bot.ops.reloader import ReloadBroadcast, Reloader, follow, reload_everywhere
+from bot.telegram.admin import ADMIN_GROUP, AdminCommands, reload_message
 from dialogs.engine import Engine
 from dialogs.stores.redis import RedisStore
 

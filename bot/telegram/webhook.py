@@ -34,8 +34,8 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application, ExtBot
 
-from bot.health import HEALTH_PATH
-from bot.telegram_request import REQUESTS_KEY, close_requests
+from bot.ops.health import HEALTH_PATH
+from bot.telegram.request import REQUESTS_KEY, close_requests
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""Operations: health, retention, hot reload, admin plumbing, process logging."""

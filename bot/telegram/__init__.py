@@ -1,0 +1,1 @@
+"""The Telegram edge: PTB application, handlers, HTML rendering, webhook server."""
