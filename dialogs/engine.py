@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
@@ -22,7 +21,7 @@ from dialogs.choices import numbered_buttons, pick
 from dialogs.delivery import deliver
 from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, WantsText
 from dialogs.flows.machine import GuidedFlow
-from dialogs.hygiene import scrub_optional
+from dialogs.hygiene import clean_line, scrub_optional
 from dialogs.outcomes import Outcome
 from dialogs.session import Session
 from dialogs.stores.base import ErasureNotConfirmedError, SessionStore
@@ -46,20 +45,6 @@ NOTICES = frozenset({"non_text"})
 Pager = Callable[[list[Reply]], tuple[list[Reply], str]]
 """An edge's size limit, applied inside the turn: the replies it can show, and the rest of
 the text (empty: none), which the session keeps for "更多" (WeChat: 2048 bytes a message)."""
-
-
-def clean_text(raw: str) -> str:
-    """Drop control and format characters (zero-width, RTL marks, NUL) and lone surrogates."""
-    out = []
-    for ch in raw:
-        cat = unicodedata.category(ch)
-        if ch in "\n\t":
-            out.append(" ")
-        elif cat in ("Cc", "Cf", "Cs", "Co", "Cn"):
-            continue
-        else:
-            out.append(ch)
-    return " ".join("".join(out).split())
 
 
 class Engine:
@@ -222,7 +207,7 @@ class Engine:
         if incoming.callback is not None:
             return notices + self._callback(session, incoming, today)
         raw = incoming.text or ""
-        text = clean_text(raw[: MAX_CHARS * 4])
+        text = clean_line(raw[: MAX_CHARS * 4])
         if not text:
             return [*notices, self._menu_reply("main", prefix=self.kb.text("empty"))]
         if len(text) > MAX_CHARS:

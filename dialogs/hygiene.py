@@ -23,3 +23,18 @@ def scrub(text: str) -> str:
 
 def scrub_optional(text: str | None) -> str | None:
     return None if text is None else scrub(text)
+
+
+# Control (Cc), format (Cf), surrogate (Cs), private-use (Co) and unassigned (Cn) characters.
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+
+
+def clean_line(raw: str) -> str:
+    """One line of typed text: invisible characters (NUL, zero-width, RTL marks, lone
+    surrogates) dropped, tabs and newlines as spaces, runs of spaces as one."""
+    out = [
+        " " if ch in "\n\t" else ch
+        for ch in raw
+        if ch in "\n\t" or unicodedata.category(ch) not in _INVISIBLE
+    ]
+    return " ".join("".join(out).split())

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from dialogs.rules.dates import DateHit, cn_int, find_date
+from knowledge.normalize import fold
 
 _PUNCT = " \t\r\n,.!?;:~，。！？；：、…~～“”\"'‘’()（）【】[]"
 _PARTICLES = "啊呀吧呢哦噢嘛啦哈了的"
@@ -36,8 +37,9 @@ class SlotSpec:
 
 
 def normalize(text: str) -> str:
-    """Width-fold, lower-case and trim punctuation and trailing particles: '是的！' -> '是'."""
-    out = unicodedata.normalize("NFKC", text).lower().strip(_PUNCT)
+    """`knowledge.normalize.fold`, then punctuation and trailing particles trimmed:
+    '是的！' -> '是', '已辦理' -> '已办理'."""
+    out = fold(text).strip(_PUNCT)
     while len(out) > 1 and out[-1] in _PARTICLES:
         out = out[:-1].strip(_PUNCT)
     return out

@@ -82,11 +82,16 @@ def simplify(text: str) -> str:
     return _simplifier(text)
 
 
+def fold(text: str) -> str:
+    """The character level every reader of text shares: full width to half width (NFKC),
+    lower case, traditional to simplified characters. Flow answers, button labels typed
+    back, turn records and the matcher all start here, so they read the same input alike."""
+    return simplify(unicodedata.normalize("NFKC", text).lower())
+
+
 def clean(text: str) -> str:
-    """Width, case, script and punctuation normalisation: the text-level steps."""
-    text = unicodedata.normalize("NFKC", text[:MAX_CHARS]).lower()
-    text = simplify(text)
-    return " ".join(_NOT_WORD.sub(" ", text).split())
+    """`fold`, then punctuation and symbols as single spaces: the matcher's text level."""
+    return " ".join(_NOT_WORD.sub(" ", fold(text[:MAX_CHARS])).split())
 
 
 class Normalizer:

@@ -6,7 +6,8 @@ from datetime import date
 
 import pytest
 
-from dialogs.engine import MAX_CHARS, Engine, clean_text
+from dialogs.engine import MAX_CHARS, Engine
+from dialogs.hygiene import clean_line
 from dialogs.session import Session
 from dialogs.types import Incoming, Reply
 
@@ -127,9 +128,9 @@ async def test_chats_are_independent(engine: Engine) -> None:
     assert one.city == "suzhou" and two.city == "tianjin"
 
 
-def test_clean_text_strips_controls_and_keeps_chinese() -> None:
-    assert clean_text("\u200b天津\u202e\x00 新生儿\n\t医保 ") == "天津 新生儿 医保"
-    assert clean_text("\ud800abc") == "abc"
+def test_clean_line_strips_controls_and_keeps_chinese() -> None:
+    assert clean_line("\u200b天津\u202e\x00 新生儿\n\t医保 ") == "天津 新生儿 医保"
+    assert clean_line("\ud800abc") == "abc"
 
 
 @pytest.mark.parametrize(

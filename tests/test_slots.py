@@ -186,3 +186,14 @@ def test_children_count(text: str, answering: bool, count: int | None) -> None:
 )
 def test_normalize(raw: str, norm: str) -> None:
     assert normalize(raw) == norm
+
+
+def test_one_fold_for_every_reader() -> None:
+    """Button labels typed back, flow answers and turn records share knowledge.normalize.fold:
+    full width, case and traditional characters read alike everywhere."""
+    from dialogs.stores.records import normalise_text
+    from knowledge.normalize import clean, fold
+
+    assert normalize("已辦理！") == "已办理" == fold("已辦理")
+    assert normalise_text("積分入醫 ＡＢＣ") == "积分入医 abc"
+    assert clean("積分入醫？") == "积分入医"

@@ -18,6 +18,7 @@ from typing import Final
 from dialogs.hygiene import scrub
 from dialogs.outcomes import Outcome, outcome_of
 from dialogs.types import Reply
+from knowledge.normalize import fold
 
 UNANSWERED: Final = "unanswered"
 CLARIFIED: Final = "clarified"
@@ -124,7 +125,7 @@ def normalise_text(text: str) -> str:
     phone number must not hide it; a surrogate cannot be stored), NFKC (full-width digits
     become ASCII), every other script's digits (Arabic-Indic, Devanagari, …) and runs of
     spelled-out numerals as ASCII digits, lower case, single spaces, bounded length."""
-    folded = unicodedata.normalize("NFKC", scrub(text)).lower()
+    folded = fold(scrub(text))
     folded = "".join(
         str(unicodedata.digit(ch)) if not ch.isascii() and unicodedata.category(ch) == "Nd" else ch
         for ch in folded
