@@ -19,6 +19,7 @@ from dialogs import outcomes
 from dialogs.callbacks import Callback, Kind
 from dialogs.choices import numbered_buttons, pick
 from dialogs.delivery import deliver
+from dialogs.dialogue import Turn
 from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, WantsText
 from dialogs.flows.machine import GuidedFlow
 from dialogs.hygiene import clean_line, scrub_optional
@@ -27,7 +28,7 @@ from dialogs.session import Session
 from dialogs.stores.base import ErasureNotConfirmedError, SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn, redact
 from dialogs.types import Button, ChatId, Incoming, Reply
-from dialogs.understanding import Clerk, Turn
+from dialogs.understanding import Clerk
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 

@@ -1,0 +1,183 @@
+"""Frame -> entries: which curated entries answer a turn.
+
+Entries carry the aspects and the population they answer (knowledge/data/*.yaml), so the
+turn's aspects, city and population choose them; the keyword matcher's pick is kept only when
+it fits all three, and its scores only break ties. A day asked about goes to the entry whose
+dated note computes that day's verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from dialogs.dialogue import Turn
+from dialogs.session import Session
+from knowledge.loader import KnowledgeBase
+from knowledge.matcher import MatchContext, Matcher
+from knowledge.schema import Entry, Understanding
+
+GENERAL = "general"  # entries for every city
+STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
+
+
+class EntryChooser:
+    def __init__(self, kb: KnowledgeBase, vocab: Understanding, matcher: Matcher) -> None:
+        self.kb = kb
+        self.vocab = vocab
+        self.matcher = matcher
+        self.groups = {name: spec.group for name, spec in vocab.populations.items()}
+        self._rank_memo: dict[tuple[str, str | None, str | None, str | None], dict[str, float]] = {}
+
+    def new_turn(self) -> None:
+        """Forget the keyword scores memoised for the previous turn."""
+        self._rank_memo.clear()
+
+    def choose(self, turn: Turn, session: Session, matched: str | None) -> list[str]:
+        """The entries to answer with: the matcher's pick unless the frame says it answers
+        another aspect or another population; the frame's entries when the matcher has none.
+        A day asked about ("五一那几天", "下个月呢") goes to the entry whose dated note
+        computes that day's verdict."""
+        if turn.when is not None and turn.city is not None:
+            dated = self.dated_entry(turn)
+            if dated is not None:
+                return [dated]
+        if matched is not None and self.other_city(matched, turn):
+            matched = None
+            if turn.switched and turn.inherited:
+                # "天津也要积分吗": the other city's step does not carry over; its way does.
+                turn = replace(turn, aspects=("steps",))
+        candidates = self.entries(turn, session)
+        if matched is None:
+            return candidates if turn.city is not None else []
+        entry = self.kb.entries[matched]
+        strong = (
+            [a for a in turn.aspects if self.vocab.aspects[a].rank >= STRONG_RANK]
+            if not turn.inherited
+            else list(turn.aspects)
+        )
+        off_aspect = bool(strong) and not set(entry.aspects) & set(strong)
+        if not off_aspect and candidates and not set(entry.aspects) & set(turn.aspects):
+            # A weak aspect ("能参保吗") still prefers an entry written for the population
+            # stated over a keyword pick that answers neither the aspect nor the population.
+            off_aspect = self.specific(candidates[0], turn) > self.specific(matched, turn)
+        year = str(turn.frame.year or "")
+        year_better = (
+            bool(year)
+            and bool(candidates)
+            and (
+                self.kb.entries[candidates[0]].applies_to.startswith(year)
+                and not entry.applies_to.startswith(year)
+            )
+        )
+        if candidates and (off_aspect or year_better or not self.fits(entry, turn)):
+            return candidates
+        if not self.fits(entry, turn):
+            # The keyword pick answers for another population ("外地户籍在天津上学" to a
+            # Tianjin-hukou child): the best-scoring entry that fits, or nothing.
+            return self.fitting(turn, session)
+        out = [matched]
+        if len(turn.aspects) > 1:  # a compound question: the other part too
+            out += [
+                c
+                for c in candidates
+                if c != matched and not set(self.kb.entries[c].aspects) & set(entry.aspects)
+            ]
+        if turn.when is not None or turn.frame.yes_no or turn.frame.year is not None:
+            return out
+        return out if len(out) > 1 else []
+
+    def other_city(self, entry_id: str | None, turn: Turn) -> bool:
+        """The keyword pick is about a city other than the one asked about, and the message
+        does not name that city (a 深圳 snippet for a question about 北海's materials)."""
+        entry = self.kb.entries.get(entry_id or "")
+        return (
+            entry is not None
+            and turn.city is not None
+            and entry.city not in (turn.city, GENERAL)
+            and (entry.group == "core" or entry.city not in turn.mentioned)
+        )
+
+    def entries(self, turn: Turn, session: Session) -> list[str]:
+        """Entries answering each aspect of the frame for its city and population."""
+        if turn.city is None or not turn.aspects:
+            return []
+        ranked = self.ranked(turn, session)
+        out: list[str] = []
+        for aspect in turn.aspects:
+            candidates = [
+                e
+                for e in self.kb.entries.values()
+                if e.city == turn.city and aspect in e.aspects and self.fits(e, turn)
+            ]
+            if not candidates:
+                continue
+            best = max(candidates, key=lambda e: self._preference(e, aspect, turn, ranked))
+            if best.id not in out:
+                out.append(best.id)
+        return out
+
+    def fitting(self, turn: Turn, session: Session) -> list[str]:
+        """The highest-scoring entry of the turn's city whose population fits the turn."""
+        ranked = self.ranked(turn, session)
+        for entry_id in sorted(ranked, key=ranked.__getitem__, reverse=True):
+            entry = self.kb.entries.get(entry_id)
+            if entry is not None and entry.city == turn.city and self.fits(entry, turn):
+                return [entry_id] if ranked[entry_id] > 0 else []
+        return []
+
+    def dated_entry(self, turn: Turn) -> str | None:
+        """The city's entry with a dated note for the turn's aspect (else its "time" one)."""
+        dated = [e for e in self.kb.entries.values() if e.city == turn.city and e.dated]
+        for aspect in (*turn.aspects, "time"):
+            for entry in dated:
+                if entry.aspects[0] == aspect:
+                    return entry.id
+        return None
+
+    def ranked(self, turn: Turn, session: Session) -> dict[str, float]:
+        """Keyword scores of every entry for the turn's text in its city (memoised for the
+        turn being decided: choosing, fitting and abstaining all ask for them)."""
+        key = (turn.frame.text, turn.city, session.topic, session.last_entry)
+        cached = self._rank_memo.get(key)
+        if cached is None:
+            query = self.matcher.analyze(turn.frame.text)
+            ctx = MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
+            docs = self.matcher.doc_ids
+            cached = {docs[i]: score for score, i in self.matcher.scores(query, ctx)}
+            self._rank_memo[key] = cached
+        return cached
+
+    def fits(self, entry: Entry, turn: Turn) -> bool:
+        """Every population dimension both sides name agrees (an entry for "all" fits)."""
+        if "all" in entry.population:
+            return True
+        for group in ("age", "hukou"):
+            mine = {p for p in turn.populations if self.groups.get(p) == group}
+            theirs = {p for p in entry.population if self.groups.get(p) == group}
+            if mine and theirs and not self._age_match(mine, theirs):
+                return False
+        return True
+
+    @staticmethod
+    def _age_match(mine: set[str], theirs: set[str]) -> bool:
+        school = {"kinder", "primary", "junior", "senior"}
+        widened = set(mine) | ({"student"} if mine & school else set())
+        return bool(widened & theirs)
+
+    def _preference(
+        self, entry: Entry, aspect: str, turn: Turn, ranked: dict[str, float]
+    ) -> tuple[float, ...]:
+        specific = len(turn.populations & set(entry.population))
+        primary = 1.0 if entry.aspects[0] == aspect else 0.0
+        core = 1.0 if entry.group == "core" else 0.0
+        year = turn.frame.year
+        dated = 0.0
+        if year is not None and str(year) in entry.applies_to:
+            dated = 2.0 if entry.applies_to.startswith(str(year)) else 1.0
+        # An entry written for the population stated ("天津户籍在外地上学") beats the
+        # general one for the same aspect; among equals the entry's main aspect, then words.
+        return (core, dated, float(specific), primary, ranked.get(entry.id, 0.0))
+
+    def specific(self, entry_id: str, turn: Turn) -> int:
+        entry = self.kb.entries[entry_id]
+        return len(turn.populations & set(entry.population))

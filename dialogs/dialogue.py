@@ -1,0 +1,245 @@
+"""The dialogue state: what a message means in its conversation.
+
+A message alone is often half a question ("后天呢", "苏州也一样吗", "不对 是10月3日", "要什么
+材料"). `DialogueReader.read` merges the message's frame (`knowledge.frame`) with what the
+conversation already established, kept small and JSON-flat in `session.context`: the city,
+the aspects last asked, who it is about, a stated birth day, the other city a news snippet
+was about, and the last two messages (masked) for facts a flow may read. What the message
+says replaces the old value (a correction); what it leaves out is inherited. `remember`
+writes the merged state back. Erased by /forget and with the session's idle expiry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from dialogs.rules.dates import format_cn
+from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from
+from dialogs.session import Session
+from dialogs.stores.records import redact
+from knowledge.analysis import Query
+from knowledge.frame import Frame, FrameReader
+from knowledge.matcher import Matcher
+from knowledge.schema import Understanding
+
+SAID_TURNS, SAID_CHARS, SAID_SEP = 2, 120, "\n"  # earlier messages kept for their facts
+SHORT = 8  # characters: a message this short leans on the one before
+
+
+@dataclass
+class Turn:
+    """The merged frame of this turn: the message plus what the dialogue already knew."""
+
+    frame: Frame
+    city: str | None
+    aspects: tuple[str, ...]
+    populations: frozenset[str]
+    inherited: bool  # the aspect came from an earlier turn
+    both: bool  # names both cities the pages cover ("天津和苏州有什么区别")
+    switched: bool  # names a city other than the one the conversation was about
+    elsewhere: bool  # names only cities other than the two the pages cover
+    stated: bool  # the message states facts (a city, a population, a date)
+    birth: DaySpan | None
+    when: DaySpan | None
+    raw: str  # the message as sent: what the keyword matcher reads
+    corrected: dict[str, str]  # slot -> value a correction restates (a flow takes them too)
+    away: str | None = None  # the one other city the conversation is about (a news snippet)
+    mentioned: frozenset[str] = frozenset()  # every city the message names or hints at
+
+
+@dataclass(frozen=True)
+class _Cities:
+    named: str | None  # the one covered city the message names (or implies)
+    by_name: frozenset[str]  # covered cities named by name, not only implied
+    core: frozenset[str]  # covered cities named or implied
+    previous: str | None  # the conversation's city before this message
+    city: str | None  # the turn's city
+
+
+def said(session: Session) -> list[str]:
+    """The last messages kept (masked), oldest first."""
+    raw = session.context.get("said")
+    return raw.split(SAID_SEP) if isinstance(raw, str) and raw else []
+
+
+class DialogueReader:
+    def __init__(self, vocab: Understanding, matcher: Matcher) -> None:
+        self.vocab = vocab
+        self.matcher = matcher
+        self.reader = FrameReader(vocab)
+        self.holidays = holidays_from(vocab.holidays)
+        self.groups = {name: spec.group for name, spec in vocab.populations.items()}
+        self.cities = matcher.lexicon.cities  # the covered cities, in declared order
+        self._names = {
+            c: [n for n, cid in matcher.lexicon.city_names.items() if cid == c]
+            for c in set(matcher.lexicon.city_names.values())
+        }
+
+    # ---------------------------------------------------------------- reading
+    def read(self, session: Session, text: str, today: date) -> Turn:
+        surface = self.matcher.normalizer.surface(text)
+        frame = self.reader.read(surface)
+        ctx = session.context
+        query = self.matcher.analyze(text)
+        cities = self._cities(surface, query, session)
+        leans = (
+            frame.followup
+            or frame.correction
+            or frame.compare
+            or frame.yes_no
+            or len(surface) <= SHORT
+        )
+        aspects, inherited = self._aspects(frame, ctx, leans, cities.named)
+        birth, when, corrected = self._days(text, surface, frame, session, today)
+        raw, elsewhere, away = self._away(text, query, cities, ctx, leans or not frame.aspects)
+        return Turn(
+            frame,
+            cities.city,
+            aspects,
+            self._populations(frame, surface, cities, ctx),
+            inherited,
+            len(cities.by_name) == 2,
+            bool(cities.named and cities.previous and cities.named != cities.previous),
+            elsewhere,
+            bool(cities.named or frame.populations),
+            birth,
+            when,
+            raw,
+            corrected,
+            away,
+            query.cities,
+        )
+
+    def _cities(self, surface: str, query: Query, session: Session) -> _Cities:
+        core = query.cities & set(self.cities)
+        # Cities named by name ("天津也要积分吗" names Tianjin; 积分 only implies Suzhou).
+        by_name = {
+            cid for name, cid in self.matcher.lexicon.city_names.items() if name in surface
+        } & core
+        chosen = by_name or core
+        named = next(iter(chosen)) if len(chosen) == 1 else None
+        saved = session.context.get("city")
+        previous = saved if isinstance(saved, str) else session.city
+        city = named or (None if query.cities - core else previous)
+        return _Cities(named, frozenset(by_name), frozenset(core), previous, city)
+
+    def _populations(
+        self, frame: Frame, surface: str, cities: _Cities, ctx: Mapping[str, object]
+    ) -> frozenset[str]:
+        pops = set(frame.populations)
+        relative = self._relative_hukou(surface, cities.city)
+        if relative is not None:
+            pops = (pops - {"local", "nonlocal"}) | {relative}
+        old = {p for p in str(ctx.get("pops") or "").split(",") if p}
+        if cities.named and cities.previous and cities.named != cities.previous:
+            # 户籍 is relative to a city; who the question was about carries over only when
+            # the parent compares ("苏州也一样吗"), not for a bare "苏州呢" on a subject.
+            keep = {"age"} if frame.compare else set()
+            old = {p for p in old if self.groups.get(p) in keep}
+        stated_groups = {self.groups[n] for n in pops}
+        return frozenset({p for p in old if self.groups.get(p) not in stated_groups} | pops)
+
+    def _relative_hukou(self, surface: str, city: str | None) -> str | None:
+        """ "天津户口" is local in Tianjin and non-local in Suzhou ("不是天津户口": the reverse)."""
+        compact = surface.replace(" ", "")
+        found = None
+        for c in self.cities:
+            for name in (n for n in self._names.get(c, []) if len(n) >= 2):
+                for h in self.vocab.hukou_words:
+                    at = compact.find(name + h)
+                    if at < 0:
+                        continue
+                    negated = any(compact.endswith(n, 0, at) for n in self.vocab.negations)
+                    found = "local" if (city == c) != negated else "nonlocal"
+        return found
+
+    @staticmethod
+    def _aspects(
+        frame: Frame, ctx: Mapping[str, object], leans: bool, named: str | None
+    ) -> tuple[tuple[str, ...], bool]:
+        """The frame's aspects; none of its own in a message that leans on the one before
+        ("关系证明带原件就够了吧" after a question on materials) means the last ones."""
+        old = tuple(a for a in str(ctx.get("aspects") or "").split(",") if a)
+        if not frame.aspects and old and (leans or frame.populations or named):
+            return old, True
+        return frame.aspects, False
+
+    def _days(
+        self, text: str, surface: str, frame: Frame, session: Session, today: date
+    ) -> tuple[DaySpan | None, DaySpan | None, dict[str, str]]:
+        """The birth day (stated now, or earlier in the conversation or the flow), a day
+        asked about ("后天呢"), and a birth day a correction restates."""
+        ctx = session.context
+        # A correction after a stated birth day ("哦不对 是10月3日") restates that day.
+        corrects_birth = frame.correction and isinstance(ctx.get("birth"), str)
+        birth = None
+        if corrects_birth or any(w in surface for w in self.vocab.birth_words):
+            birth = birth_span(text, today, self.holidays, self.vocab.age_words)
+        birth = birth or self._known_birth(session)
+        when = ahead_span(text, today, self.holidays)
+        if (
+            when is not None
+            and birth is not None
+            and (corrects_birth or when.phrase in birth.phrase)
+        ):
+            when = None  # the (corrected) birth day, not a day to go: "劳动节生的"
+        corrected: dict[str, str] = {}
+        if corrects_birth and birth is not None and birth.first == birth.last:
+            corrected["birth"] = birth.first.isoformat()
+        return birth, when, corrected
+
+    @staticmethod
+    def _known_birth(session: Session) -> DaySpan | None:
+        ctx = session.context
+        if isinstance(ctx.get("birth"), str):
+            first = date.fromisoformat(str(ctx["birth"]))
+            last = date.fromisoformat(str(ctx.get("birth_last") or ctx["birth"]))
+            return DaySpan(first, last, str(ctx.get("birth_phrase") or ""))
+        if isinstance(session.slots.get("birth"), str):
+            try:
+                day = date.fromisoformat(str(session.slots["birth"]))
+            except ValueError:
+                return None
+            return DaySpan(day, day, format_cn(day))
+        return None
+
+    def _away(
+        self, text: str, query: Query, cities: _Cities, ctx: Mapping[str, object], leans: bool
+    ) -> tuple[str, bool, str | None]:
+        """(the text the matcher reads, about another city?, that city): "深圳少儿医保异地备案"
+        then "要什么材料" / "在广州能用吗" is still about 深圳's card, so the matcher reads the
+        question with that city's name."""
+        others = query.cities - cities.core
+        elsewhere = bool(others) and not cities.by_name
+        away = next(iter(others)) if elsewhere and len(others) == 1 else None
+        saved = ctx.get("away")
+        if not cities.core and isinstance(saved, str) and (leans or others):
+            names = self._names.get(saved)
+            if names:
+                return f"{names[0]} {text}", True, saved
+        return text, elsewhere, away
+
+    # ---------------------------------------------------------------- remembering
+    def remember(self, session: Session, turn: Turn) -> None:
+        """Keep the dialogue state: city, aspects, populations, the birth day stated, and
+        the last messages (masked: ids, phones and dates) for facts a flow may read."""
+        ctx = session.context
+        kept_said = [*said(session), redact(turn.frame.text[:SAID_CHARS])][-SAID_TURNS:]
+        ctx["said"] = SAID_SEP.join(kept_said)
+        if turn.city and not turn.elsewhere:
+            ctx["city"] = turn.city
+        ctx["away"] = turn.away
+        if turn.aspects:
+            ctx["aspects"] = ",".join(turn.aspects)
+        # A status ("还没弄积分管理") answers the turn that states it; it is not a fact about
+        # who the conversation is about, so it does not follow into later questions.
+        kept = {p for p in turn.populations if self.groups.get(p) != "status"}
+        ctx["pops"] = ",".join(sorted(kept)) or None
+        if turn.birth is not None:
+            ctx["birth"] = turn.birth.first.isoformat()
+            ctx["birth_last"] = turn.birth.last.isoformat()
+            ctx["birth_phrase"] = turn.birth.phrase[:20]
+        for key in [k for k, v in ctx.items() if v is None]:
+            del ctx[key]
