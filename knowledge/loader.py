@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from knowledge.errors import KnowledgeError, Problem
 from knowledge.schema import Entry, KeywordRoute, Menu, OutOfScope, SourcePage, Understanding
+from knowledge.understanding_check import check_understanding
+from knowledge.yamlfile import LineDict, line_of, read_yaml
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 # The source pages the entries are curated from, shipped with the package; an entry's
@@ -38,101 +39,9 @@ SECTIONS = (
 M = TypeVar("M", bound=BaseModel)
 
 
-class LineDict(dict[str, Any]):
-    """A YAML mapping that remembers where it and each of its keys stood."""
-
-    line: int = 0
-    key_lines: dict[str, int]
-
-
-class _LineLoader(yaml.SafeLoader):
-    """SafeLoader that records line numbers and refuses duplicate keys."""
-
-    problems: list[Problem]
-    filename: str
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
-    result = LineDict()
-    result.line = node.start_mark.line + 1
-    result.key_lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, str):
-            key = str(key)
-        if key in result:
-            loader.problems.append(
-                Problem(loader.filename, key_node.start_mark.line + 1, f"duplicate key {key!r}")
-            )
-        result[key] = loader.construct_object(value_node, deep=True)
-        result.key_lines[key] = key_node.start_mark.line + 1
-    return result
-
-
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
-
-# libyaml's parser, when installed, parses about 7x faster and the KB is read at every
-# start; a file it rejects is parsed again by pyyaml so the message is pyyaml's own.
-_LOADERS: list[Any] = [_LineLoader]
-if hasattr(yaml, "CSafeLoader"):
-
-    class _FastLineLoader(yaml.CSafeLoader):
-        problems: list[Problem]
-        filename: str
-
-    _FastLineLoader.add_constructor(
-        yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
-    )
-    _LOADERS.insert(0, _FastLineLoader)
-
-
 def source_path(file: str) -> Path:
     """Where the source page named by an entry's `source.file` lives (`SOURCES_DIR`)."""
     return SOURCES_DIR / file
-
-
-def read_yaml(path: Path, display: str | None = None) -> tuple[Any, list[Problem]]:
-    """Parse one YAML file; syntax errors become problems, never exceptions."""
-    name = display or path.name
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [Problem(name, 1, f"not UTF-8 text ({exc.reason})")]
-    error: yaml.YAMLError | None = None
-    for loader_class in _LOADERS:
-        loader = loader_class(text)
-        loader.problems = []
-        loader.filename = name
-        try:
-            return loader.get_single_data(), loader.problems
-        except yaml.YAMLError as exc:
-            error = exc
-        finally:
-            loader.dispose()
-    if isinstance(error, yaml.MarkedYAMLError):
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        return None, [Problem(name, line, f"YAML syntax error: {error.problem or error.context}")]
-    return None, [Problem(name, 1, f"YAML error: {error}")]
-
-
-def line_of(item: Any, loc: tuple[int | str, ...] = ()) -> int:
-    """Best line for a validation error at `loc` inside `item`."""
-    line = getattr(item, "line", 1) or 1
-    node = item
-    for part in loc:
-        if isinstance(node, LineDict) and isinstance(part, str) and part in node:
-            line = node.key_lines.get(part, line)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            node = node[part]
-            line = getattr(node, "line", line)
-        else:
-            break
-    return line
 
 
 def validate_items(
@@ -220,6 +129,54 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     """Load every YAML file under `data_dir`; raise KnowledgeError listing all problems."""
     root = data_dir or DATA_DIR
     problems: list[Problem] = []
+    merged, version = _read_sections(root, problems)
+    origin: dict[str, tuple[str, int]] = {}
+    entries = _unique(Entry, merged["entries"], "entries", origin, problems)
+    oos = _unique(OutOfScope, merged["out_of_scope"], "out_of_scope", origin, problems)
+    menu_origin: dict[str, tuple[str, int]] = {}
+    menus = _unique(Menu, merged["menus"], "menus", menu_origin, problems)
+    sources = _unique(SourcePage, merged["sources"], "sources", {}, problems, key="file")
+    keyword_items = _located(KeywordRoute, merged["keywords"], "keywords", problems)
+    ui = _mapping(merged["ui"], "ui", problems, strings=True)
+    flow_text = _mapping(merged["flow_text"], "flow_text", problems, strings=False)
+    understanding = _understanding(merged["understanding"], problems)
+    if understanding is not None:
+        problems.extend(check_understanding(understanding, entries, origin, ui))
+    problems.extend(_references(entries, oos, origin, sources))
+    actions = [(place, f"keyword route {r.words[:1]}", r.action) for r, place in keyword_items]
+    actions += [
+        (menu_origin[m.id], f"menu {m.id!r}", b.action)
+        for m in menus.values()
+        for row in m.buttons
+        for b in row
+    ]
+    for (file, line), where, action in actions:
+        kind, _, target_id = action.partition(":")
+        if (kind == "entry" and target_id not in entries) or (
+            kind == "menu" and target_id not in menus
+        ):
+            problems.append(Problem(file, line, f"{where}: action {action!r}: no such {kind}"))
+    if problems:
+        raise KnowledgeError(problems)
+    return KnowledgeBase(
+        entries=entries,
+        out_of_scope=oos,
+        keywords=[route for route, _ in keyword_items],
+        menus=menus,
+        ui=ui,
+        flow_text=flow_text,
+        sources=sources,
+        version=version,
+        origin=origin,
+        understanding=understanding,
+        actions=[(file, line, where, action) for (file, line), where, action in actions],
+    )
+
+
+def _read_sections(
+    root: Path, problems: list[Problem]
+) -> tuple[dict[str, list[tuple[str, Any]]], str]:
+    """Every file's sections, by section name in file order, and the content version."""
     merged: dict[str, list[tuple[str, Any]]] = {s: [] for s in SECTIONS}
     digest = hashlib.sha256()
     files = sorted(root.glob("*.yaml"))
@@ -238,55 +195,57 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
             problems.append(Problem(path.name, 1, "top level must be a mapping of sections"))
             continue
         for key, value in data.items():
-            if key not in SECTIONS:
-                line = data.key_lines.get(key, 1) if isinstance(data, LineDict) else 1
-                problems.append(
-                    Problem(
-                        path.name,
-                        line,
-                        f"unknown section {key!r} (expected one of {', '.join(SECTIONS)})",
-                    )
-                )
+            if key in SECTIONS:
+                merged[key].append((path.name, value))
                 continue
-            merged[key].append((path.name, value))
+            line = data.key_lines.get(key, 1) if isinstance(data, LineDict) else 1
+            expected = ", ".join(SECTIONS)
+            problems.append(
+                Problem(path.name, line, f"unknown section {key!r} (expected one of {expected})")
+            )
+    return merged, digest.hexdigest()[:12]
 
-    origin: dict[str, tuple[str, int]] = {}
-    entries = _unique(Entry, merged["entries"], "entries", origin, problems)
-    oos = _unique(OutOfScope, merged["out_of_scope"], "out_of_scope", origin, problems)
-    menu_origin: dict[str, tuple[str, int]] = {}
-    menus = _unique(Menu, merged["menus"], "menus", menu_origin, problems)
-    sources = _unique(SourcePage, merged["sources"], "sources", {}, problems, key="file")
-    keyword_items = _located(KeywordRoute, merged["keywords"], "keywords", problems)
-    keywords = [route for route, _ in keyword_items]
 
-    ui: dict[str, str] = {}
-    flow_text: dict[str, Any] = {}
-    for section, target in (("ui", ui), ("flow_text", flow_text)):
-        for file, mapping in merged[section]:
-            if not isinstance(mapping, dict):
-                problems.append(Problem(file, 1, f"section {section!r} must be a mapping"))
+def _mapping(
+    chunks: list[tuple[str, Any]], section: str, problems: list[Problem], strings: bool
+) -> dict[str, Any]:
+    """A mapping section merged over the files; a key defined twice is a problem."""
+    target: dict[str, Any] = {}
+    for file, mapping in chunks:
+        if not isinstance(mapping, dict):
+            problems.append(Problem(file, 1, f"section {section!r} must be a mapping"))
+            continue
+        for key, value in mapping.items():
+            line = mapping.key_lines.get(key, 1) if isinstance(mapping, LineDict) else 1
+            if key in target:
+                problems.append(Problem(file, line, f"{section}: duplicate key {key!r}"))
+            if strings and not isinstance(value, str):
+                problems.append(Problem(file, line, f"{section}: {key!r} must be a string"))
                 continue
-            for key, value in mapping.items():
-                line = mapping.key_lines.get(key, 1) if isinstance(mapping, LineDict) else 1
-                if key in target:
-                    problems.append(Problem(file, line, f"{section}: duplicate key {key!r}"))
-                if section == "ui" and not isinstance(value, str):
-                    problems.append(Problem(file, line, f"ui: {key!r} must be a string"))
-                    continue
-                target[key] = value
+            target[key] = value
+    return target
 
+
+def _understanding(chunks: list[tuple[str, Any]], problems: list[Problem]) -> Understanding | None:
     understanding: Understanding | None = None
-    for file, mapping in merged["understanding"]:
+    for file, mapping in chunks:
         if understanding is not None:
             problems.append(Problem(file, 1, "section 'understanding' is defined twice"))
             continue
-        valid_u, found = validate_items(Understanding, [mapping], file, "understanding")
+        valid, found = validate_items(Understanding, [mapping], file, "understanding")
         problems.extend(found)
-        understanding = valid_u[0] if valid_u else None
-    if understanding is not None:
-        problems.extend(_check_understanding(understanding, entries, origin, ui))
+        understanding = valid[0] if valid else None
+    return understanding
 
-    # Cross-references: related ids, offers, keyword actions, source files.
+
+def _references(
+    entries: dict[str, Entry],
+    oos: dict[str, OutOfScope],
+    origin: dict[str, tuple[str, int]],
+    sources: dict[str, SourcePage],
+) -> list[Problem]:
+    """Related ids, out-of-scope offers and source files that must exist."""
+    problems: list[Problem] = []
     for entry in entries.values():
         file, line = origin[entry.id]
         for rel in entry.related:
@@ -301,95 +260,10 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
                 )
             )
     for item in oos.values():
+        file, line = origin[item.id]
         for ref in item.offer:
             if ref not in entries:
-                problems.append(
-                    Problem("out_of_scope", 1, f"{item.id!r}: offer {ref!r} does not exist")
-                )
-    actions = [(place, f"keyword route {r.words[:1]}", r.action) for r, place in keyword_items]
-    actions += [
-        (menu_origin[m.id], f"menu {m.id!r}", b.action)
-        for m in menus.values()
-        for row in m.buttons
-        for b in row
-    ]
-    places = [(file, line, where, action) for (file, line), where, action in actions]
-    for (file, line), where, action in actions:
-        kind, _, target_id = action.partition(":")
-        if (kind == "entry" and target_id not in entries) or (
-            kind == "menu" and target_id not in menus
-        ):
-            problems.append(Problem(file, line, f"{where}: action {action!r}: no such {kind}"))
-
-    if problems:
-        raise KnowledgeError(problems)
-    return KnowledgeBase(
-        entries=entries,
-        out_of_scope=oos,
-        keywords=keywords,
-        menus=menus,
-        ui=ui,
-        flow_text=flow_text,
-        sources=sources,
-        version=digest.hexdigest()[:12],
-        origin=origin,
-        understanding=understanding,
-        actions=places,
-    )
-
-
-def _check_understanding(
-    u: Understanding,
-    entries: dict[str, Entry],
-    origin: dict[str, tuple[str, int]],
-    ui: dict[str, str],
-) -> list[Problem]:
-    """Entries name declared aspects and populations; guards and acts have their replies;
-    every aspect a city's entries use is answered by at least one of them."""
-    problems: list[Problem] = []
-    for entry in entries.values():
-        file, line = origin[entry.id]
-        for aspect in entry.aspects:
-            if aspect not in u.aspects:
-                problems.append(
-                    Problem(file, line, f"entry {entry.id!r}: unknown aspect {aspect!r}")
-                )
-        for pop in entry.population:
-            if pop != "all" and pop not in u.populations:
-                problems.append(
-                    Problem(file, line, f"entry {entry.id!r}: unknown population {pop!r}")
-                )
-        if entry.next is not None and entry.next not in entries:
-            problems.append(
-                Problem(file, line, f"entry {entry.id!r}: next {entry.next!r} does not exist")
-            )
-    for city, aspects in u.coverage.items():
-        for aspect in aspects:
-            if aspect not in u.aspects:
-                problems.append(Problem("understanding", 1, f"coverage: unknown aspect {aspect!r}"))
-            elif not any(e.city == city and aspect in e.aspects for e in entries.values()):
-                problems.append(
-                    Problem("understanding", 1, f"coverage: no {city} entry answers {aspect!r}")
-                )
-    used = {a for e in entries.values() for a in e.aspects}
-    for aspect in u.aspects:
-        if aspect not in used:
-            problems.append(Problem("understanding", 1, f"aspect {aspect!r}: no entry answers it"))
-    if u.ability_aspect is not None and u.ability_aspect not in u.aspects:
-        problems.append(
-            Problem("understanding", 1, f"ability_aspect {u.ability_aspect!r} is not an aspect")
-        )
-    keys = [g.reply for g in u.guards] + [f"act_{a}" for a in u.acts]
-    keys += ["abstain_aspect", "abstain_city_aspect", "compare_other", "ask_birth", "next_none"]
-    for key in keys:
-        if key not in ui:
-            problems.append(Problem("understanding", 1, f"reply {key!r} has no ui text"))
-    for guard in u.guards:
-        for pop in guard.any_population + guard.no_population:
-            if pop not in u.populations:
-                problems.append(
-                    Problem("understanding", 1, f"guard {guard.id!r}: unknown population {pop!r}")
-                )
+                problems.append(Problem(file, line, f"{item.id!r}: offer {ref!r} does not exist"))
     return problems
 
 

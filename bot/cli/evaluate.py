@@ -29,7 +29,7 @@ from dialogs.engine import Engine
 from dialogs.outcomes import NO_FACTS, outcome_of
 from dialogs.types import Incoming, Reply
 from knowledge.errors import KnowledgeError, Problem
-from knowledge.loader import line_of, read_yaml
+from knowledge.yamlfile import line_of, read_yaml
 
 
 class Case(BaseModel):
