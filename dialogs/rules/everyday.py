@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -159,80 +159,122 @@ def birth_span(
     Explicit dates and 今天/昨天/前天 (dates.find_dates), a holiday ("元旦那天"), "上个月15号",
     a bare "12号", an age ("出生50天", "三周大", "四个月大") or a fixed age word from the data
     (`fixed`: 刚出生 -> 0 days, 满月 -> 30, 百天 -> 99 ...). An age in months is a range.
+    The readers are tried in this order; the first that finds something decides.
     """
     norm = unicodedata.normalize("NFKC", text)
+    readers: tuple[Callable[[str, date], DaySpan | None], ...] = (
+        _explicit_date,
+        lambda n, t: _holiday_birth(n, t, holidays),
+        _this_or_last_month_day,
+        _month_only,
+        lambda n, t: _fixed_age(n, t, fixed),
+        _age_in_days,
+        _age_in_weeks,
+        _age_in_months,
+        _bare_day,
+    )
+    for read in readers:
+        span = read(norm, today)
+        if span is not None:
+            return span
+    return None
+
+
+def _explicit_date(norm: str, today: date) -> DaySpan | None:
     hits = [h for h in find_dates(norm, today) if h.value is not None]
-    if hits:
-        value = hits[0].value
-        assert value is not None
-        return DaySpan(value, value, norm[hits[0].span[0] : hits[0].span[1]])
+    if not hits or hits[0].value is None:
+        return None
+    return DaySpan(hits[0].value, hits[0].value, norm[hits[0].span[0] : hits[0].span[1]])
+
+
+def _holiday_birth(norm: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
     found = _holiday_hit(norm, holidays)
-    if found is not None:
-        day = last_holiday(found[1], today)
-        if day is not None:
-            return DaySpan(day, day, found[0])
+    day = last_holiday(found[1], today) if found is not None else None
+    return DaySpan(day, day, found[0]) if found is not None and day is not None else None
+
+
+def _this_or_last_month_day(norm: str, today: date) -> DaySpan | None:
+    """ "上个月15号", "这个月3号"."""
     m = _PAST_MONTH_DAY.search(norm)
-    if m:
-        n = cn_int(m.group(2))
-        month_start = today.replace(day=1)
-        if m.group(1).startswith("上"):
-            month_start = (month_start - timedelta(days=1)).replace(day=1)
-        if n is not None:
-            try:
-                day = month_start.replace(day=n)
-            except ValueError:
-                return None
-            return DaySpan(day, day, m.group(0))
+    n = cn_int(m.group(2)) if m else None
+    if m is None or n is None:
+        return None
+    month_start = today.replace(day=1)
+    if m.group(1).startswith("上"):
+        month_start = (month_start - timedelta(days=1)).replace(day=1)
+    try:
+        day = month_start.replace(day=n)
+    except ValueError:
+        return None
+    return DaySpan(day, day, m.group(0))
+
+
+def _month_only(norm: str, today: date) -> DaySpan | None:
+    """ "8月出生的": the whole month (the latest one not after today), as a range."""
     m = _MONTH_ONLY.search(norm)
-    if m:
-        month = cn_int(m.group(1))
-        if month is not None and 1 <= month <= 12:
-            year = today.year if month <= today.month else today.year - 1
-            first = date(year, month, 1)
-            nxt = date(year + (month == 12), month % 12 + 1, 1)
-            return DaySpan(first, min(today, nxt - timedelta(days=1)), m.group(0))
+    month = cn_int(m.group(1)) if m else None
+    if m is None or month is None or not 1 <= month <= 12:
+        return None
+    year = today.year if month <= today.month else today.year - 1
+    first = date(year, month, 1)
+    nxt = date(year + (month == 12), month % 12 + 1, 1)
+    return DaySpan(first, min(today, nxt - timedelta(days=1)), m.group(0))
+
+
+def _fixed_age(norm: str, today: date, fixed: Mapping[str, int]) -> DaySpan | None:
     for word in sorted(fixed, key=len, reverse=True):
         if word in norm:
             day = today - timedelta(days=fixed[word])
             return DaySpan(day, day, word)
+    return None
+
+
+def _age_in_days(norm: str, today: date) -> DaySpan | None:
+    """ "出生50天" = 50 days after the day of birth; whether the day of birth counts is not
+    said, so a one-day range, wider with 多."""
     m = _AGE_DAYS.search(norm)
-    if m:
-        days_old = cn_number(m.group(1))
-        if days_old is not None and days_old < 1000:
-            # "出生50天" = 50 days after the day of birth; "多" widens the range.
-            # Whether the day of birth counts is not said: a one-day range, wider with 多.
-            first = today - timedelta(days=int(days_old) + (9 if "多" in m.group(0) else 0))
-            return DaySpan(first, today - timedelta(days=int(days_old) - 1), m.group(0))
+    days_old = cn_number(m.group(1)) if m else None
+    if m is None or days_old is None or days_old >= 1000:
+        return None
+    first = today - timedelta(days=int(days_old) + (9 if "多" in m.group(0) else 0))
+    return DaySpan(first, today - timedelta(days=int(days_old) - 1), m.group(0))
+
+
+def _age_in_weeks(norm: str, today: date) -> DaySpan | None:
     m = _AGE_WEEKS.search(norm)
-    if m:
-        weeks = cn_number(m.group(1))
-        if weeks is not None:
-            days = int(weeks * 7)
-            return DaySpan(
-                today - timedelta(days=days + 6), today - timedelta(days=days), m.group(0)
-            )
+    weeks = cn_number(m.group(1)) if m else None
+    if m is None or weeks is None:
+        return None
+    days = int(weeks * 7)
+    return DaySpan(today - timedelta(days=days + 6), today - timedelta(days=days), m.group(0))
+
+
+def _age_in_months(norm: str, today: date) -> DaySpan | None:
+    """ "三个月大" is 88–93 days; "三个多月" is more than three months."""
     m = _AGE_MONTHS.search(norm)
-    if m:
-        months = cn_number(m.group(1))
-        if months is not None:
-            # "三个月大" is 88–93 days; "三个多月" is more than three months.
-            low = int(months * 30.4) + 1 if m.group(2) else int(months * 30) - 2
-            high = int(months * 31) + (30 if m.group(2) else 0)
-            return DaySpan(today - timedelta(days=high), today - timedelta(days=low), m.group(0))
+    months = cn_number(m.group(1)) if m else None
+    if m is None or months is None:
+        return None
+    low = int(months * 30.4) + 1 if m.group(2) else int(months * 30) - 2
+    high = int(months * 31) + (30 if m.group(2) else 0)
+    return DaySpan(today - timedelta(days=high), today - timedelta(days=low), m.group(0))
+
+
+def _bare_day(norm: str, today: date) -> DaySpan | None:
+    """ "12号": this month's 12th if it has come, else the latest month that has one."""
     m = _BARE_DAY.search(norm)
-    if m:
-        n = cn_int(m.group(1))
-        if n is not None and 1 <= n <= 31:
-            # "12号": this month's 12th if it has come, else the latest month that has one.
-            for back in range(3):
-                month = (today.month - back - 1) % 12 + 1
-                year = today.year + (today.month - back - 1) // 12
-                try:
-                    day = date(year, month, n)
-                except ValueError:
-                    continue
-                if day <= today:
-                    return DaySpan(day, day, m.group(0))
+    n = cn_int(m.group(1)) if m else None
+    if m is None or n is None or not 1 <= n <= 31:
+        return None
+    for back in range(3):
+        month = (today.month - back - 1) % 12 + 1
+        year = today.year + (today.month - back - 1) // 12
+        try:
+            day = date(year, month, n)
+        except ValueError:
+            continue
+        if day <= today:
+            return DaySpan(day, day, m.group(0))
     return None
 
 
