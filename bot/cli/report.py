@@ -103,6 +103,64 @@ def record_outcome(rec: TurnRecord) -> tuple[str, str | None]:
     return outcome, topic
 
 
+@dataclass
+class _Tally:
+    """The counts one pass over the records accumulates (memory grows with distinct chats,
+    questions and days, never with the number of records)."""
+
+    turns: int = 0
+    acts: int = 0
+    chats: set[str] = field(default_factory=set)
+    buckets: Counter[str] = field(default_factory=lambda: Counter({k: 0 for k in RATE_KEYS}))
+    hits: Counter[str] = field(default_factory=Counter)
+    topics: Counter[str] = field(default_factory=Counter)
+    low: list[tuple[float, int, LowAnswer]] = field(default_factory=list)  # max-heap (negated)
+    per_day: Counter[date] = field(default_factory=Counter)
+    unanswered_per_day: Counter[date] = field(default_factory=Counter)
+    asked: Counter[str] = field(default_factory=Counter)
+    askers: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def add(self, rec: TurnRecord, day: date) -> None:
+        self.turns += 1
+        self.chats.add(rec.chat)
+        self.per_day[day] += 1
+        outcome, topic = record_outcome(rec)
+        if outcome not in OUTCOMES:
+            self.buckets[ANSWERED] += 1
+            self.hits[outcome] += 1
+            self._maybe_low(rec, day, outcome)
+        elif outcome == ACT:
+            self.acts += 1
+        elif outcome not in NOT_QUESTIONS:
+            self.buckets[outcome] += 1
+        if outcome == OUT_OF_SCOPE:
+            self.topics[topic or ""] += 1
+        if outcome == UNANSWERED:
+            self.unanswered_per_day[day] += 1
+            if rec.text:
+                self.asked[rec.text] += 1
+                self.askers[rec.text].add(rec.chat)
+
+    def _maybe_low(self, rec: TurnRecord, day: date, outcome: str) -> None:
+        """Keep the LOW_CONFIDENCE_SHOWN answered turns of lowest confidence."""
+        if rec.confidence is None or rec.confidence >= LOW_CONFIDENCE_BELOW:
+            return
+        item = (-rec.confidence, self.turns, LowAnswer(rec.confidence, day, outcome))
+        push = heapq.heappush if len(self.low) < LOW_CONFIDENCE_SHOWN else heapq.heappushpop
+        push(self.low, item)
+
+    def days(self) -> tuple[Day, ...]:
+        if not self.per_day:
+            return ()
+        first, last = min(self.per_day), max(self.per_day)
+        span = ((first + timedelta(days=n)) for n in range((last - first).days + 1))
+        return tuple(Day(d, self.per_day[d], self.unanswered_per_day[d]) for d in span)
+
+
+def _by_count(counts: Counter[str]) -> tuple[tuple[str, int], ...]:
+    return tuple(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 async def summarise(
     records: AsyncIterable[TurnRecord],
     tokenize: Tokenizer,
@@ -110,66 +168,26 @@ async def summarise(
     since: date | None = None,
     clock: Clock | None = None,
 ) -> Report:
-    """One pass over the records; memory grows with distinct chats, questions and days.
-    Days are `clock`'s (the users' time zone)."""
+    """One pass over the records. Days are `clock`'s (the users' time zone)."""
     clock = clock or Clock()
-    turns = 0
-    chats: set[str] = set()
-    buckets: Counter[str] = Counter({k: 0 for k in RATE_KEYS})
-    hits: Counter[str] = Counter()
-    topics: Counter[str] = Counter()
-    acts = 0
-    low: list[tuple[float, int, LowAnswer]] = []  # max-heap on confidence (negated)
-    per_day: Counter[date] = Counter()
-    unanswered_per_day: Counter[date] = Counter()
-    asked: Counter[str] = Counter()
-    askers: dict[str, set[str]] = defaultdict(set)
+    tally = _Tally()
     async for rec in records:
-        turns += 1
-        chats.add(rec.chat)
-        day = clock.day_of(rec.at)
-        per_day[day] += 1
-        outcome, topic = record_outcome(rec)
-        if outcome not in OUTCOMES:
-            buckets[ANSWERED] += 1
-            hits[outcome] += 1
-            if rec.confidence is not None and rec.confidence < LOW_CONFIDENCE_BELOW:
-                item = (-rec.confidence, turns, LowAnswer(rec.confidence, day, outcome))
-                (heapq.heappush if len(low) < LOW_CONFIDENCE_SHOWN else heapq.heappushpop)(
-                    low, item
-                )
-        elif outcome == ACT:
-            acts += 1
-        elif outcome not in NOT_QUESTIONS:
-            buckets[outcome] += 1
-        if outcome == OUT_OF_SCOPE:
-            topics[topic or ""] += 1
-        if outcome == UNANSWERED:
-            unanswered_per_day[day] += 1
-            if rec.text:
-                asked[rec.text] += 1
-                askers[rec.text].add(rec.chat)
-    first = min(per_day) if per_day else None
-    last = max(per_day) if per_day else None
-    days: list[Day] = []
-    if first and last:
-        for n in range((last - first).days + 1):
-            d = first + timedelta(days=n)
-            days.append(Day(d, per_day[d], unanswered_per_day[d]))
+        tally.add(rec, clock.day_of(rec.at))
+    days = tally.days()
     return Report(
         since=since,
-        first=first,
-        last=last,
-        turns=turns,
-        chats=len(chats),
-        buckets=dict(buckets),
-        entry_hits=tuple(sorted(hits.items(), key=lambda kv: (-kv[1], kv[0]))),
-        days=tuple(days),
-        clusters=tuple(cluster_questions(asked, askers, tokenize, stopwords)),
+        first=days[0].day if days else None,
+        last=days[-1].day if days else None,
+        turns=tally.turns,
+        chats=len(tally.chats),
+        buckets=dict(tally.buckets),
+        entry_hits=_by_count(tally.hits),
+        days=days,
+        clusters=tuple(cluster_questions(tally.asked, tally.askers, tokenize, stopwords)),
         zone=str(clock.tz),
-        acts=acts,
-        out_of_scope_topics=tuple(sorted(topics.items(), key=lambda kv: (-kv[1], kv[0]))),
-        low_confidence=tuple(sorted(item for _, _, item in low)),
+        acts=tally.acts,
+        out_of_scope_topics=_by_count(tally.topics),
+        low_confidence=tuple(sorted(item for _, _, item in tally.low)),
     )
 
 
@@ -226,7 +244,7 @@ def oos_example(kb: KnowledgeBase, topic: str) -> str:
 
 
 def render_text(report: Report, kb: KnowledgeBase) -> str:
-    """The plain-text report printed on stdout."""
+    """The plain-text report printed on stdout: totals, then one section after another."""
     out = [kb.text("report_title")]
     if not report.turns:
         out.append(kb.text("report_period_empty"))
@@ -237,56 +255,68 @@ def render_text(report: Report, kb: KnowledgeBase) -> str:
     out.append(kb.text("report_questions", questions=report.questions))
     out.extend("  " + line for line in rate_lines(report, kb))
     out.append(kb.text("report_acts", acts=report.acts))
+    for section in (_unanswered, _out_of_scope, _low_confidence, _entries, _days):
+        out += ["", *section(report, kb)]
+    return "\n".join(out) + "\n"
 
-    out += ["", kb.text("report_section_unanswered")]
+
+def _unanswered(report: Report, kb: KnowledgeBase) -> list[str]:
+    out = [kb.text("report_section_unanswered")]
     if not report.clusters:
         out.append("  " + kb.text("report_unanswered_none"))
     for rank, cluster in enumerate(report.clusters[:TOP_CLUSTERS], 1):
-        out.append(
-            kb.text(
-                "report_cluster_line",
-                rank=rank,
-                turns=cluster.turns,
-                chats=cluster.chats,
-                keywords=printable(cluster_keywords(cluster, kb)),
-            )
+        keywords = printable(cluster_keywords(cluster, kb))
+        line = kb.text(
+            "report_cluster_line",
+            rank=rank,
+            turns=cluster.turns,
+            chats=cluster.chats,
+            keywords=keywords,
         )
+        out.append(line)
         out.extend(f"     · {printable(text)} ({n})" for text, n in cluster.examples)
+    return out
 
-    out += ["", kb.text("report_section_out_of_scope")]
+
+def _out_of_scope(report: Report, kb: KnowledgeBase) -> list[str]:
+    out = [kb.text("report_section_out_of_scope")]
     if not report.out_of_scope_topics:
         out.append("  " + kb.text("report_out_of_scope_none"))
     for topic, n in report.out_of_scope_topics:
         out.append(f"  {n:>6}  {topic or '-'}  {oos_example(kb, topic)}")
+    return out
 
-    out += ["", kb.text("report_section_low_confidence")]
+
+def _low_confidence(report: Report, kb: KnowledgeBase) -> list[str]:
+    out = [kb.text("report_section_low_confidence")]
     if not report.low_confidence:
         out.append("  " + kb.text("report_low_confidence_none", below=LOW_CONFIDENCE_BELOW))
     for low in report.low_confidence:
         title = entry_title(kb, low.entry)
         out.append(f"  {low.confidence:.2f}  {low.day.isoformat()}  {low.entry}  {title}")
+    return out
 
-    out += ["", kb.text("report_section_entries")]
+
+def _entries(report: Report, kb: KnowledgeBase) -> list[str]:
+    out = [kb.text("report_section_entries")]
     if not report.entry_hits:
         out.append("  " + kb.text("report_entries_none"))
     for entry_id, n in report.entry_hits[:TOP_ENTRIES]:
         out.append(f"  {n:>6}  {entry_id}  {entry_title(kb, entry_id)}")
+    return out
 
-    out += ["", kb.text("report_section_days")]
+
+def _days(report: Report, kb: KnowledgeBase) -> list[str]:
+    out = [kb.text("report_section_days")]
     peak = max(d.turns for d in report.days)
     for d in report.days:
         bar = "█" * round(BAR_WIDTH * d.turns / peak) if peak else ""
-        out.append(
-            "  "
-            + kb.text(
-                "report_day_line",
-                day=d.day.isoformat(),
-                bar=bar.ljust(BAR_WIDTH),
-                turns=d.turns,
-                unanswered=d.unanswered,
-            )
+        day, padded = d.day.isoformat(), bar.ljust(BAR_WIDTH)
+        line = kb.text(
+            "report_day_line", day=day, bar=padded, turns=d.turns, unanswered=d.unanswered
         )
-    return "\n".join(out) + "\n"
+        out.append("  " + line)
+    return out
 
 
 # ---------------------------------------------------------------------- /stats
