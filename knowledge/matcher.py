@@ -8,14 +8,10 @@ half weight (少儿医保 -> 医保) and adjacent word pairs (word order: 外地
 天津户籍在外地上学). A question is analysed the same way, looks up its postings, and the
 sums are adjusted:
 
-* a city the question names (or hints at: 津心办 -> Tianjin, 积分入医 -> Suzhou) boosts that
-  city's entries and pushes the other core city's entries down; a rare word only one core
-  city's entries use (核定表, 90天) implies that city more softly;
-* a question naming only a non-core city (深圳, 上海 ...) never reaches Tianjin's or
-  Suzhou's entries: only that city's related snippets, out-of-scope items or "unknown";
-* with no city named, the conversation's city (`MatchContext.city`) boosts its entries and
-  the previous answer's `related` entries are favoured; a bare "苏州呢" re-asks the previous
-  answer's subject for the named city;
+* by city (`knowledge.city_weights`): a named or implied city's entries up, the other core
+  city's down; a question naming only a non-core city never reaches the pages' processes;
+  with no city named, the conversation's city and the previous answer's `related` entries
+  are favoured; a bare "苏州呢" re-asks the previous answer's subject for the named city;
 * with no city at all and both cities fitting, the answer is "clarify_city".
 
 `confidence` is the share of the question's word weight the winner explains; below
@@ -34,9 +30,12 @@ from typing import Literal
 
 from knowledge import cache
 from knowledge.analysis import Analyzer, Query
+from knowledge.city_weights import Doc, MatchContext, city_factor, close_fits, core_city
 from knowledge.lexicon import LEXICON_DIR, Lexicon, lexicon_digest, load_lexicon
 from knowledge.loader import KnowledgeBase
 from knowledge.normalize import Normalizer, normalizer_for
+
+__all__ = ["Match", "MatchContext", "MatchKind", "Matcher"]
 
 MatchKind = Literal["answer", "clarify_city", "out_of_scope", "unknown"]
 
@@ -46,16 +45,7 @@ QUESTION_WEIGHT = 1.0
 UNKNOWN_IDF = 1.0  # a question word the KB never uses still dilutes the confidence
 
 IMPLY_MAX_SHARE = 0.1  # a token implies a city only if at most this share of docs use it
-NAMED_CITY_BOOST = 1.3
-OTHER_CORE_PENALTY = 0.2  # names Tianjin, entry is Suzhou's (or the reverse)
-IMPLIED_OTHER_PENALTY = 0.5  # uses words only Tianjin's entries use, entry is Suzhou's
-CONTEXT_CITY_BOOST = 1.4
-CONTEXT_OTHER_PENALTY = 0.3
-UNNAMED_CITY_PENALTY = 0.5  # a 深圳 snippet for a question that does not name 深圳
-TOPIC_BOOST = 1.1
 FOCUS_WEIGHT = 0.2  # up to +20% for an entry whose keywords the question covers
-RELATED_BOOST = 1.15
-RELATED_PENALTY = 0.8  # a core city's related snippet yields to its core entries
 OVERVIEW_TOPIC = "overview"  # each core city's entry for "tell me about <city>"
 
 MIN_CONFIDENCE = 0.2
@@ -64,18 +54,8 @@ MIN_SCORE = 4.0
 CLARIFY_RATIO = 0.75  # both cities' words present: clarify only when the fit is close
 NEUTRAL_CLARIFY_RATIO = 0.3  # no city-specific word at all: any real second fit is enough
 SUGGESTIONS = 3
-GENERAL_CITY = "general"
 
 _lexicon_cache: dict[str, Lexicon] = {}
-
-
-@dataclass(frozen=True, slots=True)
-class MatchContext:
-    """What the conversation already established; boosts entries of that city and topic."""
-
-    city: str | None = None
-    topic: str | None = None
-    entry: str | None = None  # the last entry answered: its `related` ids are likelier next
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +68,6 @@ class Match:
     confidence: float = 0.0
     city: str | None = None
     suggestions: tuple[str, ...] = field(default=())
-
-
-@dataclass(frozen=True, slots=True)
-class _Doc:
-    id: str
-    city: str | None  # None for out-of-scope items
-    topic: str | None
-    oos: bool
-    cities: frozenset[str]  # cities its text names, besides its own
-    core: bool = True  # False for the "related" snippets (other cities, 异地就医)
 
 
 def _lexicon(root: Path | None) -> Lexicon:
@@ -139,7 +109,7 @@ class Matcher:
         # Out-of-scope items about one core city count too: 多少钱 is in Tianjin's cost
         # entry and in "Suzhou's fee is not in the sources", so it implies neither.
         for doc, terms in zip(self._docs, doc_terms, strict=True):
-            about = self._core_city(doc) if doc.core or doc.oos else None
+            about = core_city(doc, self._core) if doc.core or doc.oos else None
             for token in terms:
                 counts[token] = counts.get(token, 0) + 1
                 if about is not None:
@@ -170,7 +140,7 @@ class Matcher:
         self._keyword_mass = [sum(self.idf[t] for t in kws) or 1.0 for kws in self._keywords]
 
     # ------------------------------------------------------------------ analysis
-    def _analysed(self, kb: KnowledgeBase) -> tuple[list[_Doc], list[dict[str, float]]]:
+    def _analysed(self, kb: KnowledgeBase) -> tuple[list[Doc], list[dict[str, float]]]:
         """Every entry and out-of-scope item as weighted terms; cached on disk by content,
         since segmenting the whole KB is most of a cold start's own work."""
         key = hashlib.sha256(
@@ -178,8 +148,8 @@ class Matcher:
         ).hexdigest()[:24]
         stored = cache.read("index", key)
         if isinstance(stored, list):
-            return [_Doc(*row[:6]) for row in stored], [row[6] for row in stored]
-        docs: list[_Doc] = []
+            return [Doc(*row[:6]) for row in stored], [row[6] for row in stored]
+        docs: list[Doc] = []
         doc_terms: list[dict[str, float]] = []
         for entry in kb.entries.values():
             fields = [(KEYWORD_WEIGHT, entry.keywords), (TITLE_WEIGHT, [entry.title])]
@@ -187,14 +157,14 @@ class Matcher:
             terms, mentions = self._weigh(fields)
             others = mentions - {entry.city}
             docs.append(
-                _Doc(entry.id, entry.city, entry.topic, False, others, entry.group == "core")
+                Doc(entry.id, entry.city, entry.topic, False, others, entry.group == "core")
             )
             doc_terms.append(terms)
         for item in kb.out_of_scope.values():
             terms, cities = self._weigh(
                 [(KEYWORD_WEIGHT, item.keywords), (QUESTION_WEIGHT, item.questions)]
             )
-            docs.append(_Doc(item.id, None, None, True, cities))
+            docs.append(Doc(item.id, None, None, True, cities))
             doc_terms.append(terms)
         rows = [
             (d.id, d.city, d.topic, d.oos, d.cities, d.core, terms)
@@ -232,47 +202,6 @@ class Matcher:
         found.discard(None)
         return frozenset(c for c in found if c is not None)
 
-    def _factor(
-        self, doc: _Doc, named: frozenset[str], implied: frozenset[str], ctx: MatchContext
-    ) -> float:
-        """City and topic adjustment for one candidate; 0.0 excludes it."""
-        if doc.oos:
-            if doc.cities & (named or implied):
-                return NAMED_CITY_BOOST
-            # An item about other cities (上海, 杭州 ...) needs one of them named.
-            return UNNAMED_CITY_PENALTY if doc.cities - self._core else 1.0
-        core_named = named & self._core
-        other_named = named - self._core
-        city = doc.city or GENERAL_CITY
-        factor = NAMED_CITY_BOOST if doc.cities & named else 1.0  # 广州 in a 深圳 snippet
-        if not doc.core and city in self._core:
-            factor *= RELATED_PENALTY  # 天津医保 alone is about enrolment, not 异地就医
-        if other_named and not core_named:
-            # Another city's question: never one of the core cities' processes.
-            if city not in other_named and city != GENERAL_CITY:
-                return 0.0
-            if city in other_named:
-                factor *= NAMED_CITY_BOOST
-        elif named:
-            if city in named:
-                factor *= NAMED_CITY_BOOST
-            elif city in self._core:
-                factor *= OTHER_CORE_PENALTY
-            elif city != GENERAL_CITY:
-                factor *= UNNAMED_CITY_PENALTY
-        elif city in self._core:
-            if len(implied) == 1:
-                factor *= NAMED_CITY_BOOST if city in implied else IMPLIED_OTHER_PENALTY
-            elif ctx.city in self._core:
-                factor *= CONTEXT_CITY_BOOST if city == ctx.city else CONTEXT_OTHER_PENALTY
-        elif city != GENERAL_CITY:
-            factor *= UNNAMED_CITY_PENALTY
-        if ctx.topic is not None and doc.topic == ctx.topic:
-            factor *= TOPIC_BOOST
-        if doc.id in self._related.get(ctx.entry or "", ()):
-            factor *= RELATED_BOOST
-        return factor
-
     def scores(self, query: Query, ctx: MatchContext) -> list[tuple[float, int]]:
         """(adjusted score, doc index) of every candidate with some overlap, best first."""
         acc: dict[int, float] = {}
@@ -295,7 +224,9 @@ class Matcher:
         implied = self._implied(query)
         words = [g[0][0] for g in query.groups if " " not in g[0][0]]
         for index, raw in acc.items():
-            factor = self._factor(self._docs[index], query.cities, implied, ctx)
+            factor = city_factor(
+                self._docs[index], query.cities, implied, ctx, self._core, self._related
+            )
             if factor > 0.0:
                 keywords = self._keywords[index]
                 covered = sum(self.idf[w] for w in words if w in keywords)
@@ -441,16 +372,8 @@ class Matcher:
         known = [w * self.idf[t] for t, w in group if t in self.idf]
         return max(known) if known else weight * UNKNOWN_IDF
 
-    def _core_city(self, doc: _Doc) -> str | None:
-        """The one core city a document is about: its own, or for an out-of-scope item
-        the only core city its text names (苏州学生医保多少钱 -> suzhou)."""
-        if doc.oos:
-            about = doc.cities & self._core
-            return next(iter(about)) if len(about) == 1 else None
-        return doc.city if doc.city in self._core else None
-
     def _clarify(
-        self, query: Query, ctx: MatchContext, ranked: list[tuple[float, int]], best: _Doc
+        self, query: Query, ctx: MatchContext, ranked: list[tuple[float, int]], best: Doc
     ) -> tuple[str, ...] | None:
         """The question fits both core cities and names neither: ask which one.
 
@@ -463,18 +386,8 @@ class Matcher:
         implied = self._implied(query)
         if len(implied) == 1:
             return None
-        top: dict[str, tuple[float, int]] = {}
-        for score, index in ranked:
-            city = self._core_city(self._docs[index])
-            if city is not None and city not in top:
-                top[city] = (score, index)
-        if len(top) < 2:
-            return None
-        values = sorted(top.values(), reverse=True)
         ratio = CLARIFY_RATIO if implied else NEUTRAL_CLARIFY_RATIO
-        if values[1][0] < ratio * values[0][0] or values[0][0] < self.min_score:
-            return None
-        return tuple(self._docs[i].id for _, i in values if not self._docs[i].oos)
+        return close_fits(ranked, self._docs, self._core, ratio, self.min_score)
 
     @staticmethod
     def _single(cities: frozenset[str]) -> str | None:
