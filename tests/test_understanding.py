@@ -263,7 +263,12 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
 
 @pytest.mark.parametrize(
     ("name", "right_floor", "wrong_ceiling"),
-    [("blind_dev.yaml", 0.97, 0.02), ("blind2_dev.yaml", 0.98, 0.01)],
+    [
+        ("blind_dev.yaml", 0.97, 0.02),
+        ("blind2_dev.yaml", 0.98, 0.01),
+        ("blind3_dev.yaml", 0.95, 0.04),
+        ("blind4_dev.yaml", 0.95, 0.02),
+    ],
 )
 async def test_blind_development_sets_keep_their_floor(
     name: str, right_floor: float, wrong_ceiling: float
