@@ -29,7 +29,7 @@ from typing import Protocol
 
 from dialogs import callbacks as cb
 from dialogs import outcomes
-from dialogs.choosing import EntryChooser
+from dialogs.choosing import STRONG_RANK, EntryChooser
 from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
 from dialogs.outcomes import Outcome
 from dialogs.rules.dates import format_cn
@@ -74,6 +74,21 @@ class Clerk:
         self._groups = self.dialogue.groups
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self.chooser = EntryChooser(kb, self.vocab, matcher)
+        # Out-of-scope keywords (3+ characters) that no entry's text contains, longest first.
+        pages = "".join(
+            e.title + e.answer + "".join(e.questions) + "".join(e.keywords)
+            for e in kb.entries.values()
+        )
+        self._page_words = frozenset(k for e in kb.entries.values() for k in e.keywords)
+        self._oos_words = sorted(
+            (
+                (word, item.id)
+                for item in kb.out_of_scope.values()
+                for word in item.keywords
+                if len(word) >= 3 and word not in pages
+            ),
+            key=lambda pair: -len(pair[0]),
+        )
 
     def read(self, session: Session, text: str, today: date) -> Turn:
         """The message in its conversation (`dialogs.dialogue`)."""
@@ -113,6 +128,11 @@ class Clerk:
         match = self.matcher.match(
             turn.raw, MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
         )
+        named_topic = self._named_out_of_scope(turn)
+        if match.kind == "answer" and named_topic is not None:
+            # "苏州积分入学要什么材料": 积分入学 is a topic the pages do not cover, however
+            # much of the rest of the question fits 积分入医.
+            return replace(match, kind="out_of_scope", entry_id=named_topic)
         if match.kind == "out_of_scope":
             return self._out_of_scope(session, turn, today, render, match)
         return self._from_entries(session, turn, today, render, match)
@@ -169,12 +189,40 @@ class Clerk:
         """A day asked about in a city's process ("端午节那天能去申请积分入医吗") is a question
         for that process's calendar, whatever the holiday's name matched; otherwise the
         out-of-scope answer stands ("端午苏州有啥好玩的" asks about no step)."""
-        if not (turn.when and turn.city and turn.frame.aspects):
-            return match
-        dated = self.chooser.dated_entry(turn)
-        if dated is None:
-            return match
-        return [render.entry_reply(session, dated, today, turn.when.first)]
+        if turn.when and turn.city and turn.frame.aspects:
+            dated = self.chooser.dated_entry(turn)
+            if dated is not None:
+                return [render.entry_reply(session, dated, today, turn.when.first)]
+        if self._oos_by_chance(turn, match):
+            # "大人自己要掏多少" in a Tianjin conversation reached "咨询电话" through shared
+            # words only: the question's own aspect has an answer for this city.
+            chosen = self.chooser.choose(turn, session, None)
+            if chosen:
+                return [render.entry_reply(session, e, today) for e in chosen]
+        return match
+
+    def _named_out_of_scope(self, turn: Turn) -> str | None:
+        """The out-of-scope topic whose own word the message says, when no entry of the pages
+        uses that word (积分入学, 社保卡丢了): the message is about that topic."""
+        text = turn.frame.text.replace(" ", "")
+        found = next(((w, oos) for w, oos in self._oos_words if w in text), None)
+        if found is None:
+            return None
+        # …unless a longer word of the pages' own is said too ("办居住证" in "已经办居住证了，
+        # 积分入医能申请吗" yields to 积分入医).
+        longest = max((len(k) for k in self._page_words if k in text), default=0)
+        return found[1] if len(found[0]) > longest else None
+
+    def _oos_by_chance(self, turn: Turn, match: Match) -> bool:
+        """An out-of-scope match none of whose keywords the message says, for a question with
+        a specific aspect of its own (not inherited) in a city the conversation is about."""
+        item = self.kb.out_of_scope.get(match.entry_id or "")
+        if item is None or turn.city is None or turn.inherited or not turn.frame.aspects:
+            return False
+        if self.vocab.aspects[turn.frame.aspects[0]].rank < STRONG_RANK:
+            return False
+        said_text = turn.frame.text.replace(" ", "")
+        return not any(k in said_text for k in item.keywords)
 
     def _from_entries(
         self, session: Session, turn: Turn, today: date, render: Renders, match: Match

@@ -300,3 +300,15 @@ async def test_a_correction_at_every_suzhou_step_changes_the_verdict(
     reply = await _say(engine, chat, TODAY, "不对，其实没有居住证")
     assert "没有居住证" in reply and "暂不符合" in reply
     assert "参加社会保险（交社保）了吗" not in reply  # nothing answered is asked again
+
+
+async def test_an_out_of_scope_topic_named_beats_the_words_it_shares(engine: Engine) -> None:
+    """积分入学 is not 积分入医, however much of "要什么材料" fits the Suzhou entries."""
+    reply = await _say(engine, 30, TODAY, "苏州积分入学要什么材料")
+    assert "不在我能回答的范围" in reply and "居民身份证原件" not in reply
+
+
+async def test_an_out_of_scope_match_by_shared_words_yields_to_the_aspect(engine: Engine) -> None:
+    """"大人自己要掏多少" in a Tianjin conversation is the personal share, not 咨询电话."""
+    reply = await _say(engine, 31, TODAY, "天津娃医保", "大人自己要掏多少")
+    assert "100元" in reply
