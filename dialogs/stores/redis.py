@@ -43,6 +43,7 @@ POOL_WAIT = 10.0  # seconds a command may wait for a free connection
 SOCKET_TIMEOUT = 1.0  # seconds: a hung Redis costs one second, then the store degrades
 PROBE_TTL_MS = 5000  # the health probe's key expires by itself
 LOCK_LEASE = 5.0  # seconds a chat lock lives without renewal (a killed holder's is gone soon)
+MAX_HOLD = 60.0  # seconds one turn may keep renewing its chat's lock
 REPLY_SWEEP_AT = 64  # remembered replies in one chat's hash before expired ones are dropped
 
 
@@ -140,8 +141,11 @@ class RedisStore(SessionStore):
                     log.warning("chat lock expired before the turn ended (lock_timeout too short?)")
 
     async def _renew(self, lock: Lock) -> None:
-        """Keep the lease while the turn runs; a failure is logged (the turn goes on)."""
-        while True:
+        """Keep the lease while the turn runs, up to MAX_HOLD: a turn stuck beyond it (a
+        send that never returns) must not hold its chat forever; its lock then lapses as a
+        killed holder's does. A failure is logged (the turn goes on)."""
+        deadline = asyncio.get_running_loop().time() + MAX_HOLD
+        while asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(self.lock_timeout / 3)
             try:
                 await lock.reacquire()
