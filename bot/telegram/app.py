@@ -47,6 +47,7 @@ from bot.telegram.runtime import RetryingRateLimiter
 from bot.telegram.webhook import WebhookConfig, run_webhook
 from bot.wiring import engine_for
 from dialogs.engine import Engine
+from dialogs.stores.sqlite import StoreInUse
 from knowledge.errors import KnowledgeError
 
 log = logging.getLogger(__name__)
@@ -249,6 +250,8 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
             print(problem, file=sys.stderr)
         print(f"yibao run: not started: {len(exc.problems)} knowledge problem(s)", file=sys.stderr)
         return 1
+    except StoreInUse:
+        raise  # `yibao` says it in one sentence and exits 4
     except RuntimeError as exc:
         if STOPPED_IN_START_UP in str(exc):
             # Ctrl-C (or SIGTERM) while PTB was still starting: PTB stops the loop before its
