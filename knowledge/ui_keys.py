@@ -93,6 +93,7 @@ USED: Mapping[str, frozenset[str]] = {
     "stale_button": NONE,
     "store_degraded": NONE,
     "suggestions": NONE,
+    "too_fast": NONE,
     "too_long": frozenset({"limit"}),
     "unknown_state": NONE,
     "welcome": NONE,

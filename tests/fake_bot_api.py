@@ -190,6 +190,9 @@ class FakeBotAPI:
         self._thawed: asyncio.Event | None = None
         self._gates: dict[str, asyncio.Event] = {}
         self.gate_polls: Counter[str] = Counter()
+        self._held_chats: set[int] = set()
+        self._release: asyncio.Event | None = None
+        self.held = 0  # sendMessage requests waiting for release_chats()
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -393,6 +396,18 @@ class FakeBotAPI:
         """The next `times` calls of `method` hang unhandled until `thaw()`."""
         self._add_extra(method, "stall", 0.0, times)
 
+    def hold_chat(self, chat_id: int) -> None:
+        """sendMessage to `chat_id` waits (unhandled) until `release_chats()`, like a chat
+        at Telegram's per-chat send limit; `held` counts the waiting requests."""
+        self._held_chats.add(chat_id)
+        self._release = self._release or asyncio.Event()
+
+    def release_chats(self) -> None:
+        self._held_chats.clear()
+        if self._release is not None:
+            self._release.set()
+            self._release = None
+
     def block_chat(self, chat_id: int) -> None:
         """From now on sendMessage to `chat_id` fails with 403: the user blocked the bot."""
         self.blocked.add(chat_id)
@@ -484,6 +499,10 @@ class FakeBotAPI:
         extra = await self._extra_fault(request, method)
         if not isinstance(extra, float):
             return extra
+        if method == "sendMessage" and _int(params.get("chat_id")) in self._held_chats:
+            assert self._release is not None
+            self.held += 1
+            await self._release.wait()
         if method == "sendMessage" and _int(params.get("chat_id")) in self.blocked:
             return _error(ApiError(403, "Forbidden: bot was blocked by the user"))
         response = await self._handle(method, params)

@@ -26,6 +26,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -39,7 +40,12 @@ from bot.settings import (
     check_token,
     webhook_settings,
 )
-from bot.telegram.acknowledge import AcknowledgingBot, LedgerProcessor, UpdateLedger
+from bot.telegram.acknowledge import (
+    AcknowledgingBot,
+    LedgerProcessor,
+    UpdateLedger,
+    filter_raw_bodies,
+)
 from bot.telegram.handlers import AddressedToBot, ChatHandlers
 from bot.telegram.reach import UNREACHABLE, BootstrapAbortFilter, telegram_proxy, unreachable
 from bot.telegram.request import REQUESTS_KEY, AiohttpRequest, close_requests
@@ -88,13 +94,16 @@ def command_list(engine: Engine) -> list[BotCommand]:
 def build_application(settings: Settings, engine: Engine | None = None) -> Application:  # type: ignore[type-arg]
     """The bot exactly as `yibao run` starts it; `engine` defaults to one on YIBAO_STORE."""
     _quiet_url_loggers()
+    filter_raw_bodies()  # PTB's records quoting raw update bodies never reach the log
     ptb = logging.getLogger("telegram.ext")
     if not any(isinstance(f, BootstrapAbortFilter) for f in ptb.filters):
         ptb.addFilter(BootstrapAbortFilter())
     clock = settings.clock()
     if engine is None:
         engine = engine_for(settings, settings.store_url(), clock=clock)
-    chat = ChatHandlers(engine, typing_after=settings.yibao_typing_after)
+    ledger = UpdateLedger()  # updates are acknowledged to Telegram only once handled
+    typing_after = settings.yibao_typing_after
+    chat = ChatHandlers(engine, typing_after=typing_after, throttled=ledger.throttled)
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         await app.bot.set_my_commands(command_list(engine))
@@ -111,7 +120,6 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         AiohttpRequest(CONNECTION_POOL, pool_timeout=POOL_TIMEOUT, proxy=proxy),
         AiohttpRequest(1, proxy=proxy),  # getUpdates: one long poll at a time
     )
-    ledger = UpdateLedger()  # updates are acknowledged to Telegram only once handled
     app = (
         ApplicationBuilder()
         .token(settings.token)
@@ -132,6 +140,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     if app.updater is not None:
         app.updater.bot = AcknowledgingBot(app.bot, ledger)  # type: ignore[assignment]
 
+    # Before everything (group -2): a chat over its queue cap gets one "too fast" notice.
+    app.add_handler(TypeHandler(Update, chat.on_too_fast), group=-2)
     # Handlers, in priority order (first match wins; all in group 0):
     # 1. Button presses, in any chat: they answer the bot's own messages.
     app.add_handler(CallbackQueryHandler(chat.on_button))

@@ -13,12 +13,12 @@ import html
 import logging
 import re
 import traceback
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Set
 
 from telegram import Message, Update
 from telegram.constants import ChatAction, MessageEntityType
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
-from telegram.ext import ContextTypes, filters
+from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot.telegram.render import render_all
 from dialogs.callbacks import RETIRED_ON_PRESS, Callback
@@ -76,9 +76,25 @@ def strip_mention(text: str, username: str) -> str:
 class ChatHandlers:
     """The handler callbacks, bound to one engine."""
 
-    def __init__(self, engine: Engine, typing_after: float = 0.3) -> None:
+    def __init__(
+        self, engine: Engine, typing_after: float = 0.3, throttled: Set[int] = frozenset()
+    ) -> None:
         self.engine = engine
         self.typing_after = typing_after
+        self.throttled = throttled  # update ids to answer with "too fast" (UpdateLedger)
+
+    async def on_too_fast(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Before every other handler: the first update of a chat over its queue cap gets
+        one "您发得太快了" notice instead of an answer (the rest of its burst was dropped)."""
+        if not isinstance(update, Update) or update.update_id not in self.throttled:
+            return
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        if update.effective_chat is not None:
+            text = html.escape(self.engine.kb.text("too_fast"), quote=False)
+            await context.bot.send_message(update.effective_chat.id, text)
+        raise ApplicationHandlerStop
 
     # ------------------------------------------------------------------ handlers
     async def on_private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
