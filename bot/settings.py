@@ -161,6 +161,7 @@ class Settings(BaseSettings):
             session_ttl=ttl * DAY if ttl is not None else defaults.session_ttl,
             record_retention=keep * DAY if keep is not None else defaults.record_retention,
             hash_salt=self.hash_salt or defaults.hash_salt,
+            timezone=self.yibao_timezone,
         )
 
     def store_url(self, persistent: bool = True) -> str:

@@ -40,7 +40,7 @@ from dialogs.types import ChatId
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _MIGRATIONS: dict[int, str] = {
     # version reached -> script that reaches it from the previous version
     1: """
@@ -91,6 +91,10 @@ _MIGRATIONS: dict[int, str] = {
             gen  INTEGER NOT NULL
         );
     """,
+    # The per-chat daily cap counts a chat's records of one day: an index lookup.
+    4: """
+        CREATE INDEX IF NOT EXISTS records_chat_at ON records(chat, at);
+    """,
 }
 _PAGE = 500  # rows per fetch when iterating records
 CHECKPOINT_EVERY = 256  # write transactions between two background checkpoints (~1-4 MB WAL)
@@ -110,7 +114,13 @@ _REMEMBER = (
     "DO UPDATE SET expires = excluded.expires, data = excluded.data"
 )
 REPLY_SWEEP_EVERY = 256  # remembered replies written between two sweeps of expired ones
-_INSERT_RECORD = "INSERT INTO records (at, chat, outcome, confidence, text) VALUES (?, ?, ?, ?, ?)"
+# Within the per-chat daily cap, and not an unanswered question the chat asked that day.
+_INSERT_RECORD = (
+    "INSERT INTO records (at, chat, outcome, confidence, text) SELECT ?, ?, ?, ?, ? "
+    "WHERE (SELECT COUNT(*) FROM records WHERE chat = ? AND at >= ? AND at < ?) < ? "
+    "AND NOT (? = 'unanswered' AND EXISTS (SELECT 1 FROM records WHERE chat = ? AND at >= ? "
+    "AND at < ? AND outcome = 'unanswered' AND text IS ?))"
+)
 _RECORDS_PAGE = (
     "SELECT rowid, at, chat, outcome, confidence, text FROM records "
     "WHERE at >= ? AND (at > ? OR (at = ? AND rowid > ?)) ORDER BY at, rowid LIMIT ?"
@@ -301,7 +311,10 @@ class SqliteStore(SessionStore):
 
     # ------------------------------------------------------------------ records
     async def record_turn(self, record: TurnRecord) -> None:
-        args = (record.at, record.chat, record.outcome, record.confidence, record.text)
+        start, end = self.settings.day_of(record.at)
+        chat, cap = record.chat, self.settings.records_per_chat_day
+        args: tuple[object, ...] = (record.at, chat, record.outcome, record.confidence, record.text)
+        args += (chat, start, end, cap, record.outcome, chat, start, end, record.text)
         await self._exec(_INSERT_RECORD, args)
 
     async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
