@@ -40,6 +40,7 @@ USED: Mapping[str, frozenset[str]] = {
     "empty": NONE,
     "error": NONE,
     "footer": frozenset({"applies_to", "section", "source_title"}),
+    "footer_page": frozenset({"applies_to", "section", "source_title"}),
     "forget_confirm": NONE,
     "forget_failed": NONE,
     "forget_kept": NONE,

@@ -164,6 +164,7 @@ class FakeBotAPI:
         self.commands: list[JSONDict] = []
         self.webhook: JSONDict = {"url": "", "secret_token": None}
         self.injected_at: dict[int, float] = {}
+        self.injected: dict[int, JSONDict] = {}  # every update the user side sent, by id
         self.handed_out = 0  # updates returned by getUpdates, re-deliveries included
         self.fetched_at: dict[int, float] = {}  # when getUpdates first handed each one out
         self._updates: deque[JSONDict] = deque()
@@ -241,6 +242,7 @@ class FakeBotAPI:
         """Queue a raw update (without update_id); return the id it got."""
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **update}
+        self.injected[update_id] = update
         self._updates.append(update)
         self.injected_at[update_id] = time.perf_counter()
         if self._new_update is not None:

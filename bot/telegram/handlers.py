@@ -15,7 +15,7 @@ import re
 import traceback
 from collections.abc import Awaitable, Set
 
-from telegram import Message, Update
+from telegram import Message, ReplyParameters, Update
 from telegram.constants import ChatAction, MessageEntityType
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
 from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
@@ -112,7 +112,8 @@ class ChatHandlers:
             return
         text = strip_mention(message.text, context.bot.username or "")
         incoming = Incoming(text=text, update_id=update.update_id)
-        await self._answer(context, message.chat_id, incoming)
+        # Threaded to the asker's message: in a group several people may be asking.
+        await self._answer(context, message.chat_id, incoming, reply_to=message.message_id)
 
     async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, locations…: say we read text, show the menu."""
@@ -150,6 +151,10 @@ class ChatHandlers:
                 except BadRequest as exc:
                     # Already without keyboard, or too old to edit: nothing left to retire.
                     log.debug("keyboard not retired: %s", exc.message)
+            if stale:
+                # A double tap or an old button: the toast says it; the latest message
+                # still has the live buttons, so nothing more is sent over it.
+                return
             await self._send(context, chat_id, replies)
 
         incoming = Incoming(callback=data, update_id=update.update_id)
@@ -199,10 +204,14 @@ class ChatHandlers:
         return any(outcome_of(r.state) is Outcome.STALE for r in replies)
 
     async def _answer(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, incoming: Incoming
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        incoming: Incoming,
+        reply_to: int | None = None,
     ) -> None:
         async def deliver(replies: list[Reply]) -> None:
-            await self._send(context, chat_id, replies)
+            await self._send(context, chat_id, replies, reply_to)
 
         await self._think(context, chat_id, incoming, deliver)
 
@@ -249,13 +258,24 @@ class ChatHandlers:
             log.debug("typing action failed: %s", exc.message)
 
     @staticmethod
-    async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
-        """Send each message once. A timed-out send is counted as sent: Telegram has most
-        likely handled it and only its answer was late, and a reply twice is worse than a
-        reply lost (the rate limiter retries only errors that mean "not handled")."""
-        for message in render_all(replies):
+    async def _send(
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        replies: list[Reply],
+        reply_to: int | None = None,
+    ) -> None:
+        """Send each message once, the first threaded to message `reply_to` if given (sent
+        anyway if that message is gone). A timed-out send is counted as sent: Telegram has
+        most likely handled it and only its answer was late, and a reply twice is worse than
+        a reply lost (the rate limiter retries only errors that mean "not handled")."""
+        for i, message in enumerate(render_all(replies)):
+            thread = (
+                ReplyParameters(reply_to, allow_sending_without_reply=True)
+                if reply_to is not None and i == 0
+                else None
+            )
             sent: Awaitable[Message] = context.bot.send_message(
-                chat_id, message.html, reply_markup=message.markup
+                chat_id, message.html, reply_markup=message.markup, reply_parameters=thread
             )
             try:
                 await sent
