@@ -39,6 +39,9 @@ class StoreSettings:
     hash_salt: str = DEFAULT_HASH_SALT
     records_per_chat_day: int = DEFAULT_RECORDS_PER_CHAT_DAY
     timezone: str = DEFAULT_TIMEZONE  # whose days the cap counts (YIBAO_TIMEZONE)
+    # A serving process finding its SQLite file in use waits for it (a hot standby that
+    # takes over when the serving process dies: YIBAO_STANDBY) instead of being refused.
+    standby: bool = False
 
     def day_of(self, at: float) -> tuple[float, float]:
         """The users' day holding the moment `at`: its start and end (epoch seconds)."""

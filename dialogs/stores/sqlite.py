@@ -13,8 +13,9 @@ truncates the WAL so that nothing of the chat survives anywhere in it — no tur
 either. Per-chat locks are in-process, so only one process may serve a file: a store opened
 with `exclusive=True` (what `build_engine` does for `run`, `wechat`, `chat`, `replay`) takes
 an exclusive `fcntl.flock` on `<file>.lock` and a second process is refused with
-`StoreInUse` (one sentence; the commands exit 4). Several instances share Redis instead.
-Readers such as `yibao report` open the file without the lock."""
+`StoreInUse` (one sentence; the commands exit 4), or with `standby` waits to take over.
+Several instances share Redis instead. Readers such as `yibao report` open the file without
+the lock."""
 
 from __future__ import annotations
 
@@ -160,7 +161,7 @@ class _FileLock:
     _held: ClassVar[dict[str, tuple[int, int]]] = {}  # real path -> (fd, stores using it)
 
     @classmethod
-    def acquire(cls, db_path: str) -> str:
+    def acquire(cls, db_path: str, wait: bool = False) -> str:
         key = os.path.realpath(db_path) + ".lock"
         fd, users = cls._held.get(key, (-1, 0))
         if users:
@@ -172,12 +173,16 @@ class _FileLock:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-            os.close(fd)
             by = f" (pid {holder})" if holder.isdigit() else ""
-            raise StoreInUse(
-                f"{db_path} is in use by another process{by}; run one process per SQLite "
-                "file (or share a Redis store between instances)"
-            ) from None
+            if not wait:
+                os.close(fd)
+                raise StoreInUse(
+                    f"{db_path} is in use by another process{by}; run one process per SQLite "
+                    "file (or share a Redis store between instances)"
+                ) from None
+            log.warning("%s is in use by another process%s; standing by", db_path, by)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # until that process stops or dies
+            log.warning("%s is free: taking over", db_path)
         os.ftruncate(fd, 0)
         os.pwrite(fd, str(os.getpid()).encode(), 0)
         cls._held[key] = (fd, 1)
@@ -200,7 +205,9 @@ class SqliteStore(SessionStore):
         super().__init__(settings)
         self.path = str(path)
         self._lock_key = (
-            _FileLock.acquire(self.path) if exclusive and self.path != ":memory:" else None
+            _FileLock.acquire(self.path, wait=self.settings.standby)
+            if exclusive and self.path != ":memory:"
+            else None
         )
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yibao-sqlite")
         self._conn: sqlite3.Connection | None = None
