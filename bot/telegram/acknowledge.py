@@ -38,7 +38,7 @@ from bot.telegram.runtime import ChatOrderedProcessor
 
 log = logging.getLogger(__name__)
 
-WAIT_FOR_PROGRESS = 1.0  # seconds between two polls that can only return updates in progress
+WAIT_FOR_PROGRESS = 0.25  # seconds between two polls that can only return updates in progress
 PER_CHAT = 5  # updates of one chat queued or in flight; the rest of a burst is dropped
 BAD_UPDATE_BACKOFF = (0.5, 5.0)  # first and longest wait after a batch that did not parse
 # PTB's log records that quote a raw response body (user messages of any chat).
