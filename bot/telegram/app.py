@@ -203,8 +203,9 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
 
     Exit codes (README): 0 after a clean stop (SIGINT/SIGTERM); 2 for a settings problem
     (missing, malformed or rejected token, missing salt for a persistent store, webhook
-    without URL or secret); 3 when Telegram cannot be reached at start-up; 1 for anything
-    else (logged, token redacted).
+    without URL or secret); 3 when Telegram cannot be reached at start-up; 4 when another
+    process serves the SQLite file (said by `yibao`, bot.cli.main); 1 for anything else
+    (logged, token redacted).
     """
     try:
         check_token(settings.telegram_bot_token)
