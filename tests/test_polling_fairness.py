@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 
 import pytest
-from fake_bot_api import FakeBotAPI
+from fake_bot_api import BOT_USERNAME, FakeBotAPI
 from telegram_harness import running_bot
 
 from bot.telegram.acknowledge import PER_CHAT
@@ -85,3 +85,19 @@ async def test_an_unparseable_update_is_skipped_and_logged_by_id_only(
     assert f"update {bad} could not be read; skipped" in caplog.text
     assert "13812345678" not in caplog.text
     assert not [r for r in caplog.records if r.levelno >= logging.CRITICAL]
+
+
+async def test_a_busy_groups_own_chatter_does_not_count_as_its_backlog(
+    fake: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot reads a group's chatter (privacy mode off) and answers only what is addressed
+    to it: twenty messages between members must not get the group throttled."""
+    group = -100888
+    async with running_bot(fake, monkeypatch):
+        for i in range(20):  # one batch: nothing awaits in between
+            fake.user_text(group, f"大家好{i}", chat_type="supergroup", user_id=50 + i)
+        fake.user_text(group, f"/help@{BOT_USERNAME}", chat_type="supergroup")
+        (reply,) = await fake.wait_messages(group, 1, timeout=30)
+        # Per-chat order: a notice would have come before the answer.
+        assert "您发得太快了" not in reply.text and "使用方法" in reply.text
+    assert len(fake.messages(group)) == 1

@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
 
 from telegram import Bot, Update
@@ -66,8 +66,13 @@ def filter_raw_bodies() -> None:
 class UpdateLedger:
     """The ids of updates fetched and not yet done, by chat."""
 
-    def __init__(self, per_chat: int = PER_CHAT) -> None:
+    def __init__(
+        self, per_chat: int = PER_CHAT, counts: Callable[[Update], bool] = lambda _: True
+    ) -> None:
         self.per_chat = per_chat
+        # Updates the cap counts: those the bot answers (a group's own chatter, which the
+        # bot reads and ignores, must not get a busy group throttled).
+        self.counts = counts
         self._open: dict[int, int | None] = {}  # update id -> its chat
         self._by_chat: Counter[int] = Counter()
         self._flooding: set[int] = set()  # chats over the cap: they do not hold the offset
@@ -107,7 +112,7 @@ class UpdateLedger:
         admitted = []
         for update in updates:
             self._floor = max(self._floor, update.update_id + 1)
-            chat = ChatOrderedProcessor.chat_key(update)
+            chat = ChatOrderedProcessor.chat_key(update) if self.counts(update) else None
             if chat is not None and self._by_chat[chat] >= self.per_chat:
                 if chat in self._flooding:
                     self.dropped += 1

@@ -46,7 +46,7 @@ from bot.telegram.acknowledge import (
     UpdateLedger,
     filter_raw_bodies,
 )
-from bot.telegram.handlers import AddressedToBot, ChatHandlers
+from bot.telegram.handlers import AddressedToBot, ChatHandlers, answered
 from bot.telegram.reach import UNREACHABLE, BootstrapAbortFilter, telegram_proxy, unreachable
 from bot.telegram.request import REQUESTS_KEY, AiohttpRequest, close_requests
 from bot.telegram.runtime import RetryingRateLimiter
@@ -101,7 +101,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     clock = settings.clock()
     if engine is None:
         engine = engine_for(settings, settings.store_url(), clock=clock)
-    ledger = UpdateLedger()  # updates are acknowledged to Telegram only once handled
+    # Updates are acknowledged to Telegram only once handled; a chat's backlog is capped.
+    ledger = UpdateLedger(counts=answered)
     typing_after = settings.yibao_typing_after
     chat = ChatHandlers(engine, typing_after=typing_after, throttled=ledger.throttled)
 

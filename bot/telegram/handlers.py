@@ -53,6 +53,16 @@ class AddressedToBot(filters.MessageFilter):
         return mentions(message, bot.username or "", bot.id)
 
 
+def answered(update: Update) -> bool:
+    """Whether the bot answers `update`: group texts only when addressed to it (the rest of
+    a group's chatter is read and ignored, and must not count as that chat's backlog)."""
+    message = update.message
+    chat = update.effective_chat
+    if message is None or chat is None or chat.type == "private":
+        return True
+    return bool(AddressedToBot().filter(message))
+
+
 def mentions(message: Message, username: str, bot_id: int) -> bool:
     for entity in message.entities:
         if entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None:
