@@ -28,7 +28,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from telegram import Bot, Update
@@ -96,11 +96,6 @@ class UpdateLedger:
         except those of flooding chats."""
         holding = (u for u, chat in self._open.items() if chat not in self._flooding)
         return min(holding, default=max(requested, self._floor))
-
-    def opened(self, update_ids: Iterable[int]) -> None:
-        for update_id in update_ids:
-            self._open[update_id] = None
-            self._floor = max(self._floor, update_id + 1)
 
     def skipped(self, update_id: int) -> None:
         """Acknowledge `update_id` without handling it (it could not be read)."""
