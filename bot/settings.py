@@ -86,6 +86,9 @@ class Settings(BaseSettings):
     wechat_api_base: str = ""
     # Whose date is "today" (every command, every edge, the report's days).
     yibao_timezone: str = DEFAULT_TIMEZONE
+    # With a SQLite store already served by another process: wait to take over when it
+    # stops or dies (a hot standby) instead of exiting 4.
+    yibao_standby: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -161,6 +164,8 @@ class Settings(BaseSettings):
             session_ttl=ttl * DAY if ttl is not None else defaults.session_ttl,
             record_retention=keep * DAY if keep is not None else defaults.record_retention,
             hash_salt=self.hash_salt or defaults.hash_salt,
+            timezone=self.yibao_timezone,
+            standby=self.yibao_standby,
         )
 
     def store_url(self, persistent: bool = True) -> str:

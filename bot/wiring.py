@@ -40,8 +40,9 @@ def build_engine(
     if channel is not None:
         kb = kb.for_channel(channel)
     matcher = Matcher(kb, lexicon_dir)
+    # One serving process per SQLite file (`StoreInUse` otherwise: the commands exit 4).
     # Resilient: if the backend fails, the bot answers on from memory and says so.
-    store = ResilientStore(open_store(store_url, store_settings))
+    store = ResilientStore(open_store(store_url, store_settings, exclusive=True))
     engine = Engine(kb, matcher, store, flows=load_flows(kb), clock=clock)
     # Everything built so far (KB, index, jieba) lives as long as the process: move it out
     # of the garbage collector's reach, or each full collection walks it for milliseconds

@@ -20,7 +20,7 @@ from dialogs.callbacks import Callback, Kind
 from dialogs.choices import numbered_buttons, pick
 from dialogs.delivery import deliver
 from dialogs.dialogue import Turn
-from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, WantsText
+from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, Reopens, WantsText
 from dialogs.flows.machine import GuidedFlow
 from dialogs.hygiene import clean_line, scrub_optional
 from dialogs.outcomes import Outcome
@@ -229,7 +229,8 @@ class Engine:
         if command == "/help" or lowered in self._help_words:
             return [self._menu_reply("main", prefix=self.kb.text("help"))]
         if command == "/about":
-            return [Reply(text=self._about())]
+            menu = ((Button(self.kb.text("main_menu"), cb.menu("main")),),)
+            return [Reply(text=self._about(), buttons=menu)]
         if command == "/forget":
             return [self._forget_prompt(session)]
         if command[1:] in self.flows:
@@ -240,9 +241,7 @@ class Engine:
             prefix = self.kb.text("cancelled") if was_in_flow else None
             return [self._menu_reply("main", prefix=prefix)]
         if lowered in self._back_words:
-            if session.flow:
-                return self.flows[session.flow].back(session, today)
-            return [self._menu_reply("main")]
+            return self._back(session, today)
         # The dialogue state learns from every message, whichever path answers it: facts
         # stated while starting or inside a flow still hold for the next free question.
         clerk = self.clerk
@@ -315,8 +314,8 @@ class Engine:
         if pressed is not None and pressed.is_(Kind.ACTION, "forget", "yes"):
             # Not the prompt's own button (that one had erased): ask again.
             return [self._forget_prompt(session)]
-        if kind is Kind.ACTION and target == "back" and session.flow:
-            return self.flows[session.flow].back(session, today)
+        if kind is Kind.ACTION and target == "back" and (session.flow or session.ended):
+            return self._back(session, today)
         if kind is Kind.ACTION and target == "restart":
             session.end_flow()
             return [self._menu_reply("main")]
@@ -463,10 +462,13 @@ class Engine:
         session.last_entry = entry.id
         session.context["aspects"] = entry.aspects[0]
         source = self.kb.sources.get(entry.source.file)
+        title = source.title if source else entry.source.file
+        section = entry.source.section
         footer = self.kb.text(
-            "footer",
-            source_title=source.title if source else entry.source.file,
-            section=entry.source.section,
+            # "来源：X（X）" says the title twice: a section that is the page is left out.
+            "footer_page" if section.strip() in ("", title) else "footer",
+            source_title=title,
+            section=section,
             applies_to=entry.applies_to,
         )
         buttons = self._entry_buttons(entry.related[:MAX_RELATED_BUTTONS])
@@ -511,6 +513,17 @@ class Engine:
             if name != session.flow and flow.wants(text, session, today):
                 return self._start_flow(session, name, today, text)
         return None
+
+    def _back(self, session: Session, today: date) -> list[Reply]:
+        """ "返回": one step back in the flow, or into a flow that ended on a verdict one can
+        step back from (`Session.ended`), or else the main menu."""
+        if session.flow:
+            return self.flows[session.flow].back(session, today)
+        for flow in self.flows.values():
+            reopened = flow.reopen(session, today) if isinstance(flow, Reopens) else None
+            if reopened is not None:
+                return reopened
+        return [self._menu_reply("main")]
 
     def _start_flow(
         self, session: Session, name: str, today: date, text: str | None

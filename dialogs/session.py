@@ -43,6 +43,10 @@ class Session(BaseModel):
     # The one-time nonce of the last "/forget" prompt: only its own confirm button erases
     # (a forged or replayed `x:forget:yes` shows the prompt again).
     forget_nonce: str = ""
+    # A flow that ended on a verdict one can still step back from (Suzhou's "不符合"): its
+    # name, state and answers as JSON, so "返回" reopens it one step back with the answers
+    # kept. Cleared when any flow starts, on cancel and restart.
+    ended: str = ""
 
     def to_json(self) -> str:
         return self.model_dump_json(exclude_defaults=True)
@@ -60,3 +64,4 @@ class Session(BaseModel):
         self.flow = None
         self.state = None
         self.slots.clear()
+        self.ended = ""

@@ -164,6 +164,7 @@ class FakeBotAPI:
         self.commands: list[JSONDict] = []
         self.webhook: JSONDict = {"url": "", "secret_token": None}
         self.injected_at: dict[int, float] = {}
+        self.injected: dict[int, JSONDict] = {}  # every update the user side sent, by id
         self.handed_out = 0  # updates returned by getUpdates, re-deliveries included
         self.fetched_at: dict[int, float] = {}  # when getUpdates first handed each one out
         self._updates: deque[JSONDict] = deque()
@@ -190,6 +191,9 @@ class FakeBotAPI:
         self._thawed: asyncio.Event | None = None
         self._gates: dict[str, asyncio.Event] = {}
         self.gate_polls: Counter[str] = Counter()
+        self._held_chats: set[int] = set()
+        self._release: asyncio.Event | None = None
+        self.held = 0  # sendMessage requests waiting for release_chats()
 
     # ------------------------------------------------------------------ lifecycle
     @property
@@ -238,6 +242,7 @@ class FakeBotAPI:
         """Queue a raw update (without update_id); return the id it got."""
         update_id = next(self._update_ids)
         update = {"update_id": update_id, **update}
+        self.injected[update_id] = update
         self._updates.append(update)
         self.injected_at[update_id] = time.perf_counter()
         if self._new_update is not None:
@@ -393,6 +398,18 @@ class FakeBotAPI:
         """The next `times` calls of `method` hang unhandled until `thaw()`."""
         self._add_extra(method, "stall", 0.0, times)
 
+    def hold_chat(self, chat_id: int) -> None:
+        """sendMessage to `chat_id` waits (unhandled) until `release_chats()`, like a chat
+        at Telegram's per-chat send limit; `held` counts the waiting requests."""
+        self._held_chats.add(chat_id)
+        self._release = self._release or asyncio.Event()
+
+    def release_chats(self) -> None:
+        self._held_chats.clear()
+        if self._release is not None:
+            self._release.set()
+            self._release = None
+
     def block_chat(self, chat_id: int) -> None:
         """From now on sendMessage to `chat_id` fails with 403: the user blocked the bot."""
         self.blocked.add(chat_id)
@@ -484,6 +501,10 @@ class FakeBotAPI:
         extra = await self._extra_fault(request, method)
         if not isinstance(extra, float):
             return extra
+        if method == "sendMessage" and _int(params.get("chat_id")) in self._held_chats:
+            assert self._release is not None
+            self.held += 1
+            await self._release.wait()
         if method == "sendMessage" and _int(params.get("chat_id")) in self.blocked:
             return _error(ApiError(403, "Forbidden: bot was blocked by the user"))
         response = await self._handle(method, params)

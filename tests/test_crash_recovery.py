@@ -77,6 +77,7 @@ class Fleet:
             TELEGRAM_API_BASE_URL=self.fake.gate_url(name),
             YIBAO_STORE=f"sqlite:///{self.db}",
             YIBAO_HASH_SALT="crash-recovery-pepper",  # required with a persistent store
+            YIBAO_STANDBY="1",  # the standby waits for the SQLite lock, warmed up
             YIBAO_CACHE_DIR=os.environ["YIBAO_CACHE_DIR"],
         )
         log = self.tmp_path / f"{name}.log"
@@ -91,18 +92,40 @@ class Fleet:
     async def start(self) -> None:
         self.live = await self.spawn()
         self.fake.open_gate(self.live.name)
+        await self.holding(self.live)  # so the standby is the one that waits
         self.standby = await self.spawn()
 
     async def kill_and_switch(self) -> None:
         """SIGKILL the live process; the standby (once it polls) takes over at once."""
         assert self.live is not None and self.standby is not None
-        await self.fake.wait_gate_poll(self.standby.name)
+        await self.standing_by(self.standby)
         self.live.proc.kill()
         assert await self.live.proc.wait() == -9
         self.fake.thaw()  # whatever the dead process left hanging gets a 502 nobody reads
         self.live, self.standby = self.standby, None
         self.fake.open_gate(self.live.name)
+        await self.holding(self.live)
         self.standby = await self.spawn()
+
+    async def holding(self, bot: BotProcess, timeout: float = 60) -> None:
+        """Wait until `bot` holds the SQLite file's lock (its pid in `<db>.lock`)."""
+        lock = self.db.with_name(self.db.name + ".lock")
+        deadline = time.monotonic() + timeout
+        while not (lock.exists() and lock.read_text().strip() == str(bot.proc.pid)):
+            assert bot.proc.returncode is None, bot.output()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{bot.name} never took the lock")
+            await asyncio.sleep(0.02)
+
+    async def standing_by(self, bot: BotProcess, timeout: float = 60) -> None:
+        """Wait until `bot` is warmed up and waiting for the SQLite lock (one process per
+        file: the live one holds it until it dies)."""
+        deadline = time.monotonic() + timeout
+        while "standing by" not in bot.output():
+            assert bot.proc.returncode is None, bot.output()
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{bot.name} never stood by")
+            await asyncio.sleep(0.02)
 
     async def stop(self) -> None:
         for bot in self.all:

@@ -331,3 +331,43 @@ async def test_the_eligible_verdict_refers_to_nothing_the_page_does_not_say(chat
         text = await chat.press(cb)
     assert "符合积分入医的申请条件" in text and "来源页面没有写" in text
     assert "咨询" not in text.split("规定是")[1].split("\n")[0]
+
+
+async def test_back_after_a_failing_verdict_goes_one_step_back_keeping_the_answers(
+    chat: Chat,
+) -> None:
+    """Issue 13: the intro promises "返回" at any time; after "暂不符合" it dropped to the
+    main menu and lost every answer."""
+    await chat.say("/suzhou")
+    for cb in ALL_YES[:2]:  # permit, insurance
+        await chat.press(cb)
+    text = await chat.press("s:suzhou:years:no")  # under a year of residence
+    assert "暂不符合" in text and (await chat.session()).flow is None
+    text = await chat.say("返回")
+    session = await chat.session()
+    assert session.flow == "suzhou" and session.state == "years"
+    assert {k: session.slots.get(k) for k in ("permit", "insurance")} == {
+        "permit": "yes",
+        "insurance": "yes",
+    }
+    assert "years" not in session.slots
+    # Answered right this time, the flow goes on from there with the earlier answers.
+    await chat.press(ALL_YES[2])
+    assert (await chat.session()).state == "district"
+    # And back again steps to the question before, as anywhere in the flow.
+    await chat.press("x:back")
+    assert (await chat.session()).state == "years"
+
+
+async def test_back_after_a_failing_verdict_by_button_and_not_after_another_flow(
+    chat: Chat,
+) -> None:
+    await chat.say("/suzhou")
+    await chat.say("没有")
+    await chat.press("x:back")
+    assert (await chat.session()).state == "permit"
+    await chat.say("没有")
+    await chat.say("/tianjin")  # another flow started: nothing of Suzhou to go back to
+    await chat.say("/cancel")
+    await chat.say("返回")
+    assert (await chat.session()).flow is None

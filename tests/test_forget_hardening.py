@@ -114,8 +114,8 @@ async def test_sqlite_forget_deletes_rows_only_and_others_do_not_wait(tmp_path: 
     store = SqliteStore(path)
     target = 4242
     await store.save(Session(chat_id=target))
-    for _ in range(500):
-        await store.record_turn(TurnRecord.new(store.chat_hash(target), "unanswered", "我的问题"))
+    for i in range(200):  # a full day of the chat's records (the per-chat cap), all distinct
+        await store.record_turn(TurnRecord.new(store.chat_hash(target), "unanswered", f"问题{i}"))
 
     started = time.perf_counter()
     await store.forget(12345)  # a chat with no rows: cheap, and no rebuild due

@@ -108,7 +108,8 @@ def test_the_store_in_dotenv_is_the_one_chat_writes_and_report_reads(tmp_path: P
     report = yibao(tmp_path, "report")
     assert report.returncode == 0, report.stderr
     assert "asdf qwer" in report.stdout
-    replay = yibao(tmp_path, "replay", stdin='{"chat_id": 1, "text": "asdf qwer"}\n')
+    # Another chat (one chat's identical unanswered questions of a day are kept once).
+    replay = yibao(tmp_path, "replay", stdin='{"chat_id": 7, "text": "asdf qwer"}\n')
     assert replay.returncode == 0, replay.stderr
     assert "· asdf qwer (2)" in yibao(tmp_path, "report").stdout  # the same file again
 

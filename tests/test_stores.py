@@ -261,7 +261,8 @@ async def test_records_round_trip_in_time_order(store: SessionStore) -> None:
 
 async def test_many_records_iterate_completely(store: SessionStore) -> None:
     for i in range(1203):  # more than one page of every backend's pagination
-        await store.record_turn(TurnRecord(at=NOW + i / 7, chat=f"c{i % 5}", outcome="menu"))
+        # Ten chats: each stays under the per-chat daily cap of records.
+        await store.record_turn(TurnRecord(at=NOW + i / 7, chat=f"c{i % 10}", outcome="menu"))
     ats = [r.at async for r in store.iter_records()]
     assert len(ats) == 1203 and ats == sorted(ats)
 
@@ -637,3 +638,47 @@ async def test_redis_lock_lease_is_renewed_while_the_turn_runs(redis_url: str) -
             pass
     finally:
         await store.close()
+
+
+# ---------------------------------------------------------------------- issue 13: record cap
+def _users_day() -> tuple[float, float]:
+    return SETTINGS.day_of(NOW)
+
+
+async def _count(store: SessionStore, chat: str) -> int:
+    return sum([1 async for r in store.iter_records() if r.chat == chat])
+
+
+async def test_turn_records_are_capped_per_chat_and_users_day(store: SessionStore) -> None:
+    """A flooding chat writes at most `records_per_chat_day` records a day (was unbounded:
+    1,000 messages -> 1,001 records); other chats and the next day are not affected."""
+    start, end = _users_day()
+    cap = SETTINGS.records_per_chat_day
+    for i in range(cap + 5):
+        await store.record_turn(TurnRecord(at=start + 1 + i * 0.01, chat="flood", outcome="menu"))
+    await store.record_turn(TurnRecord(at=start + 2, chat="calm", outcome="menu"))
+    await store.record_turn(TurnRecord(at=end + 1, chat="flood", outcome="menu"))
+    assert await _count(store, "flood") == cap + 1
+    assert await _count(store, "calm") == 1
+
+
+async def test_identical_unanswered_texts_of_a_chat_are_kept_once_a_day(
+    store: SessionStore,
+) -> None:
+    start, end = _users_day()
+    for i in range(3):
+        await store.record_turn(TurnRecord(start + 1 + i, "a", "unanswered", 0.1, "卖西瓜吗"))
+    await store.record_turn(TurnRecord(start + 5, "a", "unanswered", 0.1, "卖香蕉吗"))
+    await store.record_turn(TurnRecord(start + 6, "b", "unanswered", 0.1, "卖西瓜吗"))
+    await store.record_turn(TurnRecord(end + 1, "a", "unanswered", 0.1, "卖西瓜吗"))
+    texts = sorted([(r.chat, r.text or "") async for r in store.iter_records()])
+    assert texts == [("a", "卖西瓜吗"), ("a", "卖西瓜吗"), ("a", "卖香蕉吗"), ("b", "卖西瓜吗")]
+
+
+def test_the_users_day_follows_the_time_zone() -> None:
+    # 2026-03-01 16:30 UTC is already 03-02 00:30 in Beijing: a new day there, not in UTC.
+    at = 1772382600.0
+    beijing = StoreSettings(timezone="Asia/Shanghai").day_of(at)
+    utc = StoreSettings(timezone="UTC").day_of(at)
+    assert beijing == (1772380800.0, 1772467200.0)
+    assert utc == (1772323200.0, 1772409600.0)

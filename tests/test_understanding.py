@@ -309,6 +309,6 @@ async def test_an_out_of_scope_topic_named_beats_the_words_it_shares(engine: Eng
 
 
 async def test_an_out_of_scope_match_by_shared_words_yields_to_the_aspect(engine: Engine) -> None:
-    """"大人自己要掏多少" in a Tianjin conversation is the personal share, not 咨询电话."""
+    """ "大人自己要掏多少" in a Tianjin conversation is the personal share, not 咨询电话."""
     reply = await _say(engine, 31, TODAY, "天津娃医保", "大人自己要掏多少")
     assert "100元" in reply

@@ -8,6 +8,12 @@ import io
 import sys
 from collections.abc import Sequence
 from datetime import date
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+STORE_IN_USE = 4  # exit code: another process serves the SQLite file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -120,6 +126,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"yibao {args.command}: {exc}", file=sys.stderr)
         return 2
     segment.use_cache_dir(settings.cache_dir)
+    from dialogs.stores.sqlite import StoreInUse
+
+    try:
+        return _dispatch(args, settings)
+    except StoreInUse as exc:
+        # A second process on a SQLite file the bot serves: one sentence, no traceback.
+        print(f"yibao {args.command}: {exc}", file=sys.stderr)
+        return STORE_IN_USE
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "chat":
         from bot.cli.terminal import run_chat
 

@@ -26,6 +26,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     Defaults,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -39,14 +40,20 @@ from bot.settings import (
     check_token,
     webhook_settings,
 )
-from bot.telegram.acknowledge import AcknowledgingBot, LedgerProcessor, UpdateLedger
-from bot.telegram.handlers import AddressedToBot, ChatHandlers
+from bot.telegram.acknowledge import (
+    AcknowledgingBot,
+    LedgerProcessor,
+    UpdateLedger,
+    filter_raw_bodies,
+)
+from bot.telegram.handlers import AddressedToBot, ChatHandlers, answered
 from bot.telegram.reach import UNREACHABLE, BootstrapAbortFilter, telegram_proxy, unreachable
 from bot.telegram.request import REQUESTS_KEY, AiohttpRequest, close_requests
 from bot.telegram.runtime import RetryingRateLimiter
 from bot.telegram.webhook import WebhookConfig, run_webhook
 from bot.wiring import engine_for
 from dialogs.engine import Engine
+from dialogs.stores.sqlite import StoreInUse
 from knowledge.errors import KnowledgeError
 
 log = logging.getLogger(__name__)
@@ -87,13 +94,17 @@ def command_list(engine: Engine) -> list[BotCommand]:
 def build_application(settings: Settings, engine: Engine | None = None) -> Application:  # type: ignore[type-arg]
     """The bot exactly as `yibao run` starts it; `engine` defaults to one on YIBAO_STORE."""
     _quiet_url_loggers()
+    filter_raw_bodies()  # PTB's records quoting raw update bodies never reach the log
     ptb = logging.getLogger("telegram.ext")
     if not any(isinstance(f, BootstrapAbortFilter) for f in ptb.filters):
         ptb.addFilter(BootstrapAbortFilter())
     clock = settings.clock()
     if engine is None:
         engine = engine_for(settings, settings.store_url(), clock=clock)
-    chat = ChatHandlers(engine, typing_after=settings.yibao_typing_after)
+    # Updates are acknowledged to Telegram only once handled; a chat's backlog is capped.
+    ledger = UpdateLedger(counts=answered)
+    typing_after = settings.yibao_typing_after
+    chat = ChatHandlers(engine, typing_after=typing_after, throttled=ledger.throttled)
 
     async def post_init(app: Application) -> None:  # type: ignore[type-arg]
         await app.bot.set_my_commands(command_list(engine))
@@ -110,7 +121,6 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
         AiohttpRequest(CONNECTION_POOL, pool_timeout=POOL_TIMEOUT, proxy=proxy),
         AiohttpRequest(1, proxy=proxy),  # getUpdates: one long poll at a time
     )
-    ledger = UpdateLedger()  # updates are acknowledged to Telegram only once handled
     app = (
         ApplicationBuilder()
         .token(settings.token)
@@ -131,6 +141,8 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     if app.updater is not None:
         app.updater.bot = AcknowledgingBot(app.bot, ledger)  # type: ignore[assignment]
 
+    # Before everything (group -2): a chat over its queue cap gets one "too fast" notice.
+    app.add_handler(TypeHandler(Update, chat.on_too_fast), group=-2)
     # Handlers, in priority order (first match wins; all in group 0):
     # 1. Button presses, in any chat: they answer the bot's own messages.
     app.add_handler(CallbackQueryHandler(chat.on_button))
@@ -192,8 +204,9 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
 
     Exit codes (README): 0 after a clean stop (SIGINT/SIGTERM); 2 for a settings problem
     (missing, malformed or rejected token, missing salt for a persistent store, webhook
-    without URL or secret); 3 when Telegram cannot be reached at start-up; 1 for anything
-    else (logged, token redacted).
+    without URL or secret); 3 when Telegram cannot be reached at start-up; 4 when another
+    process serves the SQLite file (said by `yibao`, bot.cli.main); 1 for anything else
+    (logged, token redacted).
     """
     try:
         check_token(settings.telegram_bot_token)
@@ -249,6 +262,8 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
             print(problem, file=sys.stderr)
         print(f"yibao run: not started: {len(exc.problems)} knowledge problem(s)", file=sys.stderr)
         return 1
+    except StoreInUse:
+        raise  # `yibao` says it in one sentence and exits 4
     except RuntimeError as exc:
         if STOPPED_IN_START_UP in str(exc):
             # Ctrl-C (or SIGTERM) while PTB was still starting: PTB stops the loop before its

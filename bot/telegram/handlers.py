@@ -13,12 +13,12 @@ import html
 import logging
 import re
 import traceback
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Set
 
-from telegram import Message, Update
+from telegram import Message, ReplyParameters, Update
 from telegram.constants import ChatAction, MessageEntityType
 from telegram.error import BadRequest, Forbidden, TelegramError, TimedOut
-from telegram.ext import ContextTypes, filters
+from telegram.ext import ApplicationHandlerStop, ContextTypes, filters
 
 from bot.telegram.render import render_all
 from dialogs.callbacks import RETIRED_ON_PRESS, Callback
@@ -53,6 +53,16 @@ class AddressedToBot(filters.MessageFilter):
         return mentions(message, bot.username or "", bot.id)
 
 
+def answered(update: Update) -> bool:
+    """Whether the bot answers `update`: group texts only when addressed to it (the rest of
+    a group's chatter is read and ignored, and must not count as that chat's backlog)."""
+    message = update.message
+    chat = update.effective_chat
+    if message is None or chat is None or chat.type == "private":
+        return True
+    return bool(AddressedToBot().filter(message))
+
+
 def mentions(message: Message, username: str, bot_id: int) -> bool:
     for entity in message.entities:
         if entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None:
@@ -76,9 +86,25 @@ def strip_mention(text: str, username: str) -> str:
 class ChatHandlers:
     """The handler callbacks, bound to one engine."""
 
-    def __init__(self, engine: Engine, typing_after: float = 0.3) -> None:
+    def __init__(
+        self, engine: Engine, typing_after: float = 0.3, throttled: Set[int] = frozenset()
+    ) -> None:
         self.engine = engine
         self.typing_after = typing_after
+        self.throttled = throttled  # update ids to answer with "too fast" (UpdateLedger)
+
+    async def on_too_fast(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Before every other handler: the first update of a chat over its queue cap gets
+        one "您发得太快了" notice instead of an answer (the rest of its burst was dropped)."""
+        if not isinstance(update, Update) or update.update_id not in self.throttled:
+            return
+        if update.callback_query is not None:
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
+        if update.effective_chat is not None:
+            text = html.escape(self.engine.kb.text("too_fast"), quote=False)
+            await context.bot.send_message(update.effective_chat.id, text)
+        raise ApplicationHandlerStop
 
     # ------------------------------------------------------------------ handlers
     async def on_private_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -96,7 +122,8 @@ class ChatHandlers:
             return
         text = strip_mention(message.text, context.bot.username or "")
         incoming = Incoming(text=text, update_id=update.update_id)
-        await self._answer(context, message.chat_id, incoming)
+        # Threaded to the asker's message: in a group several people may be asking.
+        await self._answer(context, message.chat_id, incoming, reply_to=message.message_id)
 
     async def on_non_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice, files, locations…: say we read text, show the menu."""
@@ -134,6 +161,10 @@ class ChatHandlers:
                 except BadRequest as exc:
                     # Already without keyboard, or too old to edit: nothing left to retire.
                     log.debug("keyboard not retired: %s", exc.message)
+            if stale:
+                # A double tap or an old button: the toast says it; the latest message
+                # still has the live buttons, so nothing more is sent over it.
+                return
             await self._send(context, chat_id, replies)
 
         incoming = Incoming(callback=data, update_id=update.update_id)
@@ -183,10 +214,14 @@ class ChatHandlers:
         return any(outcome_of(r.state) is Outcome.STALE for r in replies)
 
     async def _answer(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, incoming: Incoming
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        incoming: Incoming,
+        reply_to: int | None = None,
     ) -> None:
         async def deliver(replies: list[Reply]) -> None:
-            await self._send(context, chat_id, replies)
+            await self._send(context, chat_id, replies, reply_to)
 
         await self._think(context, chat_id, incoming, deliver)
 
@@ -233,13 +268,24 @@ class ChatHandlers:
             log.debug("typing action failed: %s", exc.message)
 
     @staticmethod
-    async def _send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, replies: list[Reply]) -> None:
-        """Send each message once. A timed-out send is counted as sent: Telegram has most
-        likely handled it and only its answer was late, and a reply twice is worse than a
-        reply lost (the rate limiter retries only errors that mean "not handled")."""
-        for message in render_all(replies):
+    async def _send(
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        replies: list[Reply],
+        reply_to: int | None = None,
+    ) -> None:
+        """Send each message once, the first threaded to message `reply_to` if given (sent
+        anyway if that message is gone). A timed-out send is counted as sent: Telegram has
+        most likely handled it and only its answer was late, and a reply twice is worse than
+        a reply lost (the rate limiter retries only errors that mean "not handled")."""
+        for i, message in enumerate(render_all(replies)):
+            thread = (
+                ReplyParameters(reply_to, allow_sending_without_reply=True)
+                if reply_to is not None and i == 0
+                else None
+            )
             sent: Awaitable[Message] = context.bot.send_message(
-                chat_id, message.html, reply_markup=message.markup
+                chat_id, message.html, reply_markup=message.markup, reply_parameters=thread
             )
             try:
                 await sent

@@ -71,6 +71,14 @@ class BirthDeadline(Protocol):
 
 
 @runtime_checkable
+class Reopens(Protocol):
+    """Optional hook: "返回" after the flow ended on a verdict one can step back from
+    (`Session.ended`) reopens it one step back with the answers kept; None if not ours."""
+
+    def reopen(self, session: Session, today: date) -> list[Reply] | None: ...
+
+
+@runtime_checkable
 class Amends(Protocol):
     """Optional hook: take facts a correction restates ("哦不对 是10月3日") while another
     question is open, replaying the flow from the step they decide."""

@@ -10,6 +10,7 @@ JSON-serialisable slots are stored, so a restart between two turns loses nothing
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -85,6 +86,8 @@ class GuidedFlow:
     # included: checked when the flow is built, so `yibao kb check` and /reload reject a
     # renamed or missing key instead of the first turn that needs it raising KeyError.
     TEXT_KEYS: frozenset[str] = frozenset()
+    # End states "返回" can still step back from (the flow ends, `reopen` resumes it).
+    BACK_FROM_END: frozenset[str] = frozenset()
 
     def __init__(self, kb: KnowledgeBase, text: FlowText, common: CommonText) -> None:
         self.kb = kb
@@ -308,8 +311,28 @@ class GuidedFlow:
         state = session.state or self.spec.initial
         out.extend(self.render(state, session, today))
         if state in self.spec.final:
+            kept = self._snapshot(session, state) if state in self.BACK_FROM_END else ""
             session.end_flow()
+            session.ended = kept
         return out
+
+    def _snapshot(self, session: Session, state: str) -> str:
+        slots = {k: v for k, v in session.slots.items() if k != TRAIL}
+        return json.dumps({"flow": self.name, "state": state, "slots": slots}, ensure_ascii=False)
+
+    def reopen(self, session: Session, today: date) -> list[Reply] | None:
+        """ "返回" after this flow ended in one of `BACK_FROM_END`: back in the flow, at that
+        state, then one step back (answers kept)."""
+        try:
+            kept = json.loads(session.ended) if session.ended else None
+        except ValueError:
+            kept = None
+        if not isinstance(kept, dict) or kept.get("flow") != self.name:
+            return None
+        session.flow, session.state = self.name, str(kept.get("state"))
+        session.slots.update(kept.get("slots") or {})
+        session.ended = ""
+        return self.back(session, today)
 
     def render(self, state: str, session: Session, today: date) -> list[Reply]:
         q = self.questions.get(state)

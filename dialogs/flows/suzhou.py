@@ -111,6 +111,22 @@ class SuzhouFlow(GuidedFlow):
         }
     )  # fmt: skip  (<condition>_note texts are optional extras under a failed condition)
 
+    BACK_FROM_END = frozenset({"ineligible"})
+
+    def back(self, session: Session, today: date) -> list[Reply]:
+        """From the "不符合" verdict: back to the (first) question that failed, its answer
+        dropped and every other answer kept."""
+        failing = [s for s in CHECKS if s in verdict(session.slots).failing]
+        if session.state != "ineligible" or not failing:
+            return super().back(session, today)
+        first = failing[0]
+        for state in failing:
+            session.slots.pop(self.questions[state].slot, None)
+        trail = [s for s in self._trail(session) if s in CHECKS[: CHECKS.index(first)]]
+        self._set_trail(session, trail)
+        session.state = first
+        return self.render(first, session, today)
+
     def make_turn(self, session: Session, today: date) -> Turn:
         return SuzhouTurn(self, session, today)
 

@@ -18,11 +18,14 @@ __all__ = [
 ]
 
 
-def open_store(url: str, settings: StoreSettings | None = None) -> SessionStore:
+def open_store(
+    url: str, settings: StoreSettings | None = None, exclusive: bool = False
+) -> SessionStore:
     """Open the store named by `url`: memory://, sqlite:///path, redis://host:port/db.
 
     Without `settings`, the default lifetimes and the built-in salt (the edges pass the
-    configured ones: `bot.settings.Settings.store_settings`).
+    configured ones: `bot.settings.Settings.store_settings`). `exclusive`: a SQLite file is
+    refused (`StoreInUse`) while another process serves it (a reader passes False).
     """
     settings = settings or StoreSettings()
     if url.startswith("memory://"):
@@ -30,7 +33,7 @@ def open_store(url: str, settings: StoreSettings | None = None) -> SessionStore:
     if url.startswith("sqlite://"):
         from dialogs.stores.sqlite import SqliteStore
 
-        return SqliteStore.from_url(url, settings)
+        return SqliteStore.from_url(url, settings, exclusive)
     if url.startswith(("redis://", "rediss://", "unix://")):
         from dialogs.stores.redis import RedisStore
 

@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager
 
 from dialogs.session import Session
 from dialogs.stores.base import ChatLocks, SessionStore, decode_session
-from dialogs.stores.records import TurnRecord
+from dialogs.stores.records import TurnRecord, repeats
 from dialogs.stores.settings import StoreSettings
 from dialogs.types import ChatId
 
@@ -45,6 +45,12 @@ class MemoryStore(SessionStore):
         return len(stale)
 
     async def record_turn(self, record: TurnRecord) -> None:
+        start, end = self.settings.day_of(record.at)
+        same_day = [r for r in self._records if r.chat == record.chat and start <= r.at < end]
+        if len(same_day) >= self.settings.records_per_chat_day:
+            return
+        if any(repeats(record, r) for r in same_day):
+            return
         self._records.append(record)
 
     async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:

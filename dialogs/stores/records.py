@@ -33,6 +33,13 @@ An out-of-scope turn is recorded as `out_of_scope:<oos id>` (`split_outcome`).""
 # A message that is only a small number (ASCII, full-width or Chinese), or a masked long one.
 _BARE_NUMBER = re.compile(r"^(?:[0-9]{1,5}|[零〇一二三四五六七八九十两百]{1,4}|\[NUM\])[.。、]?$")
 
+
+def repeats(new: TurnRecord, existing: TurnRecord) -> bool:
+    """`new` is an unanswered question `existing` already holds: a chat sending the same
+    question again the same day adds nothing to the report."""
+    return new.outcome == UNANSWERED == existing.outcome and new.text == existing.text
+
+
 MAX_RECORD_TEXT = 200  # what a report needs to cluster a question; never the whole message
 
 # Placeholders are ASCII markers, not prose: reports show them as they are.

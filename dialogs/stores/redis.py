@@ -21,7 +21,7 @@ import os
 import time
 from collections.abc import AsyncIterator, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.asyncio.lock import Lock
@@ -29,7 +29,7 @@ from redis.exceptions import LockError, RedisError
 
 from dialogs.session import Session
 from dialogs.stores.base import ChatLocks, SessionStore, StoreBusyError, decode_session
-from dialogs.stores.records import TurnRecord
+from dialogs.stores.records import UNANSWERED, TurnRecord, repeats
 from dialogs.stores.settings import StoreSettings
 from dialogs.types import ChatId
 
@@ -166,6 +166,24 @@ class RedisStore(SessionStore):
     # ------------------------------------------------------------------ records
     async def record_turn(self, record: TurnRecord) -> None:
         key = self._records_key(record.chat)
+        # The per-chat daily cap and the repeated unanswered question (two instances racing
+        # may each add one record past the cap).
+        start, end = self.settings.day_of(record.at)
+        if record.outcome != UNANSWERED:
+            if (
+                await self.client.zcount(key, start, f"({end}")
+                >= self.settings.records_per_chat_day
+            ):
+                return
+        else:
+            day = cast(
+                "list[tuple[bytes, float]]",
+                await self.client.zrangebyscore(key, start, f"({end}", withscores=True),
+            )
+            if len(day) >= self.settings.records_per_chat_day:
+                return
+            if any(repeats(record, _record(record.chat, m, at)) for m, at in day):
+                return
         # A sorted set keeps one copy of equal members, so each member carries a 64-bit
         # nonce: two identical turns stay two records (a 24-bit nonce collided about once
         # in a hundred runs of 1,200 identical records, silently losing one).

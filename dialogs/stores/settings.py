@@ -11,7 +11,9 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from dialogs.types import ChatId
 
@@ -21,6 +23,11 @@ DEFAULT_RECORD_RETENTION_DAYS = 90.0
 # A deployment should set YIBAO_HASH_SALT; the default still keeps raw ids out of records.
 DEFAULT_HASH_SALT = "yibao-default-salt-set-YIBAO_HASH_SALT"
 CHAT_HASH_HEX = 16  # 64 bits: no collisions at any realistic number of chats, 16 bytes stored
+# Turn records kept per chat and day (the users' day): a flooder at 1 msg/s would otherwise
+# write ~86k a day, kept for the whole retention. Identical unanswered texts of one chat and
+# day are kept once.
+DEFAULT_RECORDS_PER_CHAT_DAY = 200
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +37,18 @@ class StoreSettings:
     session_ttl: float = DEFAULT_SESSION_TTL_DAYS * DAY
     record_retention: float = DEFAULT_RECORD_RETENTION_DAYS * DAY
     hash_salt: str = DEFAULT_HASH_SALT
+    records_per_chat_day: int = DEFAULT_RECORDS_PER_CHAT_DAY
+    timezone: str = DEFAULT_TIMEZONE  # whose days the cap counts (YIBAO_TIMEZONE)
+    # A serving process finding its SQLite file in use waits for it (a hot standby that
+    # takes over when the serving process dies: YIBAO_STANDBY) instead of being refused.
+    standby: bool = False
+
+    def day_of(self, at: float) -> tuple[float, float]:
+        """The users' day holding the moment `at`: its start and end (epoch seconds)."""
+        zone = ZoneInfo(self.timezone)
+        start = datetime.fromtimestamp(at, zone).replace(hour=0, minute=0, second=0, microsecond=0)
+        end = (start + timedelta(days=1, hours=3)).replace(hour=0)  # DST-proof next midnight
+        return start.timestamp(), end.timestamp()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StoreSettings:

@@ -10,12 +10,17 @@ an OS crash can lose the last few). Expired data is purged on open and by `purge
 in the file that a rebuild is due; `compact()`, run by the maintenance job on the
 checkpoint thread with a bounded busy timeout, then rebuilds the file (VACUUM) and
 truncates the WAL so that nothing of the chat survives anywhere in it — no turn waits for
-either. Per-chat locks are in-process: one bot process per file, enforced by an exclusive
-lock on `<file>.lock` (several instances share Redis instead)."""
+either. Per-chat locks are in-process, so only one process may serve a file: a store opened
+with `exclusive=True` (what `build_engine` does for `run`, `wechat`, `chat`, `replay`) takes
+an exclusive `fcntl.flock` on `<file>.lock` and a second process is refused with
+`StoreInUse` (one sentence; the commands exit 4), or with `standby` waits to take over.
+Several instances share Redis instead. Readers such as `yibao report` open the file without
+the lock."""
 
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import logging
 import os
 import sqlite3
@@ -25,7 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from functools import partial
 from pathlib import Path
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 from dialogs.session import Session
 from dialogs.stores.base import ChatLocks, SessionStore, decode_session
@@ -36,7 +41,7 @@ from dialogs.types import ChatId
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 _MIGRATIONS: dict[int, str] = {
     # version reached -> script that reaches it from the previous version
     1: """
@@ -87,6 +92,10 @@ _MIGRATIONS: dict[int, str] = {
             gen  INTEGER NOT NULL
         );
     """,
+    # The per-chat daily cap counts a chat's records of one day: an index lookup.
+    4: """
+        CREATE INDEX IF NOT EXISTS records_chat_at ON records(chat, at);
+    """,
 }
 _PAGE = 500  # rows per fetch when iterating records
 CHECKPOINT_EVERY = 256  # write transactions between two background checkpoints (~1-4 MB WAL)
@@ -106,7 +115,13 @@ _REMEMBER = (
     "DO UPDATE SET expires = excluded.expires, data = excluded.data"
 )
 REPLY_SWEEP_EVERY = 256  # remembered replies written between two sweeps of expired ones
-_INSERT_RECORD = "INSERT INTO records (at, chat, outcome, confidence, text) VALUES (?, ?, ?, ?, ?)"
+# Within the per-chat daily cap, and not an unanswered question the chat asked that day.
+_INSERT_RECORD = (
+    "INSERT INTO records (at, chat, outcome, confidence, text) SELECT ?, ?, ?, ?, ? "
+    "WHERE (SELECT COUNT(*) FROM records WHERE chat = ? AND at >= ? AND at < ?) < ? "
+    "AND NOT (? = 'unanswered' AND EXISTS (SELECT 1 FROM records WHERE chat = ? AND at >= ? "
+    "AND at < ? AND outcome = 'unanswered' AND text IS ?))"
+)
 _RECORDS_PAGE = (
     "SELECT rowid, at, chat, outcome, confidence, text FROM records "
     "WHERE at >= ? AND (at > ? OR (at = ? AND rowid > ?)) ORDER BY at, rowid LIMIT ?"
@@ -134,10 +149,66 @@ def path_from_url(url: str) -> str:
     return str(Path(rest).expanduser())
 
 
+class StoreInUse(RuntimeError):
+    """Another process holds the SQLite file's lock file: one sentence for the operator."""
+
+
+class _FileLock:
+    """An exclusive `flock` on `<db>.lock`, shared by the stores of one process (a flock
+    belongs to an open file description, so a second open in this process would refuse
+    itself); released when the last store of the process closes, or when the process dies."""
+
+    _held: ClassVar[dict[str, tuple[int, int]]] = {}  # real path -> (fd, stores using it)
+
+    @classmethod
+    def acquire(cls, db_path: str, wait: bool = False) -> str:
+        key = os.path.realpath(db_path) + ".lock"
+        fd, users = cls._held.get(key, (-1, 0))
+        if users:
+            cls._held[key] = (fd, users + 1)
+            return key
+        Path(key).parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+            by = f" (pid {holder})" if holder.isdigit() else ""
+            if not wait:
+                os.close(fd)
+                raise StoreInUse(
+                    f"{db_path} is in use by another process{by}; run one process per SQLite "
+                    "file (or share a Redis store between instances)"
+                ) from None
+            log.warning("%s is in use by another process%s; standing by", db_path, by)
+            fcntl.flock(fd, fcntl.LOCK_EX)  # until that process stops or dies
+            log.warning("%s is free: taking over", db_path)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        cls._held[key] = (fd, 1)
+        return key
+
+    @classmethod
+    def release(cls, key: str) -> None:
+        fd, users = cls._held.get(key, (-1, 0))
+        if users > 1:
+            cls._held[key] = (fd, users - 1)
+        elif users == 1:
+            del cls._held[key]
+            os.close(fd)  # closing the last descriptor releases the flock
+
+
 class SqliteStore(SessionStore):
-    def __init__(self, path: str | Path, settings: StoreSettings | None = None) -> None:
+    def __init__(
+        self, path: str | Path, settings: StoreSettings | None = None, exclusive: bool = False
+    ) -> None:
         super().__init__(settings)
         self.path = str(path)
+        self._lock_key = (
+            _FileLock.acquire(self.path, wait=self.settings.standby)
+            if exclusive and self.path != ":memory:"
+            else None
+        )
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yibao-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._locks = ChatLocks()
@@ -147,8 +218,10 @@ class SqliteStore(SessionStore):
         self._remembered = 0
 
     @classmethod
-    def from_url(cls, url: str, settings: StoreSettings | None = None) -> SqliteStore:
-        return cls(path_from_url(url), settings)
+    def from_url(
+        cls, url: str, settings: StoreSettings | None = None, exclusive: bool = False
+    ) -> SqliteStore:
+        return cls(path_from_url(url), settings, exclusive)
 
     # ------------------------------------------------------------------ plumbing
     def _connect(self) -> sqlite3.Connection:
@@ -245,7 +318,10 @@ class SqliteStore(SessionStore):
 
     # ------------------------------------------------------------------ records
     async def record_turn(self, record: TurnRecord) -> None:
-        args = (record.at, record.chat, record.outcome, record.confidence, record.text)
+        start, end = self.settings.day_of(record.at)
+        chat, cap = record.chat, self.settings.records_per_chat_day
+        args: tuple[object, ...] = (record.at, chat, record.outcome, record.confidence, record.text)
+        args += (chat, start, end, cap, record.outcome, chat, start, end, record.text)
         await self._exec(_INSERT_RECORD, args)
 
     async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
@@ -346,6 +422,9 @@ class SqliteStore(SessionStore):
         self._executor.shutdown(wait=True)
         if self._checkpointer is not None:
             self._checkpointer.close()
+        if self._lock_key is not None:
+            _FileLock.release(self._lock_key)
+            self._lock_key = None
 
 
 class _Checkpointer:
