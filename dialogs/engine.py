@@ -24,19 +24,19 @@ from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, Reopens,
 from dialogs.flows.machine import GuidedFlow
 from dialogs.hygiene import clean_line, scrub_optional
 from dialogs.outcomes import Outcome
+from dialogs.replies import Replies
 from dialogs.session import Session
 from dialogs.stores.base import ErasureNotConfirmedError, SessionStore
-from dialogs.stores.records import TurnRecord, classify_turn, redact
+from dialogs.stores.records import TurnRecord, classify_turn
 from dialogs.types import Button, ChatId, Incoming, Reply
 from dialogs.understanding import Clerk
 from knowledge.loader import KnowledgeBase
-from knowledge.matcher import Match, MatchContext, Matcher
+from knowledge.matcher import MatchContext, Matcher
 
 log = logging.getLogger(__name__)
 
 MAX_CHARS = 2000  # longer messages are answered from their beginning, with a notice
 MATCH_CHARS = 300  # what the matcher reads of a long message
-MAX_RELATED_BUTTONS = 3
 
 COMMANDS_START = ("/start", "/menu")
 # `n:<ui key>`: a notice plus the main menu, for what an edge cannot pass on as text (a
@@ -170,7 +170,7 @@ class Engine:
             log.warning("erasure not confirmed by the store; the user was told to retry")
             return [Reply(text=self.kb.text("forget_failed"))]
         self._erased()
-        return [self._menu_reply("main", prefix=self.kb.text("forgotten"))]
+        return [self.say.menu("main", prefix=self.kb.text("forgotten"))]
 
     def _more(self, session: Session, incoming: Incoming) -> list[Reply] | None:
         """The rest of the last long answer when the user asks for more; None otherwise."""
@@ -180,7 +180,7 @@ class Engine:
         if session.more:
             rest, session.more = session.more, ""
             return [Reply(text=rest)]
-        return [self._menu_reply("main", prefix=self.kb.text("no_more"))]
+        return [self.say.menu("main", prefix=self.kb.text("no_more"))]
 
     async def describe_state(self, chat_id: ChatId) -> str | None:
         """The chat's dialog state as `flow.state`, or None outside a flow (for replay)."""
@@ -191,7 +191,7 @@ class Engine:
 
     def notice(self, key: str) -> list[Reply]:
         """A UI notice plus the main menu, leaving every session alone (e.g. a sticker)."""
-        return [self._menu_reply("main", prefix=self.kb.text(key))]
+        return [self.say.menu("main", prefix=self.kb.text(key))]
 
     # ------------------------------------------------------------------ routing
     def turn(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
@@ -201,7 +201,7 @@ class Engine:
             session.flow not in self.flows or session.state not in self.flows[session.flow].states()
         ):
             session.end_flow()
-            notices.append(self._menu_reply("main", prefix=self.kb.text("unknown_state")))
+            notices.append(self.say.menu("main", prefix=self.kb.text("unknown_state")))
             pressed = Callback.unpack(incoming.callback)
             if pressed is not None and pressed.kind is Kind.STEP:
                 return notices
@@ -210,7 +210,7 @@ class Engine:
         raw = incoming.text or ""
         text = clean_line(raw[: MAX_CHARS * 4])
         if not text:
-            return [*notices, self._menu_reply("main", prefix=self.kb.text("empty"))]
+            return [*notices, self.say.menu("main", prefix=self.kb.text("empty"))]
         if len(text) > MAX_CHARS:
             notices.append(Reply(text=self.kb.text("too_long", limit=MAX_CHARS)))
             text = text[:MATCH_CHARS]
@@ -225,21 +225,21 @@ class Engine:
             session.end_flow()
             if payload.strip() in self.flows:
                 return self._start_flow(session, payload.strip(), today, None)
-            return [self._menu_reply("main", prefix=self.kb.text("welcome"))]
+            return [self.say.menu("main", prefix=self.kb.text("welcome"))]
         if command == "/help" or lowered in self._help_words:
-            return [self._menu_reply("main", prefix=self.kb.text("help"))]
+            return [self.say.menu("main", prefix=self.kb.text("help"))]
         if command == "/about":
             menu = ((Button(self.kb.text("main_menu"), cb.menu("main")),),)
-            return [Reply(text=self._about(), buttons=menu)]
+            return [Reply(text=self.say.about(), buttons=menu)]
         if command == "/forget":
-            return [self._forget_prompt(session)]
+            return [self.say.forget_prompt(session)]
         if command[1:] in self.flows:
             return self._start_flow(session, command[1:], today, None)
         if command in self._cancel_words or lowered in self._cancel_words:
             was_in_flow = session.flow is not None
             session.end_flow()
             prefix = self.kb.text("cancelled") if was_in_flow else None
-            return [self._menu_reply("main", prefix=prefix)]
+            return [self.say.menu("main", prefix=prefix)]
         if lowered in self._back_words:
             return self._back(session, today)
         # The dialogue state learns from every message, whichever path answers it: facts
@@ -272,7 +272,7 @@ class Engine:
             routed = self._keyword(session, lowered, today)
             if routed is None:
                 routed = self._answer_free_text(session, text, today, turn)
-            return [*routed, self._continue_prompt()]
+            return [*routed, self.say.continue_prompt()]
 
         routed = self._keyword(session, lowered, today)
         if routed is not None:
@@ -286,9 +286,9 @@ class Engine:
         pressed = Callback.unpack(incoming.callback)
         kind, target = (pressed.kind, pressed.target) if pressed else (None, "")
         if kind is Kind.MENU and target in self.kb.menus:
-            return [self._menu_reply(target)]
+            return [self.say.menu(target)]
         if kind is Kind.ENTRY and target in self.kb.entries:
-            return [self._entry_reply(session, target, today)]
+            return [self.say.entry(session, target, today)]
         if kind is Kind.FLOW and target in self.flows:
             return self._start_flow(session, target, today, None)
         if kind is Kind.STEP and session.flow and target == session.flow:
@@ -300,28 +300,28 @@ class Engine:
             session.city = target
             if isinstance(pending, str):
                 return self._answer_free_text(session, pending, today)
-            return [self._menu_reply(target)]
+            return [self.say.menu(target)]
         if kind is Kind.FLOW_CONTROL and target == "cont" and session.flow:
             return self.flows[session.flow].resume(session, today)
         if kind is Kind.FLOW_CONTROL and target == "stop":
             session.end_flow()
-            return [self._menu_reply("main", prefix=self.kb.text("cancelled"))]
+            return [self.say.menu("main", prefix=self.kb.text("cancelled"))]
         if kind is Kind.NOTICE and target in NOTICES:
-            return [self._menu_reply("main", prefix=self.kb.text(target))]
+            return [self.say.menu("main", prefix=self.kb.text(target))]
         if pressed is not None and pressed.is_(Kind.ACTION, "forget", "no"):
             session.forget_nonce = ""
             return [Reply(text=self.kb.text("forget_kept"))]
         if pressed is not None and pressed.is_(Kind.ACTION, "forget", "yes"):
             # Not the prompt's own button (that one had erased): ask again.
-            return [self._forget_prompt(session)]
+            return [self.say.forget_prompt(session)]
         if kind is Kind.ACTION and target == "back" and (session.flow or session.ended):
             return self._back(session, today)
         if kind is Kind.ACTION and target == "restart":
             session.end_flow()
-            return [self._menu_reply("main")]
+            return [self.say.menu("main")]
         # A button of a step already passed, or data no button of ours sends: the typed
         # outcome STALE lets an edge say so in its own way (a toast) instead of reading text.
-        stale = self._menu_reply("main", prefix=self.kb.text("stale_button"))
+        stale = self.say.menu("main", prefix=self.kb.text("stale_button"))
         return [replace(stale, state=outcomes.state(Outcome.STALE))]
 
     # ------------------------------------------------------------------ answers
@@ -333,9 +333,9 @@ class Engine:
                 if kind == "menu":
                     if target in self.cities:
                         session.city = target
-                    return [self._menu_reply(target)]
+                    return [self.say.menu(target)]
                 if kind == "entry":
-                    return [self._entry_reply(session, target, today)]
+                    return [self.say.entry(session, target, today)]
                 if kind == "flow" and target in self.flows:
                     return self._start_flow(session, target, today, None)
         return None
@@ -352,49 +352,14 @@ class Engine:
         match = understood or self.matcher.match(
             text, MatchContext(city=session.city, topic=session.topic, entry=session.last_entry)
         )
-        return self._match_reply(session, text, match, today)
-
-    def _match_reply(self, session: Session, text: str, match: Match, today: date) -> list[Reply]:
-        """Replies for a matcher verdict, each carrying its confidence for the turn records."""
-        replies = self._verdict_replies(session, text, match, today)
-        return [replace(r, confidence=match.confidence) for r in replies]
-
-    def _verdict_replies(
-        self, session: Session, text: str, match: Match, today: date
-    ) -> list[Reply]:
-        if match.kind == "answer" and match.entry_id in self.kb.entries:
-            return [self._entry_reply(session, match.entry_id, today)]
-        if match.kind == "clarify_city":
-            if not session.flow:
-                # Kept only until the city is chosen; ids, phones and dates masked meanwhile.
-                session.slots["pending_q"] = redact(text[:200])
-            rows = (tuple(Button(self.kb.text(f"city_{c}"), cb.city(c)) for c in self.cities),)
-            return [
-                Reply(
-                    text=self.kb.text("clarify_city"),
-                    buttons=rows,
-                    state=outcomes.state(Outcome.CLARIFY),
-                )
-            ]
-        if match.kind == "out_of_scope" and match.entry_id in self.kb.out_of_scope:
-            oos = self.kb.out_of_scope[match.entry_id]
-            offers = oos.offer or list(match.suggestions)
-            return [Reply(text=oos.answer, buttons=self._entry_buttons(offers), entry=oos.id)]
-        body = self.kb.text("not_covered")
-        if match.suggestions:
-            body += "\n" + self.kb.text("suggestions")
-        buttons = (
-            *self._entry_buttons(list(match.suggestions)[:3]),
-            (Button(self.kb.text("main_menu"), cb.menu("main")),),
-        )
-        return [Reply(text=body, buttons=buttons, state=outcomes.state(Outcome.UNANSWERED))]
+        return self.say.match(session, text, match, today)
 
     def entry_reply(
         self, session: Session, entry_id: str, today: date, when: date | None = None
     ) -> Reply:
         """An entry for the clerk: a dated note (computed for `when`, or today) comes first,
         since it is the verdict the question asked for."""
-        return self._entry_reply(session, entry_id, today, when=when, note_first=True)
+        return self.say.entry(session, entry_id, today, when=when, note_first=True)
 
     def decided_flow(
         self, session: Session, name: str, text: str, today: date
@@ -415,7 +380,7 @@ class Engine:
         return flow.start(session, today, facts=facts)
 
     def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]:
-        return self._entry_buttons(ids)
+        return self.say.entry_buttons(ids)
 
     def deadline_text(self, city: str, birth: date, today: date, when: date | None) -> str | None:
         """The birth-date verdict (Tianjin's 90 days) in the city's flow's own words; None
@@ -442,70 +407,26 @@ class Engine:
         self._wanting = [(n, f) for n, f in flows.items() if isinstance(f, WantsText)]
 
     @property
+    def say(self) -> Replies:
+        """The wording of replies for the current KB, flows and cities (rebuilt after a
+        reload or a change of flows)."""
+        key = (id(self._kb), id(self._flows), id(self.matcher))
+        if getattr(self, "_say_key", None) != key:
+            notes = {
+                name: note
+                for flow in reversed(list(self._flows.values()))
+                if isinstance(flow, DatedNotes)
+                for name, note in flow.dated_notes().items()
+            }
+            self._say = Replies(self._kb, notes, self.cities)
+            self._say_key = key
+        return self._say
+
+    @property
     def cities(self) -> tuple[str, ...]:
         """The cities the knowledge covers, in their declared order (lexicon/cities.yaml):
         clarify buttons, city menus and flows are keyed by these ids."""
         return self.matcher.lexicon.cities
-
-    def _entry_reply(
-        self,
-        session: Session,
-        entry_id: str,
-        today: date,
-        when: date | None = None,
-        note_first: bool = False,
-    ) -> Reply:
-        entry = self.kb.entries[entry_id]
-        if entry.city in self.cities:
-            session.city = entry.city
-        session.topic = entry.topic
-        session.last_entry = entry.id
-        session.context["aspects"] = entry.aspects[0]
-        source = self.kb.sources.get(entry.source.file)
-        title = source.title if source else entry.source.file
-        section = entry.source.section
-        footer = self.kb.text(
-            # "来源：X（X）" says the title twice: a section that is the page is left out.
-            "footer_page" if section.strip() in ("", title) else "footer",
-            source_title=title,
-            section=section,
-            applies_to=entry.applies_to,
-        )
-        buttons = self._entry_buttons(entry.related[:MAX_RELATED_BUTTONS])
-        note = self._dated_note(entry.dated, today, when) if entry.dated else None
-        if note and note_first:
-            body = f"{note}\n\n{entry.answer}"
-        else:
-            body = f"{entry.answer}\n\n{note}" if note else entry.answer
-        return Reply(
-            title=entry.title,
-            text=f"{body}\n\n{footer}",
-            buttons=buttons,
-            entry=entry.id,
-        )
-
-    def _dated_note(self, name: str, today: date, when: date | None = None) -> str | None:
-        """The note named `name` for today (or for the day asked about, `when`), from
-        whichever flow provides it (None if none does)."""
-        for flow in self.flows.values():
-            if isinstance(flow, DatedNotes):
-                note = flow.dated_notes().get(name)
-                if note is not None:
-                    return note(today, when)
-        return None
-
-    def _entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]:
-        return tuple(
-            (Button(self.kb.entries[i].title, cb.entry(i)),) for i in ids if i in self.kb.entries
-        )
-
-    def _menu_reply(self, menu_id: str, prefix: str | None = None) -> Reply:
-        menu = self.kb.menus[menu_id]
-        rows = tuple(
-            tuple(Button(b.label, cb.from_action(b.action)) for b in row) for row in menu.buttons
-        )
-        text = f"{prefix}\n\n{menu.text}" if prefix else menu.text
-        return Reply(text=text, buttons=rows, state=outcomes.state(Outcome.MENU, menu_id))
 
     def _flow_wanting(self, session: Session, text: str, today: date) -> list[Reply] | None:
         """Start another guided flow when free text is clearly its request (facts stated)."""
@@ -523,7 +444,7 @@ class Engine:
             reopened = flow.reopen(session, today) if isinstance(flow, Reopens) else None
             if reopened is not None:
                 return reopened
-        return [self._menu_reply("main")]
+        return [self.say.menu("main")]
 
     def _start_flow(
         self, session: Session, name: str, today: date, text: str | None
@@ -535,40 +456,6 @@ class Engine:
         session.end_flow()
         session.flow = name
         session.city = name if name in self.cities else session.city
-
-    def _continue_prompt(self) -> Reply:
-        return Reply(
-            text=self.kb.text("continue_flow"),
-            buttons=(
-                (
-                    Button(self.kb.text("continue_yes"), cb.control("cont")),
-                    Button(self.kb.text("continue_no"), cb.control("stop")),
-                ),
-            ),
-        )
-
-    def _forget_prompt(self, session: Session) -> Reply:
-        """The confirmation, whose button carries a fresh one-time nonce kept in the session."""
-        session.forget_nonce = secrets.token_urlsafe(6)
-        return Reply(
-            text=self.kb.text("forget_confirm"),
-            buttons=(
-                (
-                    Button(
-                        self.kb.text("forget_yes"),
-                        cb.action("forget", "yes", session.forget_nonce),
-                    ),
-                    Button(self.kb.text("forget_no"), cb.action("forget", "no")),
-                ),
-            ),
-        )
-
-    def _about(self) -> str:
-        lines = "\n".join(
-            self.kb.text("about_line", title=s.title, published=s.published)
-            for s in self.kb.sources.values()
-        )
-        return self.kb.text("about", sources=lines)
 
 
 KEEP_ANSWERED = 8  # update ids remembered per chat: more than a crash can leave unacknowledged
