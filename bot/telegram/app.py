@@ -91,6 +91,35 @@ def command_list(engine: Engine) -> list[BotCommand]:
     return [BotCommand(n, kb.ui.get(f"tg_cmd_{n}") or kb.text(f"tg_cmd_{n}")) for n in names]
 
 
+def add_chat_handlers(app: Application, chat: ChatHandlers) -> None:  # type: ignore[type-arg]
+    """The chat handlers, in priority order (first match wins; all in group 0), after the
+    "too fast" notice of a chat over its queue cap (group -2)."""
+    app.add_handler(TypeHandler(Update, chat.on_too_fast), group=-2)
+    # Handlers, in priority order (first match wins; all in group 0):
+    # 1. Button presses, in any chat: they answer the bot's own messages.
+    app.add_handler(CallbackQueryHandler(chat.on_button))
+    # 2. Private chats: every text, commands included, straight to the engine.
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT,
+            chat.on_private_text,
+        )
+    )
+    # 3. Groups: only commands for us, @mentions and replies to the bot; the rest is silence.
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.GROUPS & filters.TEXT & AddressedToBot(),
+            chat.on_group_text,
+        )
+    )
+    # 4. Private non-text (stickers, photos, voice, files, locations…): a hint and the menu.
+    app.add_handler(
+        MessageHandler(
+            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & NON_TEXT, chat.on_non_text
+        )
+    )
+
+
 def build_application(settings: Settings, engine: Engine | None = None) -> Application:  # type: ignore[type-arg]
     """The bot exactly as `yibao run` starts it; `engine` defaults to one on YIBAO_STORE."""
     _quiet_url_loggers()
@@ -141,31 +170,7 @@ def build_application(settings: Settings, engine: Engine | None = None) -> Appli
     if app.updater is not None:
         app.updater.bot = AcknowledgingBot(app.bot, ledger)  # type: ignore[assignment]
 
-    # Before everything (group -2): a chat over its queue cap gets one "too fast" notice.
-    app.add_handler(TypeHandler(Update, chat.on_too_fast), group=-2)
-    # Handlers, in priority order (first match wins; all in group 0):
-    # 1. Button presses, in any chat: they answer the bot's own messages.
-    app.add_handler(CallbackQueryHandler(chat.on_button))
-    # 2. Private chats: every text, commands included, straight to the engine.
-    app.add_handler(
-        MessageHandler(
-            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & filters.TEXT,
-            chat.on_private_text,
-        )
-    )
-    # 3. Groups: only commands for us, @mentions and replies to the bot; the rest is silence.
-    app.add_handler(
-        MessageHandler(
-            filters.UpdateType.MESSAGE & filters.ChatType.GROUPS & filters.TEXT & AddressedToBot(),
-            chat.on_group_text,
-        )
-    )
-    # 4. Private non-text (stickers, photos, voice, files, locations…): a hint and the menu.
-    app.add_handler(
-        MessageHandler(
-            filters.UpdateType.MESSAGE & filters.ChatType.PRIVATE & NON_TEXT, chat.on_non_text
-        )
-    )
+    add_chat_handlers(app, chat)
     # Any exception in the handlers above: log it with the update id, apologise to the user.
     app.add_error_handler(chat.on_error)
     # Operations: /reload and /stats for admins (group -1, before the chats), SIGHUP reload,
@@ -226,26 +231,7 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
             "YIBAO_HASH_SALT is not set: turn records use the built-in salt; set a secret one"
         )
     try:
-        app = build_application(settings)
-        if webhook is not None:
-            url, secret = webhook
-            # Our aiohttp server instead of PTB's: it also serves /healthz (bot.telegram.webhook).
-            config = WebhookConfig(
-                listen=args.listen,
-                port=args.port or settings.yibao_port,
-                url_path=webhook_path(url),
-                webhook_url=url,
-                secret_token=secret,
-                allowed_updates=list(ALLOWED_UPDATES),
-            )
-            run_webhook(app, config, operations_of(app).healthz())
-        else:
-            try:
-                app.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=False)
-            finally:
-                loop = asyncio.get_event_loop()
-                loop.run_until_complete(close_requests(requests_of(app)))
-                loop.close()
+        _serve(build_application(settings), args, settings, webhook)
     except InvalidToken:
         print(
             f"yibao run: Telegram rejected TELEGRAM_BOT_TOKEN.\n{HOW_TO_GET_A_TOKEN}",
@@ -276,3 +262,31 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         log.exception("the bot stopped because of an error")
         return 1
     return 0
+
+
+def _serve(
+    app: Application,  # type: ignore[type-arg]
+    args: argparse.Namespace,
+    settings: Settings,
+    webhook: tuple[str, str] | None,
+) -> None:
+    """Run until stopped: our aiohttp webhook server (it also serves /healthz,
+    bot.telegram.webhook) with `--webhook`, else long polling."""
+    if webhook is not None:
+        url, secret = webhook
+        config = WebhookConfig(
+            listen=args.listen,
+            port=args.port or settings.yibao_port,
+            url_path=webhook_path(url),
+            webhook_url=url,
+            secret_token=secret,
+            allowed_updates=list(ALLOWED_UPDATES),
+        )
+        run_webhook(app, config, operations_of(app).healthz())
+        return
+    try:
+        app.run_polling(allowed_updates=list(ALLOWED_UPDATES), close_loop=False)
+    finally:
+        loop = asyncio.get_event_loop()
+        loop.run_until_complete(close_requests(requests_of(app)))
+        loop.close()
