@@ -60,7 +60,7 @@ def run_wechat(args: argparse.Namespace, settings: Settings) -> int:
     if args.action == "menu":
         return _menu(settings, wx, push=args.push)
     engine = engine_for(settings, settings.store_url(), channel=CHANNEL)
-    config = ServerConfig(path=args.path)
+    config = ServerConfig(path=args.path, reply_within=wx.reply_budget)
     asyncio.run(serve(engine, wx, config, args.listen, args.port))
     return 0
 
