@@ -54,7 +54,7 @@ class _Fields:
             self.text.append(text)
 
     @staticmethod
-    def refuse(*_args: object) -> None:
+    def refuse(*_args: object) -> int:
         raise XmlError("DTDs and external entities are not accepted")
 
 
