@@ -4,11 +4,9 @@ channel wording, and the API client against a fake WeChat API on 127.0.0.1."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from aiohttp import web
-from fake_wechat import TELEGRAM_WORDS
+from fake_wechat import TELEGRAM_WORDS, FakeApi, serve_api
 
 from bot.wechat.customer_service import WeChatApi
 from bot.wechat.render import MAX_BYTES, Pager, nbytes, render
@@ -120,50 +118,10 @@ def test_wechat_wording_has_no_telegram_words(wkb: KnowledgeBase) -> None:
 
 
 # ---------------------------------------------------------------------- the API client
-class FakeApi:
-    """WeChat's API as far as this edge uses it: token, custom/send, menu/create."""
-
-    def __init__(self) -> None:
-        self.tokens = 0
-        self.sent: list[dict[str, Any]] = []
-        self.menus: list[dict[str, Any]] = []
-        self.valid = ""
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/cgi-bin/token", self.token)
-        app.router.add_post("/cgi-bin/message/custom/send", self.send)
-        app.router.add_post("/cgi-bin/menu/create", self.menu)
-        return app
-
-    async def token(self, request: web.Request) -> web.Response:
-        assert request.query["secret"] == "s3cret"
-        self.tokens += 1
-        self.valid = f"TOKEN{self.tokens}"
-        return web.json_response({"access_token": self.valid, "expires_in": 7200})
-
-    def _ok(self, request: web.Request) -> bool:
-        return request.query.get("access_token") == self.valid
-
-    async def send(self, request: web.Request) -> web.Response:
-        if not self._ok(request):
-            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
-        self.sent.append(await request.json())
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-    async def menu(self, request: web.Request) -> web.Response:
-        self.menus.append(await request.json())
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-
 @pytest.fixture
 async def api_base(unused_tcp_port: int) -> AsyncIterator[tuple[FakeApi, str]]:
-    fake = FakeApi()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
-    yield fake, f"http://127.0.0.1:{unused_tcp_port}"
-    await runner.cleanup()
+    async with serve_api(FakeApi("s3cret"), unused_tcp_port) as fake:
+        yield fake, f"http://127.0.0.1:{unused_tcp_port}"
 
 
 async def test_customer_service_caches_the_token_in_the_store(
