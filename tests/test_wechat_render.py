@@ -73,6 +73,27 @@ def test_render_numbers_buttons_and_lists_typed_choices(wkb: KnowledgeBase) -> N
     assert text == "标题\n甲\n\n乙\n\n可直接回复：满一年\n\n回复数字：\n1 外地户籍\n2 本地户籍"
 
 
+def test_menu_links_render_each_numbered_choice_as_a_bizmsgmenu_link(wkb: KnowledgeBase) -> None:
+    replies = [
+        Reply(text="甲", buttons=((Button("外地户籍", "a"), Button("A&B=C?", "b")),)),
+        Reply(text="乙", buttons=((Button("满一年", "c"),),), numbered=False),
+    ]
+    text = render(replies, wkb, links=True)
+    assert text.endswith(
+        "回复数字：\n"
+        '<a href="weixin://bizmsgmenu?msgmenucontent=外地户籍&msgmenuid=1">1 外地户籍</a>\n'
+        '<a href="weixin://bizmsgmenu?msgmenucontent=A%26B%3DC%3F&msgmenuid=2">2 A&B=C?</a>'
+    )
+    assert "可直接回复：满一年" in text  # choices answered by a number stay plain
+    assert render(replies, wkb) == render(replies, wkb, links=False)
+
+
+async def test_menu_links_count_towards_the_2048_bytes(wengine: Engine, wkb: KnowledgeBase) -> None:
+    for said in ("菜单", "苏州", "积分"):
+        replies = await wengine.handle(WX, Incoming(text=said), pager=Pager(wkb, links=True))
+        assert nbytes(render(replies, wkb, links=True)) <= MAX_BYTES
+
+
 async def test_long_answer_is_cut_at_a_paragraph_and_more_gives_the_rest(
     wengine: Engine, wkb: KnowledgeBase
 ) -> None:
