@@ -108,9 +108,12 @@ class Pager:
         self.kb = kb
         self.limit = limit
         self.links = links
+        self._whole: tuple[list[Reply], str] | None = None  # replies let through, their text
 
     def __call__(self, replies: list[Reply]) -> tuple[list[Reply], str]:
-        if nbytes(compose(replies, self.kb, self.links)) <= self.limit or not replies:
+        whole = compose(replies, self.kb, self.links)
+        if nbytes(whole) <= self.limit or not replies:
+            self._whole = (replies, whole)
             return replies, ""
         body = PARAGRAPH.join(r.plain().strip() for r in replies if r.plain().strip())
         choices = [Reply(text="", buttons=r.buttons, numbered=r.numbered) for r in replies]
@@ -129,3 +132,9 @@ class Pager:
         rest = "".join(f"{sep}{piece}" for sep, piece in pieces[taken:]).strip()
         shown = [replace(choices[0], text=f"{head}{PARAGRAPH}{hint}"), *choices[1:]]
         return shown, rest
+
+    def render(self, shown: Sequence[Reply]) -> str:
+        """`render(shown)`, without composing again what this pager let through whole."""
+        if self._whole is not None and self._whole[0] is shown:
+            return clip(self._whole[1])
+        return render(shown, self.kb, self.links)

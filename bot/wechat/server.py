@@ -39,7 +39,7 @@ from bot.ops.health import HEALTH_PATH
 from bot.wechat.crypto import CryptoError, Envelope, signature_ok
 from bot.wechat.customer_service import WeChatApi
 from bot.wechat.menu import HELP_KEY
-from bot.wechat.render import Pager, render
+from bot.wechat.render import Pager
 from bot.wechat.settings import WeChatSettings
 from bot.wechat.xml import XmlError, encrypted_reply, parse, text_reply
 from dialogs import callbacks as cb
@@ -195,8 +195,9 @@ class WeChatServer:
                 cached = await store.recall_reply(chat, key)
                 if cached is not None:
                     return cached, False  # a resend: the same reply, no second turn
+            pager = self.pager()
             try:
-                replies = await self.engine.handle(chat, incoming, pager=self.pager())
+                replies = await self.engine.handle(chat, incoming, pager=pager)
             except Exception:
                 log.exception("wechat: turn failed")
                 return apology(self.engine.kb.ui), True  # not remembered: a resend retries
@@ -205,7 +206,7 @@ class WeChatServer:
                 # instance): the remembered reply. None only if the instance that answered
                 # stopped between saving the session and remembering the reply.
                 return await store.recall_reply(chat, key), False
-            text = render(replies, self.engine.kb, self.settings.menu_links)
+            text = pager.render(replies)
             await store.remember_reply(chat, key, text, self.config.remember_for)
             return text, True
 
