@@ -84,6 +84,13 @@ class Settings(BaseSettings):
     wechat_app_secret: SecretStr | None = None
     wechat_aes_key: SecretStr | None = None
     wechat_api_base: str = ""
+    # Milliseconds a turn may take before the passive reply gives up ("success") and the
+    # answer goes out through the customer-service API; 0 sends every answer that way
+    # (tests of the slow path). WeChat waits 5 s.
+    wechat_reply_budget_ms: int = Field(default=4000, ge=0, le=4800)
+    # Numbered choices as weixin://bizmsgmenu links (tappable in WeChat's clients that
+    # support them); off: plain numbered lines.
+    wechat_menu_links: bool = False
     # Whose date is "today" (every command, every edge, the report's days).
     yibao_timezone: str = DEFAULT_TIMEZONE
     # With a SQLite store already served by another process: wait to take over when it

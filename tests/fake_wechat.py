@@ -21,9 +21,13 @@ import os
 import re
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import aiohttp
+from aiohttp import web
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
@@ -34,6 +38,10 @@ ACCOUNT = "gh_yibao_test"  # the account's own id (ToUserName of every message)
 
 MAX_CONTENT_BYTES = 2048
 HTML_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9]*(\s[^<>]*)?/?>")
+# A numbered choice as a tappable link (WECHAT_MENU_LINKS): the one markup WeChat text takes.
+MENU_LINK = re.compile(
+    r'<a href="weixin://bizmsgmenu\?msgmenucontent=([^"<>&]*)&msgmenuid=(\d+)">([^<>]*)</a>'
+)
 TELEGRAM_WORDS = (
     "/cancel",
     "/start",
@@ -123,8 +131,9 @@ def check_reply(raw_xml: bytes) -> dict[str, str]:
         assert f"<{name}><![CDATA[".encode() in raw_xml, f"{name} not in CDATA"
     content = fields["Content"]
     assert 0 < len(content.encode("utf-8")) <= MAX_CONTENT_BYTES, len(content.encode())
-    assert not HTML_TAG.search(content), HTML_TAG.search(content)
-    found = [w for w in TELEGRAM_WORDS if w in content]
+    shown = MENU_LINK.sub(r"\3", content)
+    assert not HTML_TAG.search(shown), HTML_TAG.search(shown)
+    found = [w for w in TELEGRAM_WORDS if w in shown]
     assert not found, f"Telegram words in a WeChat reply: {found}"
     return fields
 
@@ -213,8 +222,66 @@ class FakeWeChat:
 def numbered(content: str) -> dict[str, int]:
     """The numbered choices of a reply: label -> number."""
     out: dict[str, int] = {}
-    for line in content.splitlines():
+    for line in MENU_LINK.sub(r"\3", content).splitlines():
         m = re.fullmatch(r"(\d{1,2}) (.+)", line.strip())
         if m:
             out[m.group(2)] = int(m.group(1))
     return out
+
+
+# ---------------------------------------------------------------------- WeChat's server API
+class FakeApi:
+    """WeChat's API as far as this edge uses it: token, custom/send, menu/create."""
+
+    def __init__(self, secret: str) -> None:
+        self.secret = secret
+        self.tokens = 0
+        self.sent: list[dict[str, Any]] = []
+        self.menus: list[dict[str, Any]] = []
+        self.valid = ""
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get("/cgi-bin/token", self.token)
+        app.router.add_post("/cgi-bin/message/custom/send", self.send)
+        app.router.add_post("/cgi-bin/menu/create", self.menu)
+        return app
+
+    async def token(self, request: web.Request) -> web.Response:
+        if request.query.get("secret") != self.secret:
+            return web.json_response({"errcode": 40125, "errmsg": "invalid appsecret"})
+        self.tokens += 1
+        self.valid = f"TOKEN{self.tokens}"
+        return web.json_response({"access_token": self.valid, "expires_in": 7200})
+
+    def _ok(self, request: web.Request) -> bool:
+        return request.query.get("access_token") == self.valid
+
+    async def send(self, request: web.Request) -> web.Response:
+        if not self._ok(request):
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        self.sent.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+    async def menu(self, request: web.Request) -> web.Response:
+        if not self._ok(request):
+            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
+        self.menus.append(await request.json())
+        return web.json_response({"errcode": 0, "errmsg": "ok"})
+
+
+@asynccontextmanager
+async def serve_api(fake: FakeApi, port: int) -> AsyncIterator[FakeApi]:
+    """`fake` listening on 127.0.0.1:`port` (WECHAT_API_BASE=http://127.0.0.1:<port>)."""
+    runner = web.AppRunner(fake.app())
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield fake
+    finally:
+        await runner.cleanup()
+
+
+def menu_links(content: str) -> dict[str, tuple[str, int]]:
+    """The bizmsgmenu links of a reply: shown text -> (msgmenucontent, msgmenuid)."""
+    return {m.group(3): (m.group(1), int(m.group(2))) for m in MENU_LINK.finditer(content)}

@@ -81,6 +81,17 @@ def test_chat_numbers_pick_buttons_and_eof_ends_cleanly() -> None:
     assert proc.stdout.count("> ") >= 1
 
 
+def test_chat_numbers_mean_what_they_mean_on_wechat() -> None:
+    """The terminal numbers choices as the engine does (`Session.offered`): on the Suzhou
+    years question "2" is two years (its choices shown by label only), as on WeChat."""
+    proc = run(["chat", "--store", "memory://"], stdin="/suzhou\n1\n1\n2\n")
+    assert proc.returncode == 0, proc.stderr
+    turns = proc.stdout.split("> ")
+    years = turns[3]  # the answer to the second "1": how many years in Suzhou
+    assert "[1]" not in years and "[" in years, years
+    assert "哪个区" in turns[4], turns[4]
+
+
 def test_chat_quit_word_ends_the_conversation() -> None:
     proc = run(["chat", "--store", "memory://"], stdin="退出\n天津\n")
     assert proc.returncode == 0

@@ -4,11 +4,9 @@ channel wording, and the API client against a fake WeChat API on 127.0.0.1."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import pytest
-from aiohttp import web
-from fake_wechat import TELEGRAM_WORDS
+from fake_wechat import TELEGRAM_WORDS, FakeApi, serve_api
 
 from bot.wechat.customer_service import WeChatApi
 from bot.wechat.render import MAX_BYTES, Pager, nbytes, render
@@ -75,6 +73,27 @@ def test_render_numbers_buttons_and_lists_typed_choices(wkb: KnowledgeBase) -> N
     assert text == "标题\n甲\n\n乙\n\n可直接回复：满一年\n\n回复数字：\n1 外地户籍\n2 本地户籍"
 
 
+def test_menu_links_render_each_numbered_choice_as_a_bizmsgmenu_link(wkb: KnowledgeBase) -> None:
+    replies = [
+        Reply(text="甲", buttons=((Button("外地户籍", "a"), Button("A&B=C?", "b")),)),
+        Reply(text="乙", buttons=((Button("满一年", "c"),),), numbered=False),
+    ]
+    text = render(replies, wkb, links=True)
+    assert text.endswith(
+        "回复数字：\n"
+        '<a href="weixin://bizmsgmenu?msgmenucontent=外地户籍&msgmenuid=1">1 外地户籍</a>\n'
+        '<a href="weixin://bizmsgmenu?msgmenucontent=A%26B%3DC%3F&msgmenuid=2">2 A&B=C?</a>'
+    )
+    assert "可直接回复：满一年" in text  # choices answered by a number stay plain
+    assert render(replies, wkb) == render(replies, wkb, links=False)
+
+
+async def test_menu_links_count_towards_the_2048_bytes(wengine: Engine, wkb: KnowledgeBase) -> None:
+    for said in ("菜单", "苏州", "积分"):
+        replies = await wengine.handle(WX, Incoming(text=said), pager=Pager(wkb, links=True))
+        assert nbytes(render(replies, wkb, links=True)) <= MAX_BYTES
+
+
 async def test_long_answer_is_cut_at_a_paragraph_and_more_gives_the_rest(
     wengine: Engine, wkb: KnowledgeBase
 ) -> None:
@@ -120,50 +139,10 @@ def test_wechat_wording_has_no_telegram_words(wkb: KnowledgeBase) -> None:
 
 
 # ---------------------------------------------------------------------- the API client
-class FakeApi:
-    """WeChat's API as far as this edge uses it: token, custom/send, menu/create."""
-
-    def __init__(self) -> None:
-        self.tokens = 0
-        self.sent: list[dict[str, Any]] = []
-        self.menus: list[dict[str, Any]] = []
-        self.valid = ""
-
-    def app(self) -> web.Application:
-        app = web.Application()
-        app.router.add_get("/cgi-bin/token", self.token)
-        app.router.add_post("/cgi-bin/message/custom/send", self.send)
-        app.router.add_post("/cgi-bin/menu/create", self.menu)
-        return app
-
-    async def token(self, request: web.Request) -> web.Response:
-        assert request.query["secret"] == "s3cret"
-        self.tokens += 1
-        self.valid = f"TOKEN{self.tokens}"
-        return web.json_response({"access_token": self.valid, "expires_in": 7200})
-
-    def _ok(self, request: web.Request) -> bool:
-        return request.query.get("access_token") == self.valid
-
-    async def send(self, request: web.Request) -> web.Response:
-        if not self._ok(request):
-            return web.json_response({"errcode": 40001, "errmsg": "invalid credential"})
-        self.sent.append(await request.json())
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-    async def menu(self, request: web.Request) -> web.Response:
-        self.menus.append(await request.json())
-        return web.json_response({"errcode": 0, "errmsg": "ok"})
-
-
 @pytest.fixture
 async def api_base(unused_tcp_port: int) -> AsyncIterator[tuple[FakeApi, str]]:
-    fake = FakeApi()
-    runner = web.AppRunner(fake.app())
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", unused_tcp_port).start()
-    yield fake, f"http://127.0.0.1:{unused_tcp_port}"
-    await runner.cleanup()
+    async with serve_api(FakeApi("s3cret"), unused_tcp_port) as fake:
+        yield fake, f"http://127.0.0.1:{unused_tcp_port}"
 
 
 async def test_customer_service_caches_the_token_in_the_store(

@@ -1,6 +1,11 @@
 """`yibao chat` and `yibao ask`: the terminal edge over the same engine.
 
-Buttons are shown numbered; the user picks one by number or by typing its label.
+Buttons are shown numbered the way every text edge numbers them (`dialogs.choices`: replies
+in order, rows top to bottom, buttons left to right, only replies whose choices a number may
+pick), and the number goes to the engine as typed: it picks from `Session.offered`, so "2"
+means the same here as on WeChat — and on a question answered by a number (the Suzhou years
+of residence) it is that number, its choices shown by label only. Typing a shown label
+exactly presses that button.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from datetime import date
 
 from bot.settings import Settings
 from bot.wiring import engine_for
+from dialogs.choices import numbered_buttons
 from dialogs.engine import Engine
 from dialogs.types import Button, Incoming, Reply
 
@@ -19,26 +25,32 @@ CHAT_ID = 1  # the terminal is one person's conversation
 
 
 def render(replies: list[Reply]) -> tuple[str, list[Button]]:
-    """Plain text with numbered buttons, and the buttons in the order shown."""
+    """Plain text with the buttons (numbered where a number picks them, as
+    `numbered_buttons` orders them), and every button shown."""
     parts: list[str] = []
     shown: list[Button] = []
+    number = 0
     for reply in replies:
         parts.append(reply.plain())
         for row in reply.buttons:
             labels = []
             for button in row:
                 shown.append(button)
-                labels.append(f"[{len(shown)}] {button.text}")
+                if reply.numbered:
+                    number += 1
+                    labels.append(f"[{number}] {button.text}")
+                else:
+                    labels.append(f"[{button.text}]")
             parts.append("  ".join(labels))
         parts.append("")
+    assert number == len(numbered_buttons(replies))
     return "\n".join(parts).rstrip() + "\n", shown
 
 
 def to_incoming(line: str, shown: list[Button], today: date | None) -> Incoming:
-    """A number or an exact label picks a shown button; anything else is typed text."""
+    """An exact label presses a shown button; anything else, numbers included, is typed
+    text (the engine picks a number from the choices it offered)."""
     text = line.strip()
-    if text.isdigit() and 1 <= int(text) <= len(shown):
-        return Incoming(callback=shown[int(text) - 1].callback, today=today)
     for button in shown:
         if text == button.text:
             return Incoming(callback=button.callback, today=today)

@@ -63,9 +63,11 @@ class Envelope:
         self.token = token
         self.key = decode_aes_key(aes_key)
         self.app_id = app_id.encode()
+        # Built once: each message only takes a fresh encryptor/decryptor context from it.
+        self._aes = Cipher(algorithms.AES(self.key), modes.CBC(self.key[:16]))
 
     def _cipher(self) -> Cipher[modes.CBC]:
-        return Cipher(algorithms.AES(self.key), modes.CBC(self.key[:16]))
+        return self._aes
 
     def msg_signature(self, timestamp: str, nonce: str, encrypted: str) -> str:
         return signature(self.token, timestamp, nonce, encrypted)

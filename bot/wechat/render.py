@@ -8,6 +8,11 @@ engine remembered; a question answered by a number itself (years, children) list
 choices by label only. WeChat shows at most 2048 bytes of UTF-8: a longer answer is cut
 at a paragraph (else a line, else a character) with "回复“更多”…" under it, and the engine
 keeps the rest in the session (`Engine.handle(pager=…)`). All wording is in YAML.
+
+With WECHAT_MENU_LINKS each numbered line is a `weixin://bizmsgmenu` link instead (WeChat's
+clients show it tappable; a tap sends the label as the user's message, with the number as
+its `bizmsgmenuid`, which the server reads as that number). The links count towards the
+2048 bytes, so the pager cuts with them in.
 """
 
 from __future__ import annotations
@@ -20,35 +25,47 @@ from knowledge.loader import KnowledgeBase
 
 MAX_BYTES = 2048  # WeChat's limit on a text message, in UTF-8 bytes
 PARAGRAPH = "\n\n"
+# What a label may not contain raw inside the link's href (the rest is sent as it is, as
+# WeChat's own samples do with 汉字).
+_HREF_ESCAPES = str.maketrans({c: f"%{ord(c):02X}" for c in '%&"<>=#?'})
 
 
 def nbytes(text: str) -> int:
     return len(text.encode("utf-8", "replace"))
 
 
-def _choices(replies: Sequence[Reply], kb: KnowledgeBase) -> list[str]:
+def menu_link(number: int, label: str) -> str:
+    """One numbered choice as a tappable bizmsgmenu link."""
+    content = label.translate(_HREF_ESCAPES)
+    href = f"weixin://bizmsgmenu?msgmenucontent={content}&msgmenuid={number}"
+    return f'<a href="{href}">{number} {label}</a>'
+
+
+def _choices(replies: Sequence[Reply], kb: KnowledgeBase, links: bool = False) -> list[str]:
     numbered = [b for r in replies if r.numbered for row in r.buttons for b in row]
     typed = [b for r in replies if not r.numbered for row in r.buttons for b in row]
     blocks: list[str] = []
     if typed:
         blocks.append(kb.text("wx_choose_typed") + " / ".join(b.text for b in typed))
     if numbered:
-        lines = [f"{i} {b.text}" for i, b in enumerate(numbered, start=1)]
+        line = menu_link if links else "{} {}".format
+        lines = [line(i, b.text) for i, b in enumerate(numbered, start=1)]
         blocks.append("\n".join([kb.text("wx_choose"), *lines]))
     return blocks
 
 
-def compose(replies: Sequence[Reply], kb: KnowledgeBase) -> str:
+def compose(replies: Sequence[Reply], kb: KnowledgeBase, links: bool = False) -> str:
     """The replies' texts, then their choices, whatever the length."""
     blocks = [r.plain().strip() for r in replies if r.plain().strip()]
-    blocks.extend(_choices(replies, kb))
+    blocks.extend(_choices(replies, kb, links))
     return PARAGRAPH.join(blocks)
 
 
-def render(replies: Sequence[Reply], kb: KnowledgeBase) -> str:
-    """The text of one passive reply (no markup: WeChat shows text as it is); the engine's
-    `Pager` has cut it to size already, `clip` only guards the limit."""
-    return clip(compose(replies, kb))
+def render(replies: Sequence[Reply], kb: KnowledgeBase, links: bool = False) -> str:
+    """The text of one passive reply (no markup but the optional menu links: WeChat shows
+    text as it is); the engine's `Pager` has cut it to size already, `clip` only guards the
+    limit."""
+    return clip(compose(replies, kb, links))
 
 
 def clip(text: str, limit: int = MAX_BYTES) -> str:
@@ -87,17 +104,22 @@ class Pager:
     """Cuts a turn's replies to one message (`Engine.handle(pager=…)`): the choices and the
     "更多" hint always fit; the text is cut at the last paragraph that fits."""
 
-    def __init__(self, kb: KnowledgeBase, limit: int = MAX_BYTES) -> None:
+    def __init__(self, kb: KnowledgeBase, limit: int = MAX_BYTES, links: bool = False) -> None:
         self.kb = kb
         self.limit = limit
+        self.links = links
+        self._whole: tuple[list[Reply], str] | None = None  # replies let through, their text
 
     def __call__(self, replies: list[Reply]) -> tuple[list[Reply], str]:
-        if nbytes(compose(replies, self.kb)) <= self.limit or not replies:
+        whole = compose(replies, self.kb, self.links)
+        if nbytes(whole) <= self.limit or not replies:
+            self._whole = (replies, whole)
             return replies, ""
         body = PARAGRAPH.join(r.plain().strip() for r in replies if r.plain().strip())
         choices = [Reply(text="", buttons=r.buttons, numbered=r.numbered) for r in replies]
         hint = self.kb.text("wx_more")
-        fixed = nbytes(compose([Reply(text=hint), *choices], self.kb)) + nbytes(PARAGRAPH)
+        fixed = nbytes(compose([Reply(text=hint), *choices], self.kb, self.links))
+        fixed += nbytes(PARAGRAPH)
         budget = max(self.limit - fixed, self.limit // 4)
         pieces = _pieces(body, budget // 2)
         head = ""
@@ -110,3 +132,9 @@ class Pager:
         rest = "".join(f"{sep}{piece}" for sep, piece in pieces[taken:]).strip()
         shown = [replace(choices[0], text=f"{head}{PARAGRAPH}{hint}"), *choices[1:]]
         return shown, rest
+
+    def render(self, shown: Sequence[Reply]) -> str:
+        """`render(shown)`, without composing again what this pager let through whole."""
+        if self._whole is not None and self._whole[0] is shown:
+            return clip(self._whole[1])
+        return render(shown, self.kb, self.links)

@@ -10,11 +10,16 @@
 - WeChat waits 5 s for the passive reply, then resends the same message (same MsgId, and
   possibly the same timestamp and nonce) up to three times. A resend is not an attack: it
   is answered from the reply remembered for that MsgId in the store (so across instances),
-  never with a second turn. Messages of one user pass one lock, so a resend that arrives
-  while the first is still being answered waits for it and gets the same text.
-- A turn that takes more than `reply_within` (4 s) is answered "success" (WeChat then
-  neither resends nor shows anything), and its reply goes out through the customer-service
-  API when WECHAT_APP_SECRET is set (bot/wechat/customer_service).
+  never with a second turn. The MsgId goes to the engine as the update id, so the session
+  the turn loads anyway says whether it was answered (`Session.answered`): a first arrival
+  costs one reply-cache write and no read; only a resend reads the remembered reply.
+  Messages of one user pass one lock, so a resend that arrives while the first is still
+  being answered waits for it and gets the same text. (Events have no MsgId: their key is
+  looked up first.)
+- A turn that takes more than `reply_within` (WECHAT_REPLY_BUDGET_MS, 4 s) is answered
+  "success" (WeChat then neither resends nor shows anything), and its reply goes out
+  through the customer-service API when WECHAT_APP_SECRET is set
+  (bot/wechat/customer_service) — once: a resend answered from the cache sends nothing.
 - Events: subscribe → welcome and menu; unsubscribe → everything of the user is erased;
   CLICK → the button's callback. Other message types get the text-only hint.
 """
@@ -26,7 +31,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from aiohttp import web
 
@@ -34,7 +39,7 @@ from bot.ops.health import HEALTH_PATH
 from bot.wechat.crypto import CryptoError, Envelope, signature_ok
 from bot.wechat.customer_service import WeChatApi
 from bot.wechat.menu import HELP_KEY
-from bot.wechat.render import Pager, render
+from bot.wechat.render import Pager
 from bot.wechat.settings import WeChatSettings
 from bot.wechat.xml import XmlError, encrypted_reply, parse, text_reply
 from dialogs import callbacks as cb
@@ -169,39 +174,57 @@ class WeChatServer:
         if incoming is None:
             return None
         msg_id = fields.get("MsgId", "")
+        if msg_id.isdigit():
+            incoming = replace(incoming, update_id=int(msg_id))
         key = f"m:{msg_id}" if msg_id else f"e:{fields.get('CreateTime', '')}:{event or kind}"
         turn = asyncio.ensure_future(self._turn(chat, key, incoming))
         try:
-            return await asyncio.wait_for(asyncio.shield(turn), self.config.reply_within)
+            text, _ = await asyncio.wait_for(asyncio.shield(turn), self.config.reply_within)
+            return text
         except TimeoutError:
             log.warning("wechat: turn slower than %.1fs, answered later", self.config.reply_within)
             self._later(turn, openid, _float(fields.get("CreateTime")) or self.clock())
             return None
 
-    async def _turn(self, chat: str, key: str, incoming: Incoming) -> str | None:
+    async def _turn(self, chat: str, key: str, incoming: Incoming) -> tuple[str | None, bool]:
+        """The reply text, and whether this call produced it (False: a resend's, from the
+        cache)."""
         store = self.engine.store
         async with store.lock(chat + "#m"):
-            cached = await store.recall_reply(chat, key)
-            if cached is not None:
-                return cached  # a resend: the same reply, no second turn
+            if incoming.update_id is None:  # an event: no MsgId for the engine to know
+                cached = await store.recall_reply(chat, key)
+                if cached is not None:
+                    return cached, False  # a resend: the same reply, no second turn
+            pager = self.pager()
             try:
-                replies = await self.engine.handle(chat, incoming, pager=Pager(self.engine.kb))
+                replies = await self.engine.handle(chat, incoming, pager=pager)
             except Exception:
                 log.exception("wechat: turn failed")
-                return apology(self.engine.kb.ui)  # not remembered: a resend tries again
-            text = render(replies, self.engine.kb)
+                return apology(self.engine.kb.ui), True  # not remembered: a resend retries
+            if not replies and incoming.update_id is not None:
+                # The engine answered this MsgId already (a resend, maybe to another
+                # instance): the remembered reply. None only if the instance that answered
+                # stopped between saving the session and remembering the reply.
+                return await store.recall_reply(chat, key), False
+            text = pager.render(replies)
             await store.remember_reply(chat, key, text, self.config.remember_for)
-            return text
+            return text, True
 
-    def _later(self, turn: asyncio.Future[str | None], openid: str, asked_at: float) -> None:
-        """Send a slow turn's reply through the customer-service API once it is ready."""
+    def pager(self) -> Pager:
+        return Pager(self.engine.kb, links=self.settings.menu_links)
+
+    def _later(
+        self, turn: asyncio.Future[tuple[str | None, bool]], openid: str, asked_at: float
+    ) -> None:
+        """Send a slow turn's reply through the customer-service API once it is ready
+        (only the turn that produced it: a resend's copy is not sent again)."""
         if self.api is None:
             return
         api = self.api
 
         async def send() -> None:
-            text = await turn
-            if text:
+            text, fresh = await turn
+            if text and fresh:
                 await api.send_text(openid, text, asked_at)
 
         task: asyncio.Task[object] = asyncio.ensure_future(send())
@@ -222,6 +245,9 @@ class WeChatServer:
 def to_incoming(kind: str, event: str, fields: dict[str, str]) -> Incoming | None:
     """What the user did, in the engine's terms; None for what needs no answer."""
     if kind == "text":
+        menu_id = fields.get("bizmsgmenuid", "")
+        if menu_id.isdigit():  # a tap on a numbered choice's link (WECHAT_MENU_LINKS)
+            return Incoming(text=menu_id)
         return Incoming(text=fields.get("Content", ""))
     if kind == "voice" and fields.get("Recognition", "").strip():
         return Incoming(text=fields["Recognition"])  # WeChat's own speech recognition

@@ -31,6 +31,8 @@ class WeChatSettings:
     app_secret: str | None
     aes_key: str | None
     api_base: str
+    reply_budget: float = 4.0  # seconds (WECHAT_REPLY_BUDGET_MS)
+    menu_links: bool = False  # WECHAT_MENU_LINKS
 
     def __repr__(self) -> str:  # never print the secrets
         return f"WeChatSettings(app_id={self.app_id!r}, api_base={self.api_base!r})"
@@ -59,4 +61,6 @@ def wechat_settings(settings: Settings) -> WeChatSettings:
         app_secret=app_secret or None,
         aes_key=aes_key or None,
         api_base=(settings.wechat_api_base.strip() or DEFAULT_API_BASE).rstrip("/"),
+        reply_budget=settings.wechat_reply_budget_ms / 1000,
+        menu_links=settings.wechat_menu_links,
     )

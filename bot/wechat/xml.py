@@ -1,18 +1,20 @@
-"""The message XML: parsed with defusedxml, built with CDATA.
+"""The message XML: parsed with expat (no tree, no DTD), built as a string with CDATA.
 
 WeChat posts a flat `<xml>` element of fields (ToUserName, FromUserName, CreateTime,
-MsgType, Content, MsgId, Event, EventKey, Encrypt …). The body comes from the network, so it
-is parsed with `defusedxml`, which refuses DTDs, entity declarations and external references
-(billion laughs, XXE) instead of expanding them. Replies put every string in CDATA (as
-WeChat's own samples do), splitting a "]]>" inside the text so it cannot close the section.
+MsgType, Content, MsgId, Event, EventKey, Encrypt …). The body comes from the network, so
+the parser refuses what defusedxml refuses — a DOCTYPE (hence any entity declaration:
+billion laughs, XXE) and external references — and expat itself rejects an undeclared
+entity. It reads the fields straight from expat's callbacks instead of building an
+ElementTree (a third of the time per message, which is parsed twice in safe mode). Text of
+elements nested inside a field (a few events have them) is ignored, as before. Replies put
+every string in CDATA (as WeChat's own samples do), splitting a "]]>" inside the text so it
+cannot close the section.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-
-from defusedxml import ElementTree
-from defusedxml.common import DefusedXmlException
+from xml.parsers import expat
 
 MAX_FIELDS = 64  # a WeChat message has about a dozen
 
@@ -21,15 +23,60 @@ class XmlError(ValueError):
     """A body that is not a WeChat message."""
 
 
-def parse(body: bytes) -> dict[str, str]:
+class _Fields:
+    """expat callbacks collecting the text of `<xml>`'s children."""
+
+    __slots__ = ("depth", "fields", "name", "text")
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self.fields: dict[str, str] = {}
+        self.name = ""
+        self.text: list[str] = []
+
+    def start(self, tag: str, _attrs: object) -> None:
+        self.depth += 1
+        if self.depth == 1:
+            if tag != "xml":
+                raise XmlError("not a message")
+        elif self.depth == 2:
+            if len(self.fields) >= MAX_FIELDS:
+                raise XmlError("not a message")
+            self.name, self.text = tag, []
+
+    def end(self, _tag: str) -> None:
+        if self.depth == 2:
+            self.fields[self.name] = "".join(self.text)
+        self.depth -= 1
+
+    def data(self, text: str) -> None:
+        if self.depth == 2:
+            self.text.append(text)
+
+    @staticmethod
+    def refuse(*_args: object) -> int:
+        raise XmlError("DTDs and external entities are not accepted")
+
+
+def parse(body: bytes | str) -> dict[str, str]:
     """The fields of a message; XmlError for anything WeChat would not send."""
+    into = _Fields()
+    parser = expat.ParserCreate()
+    parser.buffer_text = True
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    parser.StartElementHandler = into.start
+    parser.EndElementHandler = into.end
+    parser.CharacterDataHandler = into.data
+    parser.StartDoctypeDeclHandler = into.refuse
+    parser.EntityDeclHandler = into.refuse
+    parser.ExternalEntityRefHandler = into.refuse
     try:
-        root = ElementTree.fromstring(body, forbid_dtd=True)
-    except (DefusedXmlException, ElementTree.ParseError, ValueError) as exc:
-        raise XmlError(type(exc).__name__) from None
-    if root.tag != "xml" or len(root) > MAX_FIELDS:
+        parser.Parse(body, True)
+    except expat.ExpatError as exc:
+        raise XmlError(expat.ErrorString(exc.code)) from None
+    if into.depth:
         raise XmlError("not a message")
-    return {child.tag: (child.text or "") for child in root}
+    return into.fields
 
 
 def cdata(text: str) -> str:
