@@ -15,8 +15,8 @@ from typing import TextIO
 
 from transitions.extensions.diagrams import GraphMachine
 
-from dialogs.flows.machine import MachineSpec
 from dialogs.flows.registry import FLOW_CLASSES
+from dialogs.flows.spec import MachineSpec
 
 
 def mermaid(spec: MachineSpec) -> str:

@@ -13,9 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from transitions import Machine
 
@@ -24,6 +22,7 @@ from dialogs import outcomes
 from dialogs.callbacks import Callback, Kind
 from dialogs.flows.base import FlowResult
 from dialogs.flows.questions import CommonText, FlowText, build_question, generic_words, pick
+from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
 from dialogs.session import Session
 from dialogs.slots import normalize, spot
@@ -32,49 +31,6 @@ from knowledge.loader import KnowledgeBase
 
 TRAIL = "_trail"  # slot holding the states left so far, for "返回"
 MAX_CHAIN = 50  # a guard: no flow has that many states
-
-
-# ------------------------------------------------------------------ machine
-@dataclass(frozen=True)
-class MachineSpec:
-    """States and transitions of one flow; the runtime and the diagrams both build from it."""
-
-    name: str
-    title: str
-    states: tuple[str, ...]
-    initial: str
-    transitions: tuple[Mapping[str, Any], ...]
-    final: frozenset[str]
-
-    def kwargs(self) -> dict[str, Any]:
-        return {
-            "states": [{"name": s, "final": s in self.final} for s in self.states],
-            "transitions": [dict(t) for t in self.transitions],
-            "initial": self.initial,
-            "auto_transitions": False,
-        }
-
-
-class Turn:
-    """The model a flow's machine drives during one turn; conditions read its slots."""
-
-    state: str
-
-    def __init__(self, session: Session, today: date) -> None:
-        self.session = session
-        self.today = today
-        self.out: list[Reply] = []
-
-    @property
-    def slots(self) -> dict[str, Any]:
-        return self.session.slots
-
-    def slot(self, name: str) -> str | None:
-        value = self.session.slots.get(name)
-        return value if isinstance(value, str) else None
-
-    def say(self, *replies: Reply) -> None:
-        self.out.extend(replies)
 
 
 class GuidedFlow:

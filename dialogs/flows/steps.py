@@ -14,8 +14,9 @@ from datetime import date
 from itertools import pairwise
 
 from dialogs import outcomes
-from dialogs.flows.machine import GuidedFlow, MachineSpec
+from dialogs.flows.machine import GuidedFlow
 from dialogs.flows.questions import CommonText, FlowText
+from dialogs.flows.spec import MachineSpec
 from dialogs.outcomes import Outcome
 from dialogs.session import Session
 from dialogs.types import Reply

@@ -13,7 +13,8 @@ from datetime import date
 
 from dialogs import callbacks as cb
 from dialogs import outcomes
-from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
+from dialogs.flows.machine import GuidedFlow
+from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
 from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import is_workday

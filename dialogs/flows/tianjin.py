@@ -13,7 +13,8 @@ from datetime import date, timedelta
 
 from dialogs import outcomes
 from dialogs.flows.base import FlowResult
-from dialogs.flows.machine import GuidedFlow, MachineSpec, Turn
+from dialogs.flows.machine import GuidedFlow
+from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
 from dialogs.rules.dates import find_date, format_cn
 from dialogs.rules.everyday import birth_span, holidays_from
