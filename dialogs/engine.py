@@ -21,7 +21,7 @@ from dialogs.flows.base import Flow
 from dialogs.hygiene import scrub_optional
 from dialogs.routing import MAX_CHARS, Router
 from dialogs.session import Session
-from dialogs.stores.base import ErasureNotConfirmedError, SessionStore
+from dialogs.stores.base import ErasureNotConfirmedError, OutageNotices, SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn
 from dialogs.types import ChatId, Incoming, Reply
 from knowledge.loader import KnowledgeBase
@@ -51,6 +51,8 @@ class Engine(Router):
         self.store = store
         # Told after every confirmed erasure (an edge's maintenance rebuilds the file soon).
         self.on_erased: Callable[[], None] | None = None
+        # A store that can be degraded says once per chat that progress may not be kept.
+        self._notices = store if isinstance(store, OutageNotices) else None
 
     async def handle(
         self, chat_id: ChatId, incoming: Incoming, pager: Pager | None = None
@@ -80,7 +82,7 @@ class Engine(Router):
                 return erased
             more = self._more(session, incoming)
             replies = more if more is not None else self.turn(session, incoming, today)
-            if self.store.take_notice(chat_id):
+            if self._notices is not None and self._notices.take_notice(chat_id):
                 replies = [Reply(text=self.kb.text("store_degraded")), *replies]
             shown, rest = pager(replies) if pager is not None else (replies, "")
             session.more = rest

@@ -1,6 +1,6 @@
 """`yibao report`: what people asked, what the bot answered, what it could not.
 
-Input is the store's turn records (`SessionStore.iter_records`); nothing else is read, so
+Input is the store's turn records (`RecordSink.iter_records`); nothing else is read, so
 the report shows exactly what retention has kept. `summarise` folds the records into a
 `Report` in one streaming pass (pure, no I/O); `render_text` and `bot.cli.report_html` render
 it; `short_stats` is the few-line version for the admins' `/stats` command.
@@ -26,7 +26,7 @@ from datetime import date, timedelta
 
 from bot.cli.report_cluster import Cluster, Tokenizer, cluster_questions
 from bot.clock import Clock
-from dialogs.stores.base import SessionStore
+from dialogs.stores.base import RecordSink
 from dialogs.stores.records import (
     ACT,
     CLARIFIED,
@@ -192,7 +192,7 @@ async def summarise(
 
 
 async def build_report(
-    store: SessionStore,
+    store: RecordSink,
     since: date | None,
     tokenize: Tokenizer,
     stopwords: Collection[str],
@@ -321,7 +321,7 @@ def _days(report: Report, kb: KnowledgeBase) -> list[str]:
 
 # ---------------------------------------------------------------------- /stats
 async def short_stats(
-    store: SessionStore, kb: KnowledgeBase, since: date | None = None, clock: Clock | None = None
+    store: RecordSink, kb: KnowledgeBase, since: date | None = None, clock: Clock | None = None
 ) -> str:
     """A few lines for the admins' `/stats` (default: the last STATS_DAYS days, users' days)."""
     clock = clock or Clock()

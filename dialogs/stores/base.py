@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from pydantic import ValidationError
 
@@ -34,17 +35,10 @@ class PurgeResult:
     records: int
 
 
-class SessionStore(abc.ABC):
-    """Where sessions and turn records live between turns.
-
-    `lock(chat_id)` serialises turns of one chat: the engine holds it from load to save so
-    two updates of the same chat never interleave, in one process or (Redis) across many.
-    Sessions idle longer than `settings.session_ttl` and records older than
-    `settings.record_retention` go away on `purge()` (Redis also expires them by TTL).
-    """
-
-    def __init__(self, settings: StoreSettings | None = None) -> None:
-        self.settings = settings or StoreSettings()
+class SessionStorage(abc.ABC):
+    """Where each chat's session lives between turns. `lock(chat_id)` serialises turns of one
+    chat: the engine holds it from load to save so two updates of the same chat never
+    interleave, in one process or (Redis) across many."""
 
     # ------------------------------------------------------------------ sessions
     @abc.abstractmethod
@@ -66,6 +60,10 @@ class SessionStore(abc.ABC):
     async def purge_idle(self, older_than: float) -> int:
         """Drop sessions last updated before `older_than` (Unix time); return how many."""
 
+
+class RecordSink(abc.ABC):
+    """Where the turn records go (masked, keyed by a chat hash): the report's input."""
+
     # ------------------------------------------------------------------ records
     @abc.abstractmethod
     async def record_turn(self, record: TurnRecord) -> None:
@@ -78,6 +76,10 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     async def purge_records(self, older_than: float) -> int:
         """Drop records with `at < older_than`; return how many."""
+
+
+class ReplyCache(abc.ABC):
+    """Replies remembered by message id, for channels that resend a message (WeChat)."""
 
     # ------------------------------------------------------------------ reply cache
     @abc.abstractmethod
@@ -92,6 +94,16 @@ class SessionStore(abc.ABC):
     @abc.abstractmethod
     async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
         """The reply remembered for message `key` of this chat; None if absent or expired."""
+
+
+class SessionStore(SessionStorage, RecordSink, ReplyCache):
+    """A backend serving the three contracts for one deployment, plus what spans them:
+    `forget` (all of a chat, everywhere), retention (`purge`: idle sessions after
+    `settings.session_ttl`, records after `settings.record_retention`), maintenance, ping.
+    """
+
+    def __init__(self, settings: StoreSettings | None = None) -> None:
+        self.settings = settings or StoreSettings()
 
     # ------------------------------------------------------------------ privacy
     @abc.abstractmethod
@@ -117,16 +129,11 @@ class SessionStore(abc.ABC):
         with a bounded busy timeout); True when something was done. Others: nothing to do."""
         return False
 
-    def take_notice(self, chat_id: ChatId) -> bool:
-        """True when the chat should be told its progress may not be kept (a degraded store,
-        see `dialogs.stores.resilient`); plain backends never ask."""
-        return False
-
     async def ping(self) -> bool:
         """True when the backend is reachable."""
         return True
 
-    async def close(self) -> None:  # noqa: B027 - optional hook
+    async def close(self) -> None:
         """Release connections and files."""
 
 
@@ -180,3 +187,12 @@ class ChatLocks:
 
     def __len__(self) -> int:
         return len(self._locks)
+
+
+@runtime_checkable
+class OutageNotices(Protocol):
+    """A store that may run degraded (`dialogs.stores.resilient`): true once per chat and
+    outage, so the engine tells that chat its progress may not be kept. Not part of the
+    store contract: plain backends have no such state."""
+
+    def take_notice(self, chat_id: ChatId) -> bool: ...
