@@ -54,6 +54,7 @@ MIN_SCORE = 4.0
 CLARIFY_RATIO = 0.75  # both cities' words present: clarify only when the fit is close
 NEUTRAL_CLARIFY_RATIO = 0.3  # no city-specific word at all: any real second fit is enough
 SUGGESTIONS = 3
+READINGS_KEPT = 64  # texts whose analysis is kept (a turn reads its text 2-3 times)
 
 _lexicon_cache: dict[str, Lexicon] = {}
 
@@ -95,6 +96,7 @@ class Matcher:
         self.lexicon = _lexicon(lexicon_dir)
         self.normalizer: Normalizer = normalizer_for(self.lexicon)
         self.analyzer = Analyzer(self.lexicon, self.normalizer)
+        self._readings: dict[str, Query] = {}
         self.min_confidence = min_confidence
         self.min_score = min_score
         self._core = self.lexicon.core_cities
@@ -189,8 +191,15 @@ class Matcher:
         return terms, frozenset(cities)
 
     def analyze(self, text: str) -> Query:
-        """How the matcher reads a question (see `knowledge.analysis`)."""
-        return self.analyzer.analyze(text)
+        """How the matcher reads a question (see `knowledge.analysis`). The last few
+        readings are kept: one turn asks for the same text's reading two or three times
+        (the clerk's cities, the match, the entries' scores). Queries are never mutated."""
+        query = self._readings.get(text)
+        if query is None:
+            if len(self._readings) >= READINGS_KEPT:
+                self._readings.pop(next(iter(self._readings)))
+            query = self._readings[text] = self.analyzer.analyze(text)
+        return query
 
     def normalize(self, text: str) -> str:
         """The canonical text: what keyword routes and the index compare against."""
