@@ -20,7 +20,7 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.clock import DEFAULT_TIMEZONE, Clock, clock_in, zone
+from dialogs.clock import DEFAULT_TIMEZONE, Clock, clock_in, zone
 from dialogs.stores.settings import DAY, StoreSettings, default_store_url
 
 DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"

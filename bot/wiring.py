@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bot.clock import Clock
 from bot.settings import Settings
+from dialogs.clock import Clock
 from dialogs.engine import Engine
 from dialogs.flows.base import Flow
 from dialogs.flows.registry import build_flows

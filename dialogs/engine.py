@@ -16,6 +16,7 @@ from datetime import date
 
 from dialogs.callbacks import Callback, Kind
 from dialogs.choices import numbered_buttons, pick
+from dialogs.clock import users_today
 from dialogs.delivery import deliver
 from dialogs.flows.base import Flow
 from dialogs.hygiene import scrub_optional
@@ -45,7 +46,7 @@ class Engine(Router):
         matcher: Matcher,
         store: SessionStore,
         flows: Mapping[str, Flow] | None = None,
-        clock: Callable[[], date] = date.today,
+        clock: Callable[[], date] = users_today,
     ) -> None:
         super().__init__(kb, matcher, flows, clock)
         self.store = store

@@ -12,6 +12,7 @@ from datetime import date
 from dialogs import callbacks as cb
 from dialogs import outcomes
 from dialogs.callbacks import Callback, Kind
+from dialogs.clock import users_today
 from dialogs.dialogue import Turn
 from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, Reopens, WantsText
 from dialogs.flows.machine import GuidedFlow
@@ -41,7 +42,7 @@ class Router:
         kb: KnowledgeBase,
         matcher: Matcher,
         flows: Mapping[str, Flow] | None = None,
-        clock: Callable[[], date] = date.today,
+        clock: Callable[[], date] = users_today,
     ) -> None:
         self.kb = kb
         self.matcher = matcher

@@ -12,11 +12,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.clock import Clock, clock_in
 from bot.settings import Settings, SettingsError, load_settings
 from bot.wiring import build_engine, engine_for
+from dialogs.clock import Clock, clock_in, users_today
 from dialogs.engine import Engine
+from dialogs.stores.memory import MemoryStore
 from dialogs.types import Incoming
+from knowledge.loader import KnowledgeBase
+from knowledge.matcher import Matcher
 
 ROOT = Path(__file__).resolve().parent.parent
 # 20:00 UTC on December 1st is 04:00 on December 2nd in Beijing.
@@ -56,6 +59,16 @@ async def test_born_today_at_4am_in_beijing_counts_90_days_from_december_2nd() -
 def test_the_engines_default_clock_is_beijing_time() -> None:
     engine = build_engine()
     assert engine.clock() == datetime.now(ZoneInfo("Asia/Shanghai")).date()
+
+
+def test_an_engine_built_without_a_clock_counts_in_beijing_time_not_the_servers(
+    kb: KnowledgeBase, matcher: Matcher
+) -> None:
+    """A bare `Engine(...)` (tests, scripts) once used the server's `date.today()`: from
+    16:00 UTC on, its "today" was a day behind the bot it was compared with."""
+    engine = Engine(kb, matcher, MemoryStore())
+    assert engine.clock is users_today
+    assert users_today() == datetime.now(ZoneInfo("Asia/Shanghai")).date()
 
 
 def test_the_time_zone_is_a_setting_and_an_unknown_one_is_refused(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ from bot.cli.report import (
 )
 from bot.cli.report_cluster import cluster_questions, jaccard, keyword_set
 from bot.cli.report_html import render_html
-from bot.clock import Clock, clock_in
+from dialogs.clock import Clock, clock_in
 from dialogs.engine import Engine
 from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord, open_store
 from dialogs.stores.records import ACT, CLARIFIED, FLOW, MENU, OUT_OF_SCOPE, UNANSWERED
@@ -34,7 +34,7 @@ from knowledge.loader import KnowledgeBase
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK = Clock()  # the users' time zone, Asia/Shanghai by default
 # Recent days: stores drop records older than the retention period when they open.
-DAY1 = datetime.now(UTC).date() - timedelta(days=10)
+DAY1 = CLOCK.today() - timedelta(days=10)
 DAY2, DAY3, DAY4 = (DAY1 + timedelta(days=n) for n in (1, 2, 3))
 ENTRY_A, ENTRY_B = "rel.tj_app", "rel.tj_outpatient"
 VACCINE = ("新生儿疫苗在哪里打", "新生儿疫苗去哪里打")
@@ -253,7 +253,7 @@ async def test_html_is_self_contained_and_escapes_questions(kb: KnowledgeBase) -
 
 async def test_short_stats_for_admins(kb: KnowledgeBase) -> None:
     store = MemoryStore()
-    today = datetime.now(UTC).date()
+    today = CLOCK.today()
     turns = [
         (today, 1, UNANSWERED, VACCINE[0]),
         (today, 2, UNANSWERED, VACCINE[0]),

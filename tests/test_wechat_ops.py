@@ -20,10 +20,10 @@ from fake_wechat import FakeApi, FakeWeChat, menu_links, numbered, serve_api
 from net import free_port
 from wechat_harness import ROOT, WeChatProcess, start_wechat, stop_wechat, wechat_env
 
-from bot.clock import Clock
 from bot.wechat.menu import HELP_KEY, menu_json
 from bot.wechat.render import Pager, render
 from bot.wiring import build_engine
+from dialogs.clock import Clock
 from dialogs.types import Incoming
 from knowledge.lexicon import LEXICON_DIR
 from knowledge.loader import DATA_DIR

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 import aiohttp
 from fake_wechat import FakeWeChat
 
-from bot.clock import Clock
 from bot.wechat.render import Pager, render
 from bot.wiring import build_engine
+from dialogs.clock import Clock
 from dialogs.types import Incoming
 
 SCRIPT = ("菜单", "1", "1", "跳过", "1", "积分", "苏州", "2", "返回", "新生儿医保交多少钱")

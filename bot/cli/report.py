@@ -11,7 +11,7 @@ or out of scope. Flow steps, menu navigation and conversation acts (你好, 谢�
 bot look better at answering, and a greeting does not make it look worse. Out-of-scope
 questions are broken down by topic (the `oos.` entry), and the answered turns with the
 lowest matcher confidence are listed: likely wrong answers for the curators to check.
-Days are the users' calendar days (`YIBAO_TIMEZONE`, `bot.clock`).
+Days are the users' calendar days (`YIBAO_TIMEZONE`, `dialogs.clock`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from bot.cli.report_cluster import Cluster, Tokenizer, cluster_questions
-from bot.clock import Clock
+from dialogs.clock import Clock
 from dialogs.stores.base import RecordSink
 from dialogs.stores.records import (
     ACT,

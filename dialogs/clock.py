@@ -57,3 +57,11 @@ class Clock:
 def clock_in(name: str, utc_now: Callable[[], datetime] = _utc_now) -> Clock:
     """The clock of the named zone (`YIBAO_TIMEZONE`); ValueError for an unknown name."""
     return Clock(zone(name), utc_now)
+
+
+def users_today() -> date:
+    """Today in the default users' zone: the engine's clock when an edge passes none.
+
+    Never the server's `date.today()`: a container runs in UTC, where from 16:00 on the
+    users' "today" is already tomorrow."""
+    return Clock().today()
