@@ -10,20 +10,17 @@ findings; `run_kb` is the only place that prints.
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from knowledge import ui_keys
 from knowledge.errors import KnowledgeError, Problem
 from knowledge.lexicon import load_lexicon
-from knowledge.loader import DATA_DIR, KnowledgeBase, load_kb, source_path
+from knowledge.loader import KnowledgeBase, load_kb, source_path
+from knowledge.yamlfile import LineDict, LineList, read_yaml
 
 MAX_LABEL = 20  # characters a menu button may show; longer ones wrap badly on phones
 
@@ -44,42 +41,35 @@ class Findings:
 
 
 def locate(data_dir: Path) -> dict[str, Place]:
-    """Map every entry / out-of-scope id to its file and line, and its questions to theirs.
-
-    Uses the YAML node tree (not the constructed data) so scalars keep their positions.
-    """
+    """Map every entry / out-of-scope id to its file and line, and its questions to theirs
+    (through the one line-aware reader, `knowledge.yamlfile`)."""
     places: dict[str, Place] = {}
     for path in sorted(data_dir.glob("*.yaml")):
-        try:
-            root = yaml.compose(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError:
-            continue  # the loader has already reported it
-        if not isinstance(root, yaml.MappingNode):
+        root, _ = read_yaml(path)  # the loader has already reported any problem
+        if not isinstance(root, LineDict):
             continue
-        for key, section in root.value:
-            if key.value not in ("entries", "out_of_scope", "menus"):
+        for key in ("entries", "out_of_scope", "menus"):
+            section = root.get(key)
+            if not isinstance(section, list):
                 continue
-            if not isinstance(section, yaml.SequenceNode):
-                continue
-            prefix = "menu:" if key.value == "menus" else ""
-            for item in section.value:
-                if isinstance(item, yaml.MappingNode):
+            prefix = "menu:" if key == "menus" else ""
+            for item in section:
+                if isinstance(item, LineDict):
                     _locate_item(item, path.name, places, prefix)
     return places
 
 
-def _locate_item(item: yaml.MappingNode, file: str, places: dict[str, Place], prefix: str) -> None:
-    fields = {k.value: v for k, v in item.value if isinstance(k, yaml.ScalarNode)}
-    ident = fields.get("id")
-    if not isinstance(ident, yaml.ScalarNode):
+def _locate_item(item: LineDict, file: str, places: dict[str, Place], prefix: str) -> None:
+    ident = item.get("id")
+    if not isinstance(ident, str | int):
         return
-    place = Place(file, item.start_mark.line + 1)
-    questions = fields.get("questions")
-    if isinstance(questions, yaml.SequenceNode):
-        for q in questions.value:
-            if isinstance(q, yaml.ScalarNode):
-                place.questions.setdefault(q.value.strip(), q.start_mark.line + 1)
-    places.setdefault(prefix + str(ident.value), place)
+    place = Place(file, item.line)
+    questions = item.get("questions")
+    if isinstance(questions, LineList):
+        for question, line in zip(questions, questions.item_lines, strict=True):
+            if isinstance(question, str):
+                place.questions.setdefault(question.strip(), line)
+    places.setdefault(prefix + str(ident), place)
 
 
 def _where(places: dict[str, Place], ident: str) -> tuple[str, int]:
@@ -239,20 +229,14 @@ def self_test(kb: KnowledgeBase, places: dict[str, Place]) -> Findings:
 
 
 def locate_ui(data_dir: Path) -> dict[str, tuple[str, int]]:
-    """Each ui key's file and line (from the YAML node tree, like `locate`)."""
+    """Each ui key's file and line (through the line-aware reader, like `locate`)."""
     found: dict[str, tuple[str, int]] = {}
     for path in sorted(data_dir.glob("*.yaml")):
-        try:
-            root = yaml.compose(path.read_text(encoding="utf-8"))
-        except yaml.YAMLError:
-            continue
-        if not isinstance(root, yaml.MappingNode):
-            continue
-        for key, section in root.value:
-            if key.value == "ui" and isinstance(section, yaml.MappingNode):
-                for k, _ in section.value:
-                    if isinstance(k, yaml.ScalarNode):
-                        found.setdefault(str(k.value), (path.name, k.start_mark.line + 1))
+        root, _ = read_yaml(path)
+        section = root.get("ui") if isinstance(root, LineDict) else None
+        if isinstance(section, LineDict):
+            for key, line in section.key_lines.items():
+                found.setdefault(key, (path.name, line))
     return found
 
 
@@ -331,37 +315,3 @@ def load_all(
                     )
                 )
     return kb, problems
-
-
-def run_kb(args: argparse.Namespace) -> int:
-    """CLI entry: exit 0 when clean, 1 on any error (each printed as `file:line: message`)."""
-    data_dir = Path(args.data) if getattr(args, "data", None) else DATA_DIR
-    lexicon_dir = Path(args.lexicon) if getattr(args, "lexicon", None) else None
-    kb, problems = load_all(data_dir, lexicon_dir)
-    if kb is None or problems:
-        for problem in problems:
-            print(problem, file=sys.stderr)
-        return 1
-    if args.kb_command == "dump":
-        print(dump(kb))
-        return 0
-    quiet = bool(getattr(args, "quiet", False))
-    selftest = not bool(getattr(args, "no_selftest", False))
-    findings = run_checks(kb, data_dir, selftest=selftest)
-    if not quiet:
-        for line in coverage_lines(kb):
-            print(line)
-        for warning in findings.warnings:
-            print(f"{warning} (warning)")
-    for error in findings.errors:
-        print(error, file=sys.stderr)
-    if findings.errors:
-        print(f"{len(findings.errors)} error(s)", file=sys.stderr)
-        return 1
-    if not quiet:
-        extra = "" if selftest else ", self-test skipped"
-        print(
-            f"ok: {len(kb.entries)} entries, {len(kb.out_of_scope)} out-of-scope topics, "
-            f"{len(findings.warnings)} warning(s){extra}, version {kb.version}"
-        )
-    return 0

@@ -15,16 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from knowledge.errors import KnowledgeError, Problem
+from knowledge.yamlfile import LineDict, LineList, read_yaml
 
 LEXICON_DIR = Path(__file__).resolve().parent / "lexicon"
 FILES = ("userdict.txt", "synonyms.yaml", "typos.yaml", "cities.yaml", "stopwords.txt")
 
 VARIANT_FREQ = 500  # enough to keep a variant whole; jieba's own frequency wins if higher
-# libyaml when present: parsing is part of every start-up (nodes keep their line marks).
-_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _TAG = re.compile(r"^[a-z]{1,4}$")
 _CITY_ID = re.compile(r"^[a-z][a-z_]*$")
 _HAN = re.compile(r"^[\u4e00-\u9fff]+$")
@@ -85,83 +82,67 @@ class Lexicon:
         return None
 
 
-# --------------------------------------------------------------------------- YAML nodes
-def _compose(path: Path, problems: list[Problem]) -> yaml.Node | None:
-    """Parse to nodes (not values) so every scalar keeps its own line number."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
+# --------------------------------------------------------------------------- YAML values
+def _read(path: Path, problems: list[Problem]) -> Any:
+    """The file's data through the one line-aware reader (`knowledge.yamlfile`)."""
+    if not path.is_file():
         problems.append(Problem(path.name, 0, "file is missing"))
         return None
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path.name, 1, f"not UTF-8 text ({exc.reason})"))
-        return None
-    try:
-        node = yaml.compose(text, Loader=_YAML_LOADER)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problems.append(
-            Problem(path.name, mark.line + 1 if mark else 1, f"YAML syntax error: {exc.problem}")
-        )
-        return None
-    if node is None:
+    data, found = read_yaml(path)
+    problems.extend(found)
+    if data is None and not found:
         problems.append(Problem(path.name, 1, "file is empty"))
-    return node
+    return data
 
 
-def _line(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
+def _line(value: Any, default: int) -> int:
+    return int(getattr(value, "line", 0) or default)
 
 
 def _items(
-    node: yaml.Node, file: str, what: str, problems: list[Problem]
-) -> Iterator[tuple[str, int, yaml.Node]]:
-    """(key, line, value node) of a mapping node, reporting non-mappings and duplicates."""
-    if not isinstance(node, yaml.MappingNode):
-        problems.append(Problem(file, _line(node), f"{what} must be a mapping"))
+    value: Any, line: int, file: str, what: str, problems: list[Problem]
+) -> Iterator[tuple[str, int, Any]]:
+    """(key, line, value) of a mapping; the reader has already reported duplicate keys."""
+    if not isinstance(value, LineDict):
+        problems.append(Problem(file, _line(value, line), f"{what} must be a mapping"))
         return
-    seen: set[str] = set()
-    for key_node, value_node in node.value:
-        key = key_node.value if isinstance(key_node, yaml.ScalarNode) else ""
-        key = str(key).strip()
-        if not key:
-            problems.append(Problem(file, _line(key_node), f"{what}: empty or non-text key"))
+    for key, item in value.items():
+        key_line = value.key_lines.get(key, value.line)
+        if not key.strip():
+            problems.append(Problem(file, key_line, f"{what}: empty or non-text key"))
             continue
-        if key in seen:
-            problems.append(Problem(file, _line(key_node), f"{what}: duplicate key {key!r}"))
-            continue
-        seen.add(key)
-        yield key, _line(key_node), value_node
+        yield key.strip(), key_line, item
 
 
 def _strings(
-    node: yaml.Node, file: str, what: str, problems: list[Problem]
+    value: Any, line: int, file: str, what: str, problems: list[Problem]
 ) -> Iterator[tuple[str, int]]:
     """(text, line) of a list of non-empty strings."""
-    if not isinstance(node, yaml.SequenceNode):
-        problems.append(Problem(file, _line(node), f"{what} must be a list"))
+    if not isinstance(value, LineList):
+        problems.append(Problem(file, _line(value, line), f"{what} must be a list"))
         return
-    for item in node.value:
-        value = item.value.strip() if isinstance(item, yaml.ScalarNode) else ""
-        if not isinstance(item, yaml.ScalarNode) or not value:
-            problems.append(Problem(file, _line(item), f"{what}: items must be non-empty text"))
+    for item, item_line in zip(value, value.item_lines, strict=True):
+        text = item.strip() if isinstance(item, str) else ""
+        if not text:
+            problems.append(Problem(file, item_line, f"{what}: items must be non-empty text"))
             continue
-        yield value, _line(item)
+        yield text, item_line
 
 
 def _sections(
-    node: yaml.Node | None, file: str, expected: tuple[str, ...], problems: list[Problem]
-) -> dict[str, yaml.Node]:
-    out: dict[str, yaml.Node] = {}
-    if node is None:
+    data: Any, file: str, expected: tuple[str, ...], problems: list[Problem]
+) -> dict[str, tuple[Any, int]]:
+    """The top-level sections by name, with the line of each."""
+    out: dict[str, tuple[Any, int]] = {}
+    if data is None:
         return out
-    for key, line, value in _items(node, file, "top level", problems):
+    for key, line, value in _items(data, 1, file, "top level", problems):
         if key not in expected:
             problems.append(
                 Problem(file, line, f"unknown section {key!r} (expected {', '.join(expected)})")
             )
             continue
-        out[key] = value
+        out[key] = (value, line)
     return out
 
 
@@ -218,19 +199,18 @@ def _read_stopwords(path: Path, problems: list[Problem]) -> frozenset[str]:
 
 def _read_synonyms(path: Path, problems: list[Problem]) -> dict[str, tuple[str, ...]]:
     file = path.name
-    sections = _sections(_compose(path, problems), file, ("synonyms",), problems)
+    sections = _sections(_read(path, problems), file, ("synonyms",), problems)
     variants: dict[str, tuple[str, ...]] = {}
     where: dict[str, int] = {}
     canonicals: dict[str, int] = {}
-    node = sections.get("synonyms")
-    if node is None:
+    if "synonyms" not in sections:
         if not any(p.file == file for p in problems):
             problems.append(Problem(file, 1, "missing section 'synonyms'"))
         return variants
-    for canonical, line, value in _items(node, file, "synonyms", problems):
+    for canonical, line, value in _items(*sections["synonyms"], file, "synonyms", problems):
         target = tuple(canonical.lower().split())
         canonicals[canonical.lower()] = line
-        for variant, vline in _strings(value, file, f"synonyms {canonical!r}", problems):
+        for variant, vline in _strings(value, line, file, f"synonyms {canonical!r}", problems):
             key = variant.lower()
             if key == canonical.lower():
                 problems.append(Problem(file, vline, f"{variant!r} is its own canonical word"))
@@ -255,11 +235,11 @@ def _read_synonyms(path: Path, problems: list[Problem]) -> dict[str, tuple[str, 
 
 def _read_typos(path: Path, problems: list[Problem]) -> tuple[dict[str, str], tuple[str, ...]]:
     file = path.name
-    sections = _sections(_compose(path, problems), file, ("fixes", "homophones"), problems)
+    sections = _sections(_read(path, problems), file, ("fixes", "homophones"), problems)
     fixes: dict[str, str] = {}
     if "fixes" in sections:
-        for wrong, line, value in _items(sections["fixes"], file, "fixes", problems):
-            right = value.value.strip() if isinstance(value, yaml.ScalarNode) else ""
+        for wrong, line, value in _items(*sections["fixes"], file, "fixes", problems):
+            right = value.strip() if isinstance(value, str) else ""
             if not right:
                 problems.append(Problem(file, line, f"fixes {wrong!r}: needs the correct spelling"))
             elif right == wrong:
@@ -268,7 +248,7 @@ def _read_typos(path: Path, problems: list[Problem]) -> tuple[dict[str, str], tu
                 fixes[wrong.lower()] = right
     homophones: list[str] = []
     if "homophones" in sections:
-        for term, line in _strings(sections["homophones"], file, "homophones", problems):
+        for term, line in _strings(*sections["homophones"], file, "homophones", problems):
             if not _HAN.match(term) or len(term) < 2:
                 problems.append(
                     Problem(
@@ -288,7 +268,7 @@ def _read_cities(
     path: Path, problems: list[Problem]
 ) -> tuple[dict[str, str], dict[str, str], tuple[str, ...]]:
     file = path.name
-    sections = _sections(_compose(path, problems), file, ("core", "cities"), problems)
+    sections = _sections(_read(path, problems), file, ("core", "cities"), problems)
     names: dict[str, str] = {}
     hints: dict[str, str] = {}
     seen_at: dict[str, int] = {}
@@ -297,17 +277,17 @@ def _read_cities(
         if not any(p.file == file for p in problems):
             problems.append(Problem(file, 1, "missing section 'cities'"))
     else:
-        for city, line, value in _items(sections["cities"], file, "cities", problems):
+        for city, line, value in _items(*sections["cities"], file, "cities", problems):
             if not _CITY_ID.match(city):
                 problems.append(Problem(file, line, f"city id {city!r} must be lowercase letters"))
                 continue
             ids.add(city)
-            for kind, key_line, words in _items(value, file, f"cities {city!r}", problems):
+            for kind, key_line, words in _items(value, line, file, f"cities {city!r}", problems):
                 if kind not in ("names", "hints"):
                     problems.append(Problem(file, key_line, f"unknown key {kind!r} (names, hints)"))
                     continue
                 target = names if kind == "names" else hints
-                for word, wline in _strings(words, file, f"{city} {kind}", problems):
+                for word, wline in _strings(words, key_line, file, f"{city} {kind}", problems):
                     key = word.lower()
                     if key in seen_at:
                         problems.append(
@@ -322,7 +302,7 @@ def _read_cities(
                     target[key] = city
     core: list[str] = []
     if "core" in sections:
-        for city, line in _strings(sections["core"], file, "core", problems):
+        for city, line in _strings(*sections["core"], file, "core", problems):
             if ids and city not in ids:
                 problems.append(
                     Problem(file, line, f"core city {city!r} is not listed under cities")

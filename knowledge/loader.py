@@ -82,7 +82,7 @@ class KnowledgeBase:
     origin: dict[str, tuple[str, int]] = field(default_factory=dict)
     understanding: Understanding | None = None
     # (file, line, where, action) of every keyword and menu action: actions on flows are
-    # checked by whoever builds the flows (bot.ops.reloader.checked_flows), with these places.
+    # checked by whoever builds the flows (dialogs.kb_check.flows_of), with these places.
     actions: list[tuple[str, int, str, str]] = field(default_factory=list)
 
     def command_words(self, command: str) -> frozenset[str]:

@@ -1,7 +1,8 @@
 """The one line-aware YAML reader: every knowledge, lexicon and conversation file is read here,
 so a problem anywhere is reported the same way, as `file:line: reason`.
 
-Mappings remember the line of each key (`LineDict`), duplicate keys are problems, a syntax
+Mappings remember the line of each key (`LineDict`), sequences the line of each item
+(`LineList`), duplicate keys are problems, a syntax
 error is a problem at its line, and `line_of` finds the line of a validation error's location.
 """
 
@@ -20,6 +21,13 @@ class LineDict(dict[str, Any]):
 
     line: int = 0
     key_lines: dict[str, int]
+
+
+class LineList(list[Any]):
+    """A YAML sequence that remembers where it and each of its items stood."""
+
+    line: int = 0
+    item_lines: list[int]
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -46,10 +54,15 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:
     return result
 
 
-_LineLoader.add_constructor(
-    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-    _construct_mapping,
-)
+def _construct_sequence(loader: _LineLoader, node: yaml.SequenceNode) -> LineList:
+    result = LineList(loader.construct_object(item, deep=True) for item in node.value)
+    result.line = node.start_mark.line + 1
+    result.item_lines = [item.start_mark.line + 1 for item in node.value]
+    return result
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 
 # libyaml's parser, when installed, parses about 7x faster and the KB is read at every
 # start; a file it rejects is parsed again by pyyaml so the message is pyyaml's own.
@@ -62,6 +75,9 @@ if hasattr(yaml, "CSafeLoader"):
 
     _FastLineLoader.add_constructor(
         yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping
+    )
+    _FastLineLoader.add_constructor(
+        yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence
     )
     _LOADERS.insert(0, _FastLineLoader)
 
@@ -100,6 +116,8 @@ def line_of(item: Any, loc: tuple[int | str, ...] = ()) -> int:
             line = node.key_lines.get(part, line)
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            if isinstance(node, LineList):
+                line = node.item_lines[part]
             node = node[part]
             line = getattr(node, "line", line)
         else:

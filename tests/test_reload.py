@@ -134,6 +134,20 @@ def test_build_knowledge_reports_every_file_at_once(files: tuple[Path, Path]) ->
     assert "stopwords.txt:1: one stop word per line" in shown
 
 
+def test_a_reload_refuses_what_kb_check_refuses_a_dated_note_no_flow_provides(
+    files: tuple[Path, Path],
+) -> None:
+    """`/reload` and `yibao kb check` run one check (dialogs.kb_check): a dated note that no
+    flow provides used to pass the reload and fail only the command."""
+    data, lexicon = files
+    edit(data / "suzhou.yaml", "dated: suzhou_calendar", "dated: moon_phase")
+    with pytest.raises(KnowledgeError) as caught:
+        build_knowledge(data, lexicon)
+    shown = [str(p) for p in caught.value.problems]
+    assert any("no flow provides dated note 'moon_phase'" in p for p in shown), shown
+    assert all(p.startswith("suzhou.yaml:") for p in shown), shown
+
+
 async def test_turns_during_a_lexicon_reload_answer_from_one_whole_matcher(
     engine: Engine, files: tuple[Path, Path]
 ) -> None:

@@ -78,39 +78,6 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _check_flow_text(args: argparse.Namespace) -> int:
-    """The flows' wording (flow_text) is knowledge too, but only `dialogs` can validate it."""
-    from pathlib import Path
-
-    from bot.ops.reloader import checked_flows
-    from dialogs.flows.base import DatedNotes
-    from knowledge.errors import KnowledgeError
-    from knowledge.loader import DATA_DIR, load_kb
-
-    data = Path(args.data) if args.data else DATA_DIR
-    try:
-        kb = load_kb(data)
-        flows = checked_flows(kb, data)
-    except KnowledgeError as exc:
-        for problem in exc.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    provided = {
-        name
-        for flow in flows.values()
-        if isinstance(flow, DatedNotes)
-        for name in flow.dated_notes()
-    }
-    missing = [e for e in kb.entries.values() if e.dated and e.dated not in provided]
-    for entry in missing:
-        file, line = kb.origin[entry.id]
-        print(
-            f"{file}:{line}: entry {entry.id!r}: no flow provides dated note {entry.dated!r}",
-            file=sys.stderr,
-        )
-    return 1 if missing else 0
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the command line, read the settings once (environment, then `.env`), run."""
     args = _parser().parse_args(argv)
@@ -154,12 +121,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_eval(args, settings)
     if args.command == "kb":
-        from knowledge.check import run_kb
+        from dialogs.kb_check import run_kb
 
-        code = run_kb(args)
-        if code == 0 and args.kb_command == "check":
-            code = _check_flow_text(args)
-        return code
+        return run_kb(args)
     if args.command == "flows":
         from dialogs.flows.diagram import run_flows
 

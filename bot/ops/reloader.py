@@ -24,29 +24,24 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-import re
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import ValidationError
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.wiring import load_flows
 from dialogs.engine import Engine
 from dialogs.flows.base import Flow
-from knowledge.check import load_all, run_checks
-from knowledge.errors import KnowledgeError, Problem
+from dialogs.kb_check import check_knowledge
+from knowledge.errors import KnowledgeError
 from knowledge.lexicon import FILES as LEXICON_FILES
 from knowledge.lexicon import LEXICON_DIR
 from knowledge.loader import DATA_DIR, KnowledgeBase
 from knowledge.matcher import Matcher
 
 log = logging.getLogger(__name__)
-
-_FLOW_TEXT_KEY = re.compile(r"^flow_text\s*:", re.MULTILINE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,14 +84,11 @@ def build_knowledge(data_dir: Path, lexicon_dir: Path) -> Knowledge:
             data_dir, Path(tmp) / "data", sorted(p.name for p in data_dir.glob("*.yaml"))
         )
         lexicon = _snapshot(lexicon_dir, Path(tmp) / "lexicon", list(LEXICON_FILES))
-        kb, problems = load_all(data, lexicon)
-        if kb is not None:
-            problems.extend(run_checks(kb, data, selftest=False).errors)
-        if problems or kb is None:
-            raise KnowledgeError(problems)
-        matcher = Matcher(kb, lexicon_dir=lexicon)
-        flows = checked_flows(kb, data)
-    return Knowledge(kb, matcher, flows)
+        checked = check_knowledge(data, lexicon, selftest=False)
+        if not checked.ok or checked.kb is None:
+            raise KnowledgeError(checked.findings.errors)
+        matcher = Matcher(checked.kb, lexicon_dir=lexicon)
+    return Knowledge(checked.kb, matcher, checked.flows)
 
 
 def _snapshot(source: Path, target: Path, names: list[str]) -> Path:
@@ -106,40 +98,6 @@ def _snapshot(source: Path, target: Path, names: list[str]) -> Path:
         if (source / name).is_file():
             shutil.copyfile(source / name, target / name)
     return target
-
-
-def checked_flows(kb: KnowledgeBase, data_dir: Path) -> dict[str, Flow]:
-    """The guided flows; a `flow_text` that does not fit them becomes a located problem."""
-    try:
-        flows = load_flows(kb)
-    except (ValidationError, KeyError, ValueError) as exc:
-        file, line = _flow_text_place(data_dir)
-        if isinstance(exc, KeyError):
-            detail = f"missing key {exc.args[0]!r} that the guided flows need"
-        elif isinstance(exc, ValidationError):
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"])
-            detail = f"{where}: {first['msg']}"
-        else:
-            detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise KnowledgeError([Problem(file, line, f"flow_text: {detail}")]) from None
-    nowhere = [
-        Problem(file, line, f"{where}: action {action!r}: no such flow")
-        for file, line, where, action in kb.actions
-        if action.startswith("flow:") and action.partition(":")[2] not in flows
-    ]
-    if nowhere:
-        raise KnowledgeError(nowhere)
-    return flows
-
-
-def _flow_text_place(data_dir: Path) -> tuple[str, int]:
-    for path in sorted(data_dir.glob("*.yaml")):
-        text = path.read_text(encoding="utf-8")
-        found = _FLOW_TEXT_KEY.search(text)
-        if found:
-            return path.name, text.count("\n", 0, found.start()) + 1
-    return "flow_text", 1
 
 
 class Reloader:
