@@ -31,11 +31,12 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(ARGS)
 
 # The inner loop: the core logic (engine, flows, rules, understanding, matcher), no servers.
-FAST_TESTS = tests/test_engine.py tests/test_flows_tianjin.py tests/test_flows_suzhou.py \
-	tests/test_flows_property.py tests/test_flows_conversations.py tests/test_understanding.py \
-	tests/test_matcher.py tests/test_normalize.py tests/test_rules_dates.py \
-	tests/test_rules_suzhou.py tests/test_rules_tianjin.py tests/test_slots.py \
-	tests/test_records.py tests/test_lexicon.py tests/test_layering.py
+FAST_TESTS = tests/dialogs/test_engine.py tests/dialogs/test_understanding.py \
+	tests/dialogs/test_slots.py tests/dialogs/flows/test_flows_tianjin.py \
+	tests/dialogs/flows/test_flows_suzhou.py tests/dialogs/flows/test_flows_property.py \
+	tests/dialogs/flows/test_flows_conversations.py tests/dialogs/rules \
+	tests/dialogs/stores/test_records.py tests/knowledge/test_matcher.py \
+	tests/knowledge/test_normalize.py tests/knowledge/test_lexicon.py tests/test_layering.py
 
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -q -p no:cacheprovider $(FAST_TESTS) $(ARGS)

@@ -1,7 +1,7 @@
 """Scale-out: one vs two `yibao run --webhook` instances sharing one redis-server.
 
 Setup (all on this machine): a private redis-server, the fake Bot API and the driver in
-this process (tests/multi_instance.py), and N real bot processes in webhook mode with
+this process (tests/support/multi_instance.py), and N real bot processes in webhook mode with
 YIBAO_STORE=redis://… and the flood limiter lifted. The driver plays Telegram's webhook
 delivery: 200 chats at once, each sending its next update only after the previous one was
 acknowledged (our server acknowledges once the reply is sent and the state saved), turn k
@@ -36,7 +36,9 @@ from pathlib import Path
 from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the fake Bot API and the driver live with the tests
+sys.path.insert(
+    0, str(ROOT / "tests" / "support")
+)  # the fake Bot API and the driver live with the tests
 
 from fake_bot_api import FakeBotAPI  # noqa: E402
 from multi_instance import (  # noqa: E402

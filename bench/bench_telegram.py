@@ -1,9 +1,9 @@
 """Telegram edge under load: replies/s and update-to-reply latency at 500 concurrent chats.
 
-Setup: the fake Bot API (tests/fake_bot_api.py) and the load driver run in this process;
+Setup: the fake Bot API (tests/support/fake_bot_api.py) and the load driver run in this process;
 the bot runs as a separate process — the real `yibao run` (long polling, PTB, our
 handlers, engine on a memory store) with the flood limiter lifted (YIBAO_RATE_LIMIT=off).
-Each chat sends ten text turns (tests/telegram_load.py); what it must receive is computed
+Each chat sends ten text turns (tests/support/telegram_load.py); what it must receive is computed
 by a reference engine, and every run is checked: zero lost, zero duplicated, in order.
 
 Measurements per bot:
@@ -43,9 +43,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bench.stats import percentile
 from tests.fake_bot_api import FakeBotAPI
 from tests.telegram_load import expected_replies, flatten, script
+
+from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"

@@ -1,6 +1,6 @@
 """WeChat edge under load: replies/s and request-to-reply latency, one `yibao wechat`.
 
-Setup: the fake WeChat (tests/fake_wechat.py) and the load driver (tests/wechat_load.py)
+Setup: the fake WeChat (tests/support/fake_wechat.py) and the load driver (tests/support/wechat_load.py)
 run in this process; the server is the real `yibao wechat` subprocess on a SQLite file.
 500 users each send the same ten messages (a menu, the Tianjin flow by numbers, 积分 …),
 each waiting for its reply before the next; every reply is compared with what a
@@ -27,7 +27,7 @@ from pathlib import Path
 from bench.stats import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tests" / "support"))
 
 from wechat_harness import WeChatProcess, start_wechat, stop_wechat  # noqa: E402
 from wechat_load import SCRIPT, LoadResult, drive, expected_replies  # noqa: E402

@@ -7,7 +7,7 @@ knowledge directories); nothing below the edges reads `os.environ`. An empty val
 are `SecretStr`s, so they never show up in a repr, a validation error or a log line;
 `load_settings` turns every problem into a `SettingsError` whose message names the
 variable, never its value. Every field is listed in README's table and `.env.example`
-(tests/test_settings.py checks that the three agree).
+(tests/bot/test_settings.py checks that the three agree).
 """
 
 from __future__ import annotations

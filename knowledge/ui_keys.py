@@ -4,7 +4,7 @@ fields it passes to the template.
 `kb check` (and therefore `/reload` and SIGHUP) refuses knowledge files where a key below is
 missing or a template names a placeholder its key is not given — `（{sektion}）` for
 `{section}` — as `file:line: reason`, instead of every turn failing with a KeyError.
-tests/test_ui_keys.py collects the `kb.text("…", field=…)` calls from the code and checks
+tests/knowledge/test_ui_keys.py collects the `kb.text("…", field=…)` calls from the code and checks
 them against this table, so a new key or field cannot be left out of it.
 """
 

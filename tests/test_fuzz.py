@@ -6,7 +6,7 @@ short one. Properties, for the matcher, the engine and the Telegram renderer:
   characters, lone surrogates; empty, whitespace, 100 KB; HTML/Markdown look-alikes) or
   callback data (never issued, forged);
 - every reply is non-empty and renders to messages Telegram's HTML parse mode accepts
-  (checked with `html.parser` against Telegram's tag set, see tests/telegram_html.py),
+  (checked with `html.parser` against Telegram's tag set, see tests/support/telegram_html.py),
   each at most 4096 characters, its buttons' data at most 64 bytes;
 - the chat's session still loads after every turn.
 The number of examples actually run is printed in the test summary ("fuzz: N examples").

@@ -3,8 +3,8 @@
 Written on `cryptography` rather than taken from wechatpy: wechatpy's last release is from
 2021 and pulls in requests, xmltodict and more for what is ~60 lines of well-documented
 algorithm; `cryptography` is maintained, audited and does the one hard part (AES-CBC).
-tests/test_wechat_crypto.py checks this module against WeChat's published sample values,
-as does the separate implementation in tests/fake_wechat.py that plays WeChat.
+tests/bot/wechat/test_wechat_crypto.py checks this module against WeChat's published sample values,
+as does the separate implementation in tests/support/fake_wechat.py that plays WeChat.
 
 The algorithm (微信公众平台 "消息加解密说明"):
 - signature = sha1 of the sorted strings concatenated: token, timestamp, nonce (and, for
