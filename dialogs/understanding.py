@@ -193,12 +193,11 @@ class Clerk:
             dated = self.chooser.dated_entry(turn)
             if dated is not None:
                 return [render.entry_reply(session, dated, today, turn.when.first)]
-        if self._oos_by_chance(turn, match):
+        if self._oos_by_chance(turn, match) and self.chooser.choose(turn, session, None):
             # "大人自己要掏多少" in a Tianjin conversation reached "咨询电话" through shared
-            # words only: the question's own aspect has an answer for this city.
-            chosen = self.chooser.choose(turn, session, None)
-            if chosen:
-                return [render.entry_reply(session, e, today) for e in chosen]
+            # words only: the question's own aspect has an answer for this city, said with
+            # what such an answer must say (another year's figures labelled as such).
+            return self._from_entries(session, turn, today, render, match)
         return match
 
     def _named_out_of_scope(self, turn: Turn) -> str | None:

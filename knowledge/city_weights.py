@@ -53,6 +53,14 @@ def city_factor(
     if doc.oos:
         if doc.cities & (named or implied):
             return NAMED_CITY_BOOST
+        # An item about one core city ("苏州的缴费金额不在页面里") is not the answer to the
+        # other core city's question ("天津2026年交多少"), named or the conversation's.
+        about = doc.cities & core
+        asked = (named or implied) & core
+        if about and asked:
+            return OTHER_CORE_PENALTY
+        if about and not named and ctx.city in core and ctx.city not in about:
+            return CONTEXT_OTHER_PENALTY
         # An item about other cities (上海, 杭州 ...) needs one of them named.
         return UNNAMED_CITY_PENALTY if doc.cities - core else 1.0
     core_named = named & core
