@@ -12,7 +12,7 @@ writes the merged state back. Erased by /forget and with the session's idle expi
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from dialogs.rules.dates import format_cn
@@ -84,6 +84,8 @@ class DialogueReader:
         ctx = session.context
         query = self.matcher.analyze(text)
         cities = self._cities(surface, query, session)
+        if cities.city is None and not query.cities and not self.matcher.implied_cities(query):
+            cities = replace(cities, city=self._city_of_aspects(frame.aspects))
         leans = (
             frame.followup
             or frame.correction
@@ -111,6 +113,14 @@ class DialogueReader:
             away,
             query.cities,
         )
+
+    def _city_of_aspects(self, aspects: tuple[str, ...]) -> str | None:
+        """The one city whose page covers what is asked ("托管班算托幼机构吗": only the Suzhou
+        page has a school-type rule), else None: the question stays open."""
+        if not aspects:
+            return None
+        owners = {c for c, covered in self.vocab.coverage.items() if aspects[0] in covered}
+        return next(iter(owners)) if len(owners) == 1 else None
 
     def _cities(self, surface: str, query: Query, session: Session) -> _Cities:
         core = query.cities & set(self.cities)

@@ -214,14 +214,20 @@ class Clerk:
 
     def _oos_by_chance(self, turn: Turn, match: Match) -> bool:
         """An out-of-scope match none of whose keywords the message says, for a question with
-        a specific aspect of its own (not inherited) in a city the conversation is about."""
+        a specific aspect of its own, or a follow-up of the question before, in a city the
+        conversation is about."""
         item = self.kb.out_of_scope.get(match.entry_id or "")
-        if item is None or turn.city is None or turn.inherited or not turn.frame.aspects:
-            return False
-        if self.vocab.aspects[turn.frame.aspects[0]].rank < STRONG_RANK:
+        if item is None or turn.city is None:
             return False
         said_text = turn.frame.text.replace(" ", "")
-        return not any(k in said_text for k in item.keywords)
+        if any(k in said_text for k in item.keywords):
+            return False
+        if turn.inherited:
+            # "那总共多少" after the cost answer: the question before it decides the aspect.
+            return turn.frame.followup
+        if not turn.frame.aspects:
+            return False
+        return self.vocab.aspects[turn.frame.aspects[0]].rank >= STRONG_RANK
 
     def _from_entries(
         self, session: Session, turn: Turn, today: date, render: Renders, match: Match
@@ -303,9 +309,14 @@ class Clerk:
         for guard in self.vocab.guards:
             if guard.city is not None and guard.city != turn.city:
                 continue
-            if guard.any_population and not (turn.populations & set(guard.any_population)):
+            # "那我妈退休的呢" after a question about a child: the message's own population
+            # replaces the conversation's, which would otherwise keep the child in the frame.
+            own = turn.frame.populations
+            swaps = turn.frame.followup and own & set(guard.any_population)
+            populations = own if swaps else turn.populations
+            if guard.any_population and not (populations & set(guard.any_population)):
                 continue
-            if turn.populations & set(guard.no_population):
+            if populations & set(guard.no_population):
                 continue
             return guard.reply
         return None

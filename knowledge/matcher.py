@@ -206,7 +206,8 @@ class Matcher:
         return self.normalizer.normalize(text)
 
     # ------------------------------------------------------------------ matching
-    def _implied(self, query: Query) -> frozenset[str]:
+    def implied_cities(self, query: Query) -> frozenset[str]:
+        """The core cities the query's rare words imply (核定表 → Suzhou, 90天 → Tianjin)."""
         found = {self._city_of_token.get(t) for t in query.terms}
         found.discard(None)
         return frozenset(c for c in found if c is not None)
@@ -230,7 +231,7 @@ class Matcher:
             for index, value in best.items():
                 acc[index] = acc.get(index, 0.0) + value
         ranked: list[tuple[float, int]] = []
-        implied = self._implied(query)
+        implied = self.implied_cities(query)
         words = [g[0][0] for g in query.groups if " " not in g[0][0]]
         for index, raw in acc.items():
             factor = city_factor(
@@ -392,7 +393,7 @@ class Matcher:
         """
         if query.cities or ctx.city in self._core or best.oos or best.city not in self._core:
             return None
-        implied = self._implied(query)
+        implied = self.implied_cities(query)
         if len(implied) == 1:
             return None
         ratio = CLARIFY_RATIO if implied else NEUTRAL_CLARIFY_RATIO
