@@ -48,6 +48,17 @@ class EntryChooser:
                 turn = replace(turn, aspects=("steps",))
         candidates = self.entries(turn, session)
         if matched is None:
+            last = self.kb.entries.get(session.last_entry or "")
+            if (
+                turn.inherited
+                and last is not None
+                and last.city == turn.city
+                and set(last.aspects) & set(turn.aspects)
+                and self.fits(last, turn)
+            ):
+                # "还有别的渠道吗" after the 出生一件事 entry: the same question again, about
+                # the thing just answered, not the aspect's entry for another population.
+                return [last.id]
             return candidates if turn.city is not None else []
         entry = self.kb.entries[matched]
         strong = (
