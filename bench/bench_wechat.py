@@ -1,7 +1,8 @@
 """WeChat edge under load: replies/s and request-to-reply latency, one `yibao wechat`.
 
-Setup: the fake WeChat (tests/support/fake_wechat.py) and the load driver (tests/support/wechat_load.py)
-run in this process; the server is the real `yibao wechat` subprocess on a SQLite file.
+Setup: the fake WeChat (tests/support/fake_wechat.py) and the load driver
+(tests/support/wechat_load.py) run in this process; the server is the real
+`yibao wechat` subprocess on a SQLite file.
 500 users each send the same ten messages (a menu, the Tianjin flow by numbers, 积分 …),
 each waiting for its reply before the next; every reply is compared with what a
 reference engine says, so each run is also checked: zero lost, zero wrong.

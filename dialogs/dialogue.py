@@ -84,8 +84,10 @@ class DialogueReader:
         ctx = session.context
         query = self.matcher.analyze(text)
         cities = self._cities(surface, query, session)
-        if cities.city is None and not query.cities and not self.matcher.implied_cities(query):
-            cities = replace(cities, city=self._city_of_aspects(frame.aspects))
+        if cities.city is None and not query.cities:
+            by_aspect = self._city_of_aspects(frame.aspects)
+            if by_aspect is not None and self.matcher.implied_cities(query) <= {by_aspect}:
+                cities = replace(cities, city=by_aspect)
         leans = (
             frame.followup
             or frame.correction

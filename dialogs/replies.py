@@ -7,6 +7,7 @@ the aspect answered), since what was just said is what a follow-up leans on.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -20,6 +21,10 @@ from dialogs.stores.records import redact
 from dialogs.types import Button, Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match
+from knowledge.schema import Entry
+
+# "1. 用新生儿妈妈的身份信息登录…": a numbered item of an answer, one per line.
+_NUMBERED = re.compile(r"^\s*(\d{1,2})[.、．]\s*(.+)$", re.MULTILINE)
 
 MAX_RELATED_BUTTONS = 3
 Note = Callable[[date, date | None], str]
@@ -80,16 +85,7 @@ class Replies:
         session.topic = entry.topic
         session.last_entry = entry.id
         session.context["aspects"] = entry.aspects[0]
-        source = self.kb.sources.get(entry.source.file)
-        title = source.title if source else entry.source.file
-        section = entry.source.section
-        footer = self.kb.text(
-            # "来源：X（X）" says the title twice: a section that is the page is left out.
-            "footer_page" if section.strip() in ("", title) else "footer",
-            source_title=title,
-            section=section,
-            applies_to=entry.applies_to,
-        )
+        footer = self._footer(entry)
         buttons = self.entry_buttons(entry.related[:MAX_RELATED_BUTTONS])
         note = self._dated_note(entry.dated, today, when) if entry.dated else None
         if note and note_first:
@@ -102,6 +98,30 @@ class Replies:
             buttons=buttons,
             entry=entry.id,
         )
+
+    def _footer(self, entry: Entry) -> str:
+        source = self.kb.sources.get(entry.source.file)
+        title = source.title if source else entry.source.file
+        section = entry.source.section
+        return self.kb.text(
+            # "来源：X（X）" says the title twice: a section that is the page is left out.
+            "footer_page" if section.strip() in ("", title) else "footer",
+            source_title=title,
+            section=section,
+            applies_to=entry.applies_to,
+        )
+
+    def entry_item(self, entry_id: str, number: int) -> Reply | None:
+        """Item `number` of an entry's numbered list ("第二步是啥" after the steps), with the
+        entry's footer; None when the answer has no such item."""
+        entry = self.kb.entries[entry_id]
+        items = dict(
+            (int(m.group(1)), m.group(2).strip()) for m in _NUMBERED.finditer(entry.answer)
+        )
+        if number not in items:
+            return None
+        text = self.kb.text("entry_item", title=entry.title, n=number, item=items[number])
+        return Reply(title=entry.title, text=f"{text}\n\n{self._footer(entry)}", entry=entry.id)
 
     def _dated_note(self, name: str, today: date, when: date | None = None) -> str | None:
         """The note named `name` for today (or for the day asked about, `when`), from

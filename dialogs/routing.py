@@ -246,6 +246,10 @@ class Router:
         since it is the verdict the question asked for."""
         return self.say.entry(session, entry_id, today, when=when, note_first=True)
 
+    def entry_item(self, session: Session, entry_id: str, number: int) -> Reply | None:
+        """One numbered item of the entry just answered; the entry stays the one pointed at."""
+        return self.say.entry_item(entry_id, number)
+
     def decided_flow(
         self, session: Session, name: str, text: str, today: date
     ) -> list[Reply] | None:

@@ -23,6 +23,7 @@ question names only other cities (the engine's matcher handles those).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import date
 from typing import Protocol
@@ -32,7 +33,7 @@ from dialogs import outcomes
 from dialogs.choosing import STRONG_RANK, EntryChooser
 from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
 from dialogs.outcomes import Outcome
-from dialogs.rules.dates import format_cn
+from dialogs.rules.dates import cn_int, format_cn
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
 from dialogs.types import Button, Reply
@@ -57,6 +58,8 @@ class Renders(Protocol):
 
     def birth_rule_cities(self) -> frozenset[str]: ...
 
+    def entry_item(self, session: Session, entry_id: str, number: int) -> Reply | None: ...
+
     def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]: ...
 
     def decided_flow(
@@ -74,6 +77,8 @@ class Clerk:
         self._groups = self.dialogue.groups
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self.chooser = EntryChooser(kb, self.vocab, matcher)
+        units = "|".join(re.escape(u) for u in self.vocab.ordinal_units) or "(?!)"
+        self._ordinal_pattern = re.compile(f"第([0-9一二两三四五六七八九十]{{1,3}})(?:{units})")
         # Out-of-scope keywords (3+ characters) that no entry's text contains, longest first.
         pages = "".join(
             e.title + e.answer + "".join(e.questions) + "".join(e.keywords)
@@ -169,6 +174,12 @@ class Clerk:
             decided = render.decided_flow(session, turn.city, recent, today)
             if decided is not None:
                 return decided
+        number = self._ordinal(frame.text)
+        own = set(frame.aspects) - {"steps"}
+        if number is not None and not own and session.last_entry in self.kb.entries:
+            item = render.entry_item(session, session.last_entry, number)
+            if item is not None:
+                return [item]
         if frame.next_step and session.last_entry in self.kb.entries:
             nxt = self.kb.entries[session.last_entry].next
             if nxt is None:
@@ -182,6 +193,11 @@ class Clerk:
         if turn.both:
             return self._per_city(turn, session, today, render) or None
         return None
+
+    def _ordinal(self, text: str) -> int | None:
+        """N of "第N步/条/项" in a message that asks nothing else (no aspect of its own)."""
+        found = self._ordinal_pattern.search(text.replace(" ", ""))
+        return cn_int(found.group(1)) if found else None
 
     def _out_of_scope(
         self, session: Session, turn: Turn, today: date, render: Renders, match: Match
@@ -257,11 +273,20 @@ class Clerk:
         if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
             asked = replace(turn, aspects=("deadline",))
             replies += self._birth_verdict(asked, birth_city, today, render) or []
+        verdict = self._yes(turn, chosen[0])
+        if verdict is not None:
+            replies[0] = self._headed(verdict, replies[0])
         year = self._other_year(turn)
         if year is not None:
             head = self.kb.text("guard_year", covered=year[0], year=year[1])
             replies[0] = self._headed(head, replies[0])
         return replies
+
+    def _yes(self, turn: Turn, entry_id: str) -> str | None:
+        """The entry's own verdict for a yes/no question about its aspect ("能网上办吗")."""
+        if not turn.frame.yes_no or not turn.aspects or turn.inherited:
+            return None
+        return self.kb.entries[entry_id].verdicts.get(turn.aspects[0])
 
     @staticmethod
     def _said_as(text: str, outcome: Outcome) -> Reply:

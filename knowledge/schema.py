@@ -45,6 +45,9 @@ class Entry(_Strict):
     aspects: list[str] = Field(min_length=1)
     population: list[str] = Field(min_length=1)
     next: str | None = None
+    # `verdicts`: the verdict that opens the answer to a yes/no question about one of its aspects
+    # ("能网上办吗" → "可以。"), written by the curator from the page, never made up by code.
+    verdicts: dict[str, str] = {}
 
     @field_validator("questions", "keywords")
     @classmethod
@@ -161,6 +164,8 @@ class Understanding(_Strict):
     corrections: list[str]
     negations: list[str]
     next_step: list[str]
+    # "第二步是啥", "第三条呢": the numbered item of the answer just given.
+    ordinal_units: list[str] = []
     compare: list[str]
     age_words: dict[str, int]
     birth_words: list[str]

@@ -22,6 +22,7 @@ USED: Mapping[str, frozenset[str]] = {
     "abstain_city_aspect": frozenset({"city", "what"}),
     "act_context": frozenset({"facts"}),
     "act_context_none": NONE,
+    "entry_item": frozenset({"title", "n", "item"}),
     "admin_reload_done": frozenset({"entries", "version"}),
     "admin_reload_failed": frozenset({"count", "version"}),
     "admin_reload_more": frozenset({"count"}),

@@ -29,6 +29,11 @@ def check_understanding(
                 problems.append(
                     Problem(file, line, f"entry {entry.id!r}: unknown population {pop!r}")
                 )
+        for aspect in entry.verdicts:
+            if aspect not in entry.aspects:
+                problems.append(
+                    Problem(file, line, f"entry {entry.id!r}: verdict {aspect!r} is not its aspect")
+                )
         if entry.next is not None and entry.next not in entries:
             problems.append(
                 Problem(file, line, f"entry {entry.id!r}: next {entry.next!r} does not exist")

@@ -1,4 +1,4 @@
-"""The session store contract every backend must honour (see tests/dialogs/stores/test_stores.py)."""
+"""The session store contract every backend must honour (tests/dialogs/stores/test_stores.py)."""
 
 from __future__ import annotations
 

@@ -127,6 +127,26 @@ ONE_QUESTION: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
         (),
     ),
     "high school is outside the scheme": ("孩子读高二了还能走积分入医吗", ("不符合", "高中"), ()),
+    "the year's label is kept when an out-of-scope item matched by chance": (
+        "天津2026年学生医保交多少",
+        ("2026年度的标准页面没有写", "830"),
+        ("苏州",),
+    ),
+    "a treatment's coverage is not on the pages": (
+        "娃打疫苗医保能报吗",
+        ("没有写",),
+        ("天津还是苏州",),
+    ),
+    "an aspect only one page covers names its city": (
+        "孩子上的是没备案的托管班 算托幼机构吗",
+        ("教育部门",),
+        ("异地",),
+    ),
+    "a yes/no question gets the entry's own verdict first": (
+        "天津户口新生儿医保能网上办吗",
+        ("可以：", "津心办"),
+        (),
+    ),
 }
 
 
@@ -278,6 +298,7 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
         ("blind2_dev.yaml", 0.98, 0.01),
         ("blind3_dev.yaml", 0.95, 0.04),
         ("blind4_dev.yaml", 0.95, 0.02),
+        ("blind5_dev.yaml", 0.97, 0.03),
     ],
 )
 async def test_blind_development_sets_keep_their_floor(
@@ -321,3 +342,26 @@ async def test_an_out_of_scope_match_by_shared_words_yields_to_the_aspect(engine
     """ "大人自己要掏多少" in a Tianjin conversation is the personal share, not 咨询电话."""
     reply = await _say(engine, 31, TODAY, "天津娃医保", "大人自己要掏多少")
     assert "100元" in reply
+
+
+async def test_an_ordinal_asks_for_that_item_of_the_answer_just_given(engine: Engine) -> None:
+    """ "第二步是啥" after the 出生一件事 steps is step 2 only, not the overview."""
+    reply = await _say(engine, 32, TODAY, "津心办出生一件事怎么操作", "第二步是啥")
+    assert "第2项" in reply and "母亲人脸核验" in reply
+    assert "用新生儿妈妈的身份信息登录" not in reply  # step 1 is not repeated
+
+
+async def test_an_ordinal_beyond_the_list_is_not_made_up(engine: Engine) -> None:
+    reply = await _say(engine, 33, TODAY, "津心办出生一件事怎么操作", "第五步呢")
+    assert "第5项" not in reply
+
+
+async def test_then_the_retired_mother_is_another_person_not_the_child(engine: Engine) -> None:
+    reply = await _say(engine, 34, TODAY, "天津孩子医保交多少", "那我妈60多了退休的呢")
+    assert "退休" in reply and "830" not in reply
+
+
+async def test_a_follow_up_keeps_the_question_before_not_a_chance_topic(engine: Engine) -> None:
+    """ "那总共多少" shares only 多少 with 咨询电话多少: it asks the cost again."""
+    reply = await _say(engine, 35, TODAY, "天津儿童医保个人交100对吧", "那总共多少")
+    assert "830" in reply and "咨询电话" not in reply

@@ -182,7 +182,7 @@ class FakeBotAPI:
         self._faults: dict[str, deque[Fault]] = {}
         self._new_update: asyncio.Event | None = None
         self._runner: web.AppRunner | None = None
-        # Robustness faults (tests/bot/telegram/test_faults_botapi.py, tests/bot/telegram/test_crash_recovery.py).
+        # Robustness faults (tests/bot/telegram: test_faults_botapi.py, test_crash_recovery.py).
         self.delivered: Counter[int] = Counter()
         self.blocked: set[int] = set()
         self._extra_faults: dict[str, deque[tuple[str, float]]] = {}
