@@ -8,6 +8,7 @@ dated note computes that day's verdict.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 
 from dialogs.dialogue import Turn
@@ -47,8 +48,22 @@ class EntryChooser:
                 # "天津也要积分吗": the other city's step does not carry over; its way does.
                 turn = replace(turn, aspects=("steps",))
         candidates = self.entries(turn, session)
+        last = self.kb.entries.get(session.last_entry or "")
+        weak = bool(turn.aspects) and all(
+            self.vocab.aspects[a].rank < STRONG_RANK for a in turn.aspects
+        )
+        if (
+            weak
+            and not turn.switched
+            and last is not None
+            and last.city == turn.city
+            and turn.aspects[0] in last.aspects
+            and self.fits(last, turn)
+        ):
+            # "外省户口长期住天津的孩子算吗" after the list of who may enrol: a weak question
+            # ("算吗", "能办吗") about the answer just given is answered from it.
+            return [last.id]
         if matched is None:
-            last = self.kb.entries.get(session.last_entry or "")
             if (
                 turn.inherited
                 and last is not None
@@ -165,20 +180,21 @@ class EntryChooser:
         for group in ("age", "hukou"):
             mine = {p for p in turn.populations if self.groups.get(p) == group}
             theirs = {p for p in entry.population if self.groups.get(p) == group}
-            if mine and theirs and not self._age_match(mine, theirs):
+            if mine and theirs and not self.widened(mine) & theirs:
                 return False
         return True
 
-    @staticmethod
-    def _age_match(mine: set[str], theirs: set[str]) -> bool:
-        school = {"kinder", "primary", "junior", "senior"}
-        widened = set(mine) | ({"student"} if mine & school else set())
-        return bool(widened & theirs)
+    def widened(self, populations: Iterable[str]) -> set[str]:
+        """The populations and what each also counts as (understanding.yaml `widen`)."""
+        out = set(populations)
+        for p in list(out):
+            out.update(self.vocab.widen.get(p, ()))
+        return out
 
     def _preference(
         self, entry: Entry, aspect: str, turn: Turn, ranked: dict[str, float]
     ) -> tuple[float, ...]:
-        specific = len(turn.populations & set(entry.population))
+        specific = len(self.widened(turn.populations) & set(entry.population))
         primary = 1.0 if entry.aspects[0] == aspect else 0.0
         core = 1.0 if entry.group == "core" else 0.0
         year = turn.frame.year
@@ -191,4 +207,4 @@ class EntryChooser:
 
     def specific(self, entry_id: str, turn: Turn) -> int:
         entry = self.kb.entries[entry_id]
-        return len(turn.populations & set(entry.population))
+        return len(self.widened(turn.populations) & set(entry.population))

@@ -127,6 +127,14 @@ class Clerk:
         """The stages in order; the first that has something to say answers."""
         if turn.elsewhere:
             return self._elsewhere(turn)
+        # The numbered item last asked about ("第一步点哪"): "然后呢" is the next item.
+        asked_item = session.context.pop("item", None)
+        number = self._ordinal(turn.frame.text)
+        if number is not None:
+            session.context["item"] = number
+        item = self._item(session, turn, number, asked_item, render)
+        if item is not None:
+            return [item]
         early = self._before_matching(session, turn, today, render)
         if early is not None:
             return early
@@ -174,12 +182,6 @@ class Clerk:
             decided = render.decided_flow(session, turn.city, recent, today)
             if decided is not None:
                 return decided
-        number = self._ordinal(frame.text)
-        own = set(frame.aspects) - {"steps"}
-        if number is not None and not own and session.last_entry in self.kb.entries:
-            item = render.entry_item(session, session.last_entry, number)
-            if item is not None:
-                return [item]
         if frame.next_step and session.last_entry in self.kb.entries:
             nxt = self.kb.entries[session.last_entry].next
             if nxt is None:
@@ -193,6 +195,28 @@ class Clerk:
         if turn.both:
             return self._per_city(turn, session, today, render) or None
         return None
+
+    def _item(
+        self,
+        session: Session,
+        turn: Turn,
+        number: int | None,
+        asked_item: object,
+        render: Renders,
+    ) -> Reply | None:
+        """ "第二步是啥" (asking nothing else) is that item of the answer just given; "然后呢"
+        after an item is the next one. None when the answer has no such item."""
+        last = session.last_entry
+        if last not in self.kb.entries or last is None:
+            return None
+        if number is None and turn.frame.next_step and isinstance(asked_item, int):
+            number = asked_item + 1
+        elif number is None or set(turn.frame.aspects) - {"steps"}:
+            return None
+        item = render.entry_item(session, last, number)
+        if item is not None:
+            session.context["item"] = number
+        return item
 
     def _ordinal(self, text: str) -> int | None:
         """N of "第N步/条/项" in a message that asks nothing else (no aspect of its own)."""

@@ -164,6 +164,7 @@ class Understanding(_Strict):
     corrections: list[str]
     negations: list[str]
     next_step: list[str]
+    widen: dict[str, list[str]] = {}
     # "第二步是啥", "第三条呢": the numbered item of the answer just given.
     ordinal_units: list[str] = []
     compare: list[str]

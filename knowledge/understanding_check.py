@@ -46,6 +46,12 @@ def check_understanding(
                 problems.append(
                     Problem("understanding", 1, f"coverage: no {city} entry answers {aspect!r}")
                 )
+    for name, wider in u.widen.items():
+        for pop in (name, *wider):
+            if pop not in u.populations:
+                problems.append(
+                    Problem("understanding", 1, f"widen: unknown population {pop!r}")
+                )
     used = {a for e in entries.values() for a in e.aspects}
     for aspect in u.aspects:
         if aspect not in used:

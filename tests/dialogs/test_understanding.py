@@ -365,3 +365,30 @@ async def test_a_follow_up_keeps_the_question_before_not_a_chance_topic(engine: 
     """ "那总共多少" shares only 多少 with 咨询电话多少: it asks the cost again."""
     reply = await _say(engine, 35, TODAY, "天津儿童医保个人交100对吧", "那总共多少")
     assert "830" in reply and "咨询电话" not in reply
+
+
+async def test_then_after_an_item_is_the_next_item(engine: Engine) -> None:
+    """ "第一步点哪" then "然后呢": step 2, not the next entry."""
+    await _say(engine, 36, TODAY, "天津新生儿 津心办登录后第一步点哪")
+    reply = await _say(engine, 36, TODAY, "然后呢")
+    assert "第2项" in reply and "母亲人脸核验" in reply
+
+
+async def test_a_baby_of_non_local_parents_is_not_a_pupil(engine: Engine) -> None:
+    """宝宝 is a baby: the newborn's way (居住证), never "随学校参保" for pupils."""
+    reply = await _say(engine, 37, TODAY, "天津外地户口宝宝医保咋办")
+    assert "居住证" in reply and "随学校" not in reply
+
+
+async def test_a_baby_in_suzhou_is_not_the_newborn_guard(engine: Engine) -> None:
+    reply = await _say(engine, 38, TODAY, "苏州宝宝积分入医怎么申请")
+    assert "苏州新生儿怎么参保" not in reply and "积分入医" in reply
+
+
+async def test_a_weak_question_about_the_list_just_given_is_answered_from_it(
+    engine: Engine,
+) -> None:
+    reply = await _say(
+        engine, 39, TODAY, "天津孩子医保办理对象有哪些", "外省户口长期住天津的孩子算吗"
+    )
+    assert "长期居住持有有效证件" in reply and "随学校" not in reply

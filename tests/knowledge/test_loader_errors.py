@@ -298,3 +298,29 @@ async def test_the_declared_flow_text_keys_are_all_the_flows_use(tmp_path: Path)
     convo = CONVERSATIONS
     outcomes = await evaluate([convo / "flows_tianjin.yaml", convo / "flows_suzhou.yaml"], engine)
     assert len(outcomes) > 50
+
+
+@pytest.mark.parametrize(
+    ("file", "old", "new", "reason"),
+    [
+        (
+            "tianjin.yaml",
+            "      online: 可以：",
+            "      districts: 可以：",
+            "entry 'tj.local': verdict 'districts' is not its aspect",
+        ),
+        (
+            "understanding.yaml",
+            "    baby: [newborn, unschooled]",
+            "    baby: [newborn, toddler]",
+            "widen: unknown population 'toddler'",
+        ),
+    ],
+)
+def test_verdicts_and_widening_name_what_exists(
+    tmp_path: Path, file: str, old: str, new: str, reason: str
+) -> None:
+    """An entry's verdict is for one of its own aspects; `widen` names declared populations."""
+    with pytest.raises(KnowledgeError) as err:
+        load_kb(_real_data_with(tmp_path, {file: (old, new)}))
+    assert any(reason in str(p) for p in err.value.problems), err.value.problems
