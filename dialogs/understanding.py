@@ -23,7 +23,6 @@ question names only other cities (the engine's matcher handles those).
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from datetime import date
 from typing import Protocol
@@ -32,8 +31,9 @@ from dialogs import callbacks as cb
 from dialogs import outcomes
 from dialogs.choosing import STRONG_RANK, EntryChooser
 from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
+from dialogs.items import ItemPointer
 from dialogs.outcomes import Outcome
-from dialogs.rules.dates import cn_int, format_cn
+from dialogs.rules.dates import format_cn
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
 from dialogs.types import Button, Reply
@@ -77,23 +77,7 @@ class Clerk:
         self._groups = self.dialogue.groups
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self.chooser = EntryChooser(kb, self.vocab, matcher)
-        units = "|".join(re.escape(u) for u in self.vocab.ordinal_units) or "(?!)"
-        self._ordinal_pattern = re.compile(f"第([0-9一二两三四五六七八九十]{{1,3}})(?:{units})")
-        # Out-of-scope keywords (3+ characters) that no entry's text contains, longest first.
-        pages = "".join(
-            e.title + e.answer + "".join(e.questions) + "".join(e.keywords)
-            for e in kb.entries.values()
-        )
-        self._page_words = frozenset(k for e in kb.entries.values() for k in e.keywords)
-        self._oos_words = sorted(
-            (
-                (word, item.id)
-                for item in kb.out_of_scope.values()
-                for word in item.keywords
-                if len(word) >= 3 and word not in pages
-            ),
-            key=lambda pair: -len(pair[0]),
-        )
+        self.pointer = ItemPointer(self.vocab.ordinal_units)
 
     def read(self, session: Session, text: str, today: date) -> Turn:
         """The message in its conversation (`dialogs.dialogue`)."""
@@ -127,12 +111,7 @@ class Clerk:
         """The stages in order; the first that has something to say answers."""
         if turn.elsewhere:
             return self._elsewhere(turn)
-        # The numbered item last asked about ("第一步点哪"): "然后呢" is the next item.
-        asked_item = session.context.pop("item", None)
-        number = self._ordinal(turn.frame.text)
-        if number is not None:
-            session.context["item"] = number
-        item = self._item(session, turn, number, asked_item, render)
+        item = self.pointer.item(session, turn, render.entry_item)
         if item is not None:
             return [item]
         early = self._before_matching(session, turn, today, render)
@@ -141,11 +120,6 @@ class Clerk:
         match = self.matcher.match(
             turn.raw, MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
         )
-        named_topic = self._named_out_of_scope(turn)
-        if match.kind == "answer" and named_topic is not None:
-            # "苏州积分入学要什么材料": 积分入学 is a topic the pages do not cover, however
-            # much of the rest of the question fits 积分入医.
-            return replace(match, kind="out_of_scope", entry_id=named_topic)
         if match.kind == "out_of_scope":
             return self._out_of_scope(session, turn, today, render, match)
         return self._from_entries(session, turn, today, render, match)
@@ -196,33 +170,6 @@ class Clerk:
             return self._per_city(turn, session, today, render) or None
         return None
 
-    def _item(
-        self,
-        session: Session,
-        turn: Turn,
-        number: int | None,
-        asked_item: object,
-        render: Renders,
-    ) -> Reply | None:
-        """ "第二步是啥" (asking nothing else) is that item of the answer just given; "然后呢"
-        after an item is the next one. None when the answer has no such item."""
-        last = session.last_entry
-        if last not in self.kb.entries or last is None:
-            return None
-        if number is None and turn.frame.next_step and isinstance(asked_item, int):
-            number = asked_item + 1
-        elif number is None or set(turn.frame.aspects) - {"steps"}:
-            return None
-        item = render.entry_item(session, last, number)
-        if item is not None:
-            session.context["item"] = number
-        return item
-
-    def _ordinal(self, text: str) -> int | None:
-        """N of "第N步/条/项" in a message that asks nothing else (no aspect of its own)."""
-        found = self._ordinal_pattern.search(text.replace(" ", ""))
-        return cn_int(found.group(1)) if found else None
-
     def _out_of_scope(
         self, session: Session, turn: Turn, today: date, render: Renders, match: Match
     ) -> list[Reply] | Match:
@@ -239,18 +186,6 @@ class Clerk:
             # what such an answer must say (another year's figures labelled as such).
             return self._from_entries(session, turn, today, render, match)
         return match
-
-    def _named_out_of_scope(self, turn: Turn) -> str | None:
-        """The out-of-scope topic whose own word the message says, when no entry of the pages
-        uses that word (积分入学, 社保卡丢了): the message is about that topic."""
-        text = turn.frame.text.replace(" ", "")
-        found = next(((w, oos) for w, oos in self._oos_words if w in text), None)
-        if found is None:
-            return None
-        # …unless a longer word of the pages' own is said too ("办居住证" in "已经办居住证了，
-        # 积分入医能申请吗" yields to 积分入医).
-        longest = max((len(k) for k in self._page_words if k in text), default=0)
-        return found[1] if len(found[0]) > longest else None
 
     def _oos_by_chance(self, turn: Turn, match: Match) -> bool:
         """An out-of-scope match none of whose keywords the message says, for a question with

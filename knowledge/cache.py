@@ -26,6 +26,7 @@ _SOURCES = (
     "analysis.py",
     "cache.py",
     "homophones.py",
+    "index.py",
     "lexicon.py",
     "matcher.py",
     "normalize.py",

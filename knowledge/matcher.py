@@ -1,7 +1,7 @@
 """Route free text to a knowledge entry, an out-of-scope notice, a city question or "unknown".
 
-Scoring is weighted keyword overlap. Every entry (and out-of-scope item) is indexed once,
-at construction, as canonical terms (see `knowledge.normalize`) from its keywords (weight
+Scoring is weighted keyword overlap. Every entry (and out-of-scope item) is indexed once
+(`knowledge.index`), as canonical terms (see `knowledge.normalize`) from its keywords (weight
 3), title (2) and sample questions (1), times each term's IDF over the whole KB, in an
 inverted index. Terms (see `knowledge.analysis`) are words, sub-words of long words at
 half weight (少儿医保 -> 医保) and adjacent word pairs (word order: 外地户籍在天津上学 is not
@@ -21,16 +21,14 @@ best three entries as suggestions.
 
 from __future__ import annotations
 
-import hashlib
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
-from knowledge import cache
 from knowledge.analysis import Analyzer, Query
 from knowledge.city_weights import Doc, MatchContext, city_factor, close_fits, core_city
+from knowledge.index import KEYWORD_WEIGHT, NamedTopics, indexed
 from knowledge.lexicon import LEXICON_DIR, Lexicon, lexicon_digest, load_lexicon
 from knowledge.loader import KnowledgeBase
 from knowledge.normalize import Normalizer, normalizer_for
@@ -39,9 +37,6 @@ __all__ = ["Match", "MatchContext", "MatchKind", "Matcher"]
 
 MatchKind = Literal["answer", "clarify_city", "out_of_scope", "unknown"]
 
-KEYWORD_WEIGHT = 3.0
-TITLE_WEIGHT = 2.0
-QUESTION_WEIGHT = 1.0
 UNKNOWN_IDF = 1.0  # a question word the KB never uses still dilutes the confidence
 
 IMPLY_MAX_SHARE = 0.1  # a token implies a city only if at most this share of docs use it
@@ -101,7 +96,7 @@ class Matcher:
         self.min_score = min_score
         self._core = self.lexicon.core_cities
         self._related = {e.id: frozenset(e.related) for e in kb.entries.values()}
-        self._docs, doc_terms = self._analysed(kb)
+        self._docs, doc_terms = indexed(kb, self.analyzer, self.lexicon.digest)
         self.doc_ids = [d.id for d in self._docs]  # index in `scores` -> entry or item id
         total = len(self._docs)
         # A rare token only one core city's entries use (90天, 核定表) implies that city;
@@ -128,6 +123,7 @@ class Matcher:
                 df[token] = df.get(token, 0) + 1
         self.idf = {t: math.log(1.0 + total / n) for t, n in df.items()}
         self._postings: dict[str, tuple[tuple[int, float], ...]] = {}
+        self._topics = NamedTopics(kb)
         grouped: dict[str, list[tuple[int, float]]] = {}
         for index, terms in enumerate(doc_terms):
             for token, weight in terms.items():
@@ -140,55 +136,6 @@ class Matcher:
             for terms in doc_terms
         ]
         self._keyword_mass = [sum(self.idf[t] for t in kws) or 1.0 for kws in self._keywords]
-
-    # ------------------------------------------------------------------ analysis
-    def _analysed(self, kb: KnowledgeBase) -> tuple[list[Doc], list[dict[str, float]]]:
-        """Every entry and out-of-scope item as weighted terms; cached on disk by content,
-        since segmenting the whole KB is most of a cold start's own work."""
-        key = hashlib.sha256(
-            f"{kb.version}:{self.lexicon.digest}:{cache.code_stamp()}".encode()
-        ).hexdigest()[:24]
-        stored = cache.read("index", key)
-        if isinstance(stored, list):
-            return [Doc(*row[:6]) for row in stored], [row[6] for row in stored]
-        docs: list[Doc] = []
-        doc_terms: list[dict[str, float]] = []
-        for entry in kb.entries.values():
-            fields = [(KEYWORD_WEIGHT, entry.keywords), (TITLE_WEIGHT, [entry.title])]
-            fields.append((QUESTION_WEIGHT, entry.questions))
-            terms, mentions = self._weigh(fields)
-            others = mentions - {entry.city}
-            docs.append(
-                Doc(entry.id, entry.city, entry.topic, False, others, entry.group == "core")
-            )
-            doc_terms.append(terms)
-        for item in kb.out_of_scope.values():
-            terms, cities = self._weigh(
-                [(KEYWORD_WEIGHT, item.keywords), (QUESTION_WEIGHT, item.questions)]
-            )
-            docs.append(Doc(item.id, None, None, True, cities))
-            doc_terms.append(terms)
-        rows = [
-            (d.id, d.city, d.topic, d.oos, d.cities, d.core, terms)
-            for d, terms in zip(docs, doc_terms, strict=True)
-        ]
-        cache.write("index", key, rows)
-        return docs, doc_terms
-
-    def _weigh(
-        self, fields: Iterable[tuple[float, Iterable[str]]]
-    ) -> tuple[dict[str, float], frozenset[str]]:
-        terms: dict[str, float] = {}
-        cities: set[str] = set()
-        for weight, texts in fields:
-            for text in texts:
-                query = self.analyzer.analyze(text, question=False)
-                cities |= query.cities
-                for token, share in query.terms.items():
-                    value = weight * share
-                    if value > terms.get(token, 0.0):
-                        terms[token] = value
-        return terms, frozenset(cities)
 
     def analyze(self, text: str) -> Query:
         """How the matcher reads a question (see `knowledge.analysis`). The last few
@@ -291,6 +238,17 @@ class Matcher:
             return Match(
                 kind="out_of_scope",
                 entry_id=best.id,
+                confidence=confidence,
+                city=named_city,
+                suggestions=suggestions,
+            )
+        named_topic = self._topics.named(self.normalizer.surface(text))
+        if named_topic is not None:
+            # "苏州积分入学要什么材料": 积分入学 is a topic the pages do not cover, however
+            # much of the rest of the question fits 积分入医.
+            return Match(
+                kind="out_of_scope",
+                entry_id=named_topic,
                 confidence=confidence,
                 city=named_city,
                 suggestions=suggestions,

@@ -1,0 +1,50 @@
+"""Pointing at one numbered item of the answer just given: "第二步是啥", "第三条呢", and
+"然后呢" after an item ("津心办登录后第一步点哪" → step 1 … "然后呢" → step 2).
+
+The items are the answer's own numbered lines (`dialogs.replies.Replies.entry_item`); an
+item the answer does not have is never made up (the turn goes on as any other). The item
+last asked about is kept in `session.context["item"]` for one turn.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from dialogs.dialogue import Turn
+from dialogs.rules.dates import cn_int
+from dialogs.session import Session
+from dialogs.types import Reply
+
+ItemOf = Callable[[Session, str, int], Reply | None]
+
+
+class ItemPointer:
+    def __init__(self, units: Sequence[str]) -> None:
+        """`units`: the words after 第N (understanding.yaml `ordinal_units`: 步, 条, 项 …)."""
+        alternation = "|".join(re.escape(u) for u in units) or "(?!)"
+        self._pattern = re.compile(f"第([0-9一二两三四五六七八九十]{{1,3}})(?:{alternation})")
+
+    def ordinal(self, text: str) -> int | None:
+        """N of "第N步/条/项" in `text`, else None."""
+        found = self._pattern.search(text.replace(" ", ""))
+        return cn_int(found.group(1)) if found else None
+
+    def item(self, session: Session, turn: Turn, item_of: ItemOf) -> Reply | None:
+        """The item the turn points at, or None. A message that asks something else too
+        ("第二步要带什么材料") is not pointing: it is answered as a question."""
+        asked = session.context.pop("item", None)
+        number = self.ordinal(turn.frame.text)
+        if number is not None:
+            session.context["item"] = number
+        last = session.last_entry
+        if last is None:
+            return None
+        if number is None and turn.frame.next_step and isinstance(asked, int):
+            number = asked + 1
+        elif number is None or set(turn.frame.aspects) - {"steps"}:
+            return None
+        reply = item_of(session, last, number)
+        if reply is not None:
+            session.context["item"] = number
+        return reply
