@@ -48,32 +48,10 @@ class EntryChooser:
                 # "天津也要积分吗": the other city's step does not carry over; its way does.
                 turn = replace(turn, aspects=("steps",))
         candidates = self.entries(turn, session)
-        last = self.kb.entries.get(session.last_entry or "")
-        weak = bool(turn.aspects) and all(
-            self.vocab.aspects[a].rank < STRONG_RANK for a in turn.aspects
-        )
-        if (
-            weak
-            and not turn.switched
-            and last is not None
-            and last.city == turn.city
-            and turn.aspects[0] in last.aspects
-            and self.fits(last, turn)
-        ):
-            # "外省户口长期住天津的孩子算吗" after the list of who may enrol: a weak question
-            # ("算吗", "能办吗") about the answer just given is answered from it.
-            return [last.id]
+        stay = self._stays(turn, session, matched)
+        if stay is not None:
+            return [stay]
         if matched is None:
-            if (
-                turn.inherited
-                and last is not None
-                and last.city == turn.city
-                and set(last.aspects) & set(turn.aspects)
-                and self.fits(last, turn)
-            ):
-                # "还有别的渠道吗" after the 出生一件事 entry: the same question again, about
-                # the thing just answered, not the aspect's entry for another population.
-                return [last.id]
             return candidates if turn.city is not None else []
         entry = self.kb.entries[matched]
         strong = (
@@ -86,15 +64,7 @@ class EntryChooser:
             # A weak aspect ("能参保吗") still prefers an entry written for the population
             # stated over a keyword pick that answers neither the aspect nor the population.
             off_aspect = self.specific(candidates[0], turn) > self.specific(matched, turn)
-        year = str(turn.frame.year or "")
-        year_better = (
-            bool(year)
-            and bool(candidates)
-            and (
-                self.kb.entries[candidates[0]].applies_to.startswith(year)
-                and not entry.applies_to.startswith(year)
-            )
-        )
+        year_better = bool(candidates) and self._year_better(candidates[0], entry, turn)
         if candidates and (off_aspect or year_better or not self.fits(entry, turn)):
             return candidates
         if not self.fits(entry, turn):
@@ -111,6 +81,34 @@ class EntryChooser:
         if turn.when is not None or turn.frame.yes_no or turn.frame.year is not None:
             return out
         return out if len(out) > 1 else []
+
+    def _year_better(self, candidate: str, entry: Entry, turn: Turn) -> bool:
+        """The frame's entry states the year asked about and the keyword pick does not."""
+        year = str(turn.frame.year or "")
+        return bool(year) and (
+            self.kb.entries[candidate].applies_to.startswith(year)
+            and not entry.applies_to.startswith(year)
+        )
+
+    def _stays(self, turn: Turn, session: Session, matched: str | None) -> str | None:
+        """The entry just answered, when the turn asks about it again: a weak question about
+        it ("外省户口长期住天津的孩子算吗" after the list of who may enrol), or a follow-up
+        that inherits its aspect with no pick of the matcher ("还有别的渠道吗")."""
+        last = self.kb.entries.get(session.last_entry or "")
+        if (
+            last is None
+            or last.city != turn.city
+            or not turn.aspects
+            or not set(last.aspects) & set(turn.aspects)
+            or not self.fits(last, turn)
+        ):
+            return None
+        weak = all(self.vocab.aspects[a].rank < STRONG_RANK for a in turn.aspects)
+        if weak and not turn.switched and turn.aspects[0] in last.aspects:
+            return last.id
+        if matched is None and turn.inherited:
+            return last.id
+        return None
 
     def other_city(self, entry_id: str | None, turn: Turn) -> bool:
         """The keyword pick is about a city other than the one asked about, and the message

@@ -234,25 +234,11 @@ class Matcher:
             return Match(
                 kind="unknown", confidence=confidence, city=named_city, suggestions=suggestions
             )
-        if best.oos:
-            return Match(
-                kind="out_of_scope",
-                entry_id=best.id,
-                confidence=confidence,
-                city=named_city,
-                suggestions=suggestions,
-            )
-        named_topic = self._topics.named(self.normalizer.surface(text))
-        if named_topic is not None:
-            # "苏州积分入学要什么材料": 积分入学 is a topic the pages do not cover, however
-            # much of the rest of the question fits 积分入医.
-            return Match(
-                kind="out_of_scope",
-                entry_id=named_topic,
-                confidence=confidence,
-                city=named_city,
-                suggestions=suggestions,
-            )
+        # "苏州积分入学要什么材料": 积分入学 is a topic the pages do not cover, however much
+        # of the rest of the question fits 积分入医.
+        topic = self._topics.named(self.normalizer.surface(text)) or best.id
+        if best.oos or topic != best.id:
+            return Match("out_of_scope", topic, confidence, named_city, suggestions)
         return Match(kind="answer", entry_id=best.id, confidence=confidence, city=best.city)
 
     def not_covered(self, text: str) -> Match:

@@ -38,6 +38,14 @@ def check_understanding(
             problems.append(
                 Problem(file, line, f"entry {entry.id!r}: next {entry.next!r} does not exist")
             )
+    return problems + _vocabulary_problems(u, entries, ui)
+
+
+def _vocabulary_problems(
+    u: Understanding, entries: dict[str, Entry], ui: dict[str, str]
+) -> list[Problem]:
+    """Coverage, widening, guards and acts name what is declared, and have their replies."""
+    problems: list[Problem] = []
     for city, aspects in u.coverage.items():
         for aspect in aspects:
             if aspect not in u.aspects:
