@@ -139,9 +139,9 @@ def load_kb(data_dir: Path | None = None) -> KnowledgeBase:
     keyword_items = _located(KeywordRoute, merged["keywords"], "keywords", problems)
     ui = _mapping(merged["ui"], "ui", problems, strings=True)
     flow_text = _mapping(merged["flow_text"], "flow_text", problems, strings=False)
-    understanding = _understanding(merged["understanding"], problems)
+    understanding, places = _understanding(merged["understanding"], problems)
     if understanding is not None:
-        problems.extend(check_understanding(understanding, entries, origin, ui))
+        problems.extend(check_understanding(understanding, entries, origin, ui, places))
     problems.extend(_references(entries, oos, origin, sources))
     actions = [(place, f"keyword route {r.words[:1]}", r.action) for r, place in keyword_items]
     actions += [
@@ -226,8 +226,12 @@ def _mapping(
     return target
 
 
-def _understanding(chunks: list[tuple[str, Any]], problems: list[Problem]) -> Understanding | None:
+def _understanding(
+    chunks: list[tuple[str, Any]], problems: list[Problem]
+) -> tuple[Understanding | None, dict[str, tuple[str, int]]]:
+    """The vocabulary, and the file and line of each of its keys (for later problems)."""
     understanding: Understanding | None = None
+    places: dict[str, tuple[str, int]] = {}
     for file, mapping in chunks:
         if understanding is not None:
             problems.append(Problem(file, 1, "section 'understanding' is defined twice"))
@@ -235,7 +239,9 @@ def _understanding(chunks: list[tuple[str, Any]], problems: list[Problem]) -> Un
         valid, found = validate_items(Understanding, [mapping], file, "understanding")
         problems.extend(found)
         understanding = valid[0] if valid else None
-    return understanding
+        if isinstance(mapping, LineDict):
+            places = {key: (file, line) for key, line in mapping.key_lines.items()}
+    return understanding, places
 
 
 def _references(

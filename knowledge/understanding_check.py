@@ -4,6 +4,8 @@ covers has an entry of its city. Part of loading: a broken file is refused as fi
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 from knowledge.errors import Problem
 from knowledge.schema import Entry, Understanding
 
@@ -13,9 +15,11 @@ def check_understanding(
     entries: dict[str, Entry],
     origin: dict[str, tuple[str, int]],
     ui: dict[str, str],
+    places: Mapping[str, tuple[str, int]] | None = None,
 ) -> list[Problem]:
     """Entries name declared aspects and populations; guards and acts have their replies;
-    every aspect a city's entries use is answered by at least one of them."""
+    every aspect a city's entries use is answered by at least one of them. `places`: the
+    file and line of each key of the understanding section, where its problems are shown."""
     problems: list[Problem] = []
     for entry in entries.values():
         file, line = origin[entry.id]
@@ -38,43 +42,51 @@ def check_understanding(
             problems.append(
                 Problem(file, line, f"entry {entry.id!r}: next {entry.next!r} does not exist")
             )
-    return problems + _vocabulary_problems(u, entries, ui)
+    known = places or {}
+
+    def at(key: str) -> tuple[str, int]:
+        return known.get(key, ("understanding", 1))
+
+    return problems + _vocabulary_problems(u, entries, ui, at)
 
 
 def _vocabulary_problems(
-    u: Understanding, entries: dict[str, Entry], ui: dict[str, str]
+    u: Understanding,
+    entries: dict[str, Entry],
+    ui: dict[str, str],
+    at: Callable[[str], tuple[str, int]],
 ) -> list[Problem]:
     """Coverage, widening, guards and acts name what is declared, and have their replies."""
     problems: list[Problem] = []
     for city, aspects in u.coverage.items():
         for aspect in aspects:
             if aspect not in u.aspects:
-                problems.append(Problem("understanding", 1, f"coverage: unknown aspect {aspect!r}"))
+                problems.append(Problem(*at("coverage"), f"coverage: unknown aspect {aspect!r}"))
             elif not any(e.city == city and aspect in e.aspects for e in entries.values()):
                 problems.append(
-                    Problem("understanding", 1, f"coverage: no {city} entry answers {aspect!r}")
+                    Problem(*at("coverage"), f"coverage: no {city} entry answers {aspect!r}")
                 )
     for name, wider in u.widen.items():
         for pop in (name, *wider):
             if pop not in u.populations:
-                problems.append(Problem("understanding", 1, f"widen: unknown population {pop!r}"))
+                problems.append(Problem(*at("widen"), f"widen: unknown population {pop!r}"))
     used = {a for e in entries.values() for a in e.aspects}
     for aspect in u.aspects:
         if aspect not in used:
-            problems.append(Problem("understanding", 1, f"aspect {aspect!r}: no entry answers it"))
+            problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: no entry answers it"))
     if u.ability_aspect is not None and u.ability_aspect not in u.aspects:
         problems.append(
-            Problem("understanding", 1, f"ability_aspect {u.ability_aspect!r} is not an aspect")
+            Problem(*at("ability_aspect"), f"ability_aspect {u.ability_aspect!r} is not an aspect")
         )
     keys = [g.reply for g in u.guards] + [f"act_{a}" for a in u.acts]
     keys += ["abstain_aspect", "abstain_city_aspect", "compare_other", "ask_birth", "next_none"]
     for key in keys:
         if key not in ui:
-            problems.append(Problem("understanding", 1, f"reply {key!r} has no ui text"))
+            problems.append(Problem(*at("guards"), f"reply {key!r} has no ui text"))
     for guard in u.guards:
         for pop in guard.any_population + guard.no_population:
             if pop not in u.populations:
                 problems.append(
-                    Problem("understanding", 1, f"guard {guard.id!r}: unknown population {pop!r}")
+                    Problem(*at("guards"), f"guard {guard.id!r}: unknown population {pop!r}")
                 )
     return problems

@@ -323,4 +323,5 @@ def test_verdicts_and_widening_name_what_exists(
     """An entry's verdict is for one of its own aspects; `widen` names declared populations."""
     with pytest.raises(KnowledgeError) as err:
         load_kb(_real_data_with(tmp_path, {file: (old, new)}))
-    assert any(reason in str(p) for p in err.value.problems), err.value.problems
+    shown = [str(p) for p in err.value.problems]
+    assert any(reason in p and p.startswith(f"{file}:") for p in shown), shown
