@@ -54,6 +54,12 @@ class EntryChooser:
         if matched is None:
             return candidates if turn.city is not None else []
         entry = self.kb.entries[matched]
+        said = turn.frame.text.replace(" ", "")
+        named = any(len(k) >= 2 and k in said for k in entry.keywords)
+        if turn.inherited and named and self.fits(entry, turn):
+            # "要拍照吗" after where to apply: the message names what the pick is about
+            # (拍照 → the acceptance step), not the aspect asked before.
+            return [matched]
         strong = (
             [a for a in turn.aspects if self.vocab.aspects[a].rank >= STRONG_RANK]
             if not turn.inherited
@@ -73,10 +79,9 @@ class EntryChooser:
             return self.fitting(turn, session)
         out = [matched]
         if len(turn.aspects) > 1:  # a compound question: the other part too
+            missing = set(turn.aspects) - set(entry.aspects)
             out += [
-                c
-                for c in candidates
-                if c != matched and not set(self.kb.entries[c].aspects) & set(entry.aspects)
+                c for c in candidates if c != matched and set(self.kb.entries[c].aspects) & missing
             ]
         if turn.when is not None or turn.frame.yes_no or turn.frame.year is not None:
             return out
@@ -175,7 +180,7 @@ class EntryChooser:
         """Every population dimension both sides name agrees (an entry for "all" fits)."""
         if "all" in entry.population:
             return True
-        for group in ("age", "hukou"):
+        for group in set(self.groups.values()):
             mine = {p for p in turn.populations if self.groups.get(p) == group}
             theirs = {p for p in entry.population if self.groups.get(p) == group}
             if mine and theirs and not self.widened(mine) & theirs:

@@ -176,6 +176,10 @@ class DialogueReader:
         old = tuple(a for a in str(ctx.get("aspects") or "").split(",") if a)
         if not frame.aspects and old and (leans or frame.populations or named):
             return old, True
+        # "那现在还能用吗" about the app just described: a bare "能…吗" follow-up that states
+        # nothing new asks about the same thing, not about eligibility in general.
+        if frame.by_ability and frame.followup and old and not frame.populations and not named:
+            return old, True
         return frame.aspects, False
 
     def _days(

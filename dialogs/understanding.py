@@ -293,11 +293,10 @@ class Clerk:
         for guard in self.vocab.guards:
             if guard.city is not None and guard.city != turn.city:
                 continue
-            # "那我妈退休的呢" after a question about a child: the message's own population
+            # "那我妈退休的呢" after a question about a child: who the message itself names
             # replaces the conversation's, which would otherwise keep the child in the frame.
             own = turn.frame.populations
-            swaps = turn.frame.followup and own & set(guard.any_population)
-            populations = own if swaps else turn.populations
+            populations = own if own & set(guard.any_population) else turn.populations
             if guard.any_population and not (populations & set(guard.any_population)):
                 continue
             if populations & set(guard.no_population):

@@ -35,6 +35,7 @@ class Frame:
     correction: bool = False  # "不对", "说错了", "其实是"
     next_step: bool = False  # "然后呢"
     compare: bool = False  # "也一样吗"
+    by_ability: bool = False  # the aspect is only the ability fallback ("…能…吗")
 
     @property
     def aspect(self) -> str | None:
@@ -70,12 +71,13 @@ class FrameReader:
         aspects = self._aspects(text)
         yes_no = self._yes_no(compact)
         ability = self.vocab.ability_aspect
-        if (
+        by_ability = (
             not aspects
             and yes_no
-            and ability
+            and bool(ability)
             and any(w in compact for w in self.vocab.ability_words)
-        ):
+        )
+        if by_ability and ability:
             aspects = (ability,)
         return Frame(
             text=text,
@@ -88,6 +90,7 @@ class FrameReader:
             correction=any(w in compact for w in self.vocab.corrections),
             next_step=any(compact.startswith(w) or compact == w for w in self.vocab.next_step),
             compare=any(w in compact for w in self.vocab.compare),
+            by_ability=by_ability,
         )
 
     # ---------------------------------------------------------------- parts

@@ -119,7 +119,7 @@ class AspectSpec(_Strict):
 class PopulationSpec(_Strict):
     """Who a question is about; `group` is the dimension (an age group or a 户籍)."""
 
-    group: Literal["age", "hukou", "minor", "status"]
+    group: Literal["age", "grownup", "hukou", "minor", "permit", "status"]
     words: list[str] = Field(min_length=1)
 
 

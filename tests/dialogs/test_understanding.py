@@ -392,3 +392,33 @@ async def test_a_weak_question_about_the_list_just_given_is_answered_from_it(
         engine, 39, TODAY, "天津孩子医保办理对象有哪些", "外省户口长期住天津的孩子算吗"
     )
     assert "长期居住持有有效证件" in reply and "随学校" not in reply
+
+
+async def test_a_bare_can_i_follow_up_asks_about_the_thing_just_described(engine: Engine) -> None:
+    """ "那现在还能用吗" after the 金医宝/津医保 snippet is about the app, not enrolment."""
+    reply = await _say(engine, 40, TODAY, "金医宝是什么", "那现在还能用吗")
+    assert "津医保" in reply and "缴费时间" not in reply
+
+
+@pytest.mark.parametrize(
+    ("turns", "present", "absent"),
+    [
+        (
+            (
+                "我们是山东户口，孩子在天津生的",
+                "我和孩子他爸都没有天津居住证，能给孩子办天津医保吗",
+            ),
+            "页面没有写能不能",
+            "可以：",
+        ),
+        (("外地户口宝宝在天津，我老公有天津居住证，能参保吗",), "可以凭", "页面没有写能不能"),
+        (("我在天津读在职研究生 能参加学生儿童医保吗",), "全日制非在职", "可以："),
+        (("苏州积分入医几号截止申请 名单几月公示",), "8月31日", ""),
+    ],
+)
+async def test_verdicts_follow_the_stated_permit_and_study_mode(
+    engine: Engine, turns: tuple[str, ...], present: str, absent: str
+) -> None:
+    reply = await _say(engine, 41 + len(turns[0]), TODAY, *turns)
+    assert present in reply, reply
+    assert not absent or absent not in reply, reply
