@@ -422,3 +422,19 @@ async def test_verdicts_follow_the_stated_permit_and_study_mode(
     reply = await _say(engine, 41 + len(turns[0]), TODAY, *turns)
     assert present in reply, reply
     assert not absent or absent not in reply, reply
+
+
+@pytest.mark.parametrize(
+    ("turns", "present"),
+    [
+        (("苏州积分入医申请要居住证吗",), "居住证"),
+        (("孩子上的幼儿园没经过教育部门批准 能申请苏州积分入医吗",), "不符合"),
+        (("苏州积分入医资格今年拿到", "是给今年还是明年的医保"), "下一年度"),
+    ],
+)
+async def test_requirements_unapproved_schools_and_which_year(
+    engine: Engine, turns: tuple[str, ...], present: str
+) -> None:
+    reply = await _say(engine, 60 + len(turns[-1]), TODAY, *turns)
+    assert present in reply, reply
+    assert "申请时间" not in reply.splitlines()[0], reply
