@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from dialogs.rules.dates import format_cn
-from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from
+from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from, said_of_birth
 from dialogs.session import Session
 from dialogs.stores.records import redact
 from knowledge.analysis import Query
@@ -70,6 +70,7 @@ class DialogueReader:
         self.matcher = matcher
         self.reader = FrameReader(vocab)
         self.holidays = holidays_from(vocab.holidays)
+        self._birth_words = (*vocab.birth_words, *vocab.age_words)
         self.groups = {name: spec.group for name, spec in vocab.populations.items()}
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self._names = {
@@ -193,6 +194,12 @@ class DialogueReader:
         birth = None
         if corrects_birth or any(w in surface for w in self.vocab.birth_words):
             birth = birth_span(text, today, self.holidays, self.vocab.age_words)
+            if (
+                birth
+                and not corrects_birth
+                and not said_of_birth(text, birth, self._birth_words, self.vocab.errand_words)
+            ):
+                birth = None  # "今天去交，还能从出生当天享受吗": today is not the birth day
         birth = birth or self._known_birth(session)
         when = ahead_span(text, today, self.holidays)
         if (

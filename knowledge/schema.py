@@ -165,6 +165,9 @@ class Understanding(_Strict):
     negations: list[str]
     next_step: list[str]
     widen: dict[str, list[str]] = {}
+    # Words of going to do something ("今天办", "明天去交"): a day next to one is an errand's
+    # day, not the birth day, even with a birth word nearby.
+    errand_words: list[str] = []
     # "第二步是啥", "第三条呢": the numbered item of the answer just given.
     ordinal_units: list[str] = []
     compare: list[str]

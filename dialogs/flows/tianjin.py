@@ -17,7 +17,7 @@ from dialogs.flows.machine import GuidedFlow
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
 from dialogs.rules.dates import find_date, format_cn
-from dialogs.rules.everyday import birth_span, holidays_from
+from dialogs.rules.everyday import birth_span, holidays_from, said_of_birth
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
 from dialogs.slots import count_known
@@ -151,6 +151,10 @@ class TianjinFlow(GuidedFlow):
             day = hit.value if hit is not None else None
         else:
             span = birth_span(text, today, holidays_from(vocab.holidays), vocab.age_words)
+            words = (*self.text.extra("birth_words"), *vocab.age_words)
+            errands = vocab.errand_words
+            if span and require_words and not said_of_birth(text, span, words, errands):
+                span = None  # a day in the message that is not the birth day
             day = span.exact if span is not None else None
         return day if day is not None and self._plausible(day, today) else None
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
@@ -178,6 +178,34 @@ def birth_span(
         if span is not None:
             return span
     return None
+
+
+_CLAUSE_BREAK = re.compile(r"[，,。.;；!！?？\n]")
+BIRTH_WORD_GAP = 8  # characters between a date and its birth word ("7月28号在天津出生的")
+
+
+def said_of_birth(
+    text: str, span: DaySpan, birth_words: Iterable[str], errands: Iterable[str] = ()
+) -> bool:
+    """Whether the day in `text` is the birth day: a birth word in the same clause, close to
+    the date, with no errand between them ("今天出生", "元旦那天生的", "出生50天"). Neither
+    "今天去交医保，还能从出生当天开始享受吗" nor "今天办还算出生90天内吗" says when the baby
+    was born."""
+    errand = re.compile("|".join(re.escape(e) for e in errands) or "(?!)")
+    norm = unicodedata.normalize("NFKC", text)
+    at = norm.find(span.phrase)
+    if at < 0:
+        return True  # the reader rewrote the phrase: nothing to check it against
+    end = at + len(span.phrase)
+    for word in birth_words:
+        for hit in re.finditer(re.escape(word), norm):
+            if hit.start() < end and hit.end() > at:
+                return True  # the phrase itself says it ("出生50天")
+            gap = norm[end : hit.start()] if hit.start() >= end else norm[hit.end() : at]
+            close = len(gap) <= BIRTH_WORD_GAP
+            if close and not _CLAUSE_BREAK.search(gap) and not errand.search(gap):
+                return True
+    return False
 
 
 def _explicit_date(norm: str, today: date) -> DaySpan | None:

@@ -439,3 +439,22 @@ async def test_requirements_unapproved_schools_and_which_year(
     reply = await _say(engine, 60 + len(turns[-1]), TODAY, *turns)
     assert present in reply, reply
     assert "申请时间" not in reply.splitlines()[0], reply
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "今天去交医保，还能从出生当天开始享受吗",
+        "明天去办的话，出生那天起能报吗",
+        "今天办还算出生90天内吗",
+    ],
+)
+async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, question: str) -> None:
+    """Born 2025-07-28 and asked on 2025-11-10 (day 106): a question naming today or tomorrow
+    and a birth must keep the stated birth day, never turn "too late" into "还剩89天"."""
+    today = date(2025, 11, 10)
+    reply = await _say(
+        engine, 70 + len(question), today, "孩子是2025年7月28号在天津出生的，户口已经落了", question
+    )
+    assert "2025年11月10日出生" not in reply and "已记下：出生日期2025年11月10日" not in reply
+    assert "还剩" not in reply
