@@ -166,6 +166,12 @@ class DialogueReader:
                         continue
                     negated = any(compact.endswith(n, 0, at) for n in self.vocab.negations)
                     found = "local" if (city == c) != negated else "nonlocal"
+                # "户口落天津了", "落户在天津": the 户籍 said before the city's name.
+                for lead in self.vocab.hukou_before_city:
+                    at = compact.find(lead + name)
+                    if at >= 0:
+                        negated = any(compact.endswith(n, 0, at) for n in self.vocab.negations)
+                        found = "local" if (city == c) != negated else "nonlocal"
         return found
 
     @staticmethod

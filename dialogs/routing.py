@@ -150,7 +150,7 @@ class Router:
                 result = flow.amend(session, turn.corrected, today)
             if result is not None:
                 return result.replies
-            wanted = self._flow_wanting(session, said, today)
+            wanted = self._flow_wanting(session, said, today, turn)
             if wanted is not None:
                 return wanted
             # A digression (a keyword or a question): answer it, then offer to continue.
@@ -162,7 +162,7 @@ class Router:
         routed = self._keyword(session, lowered, today)
         if routed is not None:
             return routed
-        wanted = self._flow_wanting(session, said, today)
+        wanted = self._flow_wanting(session, said, today, turn)
         if wanted is not None:
             return wanted
         return self._answer_free_text(session, text, today, turn)
@@ -317,8 +317,15 @@ class Router:
         clarify buttons, city menus and flows are keyed by these ids."""
         return self.matcher.lexicon.cities
 
-    def _flow_wanting(self, session: Session, text: str, today: date) -> list[Reply] | None:
-        """Start another guided flow when free text is clearly its request (facts stated)."""
+    def _flow_wanting(
+        self, session: Session, text: str, today: date, turn: Turn | None
+    ) -> list[Reply] | None:
+        """Start another guided flow when free text is clearly its request (facts stated),
+        unless it asks something no flow decides ("…要什么生育证明": answered as asked)."""
+        vocab = self.kb.understanding
+        allowed = set(vocab.flow_aspects) if vocab is not None else set()
+        if turn is not None and allowed and set(turn.frame.aspects) - allowed:
+            return None
         for name, flow in self._wanting:
             if name != session.flow and flow.wants(text, session, today):
                 return self._start_flow(session, name, today, text)

@@ -232,7 +232,7 @@ class Clerk:
         if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
             asked = replace(turn, aspects=("deadline",))
             replies += self._birth_verdict(asked, birth_city, today, render) or []
-        verdict = self._yes(turn, chosen[0])
+        verdict = next((v for e in chosen if (v := self._yes(turn, e)) is not None), None)
         if verdict is not None:
             replies[0] = self._headed(verdict, replies[0])
         year = self._other_year(turn)
@@ -245,7 +245,8 @@ class Clerk:
         """The entry's own verdict for a yes/no question about its aspect ("能网上办吗")."""
         if not turn.frame.yes_no or not turn.aspects or turn.inherited:
             return None
-        return self.kb.entries[entry_id].verdicts.get(turn.aspects[0])
+        verdicts = self.kb.entries[entry_id].verdicts
+        return next((verdicts[a] for a in turn.aspects if a in verdicts), None)
 
     @staticmethod
     def _said_as(text: str, outcome: Outcome) -> Reply:

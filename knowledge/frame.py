@@ -18,7 +18,8 @@ from knowledge.schema import Understanding
 
 _YEAR = re.compile(r"(20\d\d)\s*(?:年度|年(?!\s*\d{1,2}\s*月))")
 _QUESTION_TAIL = ("吗", "呢", "么", "嘛", "?", "不", "没")
-_CLAUSE = re.compile(r"(?:[ ，,。；;]|还有|另外|以及|顺便|同时)+")
+_CLAUSE = re.compile(r"(?:[ ，,、。；;]|还有|另外|以及|顺便|同时)+")
+MAX_ASPECTS = 3  # "多少钱、在哪办、要带啥": a compound question's parts, best first
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class Frame:
     """What one message says. Empty fields mean "not said", to be inherited in a dialogue."""
 
     text: str
-    aspects: tuple[str, ...] = ()  # best first; a second one only for a compound question
+    aspects: tuple[str, ...] = ()  # best first; more only for a compound question
     populations: frozenset[str] = field(default_factory=frozenset)
     year: int | None = None
     yes_no: bool = False
@@ -56,6 +57,7 @@ class FrameReader:
             key=lambda pair: -len(pair[0]),
         )
         self._acts = {w.lower(): act for act, words in vocab.acts.items() for w in words}
+        self._yes_no_words = frozenset(vocab.yes_no)
         # "<province>户口", "安徽人", "老家河南": one pattern, built once (read per turn).
         provinces = _alternation(vocab.provinces)
         after = _alternation([*vocab.hukou_words, *vocab.origin_after])
@@ -68,7 +70,8 @@ class FrameReader:
         text = surface.strip()
         compact = text.replace(" ", "")
         act = self._act(text)
-        aspects = self._aspects(text)
+        populations = self._populations(compact)
+        aspects = self._aspects(text, stated=len(populations) >= 2)
         yes_no = self._yes_no(compact)
         ability = self.vocab.ability_aspect
         by_ability = (
@@ -82,7 +85,7 @@ class FrameReader:
         return Frame(
             text=text,
             aspects=aspects,
-            populations=self._populations(compact),
+            populations=populations,
             year=self._year(compact),
             yes_no=yes_no,
             act=act,
@@ -105,26 +108,34 @@ class FrameReader:
         leftover = "".join(ch for ch in rest if ch not in " 啊呀吧呢哦噢嘛啦哈了的!~")
         return found if found and not leftover else None
 
-    def _aspects(self, text: str) -> tuple[str, ...]:
-        """Aspects by clause: each clause's best (by rank); the message's best first."""
+    def _aspects(self, text: str, stated: bool = False) -> tuple[str, ...]:
+        """Aspects by clause: each clause's best (by rank); the message's best first.
+        `stated`: the message states who it is about (a parent describing their case)."""
         clauses = [c for c in _CLAUSE.split(text) if c]
         picked: list[tuple[int, int, str]] = []  # (-rank, clause index, aspect)
         for index, clause in enumerate(clauses or [text]):
             best: tuple[int, str] | None = None
+            asks_ability = False
             rest = clause
             for word, name in self._aspect_words:
                 if word in rest:
                     rank = self.vocab.aspects[name].rank
                     if best is None or rank > best[0]:
                         best = (rank, name)
+                    asks_ability |= name == self.vocab.ability_aspect and word in self._yes_no_words
                     rest = rest.replace(word, " ")
             if best is not None:
                 picked.append((-best[0], index, best[1]))
+                # A parent's run-on "我们外地户口…孩子能不能上天津的医保要带什么东西" asks
+                # both: the explicit yes/no on eligibility stays a part of its own.
+                if stated and asks_ability and best[1] != self.vocab.ability_aspect:
+                    ability = self.vocab.ability_aspect or best[1]
+                    picked.append((-self.vocab.aspects[ability].rank, index, ability))
         ordered: list[str] = []
         for _, _, name in sorted(picked):
             if name not in ordered:
                 ordered.append(name)
-        return tuple(ordered[:2])
+        return tuple(ordered[:MAX_ASPECTS])
 
     def _populations(self, compact: str) -> frozenset[str]:
         found: dict[str, str] = {}  # group -> population; the longest word decides

@@ -168,6 +168,9 @@ class Understanding(_Strict):
     # Words of going to do something ("今天办", "明天去交"): a day next to one is an errand's
     # day, not the birth day, even with a birth word nearby.
     errand_words: list[str] = []
+    # "户口落天津", "落户在天津": words that put a 户籍 in the city named right after them.
+    hukou_before_city: list[str] = []
+    flow_aspects: list[str] = []
     # "第二步是啥", "第三条呢": the numbered item of the answer just given.
     ordinal_units: list[str] = []
     compare: list[str]

@@ -458,3 +458,28 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
     )
     assert "2025年11月10日出生" not in reply and "已记下：出生日期2025年11月10日" not in reply
     assert "还剩" not in reply
+
+
+@pytest.mark.parametrize(
+    ("turns", "present", "absent"),
+    [
+        (("我生了一对双胞胎，在天津出生，户口落天津了",), "出生一件事", "外地户籍新生儿"),
+        (("外地户口的新生儿在天津怎么办医保", "那如果孩子户口落在天津呢"), "出生一件事", "暂住证"),
+        (("天津户口的宝宝医保怎么办", "那如果宝宝户口随我落在山东老家呢"), "居住证", "津心办"),
+        (("外地户口在天津生的娃能上天津医保不",), "居住证", "通过家庭"),
+        (
+            ("我们家三个孩子，老三在吴中上幼儿园，积分入医要什么生育证明",),
+            "证明",
+            "您（家长）已经办理",
+        ),
+        (("我在天津生的孩子，生育津贴怎么领",), "生育津贴", "居住证"),
+        (("苏州外地户口的新生儿怎么上医保",), "苏州新生儿怎么参保", "申请流程"),
+        (("天津新生儿医保多少钱、在哪办、要带啥",), "830", ""),
+    ],
+)
+async def test_hukou_said_after_the_word_and_questions_asked_with_facts(
+    engine: Engine, turns: tuple[str, ...], present: str, absent: str
+) -> None:
+    reply = await _say(engine, 80 + len(turns[-1]), TODAY, *turns)
+    assert present in reply, reply
+    assert not absent or absent not in reply, reply
