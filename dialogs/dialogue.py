@@ -118,12 +118,15 @@ class DialogueReader:
         )
 
     def _city_of_aspects(self, aspects: tuple[str, ...]) -> str | None:
-        """The one city whose page covers what is asked ("托管班算托幼机构吗": only the Suzhou
-        page has a school-type rule), else None: the question stays open."""
+        """The one city whose page covers everything asked ("托管班算托幼机构吗": only the
+        Suzhou page has a school-type rule), else None: the question stays open."""
         if not aspects:
             return None
-        owners = {c for c, covered in self.vocab.coverage.items() if aspects[0] in covered}
-        return next(iter(owners)) if len(owners) == 1 else None
+        owners = [
+            {c for c, covered in self.vocab.coverage.items() if a in covered} for a in aspects
+        ]
+        common = set.intersection(*owners)
+        return next(iter(common)) if len(common) == 1 else None
 
     def _cities(self, surface: str, query: Query, session: Session) -> _Cities:
         core = query.cities & set(self.cities)

@@ -129,7 +129,13 @@ class Clerk:
         from the pages' own process ("杭州积分入医") would be another city's."""
         match = self.matcher.match(turn.raw, MatchContext())
         entry = self.kb.entries.get(match.entry_id or "")
-        if match.kind == "answer" and entry is not None and entry.group == "core":
+        about = {*turn.mentioned, turn.away}  # named now, or the snippet's city before
+        if (
+            match.kind == "answer"
+            and entry is not None
+            and (entry.group == "core" or entry.city not in about)
+        ):
+            # Nor a snippet about somewhere else ("杭州有没有类似的政策" is not 异地备案).
             return self.matcher.not_covered(turn.raw)
         return match
 

@@ -483,3 +483,19 @@ async def test_hukou_said_after_the_word_and_questions_asked_with_facts(
     reply = await _say(engine, 80 + len(turns[-1]), TODAY, *turns)
     assert present in reply, reply
     assert not absent or absent not in reply, reply
+
+
+@pytest.mark.parametrize(
+    ("turns", "present", "absent"),
+    [
+        (("苏州积分入医我大概了解了", "杭州有没有类似的政策"), "不在", "备案"),
+        (("要是过了学校规定的时间没办入医手续会怎样",), "放弃", "天津还是苏州"),
+        (("深圳医保卡", "在广州能用吗"), "定点", "不在我能回答"),
+    ],
+)
+async def test_other_cities_and_suzhou_only_steps(
+    engine: Engine, turns: tuple[str, ...], present: str, absent: str
+) -> None:
+    reply = await _say(engine, 90 + len(turns[-1]), TODAY, *turns)
+    assert present in reply, reply
+    assert absent not in reply, reply
