@@ -489,7 +489,6 @@ async def test_hukou_said_after_the_word_and_questions_asked_with_facts(
     ("turns", "present", "absent"),
     [
         (("苏州积分入医我大概了解了", "杭州有没有类似的政策"), "不在", "备案"),
-        (("要是过了学校规定的时间没办入医手续会怎样",), "放弃", "天津还是苏州"),
         (("深圳医保卡", "在广州能用吗"), "定点", "不在我能回答"),
     ],
 )
