@@ -300,6 +300,7 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
         ("blind4_dev.yaml", 0.97, 0.02),
         ("blind5_dev.yaml", 0.97, 0.02),
         ("blind6_dev.yaml", 0.97, 0.02),
+        ("blind7_dev.yaml", 0.95, 0.04),
     ],
 )
 async def test_blind_development_sets_keep_their_floor(
