@@ -108,12 +108,12 @@ class Pager:
         self.kb = kb
         self.limit = limit
         self.links = links
-        self._whole: tuple[list[Reply], str] | None = None  # replies let through, their text
+        self._text: tuple[Sequence[Reply], str] | None = None  # replies shown, their text
 
     def __call__(self, replies: list[Reply]) -> tuple[list[Reply], str]:
         whole = compose(replies, self.kb, self.links)
         if nbytes(whole) <= self.limit or not replies:
-            self._whole = (replies, whole)
+            self._text = (replies, clip(whole))
             return replies, ""
         body = PARAGRAPH.join(r.plain().strip() for r in replies if r.plain().strip())
         choices = [Reply(text="", buttons=r.buttons, numbered=r.numbered) for r in replies]
@@ -134,7 +134,8 @@ class Pager:
         return shown, rest
 
     def render(self, shown: Sequence[Reply]) -> str:
-        """`render(shown)`, without composing again what this pager let through whole."""
-        if self._whole is not None and self._whole[0] is shown:
-            return clip(self._whole[1])
-        return render(shown, self.kb, self.links)
+        """`render(shown)`, composed once: the text of what this pager let through whole, or
+        rendered last (the engine keeps it for resends, the server sends it), is reused."""
+        if self._text is None or self._text[0] is not shown:
+            self._text = (shown, render(shown, self.kb, self.links))
+        return self._text[1]

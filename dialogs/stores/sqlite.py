@@ -24,7 +24,7 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from functools import partial
@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from dialogs.session import Session
-from dialogs.stores.base import ChatLocks, SessionStore, decode_session
+from dialogs.stores.base import ChatLocks, KeptReply, SessionStore, decode_session
 from dialogs.stores.records import TurnRecord
 from dialogs.stores.settings import StoreSettings
 from dialogs.stores.sqlite_file import (
@@ -41,6 +41,7 @@ from dialogs.stores.sqlite_file import (
     Checkpointer,
     FileLock,
     StoreInUse,
+    atomically,
     migrate,
     truncate_wal,
 )
@@ -49,6 +50,7 @@ from dialogs.types import ChatId
 __all__ = ["CHECKPOINT_EVERY", "SCHEMA_VERSION", "SqliteStore", "StoreInUse", "path_from_url"]
 
 T = TypeVar("T")
+Statement = tuple[str, tuple[object, ...]]
 log = logging.getLogger(__name__)
 
 _PAGE = 500  # rows per fetch when iterating records
@@ -66,6 +68,7 @@ _REMEMBER = (
     "DO UPDATE SET expires = excluded.expires, data = excluded.data"
 )
 REPLY_SWEEP_EVERY = 256  # remembered replies written between two sweeps of expired ones
+_SWEEP_REPLIES = "DELETE FROM replies WHERE expires < ?"
 # Within the per-chat daily cap, and not an unanswered question the chat asked that day.
 _INSERT_RECORD = (
     "INSERT INTO records (at, chat, outcome, confidence, text) SELECT ?, ?, ?, ?, ? "
@@ -176,9 +179,23 @@ class SqliteStore(SessionStore):
     async def _exec(self, sql: str, args: tuple[object, ...]) -> int:
         """One statement in its own (autocommit) transaction; returns the rows changed."""
         changed = await self._run(lambda c: c.execute(sql, args).rowcount)
+        self._wrote()
+        return changed
+
+    async def _write(self, statements: Sequence[Statement]) -> None:
+        """The statements in one transaction, in one hand-off to the store's thread."""
+
+        def run(c: sqlite3.Connection) -> None:
+            with atomically(c):
+                for sql, args in statements:
+                    c.execute(sql, args)
+
+        await self._run(run)
+        self._wrote()
+
+    def _wrote(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.note_write()
-        return changed
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
@@ -207,7 +224,7 @@ class SqliteStore(SessionStore):
         return decode_session(await self._run(q), chat_id)
 
     async def save(self, session: Session) -> None:
-        await self._exec(_UPSERT, (str(session.chat_id), session.updated, session.to_json()))
+        await self._exec(*_upsert(session))
 
     async def delete(self, chat_id: ChatId) -> bool:
         return await self._exec("DELETE FROM sessions WHERE chat_id = ?", (str(chat_id),)) > 0
@@ -220,11 +237,14 @@ class SqliteStore(SessionStore):
 
     # ------------------------------------------------------------------ records
     async def record_turn(self, record: TurnRecord) -> None:
+        await self._exec(*self._insert_record(record))
+
+    def _insert_record(self, record: TurnRecord) -> Statement:
         start, end = self.settings.day_of(record.at)
         chat, cap = record.chat, self.settings.records_per_chat_day
         args: tuple[object, ...] = (record.at, chat, record.outcome, record.confidence, record.text)
         args += (chat, start, end, cap, record.outcome, chat, start, end, record.text)
-        await self._exec(_INSERT_RECORD, args)
+        return _INSERT_RECORD, args
 
     async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
         # Keyset pagination: the executor is never held while the consumer works.
@@ -242,11 +262,17 @@ class SqliteStore(SessionStore):
 
     # ------------------------------------------------------------------ reply cache
     async def remember_reply(self, chat_id: ChatId, key: str, reply: str, ttl: float) -> None:
+        await self._write(self._remember(chat_id, KeptReply(key, reply, ttl)))
+
+    def _remember(self, chat_id: ChatId, reply: KeptReply) -> list[Statement]:
+        """The reply's upsert, and every REPLY_SWEEP_EVERY replies the sweep of expired ones."""
         now = time.time()
-        await self._exec(_REMEMBER, (self.chat_hash(chat_id), key, now + ttl, reply))
+        args = (self.chat_hash(chat_id), reply.key, now + reply.ttl, reply.text)
+        statements: list[Statement] = [(_REMEMBER, args)]
         self._remembered += 1
         if self._remembered % REPLY_SWEEP_EVERY == 0:
-            await self._exec("DELETE FROM replies WHERE expires < ?", (now,))
+            statements.append((_SWEEP_REPLIES, (now,)))
+        return statements
 
     async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
         args = (self.chat_hash(chat_id), key, time.time())
@@ -258,22 +284,27 @@ class SqliteStore(SessionStore):
 
         return await self._run(q)
 
+    # ------------------------------------------------------------------ the end of a turn
+    async def commit(
+        self, session: Session, record: TurnRecord, reply: KeptReply | None = None
+    ) -> None:
+        """One transaction on the store's thread: one hand-off and one WAL commit a turn."""
+        statements = [_upsert(session), self._insert_record(record)]
+        if reply is not None:
+            statements.extend(self._remember(session.chat_id, reply))
+        await self._write(statements)
+
     # ------------------------------------------------------------------ privacy
     async def forget(self, chat_id: ChatId) -> None:
         chat = self.chat_hash(chat_id)
 
         def erase(c: sqlite3.Connection) -> None:
-            c.execute("BEGIN IMMEDIATE")
-            try:
+            with atomically(c):
                 gone = c.execute("DELETE FROM sessions WHERE chat_id = ?", (str(chat_id),)).rowcount
                 gone += c.execute("DELETE FROM records WHERE chat = ?", (chat,)).rowcount
                 gone += c.execute("DELETE FROM replies WHERE chat = ?", (chat,)).rowcount
                 if gone:  # a chat with no rows costs three index lookups, nothing more
                     c.execute(_MARK_COMPACT)
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-            c.execute("COMMIT")
 
         await self._run(erase)
 
@@ -330,6 +361,10 @@ class SqliteStore(SessionStore):
 
 
 _RecordRow = tuple[int, float, str, str, float | None, str | None]
+
+
+def _upsert(session: Session) -> Statement:
+    return _UPSERT, (str(session.chat_id), session.updated, session.to_json())
 
 
 def _records_page(

@@ -9,7 +9,9 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -221,13 +223,22 @@ def migrate(conn: sqlite3.Connection) -> None:
             f"state database schema {version} is newer than this program ({SCHEMA_VERSION})"
         )
     for target in range(version + 1, SCHEMA_VERSION + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with atomically(conn):
             for statement in _MIGRATIONS[target].split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {target}")
-        except BaseException:
+
+
+@contextmanager
+def atomically(conn: sqlite3.Connection) -> Iterator[None]:
+    """The statements of the block in one transaction: all of them or none, also across a
+    kill of the process (the journal is rolled back at the next open)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:  # an error may have rolled it back already
             conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        raise
+    conn.execute("COMMIT")
