@@ -1,11 +1,12 @@
 """SQLite store: the default for `chat` and `run`, one file that survives restarts.
 
-stdlib `sqlite3`, driven from asyncio through a single-thread executor that owns the one
-turn connection, so calls are serialised without a lock and the event loop never blocks
-on disk; each save is one INSERT ... ON CONFLICT statement, i.e. one transaction. WAL mode
-lets a second connection copy the WAL back (checkpoint) on its own thread, so no turn pays
-for an fsync; `synchronous=NORMAL` keeps every committed turn across a process kill (only
-an OS crash can lose the last few). Expired data is purged on open and by `purge()`;
+stdlib `sqlite3`, driven from asyncio through one thread of its own (`worker.Worker`) that
+owns the one turn connection, so calls are serialised without a lock and the event loop
+never blocks on disk. A turn is two calls: the load, and the `commit` of session, record
+and reply in one transaction (one WAL commit, no index that no query uses). WAL mode lets
+a second connection copy the WAL back (checkpoint) on its own thread, so no turn pays for
+an fsync; `synchronous=NORMAL` keeps every committed turn across a process kill (only an
+OS crash can lose the last few). Expired data is purged on open and by `purge()`;
 `forget` deletes the chat's rows (an index lookup; `secure_delete` zeroes them) and notes
 in the file that a rebuild is due; `compact()`, run by the maintenance job on the
 checkpoint thread with a bounded busy timeout, then rebuilds the file (VACUUM) and
@@ -25,7 +26,6 @@ import os
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractAsyncContextManager
 from functools import partial
 from pathlib import Path
@@ -45,6 +45,7 @@ from dialogs.stores.sqlite_file import (
     migrate,
     truncate_wal,
 )
+from dialogs.stores.worker import Worker
 from dialogs.types import ChatId
 
 __all__ = ["CHECKPOINT_EVERY", "SCHEMA_VERSION", "SqliteStore", "StoreInUse", "path_from_url"]
@@ -114,7 +115,7 @@ class SqliteStore(SessionStore):
             if exclusive and self.path != ":memory:"
             else None
         )
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yibao-sqlite")
+        self._worker = Worker("yibao-sqlite")
         self._conn: sqlite3.Connection | None = None
         self._locks = ChatLocks()
         self._closed = False
@@ -200,8 +201,7 @@ class SqliteStore(SessionStore):
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
             raise RuntimeError("store is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(self._call, fn))
+        return await self._worker.run(partial(self._call, fn))
 
     def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` on the connection; after a database error (locked, read-only, corrupt,
@@ -352,7 +352,7 @@ class SqliteStore(SessionStore):
         if self._conn is not None:
             await self._run(shut)
         self._closed = True
-        self._executor.shutdown(wait=True)
+        self._worker.shutdown()
         if self._checkpointer is not None:
             self._checkpointer.close()
         if self._lock_key is not None:

@@ -21,7 +21,7 @@ CHECKPOINT_EVERY = 256  # write transactions between two background checkpoints 
 TRUNCATE_ATTEMPTS = 50  # x 10 ms: a reader (a backup) holding the WAL defers the rebuild
 COMPACT_BUSY_MS = 1000  # the rebuild waits at most this long for the write lock
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _MIGRATIONS: dict[int, str] = {
     # version reached -> script that reaches it from the previous version
     1: """
@@ -75,6 +75,11 @@ _MIGRATIONS: dict[int, str] = {
     # The per-chat daily cap counts a chat's records of one day: an index lookup.
     4: """
         CREATE INDEX IF NOT EXISTS records_chat_at ON records(chat, at);
+    """,
+    # records_chat_at serves every lookup by chat (its prefix): one index fewer to write
+    # on every turn.
+    5: """
+        DROP INDEX IF EXISTS records_chat;
     """,
 }
 
