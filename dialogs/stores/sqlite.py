@@ -45,13 +45,21 @@ from dialogs.stores.sqlite_file import (
     migrate,
     truncate_wal,
 )
-from dialogs.stores.worker import Worker
+from dialogs.stores.worker import GroupCommit, Worker
 from dialogs.types import ChatId
 
 __all__ = ["CHECKPOINT_EVERY", "SCHEMA_VERSION", "SqliteStore", "StoreInUse", "path_from_url"]
 
 T = TypeVar("T")
 Statement = tuple[str, tuple[object, ...]]
+Failures = list[BaseException | None]  # of the writes of one group, in their order
+# What fails one write of a group, not the file: it alone is refused.
+_OWN_FAILURES = (
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.ProgrammingError,
+    sqlite3.InterfaceError,
+)
 log = logging.getLogger(__name__)
 
 _PAGE = 500  # rows per fetch when iterating records
@@ -116,6 +124,7 @@ class SqliteStore(SessionStore):
             else None
         )
         self._worker = Worker("yibao-sqlite")
+        self._group: GroupCommit[Sequence[Statement], Failures] = GroupCommit()
         self._conn: sqlite3.Connection | None = None
         self._locks = ChatLocks()
         self._closed = False
@@ -184,15 +193,45 @@ class SqliteStore(SessionStore):
         return changed
 
     async def _write(self, statements: Sequence[Statement]) -> None:
-        """The statements in one transaction, in one hand-off to the store's thread."""
-
-        def run(c: sqlite3.Connection) -> None:
-            with atomically(c):
-                for sql, args in statements:
-                    c.execute(sql, args)
-
-        await self._run(run)
+        """The statements in one transaction, shared with the other writes waiting for the
+        store's thread (`GroupCommit`); raises what failed them."""
+        done, index = self._group.join(statements, self._start_group)
+        failures = await asyncio.shield(done)
         self._wrote()
+        failure = failures[index]
+        if failure is not None:
+            raise failure
+
+    def _start_group(self, group: list[Sequence[Statement]]) -> asyncio.Future[Failures]:
+        return asyncio.ensure_future(self._run(partial(self._write_group, group)))
+
+    def _write_group(self, group: list[Sequence[Statement]], c: sqlite3.Connection) -> Failures:
+        """On the store's thread: the group in one transaction. When it fails for one write's
+        own reason (a constraint, a value), each write is tried alone, so that only that one
+        fails; a failure of the file (locked, full, read-only, corrupt) fails them all."""
+        self._group.close(group)
+        try:
+            _transaction(c, [s for statements in group for s in statements])
+            return [None] * len(group)
+        except _OWN_FAILURES as exc:
+            if len(group) == 1:
+                return [exc]
+        failures: Failures = []
+        broken: sqlite3.Error | None = None  # the file failed meanwhile: the rest with it
+        for statements in group:
+            if broken is None:
+                try:
+                    _transaction(c, statements)
+                    failures.append(None)
+                    continue
+                except _OWN_FAILURES as exc:
+                    failures.append(exc)
+                    continue
+                except sqlite3.Error as exc:
+                    broken = exc
+                    self._disconnect()
+            failures.append(broken)
+        return failures
 
     def _wrote(self) -> None:
         if self._checkpointer is not None:
@@ -209,10 +248,13 @@ class SqliteStore(SessionStore):
         try:
             return fn(self._connect())
         except sqlite3.DatabaseError:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._disconnect()
             raise
+
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     # ------------------------------------------------------------------ sessions
     async def load(self, chat_id: ChatId) -> Session | None:
@@ -361,6 +403,12 @@ class SqliteStore(SessionStore):
 
 
 _RecordRow = tuple[int, float, str, str, float | None, str | None]
+
+
+def _transaction(c: sqlite3.Connection, statements: Sequence[Statement]) -> None:
+    with atomically(c):
+        for sql, args in statements:
+            c.execute(sql, args)
 
 
 def _upsert(session: Session) -> Statement:

@@ -468,6 +468,35 @@ async def test_sqlite_commit_is_all_or_nothing(tmp_path: Path, refused: str) -> 
     await store.close()
 
 
+async def test_sqlite_concurrent_commits_fail_only_where_they_fail(tmp_path: Path) -> None:
+    """Commits arriving together share one transaction (a group commit); one of them
+    refused for its own reason fails alone — wholly — and the others are all kept."""
+    path = tmp_path / "s.db"
+    store = SqliteStore(path, SETTINGS)
+    await store.ping()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON replies WHEN NEW.key = 'm:13' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    conn.close()
+    chats = [f"wx:o{n}" for n in range(40)]
+
+    async def turn(n: int) -> None:
+        record = TurnRecord.new(store.chat_hash(chats[n]), "menu")
+        await store.commit(session(chats[n], answered=[n]), record, KeptReply(f"m:{n}", "回复", 60))
+
+    results = await asyncio.gather(*(turn(n) for n in range(40)), return_exceptions=True)
+    failed = [n for n, r in enumerate(results) if isinstance(r, BaseException)]
+    assert failed == [13] and isinstance(results[13], sqlite3.IntegrityError)
+    kept = [n for n in range(40) if await store.load(chats[n]) is not None]
+    replies = [n for n in range(40) if await store.recall_reply(chats[n], f"m:{n}") == "回复"]
+    records = {r.chat async for r in store.iter_records()}
+    await store.close()
+    assert kept == replies == [n for n in range(40) if n != 13]
+    assert records == {store.chat_hash(chats[n]) for n in kept}
+
+
 async def test_redis_commit_is_one_multi_exec(redis_url: str) -> None:
     """Every write of a commit is inside one MULTI/EXEC (Redis applies it as one: no
     other client sees half of it, and an instance dying cannot split it); only the
