@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
 from dialogs.callbacks import Callback, Kind
-from dialogs.choices import numbered_buttons, pick
+from dialogs.choices import choose, keep_offer, next_offer, stamp
 from dialogs.clock import users_today
 from dialogs.delivery import deliver
 from dialogs.flows.base import Flow
@@ -79,10 +80,11 @@ class Engine(Router):
         (same or older `update_id`, see `is_redelivery`) yields no reply at all.
 
         A bare number ("1", "１", "一") picks the button of that number among those the
-        previous turn offered (`Session.offered`). `pager`: an edge that must cut long
-        answers; the session keeps the rest until the user asks for "更多". `remember`: the
-        reply kept with the turn for the channel's resends. Two store calls a turn: the
-        load, and the commit of session, record and reply."""
+        previous turn offered (`Session.offered`), or, with `incoming.offer` (a tapped
+        link), among those of the offer it names (`dialogs.choices`). `pager`: an edge
+        that must cut long answers; the session keeps the rest until the user asks for
+        "更多". `remember`: the reply kept with the turn for the channel's resends. Two store
+        calls a turn: the load, and the commit of session, record and reply."""
         today = incoming.today or self.clock()
         # The one place input is cleaned before anything of it is kept (dialogs.hygiene).
         incoming = replace(
@@ -92,7 +94,7 @@ class Engine(Router):
             session = await self.store.load(chat_id) or Session(chat_id=chat_id)
             if is_redelivery(session, incoming.update_id):
                 return []
-            chosen = pick(session.offered, incoming.text)
+            chosen = choose(session, incoming)
             if chosen is not None:
                 incoming = replace(incoming, text=None, callback=chosen)
             if confirms_forget(session, incoming.callback):
@@ -103,12 +105,15 @@ class Engine(Router):
             replies = more if more is not None else self.turn(session, incoming, today)
             if self._notices is not None and self._notices.take_notice(chat_id):
                 replies = [Reply(text=self.kb.text("store_degraded")), *replies]
+            now = time.time()
+            offer = next_offer(session.offer, now)
+            replies = stamp(replies, offer)
             shown, rest = pager(replies) if pager is not None else (replies, "")
             session.more = rest
             if more is None:  # "更多" leaves the choices offered before it in force
-                session.offered = [b.callback for b in numbered_buttons(shown)]
+                keep_offer(session, offer, shown)
             await deliver(shown)
-            session.touch()
+            session.touch(now)
             if incoming.update_id is not None:
                 session.answered = [*session.answered[1 - KEEP_ANSWERED :], incoming.update_id]
             outcome = classify_turn(

@@ -41,7 +41,7 @@ from bot.ops.health import HEALTH_PATH
 from bot.wechat.crypto import CryptoError, Envelope, signature_ok
 from bot.wechat.customer_service import WeChatApi
 from bot.wechat.menu import HELP_KEY
-from bot.wechat.render import Pager
+from bot.wechat.render import Pager, read_menu_id
 from bot.wechat.settings import WeChatSettings
 from bot.wechat.xml import XmlError, encrypted_reply, parse, text_reply
 from dialogs import callbacks as cb
@@ -251,9 +251,10 @@ class WeChatServer:
 def to_incoming(kind: str, event: str, fields: dict[str, str]) -> Incoming | None:
     """What the user did, in the engine's terms; None for what needs no answer."""
     if kind == "text":
-        menu_id = fields.get("bizmsgmenuid", "")
-        if menu_id.isdigit():  # a tap on a numbered choice's link (WECHAT_MENU_LINKS)
-            return Incoming(text=menu_id)
+        tapped = read_menu_id(fields.get("bizmsgmenuid", ""))
+        if tapped is not None:  # a tap on a numbered choice's link (WECHAT_MENU_LINKS)
+            offer, number = tapped
+            return Incoming(text=str(number), offer=offer)
         return Incoming(text=fields.get("Content", ""))
     if kind == "voice" and fields.get("Recognition", "").strip():
         return Incoming(text=fields["Recognition"])  # WeChat's own speech recognition
