@@ -49,9 +49,7 @@ def check_understanding(
     for name, wider in u.widen.items():
         for pop in (name, *wider):
             if pop not in u.populations:
-                problems.append(
-                    Problem("understanding", 1, f"widen: unknown population {pop!r}")
-                )
+                problems.append(Problem("understanding", 1, f"widen: unknown population {pop!r}"))
     used = {a for e in entries.values() for a in e.aspects}
     for aspect in u.aspects:
         if aspect not in used:
