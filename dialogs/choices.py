@@ -91,8 +91,10 @@ def stamp(replies: Sequence[Reply], offer: int) -> list[Reply]:
 def keep_offer(session: Session, offer: int, shown: Sequence[Reply]) -> None:
     """The numbered buttons of `shown` become the latest offer, as `offer`; the offer
     before it joins the few kept (`KEPT_OFFERS` in all)."""
+    earlier = session.earlier_offers
     if session.offered:
-        earlier = [*session.earlier_offers.items(), (session.offer, session.offered)]
-        session.earlier_offers = dict(earlier[1 - KEPT_OFFERS :])
+        earlier[session.offer] = session.offered
+        for old in list(earlier)[: max(0, len(earlier) - (KEPT_OFFERS - 1))]:
+            del earlier[old]
     session.offered = [b.callback for b in numbered_buttons(shown)]
     session.offer = offer

@@ -798,3 +798,27 @@ def test_the_users_day_follows_the_time_zone() -> None:
     utc = StoreSettings(timezone="UTC").day_of(at)
     assert beijing == (1772380800.0, 1772467200.0)
     assert utc == (1772323200.0, 1772409600.0)
+
+
+@pytest.mark.parametrize(
+    "zone", ["Asia/Shanghai", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "UTC"]
+)
+def test_the_users_day_is_right_at_every_edge(zone: str) -> None:
+    """`day_of` is computed once per quarter hour: right on both sides of every midnight
+    (zones at :30 and :45 offsets too) and around DST changes (2026-03-08, 11-01 in New
+    York), as computing it afresh for the very second."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    def fresh(at: float) -> tuple[float, float]:
+        start = datetime.fromtimestamp(at, ZoneInfo(zone))
+        start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        end = (start + timedelta(days=1, hours=3)).replace(hour=0)
+        return start.timestamp(), end.timestamp()
+
+    settings = StoreSettings(timezone=zone)
+    for day in ("2026-03-07", "2026-03-08", "2026-06-01", "2026-10-31", "2026-11-01"):
+        midnight = datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(zone)).timestamp()
+        for offset in range(-7200, 7201, 450):
+            for at in (midnight + offset - 0.5, midnight + offset, midnight + offset + 0.5):
+                assert settings.day_of(at) == fresh(at), (zone, at)
