@@ -114,7 +114,9 @@ class GroupCommit(Generic[W, R]):
     ) -> tuple[asyncio.Future[R], int]:
         """The future of the group `write` joined (`start` begins a new one), and its place."""
         with self._lock:
-            if self._open is None or self._done is None:
+            # A group that ended without reaching the thread (cancelled, store closed)
+            # takes no more writes either.
+            if self._open is None or self._done is None or self._done.done():
                 self._open = []
                 self._done = start(self._open)
             self._open.append(write)
