@@ -7,8 +7,9 @@ Setup: the fake WeChat (tests/support/fake_wechat.py) and the load driver
 each waiting for its reply before the next; every reply is compared with what a
 reference engine says, so each run is also checked: zero lost, zero wrong.
 
-- burst: all users at once (64 requests in flight) → replies/s (capacity, one core: the
-  server is one asyncio thread);
+- burst: all users at once (64 requests in flight) → replies/s, and the server's CPU per
+  reply (its capacity on one core is the inverse: the server is one asyncio thread, plus
+  the SQLite store's thread);
 - paced: every user sends a message every 1.67 s → about 300 messages/s offered →
   latency p50/p99 (the passive reply has 5 s).
 Runs plain and safe mode (AES envelope both ways). The machine is shared: the load average
@@ -48,7 +49,8 @@ def report(name: str, result: LoadResult, cpu: float) -> None:
     print(
         f"  {name:<18} {result.sent} sent, {result.replies} replies, lost {result.lost}, "
         f"wrong {result.wrong} | {rate:7.0f} replies/s | p50 {percentile(lat, 50):6.1f} ms"
-        f"  p99 {percentile(lat, 99):6.1f} ms | server CPU {cpu:5.1f} s",
+        f"  p99 {percentile(lat, 99):6.1f} ms | server CPU {cpu:5.1f} s"
+        f" ({cpu / max(result.replies, 1) * 1000:.2f} ms a reply)",
         flush=True,
     )
 

@@ -10,31 +10,44 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from dialogs.callbacks import Callback, Kind
-from dialogs.choices import numbered_buttons, pick
+from dialogs.choices import choose, keep_offer, next_offer, stamp
 from dialogs.clock import users_today
 from dialogs.delivery import deliver
 from dialogs.flows.base import Flow
 from dialogs.hygiene import scrub_optional
 from dialogs.routing import MAX_CHARS, Router
 from dialogs.session import Session
-from dialogs.stores.base import ErasureNotConfirmedError, OutageNotices, SessionStore
+from dialogs.stores.base import ErasureNotConfirmedError, KeptReply, OutageNotices, SessionStore
 from dialogs.stores.records import TurnRecord, classify_turn
 from dialogs.types import ChatId, Incoming, Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Matcher
 
-__all__ = ["MAX_CHARS", "Engine", "Pager", "confirms_forget", "is_redelivery"]
+__all__ = ["MAX_CHARS", "Engine", "Pager", "Remember", "confirms_forget", "is_redelivery"]
 
 log = logging.getLogger(__name__)
 
 Pager = Callable[[list[Reply]], tuple[list[Reply], str]]
 """An edge's size limit, applied inside the turn: the replies it can show, and the rest of
 the text (empty: none), which the session keeps for "更多" (WeChat: 2048 bytes a message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Remember:
+    """For a channel that resends a message it got no answer to (WeChat): keep the turn's
+    reply, as `render` shows the replies, under `key` for `ttl` seconds — in the same store
+    write as the session (`SessionStore.commit`), so a session that says the message was
+    answered always comes with its reply."""
+
+    key: str
+    render: Callable[[list[Reply]], str]
+    ttl: float
 
 
 class Engine(Router):
@@ -56,15 +69,22 @@ class Engine(Router):
         self._notices = store if isinstance(store, OutageNotices) else None
 
     async def handle(
-        self, chat_id: ChatId, incoming: Incoming, pager: Pager | None = None
+        self,
+        chat_id: ChatId,
+        incoming: Incoming,
+        pager: Pager | None = None,
+        remember: Remember | None = None,
     ) -> list[Reply]:
         """One turn. An edge that installed a sender (`dialogs.delivery.delivering`) gets the
         replies before the state is saved, and an update it already got an answer for
         (same or older `update_id`, see `is_redelivery`) yields no reply at all.
 
         A bare number ("1", "１", "一") picks the button of that number among those the
-        previous turn offered (`Session.offered`). `pager`: an edge that must cut long
-        answers; the session keeps the rest until the user asks for "更多"."""
+        previous turn offered (`Session.offered`), or, with `incoming.offer` (a tapped
+        link), among those of the offer it names (`dialogs.choices`). `pager`: an edge
+        that must cut long answers; the session keeps the rest until the user asks for
+        "更多". `remember`: the reply kept with the turn for the channel's resends. Two store
+        calls a turn: the load, and the commit of session, record and reply."""
         today = incoming.today or self.clock()
         # The one place input is cleaned before anything of it is kept (dialogs.hygiene).
         incoming = replace(
@@ -74,7 +94,7 @@ class Engine(Router):
             session = await self.store.load(chat_id) or Session(chat_id=chat_id)
             if is_redelivery(session, incoming.update_id):
                 return []
-            chosen = pick(session.offered, incoming.text)
+            chosen = choose(session, incoming)
             if chosen is not None:
                 incoming = replace(incoming, text=None, callback=chosen)
             if confirms_forget(session, incoming.callback):
@@ -85,15 +105,17 @@ class Engine(Router):
             replies = more if more is not None else self.turn(session, incoming, today)
             if self._notices is not None and self._notices.take_notice(chat_id):
                 replies = [Reply(text=self.kb.text("store_degraded")), *replies]
+            now = time.time()
+            offer = next_offer(session.offer, now)
+            replies = stamp(replies, offer)
             shown, rest = pager(replies) if pager is not None else (replies, "")
             session.more = rest
             if more is None:  # "更多" leaves the choices offered before it in force
-                session.offered = [b.callback for b in numbered_buttons(shown)]
+                keep_offer(session, offer, shown)
             await deliver(shown)
-            session.touch()
+            session.touch(now)
             if incoming.update_id is not None:
                 session.answered = [*session.answered[1 - KEEP_ANSWERED :], incoming.update_id]
-            await self.store.save(session)
             outcome = classify_turn(
                 replies, self.kb.out_of_scope, session.flow is not None, incoming.text
             )
@@ -101,7 +123,10 @@ class Engine(Router):
             record = TurnRecord.new(
                 self.store.chat_hash(chat_id), outcome, incoming.text, confidence=confidence
             )
-            await self.store.record_turn(record)
+            kept = None
+            if remember is not None:
+                kept = KeptReply(remember.key, remember.render(shown), remember.ttl)
+            await self.store.commit(session, record, kept)
             return shown
 
     async def forget(self, chat_id: ChatId) -> bool:

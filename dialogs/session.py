@@ -38,6 +38,10 @@ class Session(BaseModel):
     # The callbacks of the buttons the last turn offered, in the order shown, so a bare "1"
     # picks the first of them on edges that cannot show buttons (WeChat, SMS-like channels).
     offered: list[str] = Field(default_factory=list)
+    # The id of that offer, and a few offers before it by id, so a tap on a numbered link
+    # of an older message picks from the offer it was on (dialogs.choices).
+    offer: int = 0
+    earlier_offers: dict[int, list[str]] = Field(default_factory=dict)
     # The rest of a long answer an edge could not show at once ("更多" shows what follows).
     more: str = ""
     # The one-time nonce of the last "/forget" prompt: only its own confirm button erases

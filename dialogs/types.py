@@ -40,6 +40,10 @@ class Reply:
     # False when a bare number is an answer to this question ("住了几年？" → "2"), so edges
     # without buttons must not offer its choices by number (see `Session.offered`).
     numbered: bool = True
+    # Which offer its numbered buttons belong to (`dialogs.choices`, set by the engine): an
+    # edge whose choices are tappable links puts it in them, so a tap on a link of an older
+    # message names the offer it was on (`Incoming.offer`). Not part of what is said.
+    offer: int | None = field(default=None, compare=False)
 
     def plain(self) -> str:
         """The text as the user reads it, without markup."""
@@ -52,6 +56,9 @@ class Incoming:
 
     `update_id`: the messenger's increasing id of this event, when it may deliver an event
     twice (Telegram after a crash); the engine answers each id once per chat.
+
+    `offer`: for a number chosen from a tapped link, the offer the link was on
+    (`Reply.offer`); None, as for a typed number: the latest offer.
     """
 
     text: str | None = None
@@ -59,3 +66,4 @@ class Incoming:
     today: date | None = None
     meta: dict[str, str] = field(default_factory=dict)
     update_id: int | None = None
+    offer: int | None = None

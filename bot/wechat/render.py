@@ -10,9 +10,12 @@ at a paragraph (else a line, else a character) with "回复“更多”…" unde
 keeps the rest in the session (`Engine.handle(pager=…)`). All wording is in YAML.
 
 With WECHAT_MENU_LINKS each numbered line is a `weixin://bizmsgmenu` link instead (WeChat's
-clients show it tappable; a tap sends the label as the user's message, with the number as
-its `bizmsgmenuid`, which the server reads as that number). The links count towards the
-2048 bytes, so the pager cuts with them in.
+clients show it tappable; a tap sends the label as the user's message, with the link's
+`msgmenuid` as its `bizmsgmenuid`). The id names the offer as well as the number
+(`menu_id`: offer × 100 + number, `Reply.offer`), so the server reads a tap on a link of
+an older message as that message's choice, or as expired (`dialogs.choices`), never as
+the choice of that number in the latest message. The links count towards the 2048 bytes,
+so the pager cuts with them in.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
 
 MAX_BYTES = 2048  # WeChat's limit on a text message, in UTF-8 bytes
+MAX_MENU_ID_DIGITS = 18  # an offer id (seconds) and two digits, with room to spare
 PARAGRAPH = "\n\n"
 # What a label may not contain raw inside the link's href (the rest is sent as it is, as
 # WeChat's own samples do with 汉字).
@@ -34,10 +38,24 @@ def nbytes(text: str) -> int:
     return len(text.encode("utf-8", "replace"))
 
 
-def menu_link(number: int, label: str) -> str:
+def menu_id(offer: int | None, number: int) -> int:
+    """A link's msgmenuid: the offer it is on and the choice's number (1-99)."""
+    return (offer or 0) * 100 + number
+
+
+def read_menu_id(raw: str) -> tuple[int, int] | None:
+    """(offer, number) of a tapped link's bizmsgmenuid; None for anything else. A plain
+    number (a link from before offers had ids) names offer 0, which no offer has."""
+    if not raw.isdigit() or not raw.isascii() or len(raw) > MAX_MENU_ID_DIGITS:
+        return None
+    offer, number = divmod(int(raw), 100)
+    return (offer, number) if number else None
+
+
+def menu_link(number: int, label: str, offer: int | None = None) -> str:
     """One numbered choice as a tappable bizmsgmenu link."""
     content = label.translate(_HREF_ESCAPES)
-    href = f"weixin://bizmsgmenu?msgmenucontent={content}&msgmenuid={number}"
+    href = f"weixin://bizmsgmenu?msgmenucontent={content}&msgmenuid={menu_id(offer, number)}"
     return f'<a href="{href}">{number} {label}</a>'
 
 
@@ -48,8 +66,11 @@ def _choices(replies: Sequence[Reply], kb: KnowledgeBase, links: bool = False) -
     if typed:
         blocks.append(kb.text("wx_choose_typed") + " / ".join(b.text for b in typed))
     if numbered:
-        line = menu_link if links else "{} {}".format
-        lines = [line(i, b.text) for i, b in enumerate(numbered, start=1)]
+        offer = next((r.offer for r in replies if r.numbered and r.buttons), None)
+        lines = [
+            menu_link(i, b.text, offer) if links else f"{i} {b.text}"
+            for i, b in enumerate(numbered, start=1)
+        ]
         blocks.append("\n".join([kb.text("wx_choose"), *lines]))
     return blocks
 
@@ -108,15 +129,17 @@ class Pager:
         self.kb = kb
         self.limit = limit
         self.links = links
-        self._whole: tuple[list[Reply], str] | None = None  # replies let through, their text
+        self._text: tuple[Sequence[Reply], str] | None = None  # replies shown, their text
 
     def __call__(self, replies: list[Reply]) -> tuple[list[Reply], str]:
         whole = compose(replies, self.kb, self.links)
         if nbytes(whole) <= self.limit or not replies:
-            self._whole = (replies, whole)
+            self._text = (replies, clip(whole))
             return replies, ""
         body = PARAGRAPH.join(r.plain().strip() for r in replies if r.plain().strip())
-        choices = [Reply(text="", buttons=r.buttons, numbered=r.numbered) for r in replies]
+        choices = [
+            Reply(text="", buttons=r.buttons, numbered=r.numbered, offer=r.offer) for r in replies
+        ]
         hint = self.kb.text("wx_more")
         fixed = nbytes(compose([Reply(text=hint), *choices], self.kb, self.links))
         fixed += nbytes(PARAGRAPH)
@@ -134,7 +157,8 @@ class Pager:
         return shown, rest
 
     def render(self, shown: Sequence[Reply]) -> str:
-        """`render(shown)`, without composing again what this pager let through whole."""
-        if self._whole is not None and self._whole[0] is shown:
-            return clip(self._whole[1])
-        return render(shown, self.kb, self.links)
+        """`render(shown)`, composed once: the text of what this pager let through whole, or
+        rendered last (the engine keeps it for resends, the server sends it), is reused."""
+        if self._text is None or self._text[0] is not shown:
+            self._text = (shown, render(shown, self.kb, self.links))
+        return self._text[1]

@@ -11,11 +11,13 @@
   possibly the same timestamp and nonce) up to three times. A resend is not an attack: it
   is answered from the reply remembered for that MsgId in the store (so across instances),
   never with a second turn. The MsgId goes to the engine as the update id, so the session
-  the turn loads anyway says whether it was answered (`Session.answered`): a first arrival
-  costs one reply-cache write and no read; only a resend reads the remembered reply.
-  Messages of one user pass one lock, so a resend that arrives while the first is still
-  being answered waits for it and gets the same text. (Events have no MsgId: their key is
-  looked up first.)
+  the turn loads anyway says whether it was answered (`Session.answered`), and the engine
+  keeps the reply with the session in one store write (`Remember`, `SessionStore.commit`):
+  a message costs two store calls (load, commit), a process killed at any point leaves
+  either the answered session with its reply or neither, and only a resend reads the
+  remembered reply. Messages of one user pass the engine's chat lock, so a resend that
+  arrives while the first is still being answered waits for it and gets the same text.
+  (Events have no MsgId: their key is looked up first, under a lock of its own.)
 - A turn that takes more than `reply_within` (WECHAT_REPLY_BUDGET_MS, 4 s) is answered
   "success" (WeChat then neither resends nor shows anything), and its reply goes out
   through the customer-service API when WECHAT_APP_SECRET is set
@@ -39,12 +41,12 @@ from bot.ops.health import HEALTH_PATH
 from bot.wechat.crypto import CryptoError, Envelope, signature_ok
 from bot.wechat.customer_service import WeChatApi
 from bot.wechat.menu import HELP_KEY
-from bot.wechat.render import Pager
+from bot.wechat.render import Pager, read_menu_id
 from bot.wechat.settings import WeChatSettings
 from bot.wechat.xml import XmlError, encrypted_reply, parse, text_reply
 from dialogs import callbacks as cb
 from dialogs.callbacks import Callback, Kind
-from dialogs.engine import Engine
+from dialogs.engine import Engine, Remember
 from dialogs.types import Incoming
 from knowledge.ui_keys import apology
 
@@ -189,26 +191,30 @@ class WeChatServer:
     async def _turn(self, chat: str, key: str, incoming: Incoming) -> tuple[str | None, bool]:
         """The reply text, and whether this call produced it (False: a resend's, from the
         cache)."""
-        store = self.engine.store
-        async with store.lock(chat + "#m"):
-            if incoming.update_id is None:  # an event: no MsgId for the engine to know
-                cached = await store.recall_reply(chat, key)
-                if cached is not None:
-                    return cached, False  # a resend: the same reply, no second turn
-            pager = self.pager()
-            try:
-                replies = await self.engine.handle(chat, incoming, pager=pager)
-            except Exception:
-                log.exception("wechat: turn failed")
-                return apology(self.engine.kb.ui), True  # not remembered: a resend retries
-            if not replies and incoming.update_id is not None:
-                # The engine answered this MsgId already (a resend, maybe to another
-                # instance): the remembered reply. None only if the instance that answered
-                # stopped between saving the session and remembering the reply.
-                return await store.recall_reply(chat, key), False
-            text = pager.render(replies)
-            await store.remember_reply(chat, key, text, self.config.remember_for)
-            return text, True
+        if incoming.update_id is not None:
+            return await self._answer(chat, key, incoming)
+        # An event has no MsgId for the engine to know: its key is looked up first, under a
+        # lock of its own so that a resend racing the first delivery waits for its reply.
+        async with self.engine.store.lock(chat + "#m"):
+            cached = await self.engine.store.recall_reply(chat, key)
+            if cached is not None:
+                return cached, False  # a resend: the same reply, no second turn
+            return await self._answer(chat, key, incoming)
+
+    async def _answer(self, chat: str, key: str, incoming: Incoming) -> tuple[str | None, bool]:
+        """A turn whose reply the engine keeps with the session, in one store write."""
+        pager = self.pager()
+        remember = Remember(key, pager.render, self.config.remember_for)
+        try:
+            replies = await self.engine.handle(chat, incoming, pager=pager, remember=remember)
+        except Exception:
+            log.exception("wechat: turn failed")
+            return apology(self.engine.kb.ui), True  # not remembered: a resend retries
+        if not replies and incoming.update_id is not None:
+            # The engine answered this MsgId already (a resend, maybe to another instance):
+            # the reply it kept with that turn's session.
+            return await self.engine.store.recall_reply(chat, key), False
+        return pager.render(replies), True
 
     def pager(self) -> Pager:
         return Pager(self.engine.kb, links=self.settings.menu_links)
@@ -245,9 +251,10 @@ class WeChatServer:
 def to_incoming(kind: str, event: str, fields: dict[str, str]) -> Incoming | None:
     """What the user did, in the engine's terms; None for what needs no answer."""
     if kind == "text":
-        menu_id = fields.get("bizmsgmenuid", "")
-        if menu_id.isdigit():  # a tap on a numbered choice's link (WECHAT_MENU_LINKS)
-            return Incoming(text=menu_id)
+        tapped = read_menu_id(fields.get("bizmsgmenuid", ""))
+        if tapped is not None:  # a tap on a numbered choice's link (WECHAT_MENU_LINKS)
+            offer, number = tapped
+            return Incoming(text=str(number), offer=offer)
         return Incoming(text=fields.get("Content", ""))
     if kind == "voice" and fields.get("Recognition", "").strip():
         return Incoming(text=fields["Recognition"])  # WeChat's own speech recognition

@@ -35,6 +35,16 @@ class PurgeResult:
     records: int
 
 
+@dataclass(frozen=True, slots=True)
+class KeptReply:
+    """A reply to remember with the turn that gave it (`SessionStore.commit`): what
+    `remember_reply(chat, key, text, ttl)` keeps."""
+
+    key: str
+    text: str
+    ttl: float
+
+
 class SessionStorage(abc.ABC):
     """Where each chat's session lives between turns. `lock(chat_id)` serialises turns of one
     chat: the engine holds it from load to save so two updates of the same chat never
@@ -104,6 +114,19 @@ class SessionStore(SessionStorage, RecordSink, ReplyCache):
 
     def __init__(self, settings: StoreSettings | None = None) -> None:
         self.settings = settings or StoreSettings()
+
+    # ------------------------------------------------------------------ the end of a turn
+    @abc.abstractmethod
+    async def commit(
+        self, session: Session, record: TurnRecord, reply: KeptReply | None = None
+    ) -> None:
+        """What a turn leaves behind, in one write: `save(session)`, `record_turn(record)`
+        (within its caps) and, with `reply`, `remember_reply(session.chat_id, …)` — all of
+        them or none (SQLite: one transaction; Redis: one MULTI/EXEC; memory: no await in
+        between). A process killed at any point leaves the turn wholly kept or not at all:
+        a session that lists a message as answered (`Session.answered`) always comes with
+        the reply remembered for it, so a resend gets that reply, never nothing and never
+        a second turn. One round trip where the three calls took three."""
 
     # ------------------------------------------------------------------ privacy
     @abc.abstractmethod

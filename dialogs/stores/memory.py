@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 
 from dialogs.session import Session
-from dialogs.stores.base import ChatLocks, SessionStore, decode_session
+from dialogs.stores.base import ChatLocks, KeptReply, SessionStore, decode_session
 from dialogs.stores.records import TurnRecord, repeats
 from dialogs.stores.settings import StoreSettings
 from dialogs.types import ChatId
@@ -72,6 +72,15 @@ class MemoryStore(SessionStore):
     async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
         found = self._replies.get((self.chat_hash(chat_id), key))
         return found[1] if found is not None and found[0] > time.time() else None
+
+    async def commit(
+        self, session: Session, record: TurnRecord, reply: KeptReply | None = None
+    ) -> None:
+        # None of the three awaits anything: no other task runs in between.
+        await self.save(session)
+        await self.record_turn(record)
+        if reply is not None:
+            await self.remember_reply(session.chat_id, reply.key, reply.text, reply.ttl)
 
     async def forget(self, chat_id: ChatId) -> None:
         await self.delete(chat_id)

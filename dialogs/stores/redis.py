@@ -24,11 +24,18 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, cast
 
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.client import Pipeline
 from redis.asyncio.lock import Lock
 from redis.exceptions import LockError, RedisError
 
 from dialogs.session import Session
-from dialogs.stores.base import ChatLocks, SessionStore, StoreBusyError, decode_session
+from dialogs.stores.base import (
+    ChatLocks,
+    KeptReply,
+    SessionStore,
+    StoreBusyError,
+    decode_session,
+)
 from dialogs.stores.records import UNANSWERED, TurnRecord, repeats
 from dialogs.stores.settings import StoreSettings
 from dialogs.types import ChatId
@@ -105,8 +112,13 @@ class RedisStore(SessionStore):
         return decode_session(await self.client.get(self._session_key(chat_id)), chat_id)
 
     async def save(self, session: Session) -> None:
+        async with self.client.pipeline(transaction=False) as pipe:
+            self._queue_session(pipe, session)
+            await pipe.execute()
+
+    def _queue_session(self, pipe: Pipeline, session: Session) -> None:
         ttl = max(1, int(self.settings.session_ttl))
-        await self.client.set(self._session_key(session.chat_id), session.to_json(), ex=ttl)
+        pipe.set(self._session_key(session.chat_id), session.to_json(), ex=ttl)
 
     async def delete(self, chat_id: ChatId) -> bool:
         return bool(await self.client.delete(self._session_key(chat_id)))
@@ -165,41 +177,51 @@ class RedisStore(SessionStore):
 
     # ------------------------------------------------------------------ records
     async def record_turn(self, record: TurnRecord) -> None:
+        member = await self._admit(record)
+        if member is None:
+            return
+        async with self.client.pipeline(transaction=True) as pipe:
+            self._queue_record(pipe, record, member)
+            await pipe.execute()
+
+    async def _admit(self, record: TurnRecord) -> str | None:
+        """The record's sorted-set member, or None when the per-chat daily cap or a repeated
+        unanswered question keeps it out (two instances racing may each add one record
+        past the cap)."""
         key = self._records_key(record.chat)
-        # The per-chat daily cap and the repeated unanswered question (two instances racing
-        # may each add one record past the cap).
         start, end = self.settings.day_of(record.at)
         if record.outcome != UNANSWERED:
             if (
                 await self.client.zcount(key, start, f"({end}")
                 >= self.settings.records_per_chat_day
             ):
-                return
+                return None
         else:
             day = cast(
                 "list[tuple[bytes, float]]",
                 await self.client.zrangebyscore(key, start, f"({end}", withscores=True),
             )
             if len(day) >= self.settings.records_per_chat_day:
-                return
+                return None
             if any(repeats(record, _record(record.chat, m, at)) for m, at in day):
-                return
+                return None
         # A sorted set keeps one copy of equal members, so each member carries a 64-bit
         # nonce: two identical turns stay two records (a 24-bit nonce collided about once
         # in a hundred runs of 1,200 identical records, silently losing one).
-        member = json.dumps(
+        return json.dumps(
             [record.outcome, record.confidence, record.text, os.urandom(8).hex()],
             ensure_ascii=False,
             separators=(",", ":"),
         )
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.zadd(key, {member: record.at})
-            # Retention holds for active chats even if the scheduled purge never runs.
-            retention = self.settings.record_retention
-            pipe.zremrangebyscore(key, "-inf", f"({time.time() - retention}")
-            pipe.expire(key, max(1, int(retention)))
-            pipe.zadd(self._chats_key, {record.chat: record.at}, gt=True)
-            await pipe.execute()
+
+    def _queue_record(self, pipe: Pipeline, record: TurnRecord, member: str) -> None:
+        key = self._records_key(record.chat)
+        pipe.zadd(key, {member: record.at})
+        # Retention holds for active chats even if the scheduled purge never runs.
+        retention = self.settings.record_retention
+        pipe.zremrangebyscore(key, "-inf", f"({time.time() - retention}")
+        pipe.expire(key, max(1, int(retention)))
+        pipe.zadd(self._chats_key, {record.chat: record.at}, gt=True)
 
     async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
         chats = [_str(c) for c in await self.client.zrangebyscore(self._chats_key, since, "+inf")]
@@ -236,20 +258,31 @@ class RedisStore(SessionStore):
 
     # ------------------------------------------------------------------ reply cache
     async def remember_reply(self, chat_id: ChatId, key: str, reply: str, ttl: float) -> None:
+        async with self.client.pipeline(transaction=True) as pipe:
+            self._queue_reply(pipe, chat_id, KeptReply(key, reply, ttl))
+            *_, size = await pipe.execute()
+        await self._sweep_replies(chat_id, int(size))
+
+    def _queue_reply(self, pipe: Pipeline, chat_id: ChatId, reply: KeptReply) -> None:
+        """HSET, EXPIRE, HLEN: the pipeline's last result is the chat's number of replies."""
+        name = self._replies_key(self.chat_hash(chat_id))
+        pipe.hset(
+            name, reply.key, json.dumps([time.time() + reply.ttl, reply.text], ensure_ascii=False)
+        )
+        # Every entry expires within `ttl` of the latest write (callers use one ttl).
+        pipe.expire(name, max(1, int(reply.ttl) + 1))
+        pipe.hlen(name)
+
+    async def _sweep_replies(self, chat_id: ChatId, size: int) -> None:
+        """A chat that never pauses: drop its expired replies once it holds many."""
+        if size <= REPLY_SWEEP_AT:
+            return
         name = self._replies_key(self.chat_hash(chat_id))
         now = time.time()
-        value = json.dumps([now + ttl, reply], ensure_ascii=False)
-        async with self.client.pipeline(transaction=True) as pipe:
-            pipe.hset(name, key, value)
-            # Every entry expires within `ttl` of the latest write (callers use one ttl).
-            pipe.expire(name, max(1, int(ttl) + 1))
-            pipe.hlen(name)
-            *_, size = await pipe.execute()
-        if int(size) > REPLY_SWEEP_AT:  # a chat that never pauses: drop its expired replies
-            stored = await self.client.hgetall(name)
-            stale = [k for k, v in stored.items() if _expires(v) < now]
-            if stale:
-                await self.client.hdel(name, *stale)
+        stored = await self.client.hgetall(name)
+        stale = [k for k, v in stored.items() if _expires(v) < now]
+        if stale:
+            await self.client.hdel(name, *stale)
 
     async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
         raw = await self.client.hget(self._replies_key(self.chat_hash(chat_id)), key)
@@ -257,6 +290,23 @@ class RedisStore(SessionStore):
             return None
         reply = json.loads(raw)[1]
         return str(reply)
+
+    # ------------------------------------------------------------------ the end of a turn
+    async def commit(
+        self, session: Session, record: TurnRecord, reply: KeptReply | None = None
+    ) -> None:
+        """The record's cap is read first; then the session, the record and the reply are
+        written in one MULTI/EXEC: one request, which Redis applies whole or not at all."""
+        member = await self._admit(record)
+        async with self.client.pipeline(transaction=True) as pipe:
+            self._queue_session(pipe, session)
+            if member is not None:
+                self._queue_record(pipe, record, member)
+            if reply is not None:
+                self._queue_reply(pipe, session.chat_id, reply)
+            results = await pipe.execute()
+        if reply is not None:
+            await self._sweep_replies(session.chat_id, int(results[-1]))
 
     # ------------------------------------------------------------------ privacy
     async def forget(self, chat_id: ChatId) -> None:

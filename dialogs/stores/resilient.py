@@ -25,6 +25,7 @@ from dialogs.session import Session
 from dialogs.stores.base import (
     ChatLocks,
     ErasureNotConfirmedError,
+    KeptReply,
     SessionStore,
     StoreBusyError,
 )
@@ -147,13 +148,26 @@ class ResilientStore(SessionStore):
         return session if worked and chat_id not in self._erase else None
 
     async def save(self, session: Session) -> None:
+        await self._write(session.chat_id, lambda store: store.save(session))
+
+    async def commit(
+        self, session: Session, record: TurnRecord, reply: KeptReply | None = None
+    ) -> None:
+        """The backend's one write; while it is down, the fallback's (the session and the
+        record are written back on recovery, the reply serves resends to this process)."""
+        await self._write(session.chat_id, lambda store: store.commit(session, record, reply))
+
+    async def _write(
+        self, chat_id: ChatId, write: Callable[[SessionStore], Awaitable[None]]
+    ) -> None:
+        """`write` to the backend (after a due retry), else to memory, kept for write-back."""
         await self._retry_if_due()
         if not self.degraded:
-            worked, _ = await self._try(lambda: self.inner.save(session))
+            worked, _ = await self._try(lambda: write(self.inner))
             if worked:
                 return
-        await self.fallback.save(session)
-        self._dirty.add(session.chat_id)
+        await write(self.fallback)
+        self._dirty.add(chat_id)
 
     async def delete(self, chat_id: ChatId) -> bool:
         in_memory = await self.fallback.delete(chat_id)

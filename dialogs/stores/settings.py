@@ -12,6 +12,7 @@ import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -45,10 +46,7 @@ class StoreSettings:
 
     def day_of(self, at: float) -> tuple[float, float]:
         """The users' day holding the moment `at`: its start and end (epoch seconds)."""
-        zone = ZoneInfo(self.timezone)
-        start = datetime.fromtimestamp(at, zone).replace(hour=0, minute=0, second=0, microsecond=0)
-        end = (start + timedelta(days=1, hours=3)).replace(hour=0)  # DST-proof next midnight
-        return start.timestamp(), end.timestamp()
+        return _day_of(self.timezone, int(at // QUARTER))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> StoreSettings:
@@ -68,6 +66,20 @@ class StoreSettings:
         hashes of Telegram chats are the same as before string ids existed."""
         digest = hmac.new(self.hash_salt.encode(), str(chat_id).encode(), hashlib.sha256)
         return digest.hexdigest()[:CHAT_HASH_HEX]
+
+
+QUARTER = 900  # seconds: today's zones all begin their days (and DST) on a quarter hour
+
+
+@lru_cache(maxsize=64)
+def _day_of(timezone: str, quarter: int) -> tuple[float, float]:
+    """The day of a quarter hour (no day begins inside one), computed once per quarter:
+    every turn record asks for it."""
+    zone = ZoneInfo(timezone)
+    moment = datetime.fromtimestamp(quarter * QUARTER, zone)
+    start = moment.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = (start + timedelta(days=1, hours=3)).replace(hour=0)  # DST-proof next midnight
+    return start.timestamp(), end.timestamp()
 
 
 def _days(env: Mapping[str, str], name: str, default: float) -> float:

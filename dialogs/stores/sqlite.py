@@ -1,11 +1,12 @@
 """SQLite store: the default for `chat` and `run`, one file that survives restarts.
 
-stdlib `sqlite3`, driven from asyncio through a single-thread executor that owns the one
-turn connection, so calls are serialised without a lock and the event loop never blocks
-on disk; each save is one INSERT ... ON CONFLICT statement, i.e. one transaction. WAL mode
-lets a second connection copy the WAL back (checkpoint) on its own thread, so no turn pays
-for an fsync; `synchronous=NORMAL` keeps every committed turn across a process kill (only
-an OS crash can lose the last few). Expired data is purged on open and by `purge()`;
+stdlib `sqlite3`, driven from asyncio through one thread of its own (`worker.Worker`) that
+owns the one turn connection, so calls are serialised without a lock and the event loop
+never blocks on disk. A turn is two calls: the load, and the `commit` of session, record
+and reply in one transaction (one WAL commit, no index that no query uses). WAL mode lets
+a second connection copy the WAL back (checkpoint) on its own thread, so no turn pays for
+an fsync; `synchronous=NORMAL` keeps every committed turn across a process kill (only an
+OS crash can lose the last few). Expired data is purged on open and by `purge()`;
 `forget` deletes the chat's rows (an index lookup; `secure_delete` zeroes them) and notes
 in the file that a rebuild is due; `compact()`, run by the maintenance job on the
 checkpoint thread with a bounded busy timeout, then rebuilds the file (VACUUM) and
@@ -24,15 +25,14 @@ import logging
 import os
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
 from dialogs.session import Session
-from dialogs.stores.base import ChatLocks, SessionStore, decode_session
+from dialogs.stores.base import ChatLocks, KeptReply, SessionStore, decode_session
 from dialogs.stores.records import TurnRecord
 from dialogs.stores.settings import StoreSettings
 from dialogs.stores.sqlite_file import (
@@ -41,14 +41,25 @@ from dialogs.stores.sqlite_file import (
     Checkpointer,
     FileLock,
     StoreInUse,
+    atomically,
     migrate,
     truncate_wal,
 )
+from dialogs.stores.worker import GroupCommit, Worker
 from dialogs.types import ChatId
 
 __all__ = ["CHECKPOINT_EVERY", "SCHEMA_VERSION", "SqliteStore", "StoreInUse", "path_from_url"]
 
 T = TypeVar("T")
+Statement = tuple[str, tuple[object, ...]]
+Failures = list[BaseException | None]  # of the writes of one group, in their order
+# What fails one write of a group, not the file: it alone is refused.
+_OWN_FAILURES = (
+    sqlite3.IntegrityError,
+    sqlite3.DataError,
+    sqlite3.ProgrammingError,
+    sqlite3.InterfaceError,
+)
 log = logging.getLogger(__name__)
 
 _PAGE = 500  # rows per fetch when iterating records
@@ -66,6 +77,7 @@ _REMEMBER = (
     "DO UPDATE SET expires = excluded.expires, data = excluded.data"
 )
 REPLY_SWEEP_EVERY = 256  # remembered replies written between two sweeps of expired ones
+_SWEEP_REPLIES = "DELETE FROM replies WHERE expires < ?"
 # Within the per-chat daily cap, and not an unanswered question the chat asked that day.
 _INSERT_RECORD = (
     "INSERT INTO records (at, chat, outcome, confidence, text) SELECT ?, ?, ?, ?, ? "
@@ -111,7 +123,8 @@ class SqliteStore(SessionStore):
             if exclusive and self.path != ":memory:"
             else None
         )
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="yibao-sqlite")
+        self._worker = Worker("yibao-sqlite")
+        self._group: GroupCommit[Sequence[Statement], Failures] = GroupCommit()
         self._conn: sqlite3.Connection | None = None
         self._locks = ChatLocks()
         self._closed = False
@@ -176,15 +189,58 @@ class SqliteStore(SessionStore):
     async def _exec(self, sql: str, args: tuple[object, ...]) -> int:
         """One statement in its own (autocommit) transaction; returns the rows changed."""
         changed = await self._run(lambda c: c.execute(sql, args).rowcount)
+        self._wrote()
+        return changed
+
+    async def _write(self, statements: Sequence[Statement]) -> None:
+        """The statements in one transaction, shared with the other writes waiting for the
+        store's thread (`GroupCommit`); raises what failed them."""
+        done, index = self._group.join(statements, self._start_group)
+        failures = await asyncio.shield(done)
+        self._wrote()
+        failure = failures[index]
+        if failure is not None:
+            raise failure
+
+    def _start_group(self, group: list[Sequence[Statement]]) -> asyncio.Future[Failures]:
+        return asyncio.ensure_future(self._run(partial(self._write_group, group)))
+
+    def _write_group(self, group: list[Sequence[Statement]], c: sqlite3.Connection) -> Failures:
+        """On the store's thread: the group in one transaction. When it fails for one write's
+        own reason (a constraint, a value), each write is tried alone, so that only that one
+        fails; a failure of the file (locked, full, read-only, corrupt) fails them all."""
+        self._group.close(group)
+        try:
+            _transaction(c, [s for statements in group for s in statements])
+            return [None] * len(group)
+        except _OWN_FAILURES as exc:
+            if len(group) == 1:
+                return [exc]
+        failures: Failures = []
+        broken: sqlite3.Error | None = None  # the file failed meanwhile: the rest with it
+        for statements in group:
+            if broken is None:
+                try:
+                    _transaction(c, statements)
+                    failures.append(None)
+                    continue
+                except _OWN_FAILURES as exc:
+                    failures.append(exc)
+                    continue
+                except sqlite3.Error as exc:
+                    broken = exc
+                    self._disconnect()
+            failures.append(broken)
+        return failures
+
+    def _wrote(self) -> None:
         if self._checkpointer is not None:
             self._checkpointer.note_write()
-        return changed
 
     async def _run(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         if self._closed:
             raise RuntimeError("store is closed")
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(self._call, fn))
+        return await self._worker.run(partial(self._call, fn))
 
     def _call(self, fn: Callable[[sqlite3.Connection], T]) -> T:
         """Run `fn` on the connection; after a database error (locked, read-only, corrupt,
@@ -192,10 +248,13 @@ class SqliteStore(SessionStore):
         try:
             return fn(self._connect())
         except sqlite3.DatabaseError:
-            if self._conn is not None:
-                self._conn.close()
-                self._conn = None
+            self._disconnect()
             raise
+
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     # ------------------------------------------------------------------ sessions
     async def load(self, chat_id: ChatId) -> Session | None:
@@ -207,7 +266,7 @@ class SqliteStore(SessionStore):
         return decode_session(await self._run(q), chat_id)
 
     async def save(self, session: Session) -> None:
-        await self._exec(_UPSERT, (str(session.chat_id), session.updated, session.to_json()))
+        await self._exec(*_upsert(session))
 
     async def delete(self, chat_id: ChatId) -> bool:
         return await self._exec("DELETE FROM sessions WHERE chat_id = ?", (str(chat_id),)) > 0
@@ -220,11 +279,14 @@ class SqliteStore(SessionStore):
 
     # ------------------------------------------------------------------ records
     async def record_turn(self, record: TurnRecord) -> None:
+        await self._exec(*self._insert_record(record))
+
+    def _insert_record(self, record: TurnRecord) -> Statement:
         start, end = self.settings.day_of(record.at)
         chat, cap = record.chat, self.settings.records_per_chat_day
         args: tuple[object, ...] = (record.at, chat, record.outcome, record.confidence, record.text)
         args += (chat, start, end, cap, record.outcome, chat, start, end, record.text)
-        await self._exec(_INSERT_RECORD, args)
+        return _INSERT_RECORD, args
 
     async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
         # Keyset pagination: the executor is never held while the consumer works.
@@ -242,11 +304,17 @@ class SqliteStore(SessionStore):
 
     # ------------------------------------------------------------------ reply cache
     async def remember_reply(self, chat_id: ChatId, key: str, reply: str, ttl: float) -> None:
+        await self._write(self._remember(chat_id, KeptReply(key, reply, ttl)))
+
+    def _remember(self, chat_id: ChatId, reply: KeptReply) -> list[Statement]:
+        """The reply's upsert, and every REPLY_SWEEP_EVERY replies the sweep of expired ones."""
         now = time.time()
-        await self._exec(_REMEMBER, (self.chat_hash(chat_id), key, now + ttl, reply))
+        args = (self.chat_hash(chat_id), reply.key, now + reply.ttl, reply.text)
+        statements: list[Statement] = [(_REMEMBER, args)]
         self._remembered += 1
         if self._remembered % REPLY_SWEEP_EVERY == 0:
-            await self._exec("DELETE FROM replies WHERE expires < ?", (now,))
+            statements.append((_SWEEP_REPLIES, (now,)))
+        return statements
 
     async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
         args = (self.chat_hash(chat_id), key, time.time())
@@ -258,22 +326,27 @@ class SqliteStore(SessionStore):
 
         return await self._run(q)
 
+    # ------------------------------------------------------------------ the end of a turn
+    async def commit(
+        self, session: Session, record: TurnRecord, reply: KeptReply | None = None
+    ) -> None:
+        """One transaction on the store's thread: one hand-off and one WAL commit a turn."""
+        statements = [_upsert(session), self._insert_record(record)]
+        if reply is not None:
+            statements.extend(self._remember(session.chat_id, reply))
+        await self._write(statements)
+
     # ------------------------------------------------------------------ privacy
     async def forget(self, chat_id: ChatId) -> None:
         chat = self.chat_hash(chat_id)
 
         def erase(c: sqlite3.Connection) -> None:
-            c.execute("BEGIN IMMEDIATE")
-            try:
+            with atomically(c):
                 gone = c.execute("DELETE FROM sessions WHERE chat_id = ?", (str(chat_id),)).rowcount
                 gone += c.execute("DELETE FROM records WHERE chat = ?", (chat,)).rowcount
                 gone += c.execute("DELETE FROM replies WHERE chat = ?", (chat,)).rowcount
                 if gone:  # a chat with no rows costs three index lookups, nothing more
                     c.execute(_MARK_COMPACT)
-            except BaseException:
-                c.execute("ROLLBACK")
-                raise
-            c.execute("COMMIT")
 
         await self._run(erase)
 
@@ -321,7 +394,7 @@ class SqliteStore(SessionStore):
         if self._conn is not None:
             await self._run(shut)
         self._closed = True
-        self._executor.shutdown(wait=True)
+        self._worker.shutdown()
         if self._checkpointer is not None:
             self._checkpointer.close()
         if self._lock_key is not None:
@@ -330,6 +403,16 @@ class SqliteStore(SessionStore):
 
 
 _RecordRow = tuple[int, float, str, str, float | None, str | None]
+
+
+def _transaction(c: sqlite3.Connection, statements: Sequence[Statement]) -> None:
+    with atomically(c):
+        for sql, args in statements:
+            c.execute(sql, args)
+
+
+def _upsert(session: Session) -> Statement:
+    return _UPSERT, (str(session.chat_id), session.updated, session.to_json())
 
 
 def _records_page(

@@ -9,7 +9,9 @@ import logging
 import os
 import sqlite3
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -19,7 +21,7 @@ CHECKPOINT_EVERY = 256  # write transactions between two background checkpoints 
 TRUNCATE_ATTEMPTS = 50  # x 10 ms: a reader (a backup) holding the WAL defers the rebuild
 COMPACT_BUSY_MS = 1000  # the rebuild waits at most this long for the write lock
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 _MIGRATIONS: dict[int, str] = {
     # version reached -> script that reaches it from the previous version
     1: """
@@ -73,6 +75,11 @@ _MIGRATIONS: dict[int, str] = {
     # The per-chat daily cap counts a chat's records of one day: an index lookup.
     4: """
         CREATE INDEX IF NOT EXISTS records_chat_at ON records(chat, at);
+    """,
+    # records_chat_at serves every lookup by chat (its prefix): one index fewer to write
+    # on every turn.
+    5: """
+        DROP INDEX IF EXISTS records_chat;
     """,
 }
 
@@ -221,13 +228,22 @@ def migrate(conn: sqlite3.Connection) -> None:
             f"state database schema {version} is newer than this program ({SCHEMA_VERSION})"
         )
     for target in range(version + 1, SCHEMA_VERSION + 1):
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with atomically(conn):
             for statement in _MIGRATIONS[target].split(";"):
                 if statement.strip():
                     conn.execute(statement)
             conn.execute(f"PRAGMA user_version = {target}")
-        except BaseException:
+
+
+@contextmanager
+def atomically(conn: sqlite3.Connection) -> Iterator[None]:
+    """The statements of the block in one transaction: all of them or none, also across a
+    kill of the process (the journal is rolled back at the next open)."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        if conn.in_transaction:  # an error may have rolled it back already
             conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
+        raise
+    conn.execute("COMMIT")

@@ -285,3 +285,9 @@ async def serve_api(fake: FakeApi, port: int) -> AsyncIterator[FakeApi]:
 def menu_links(content: str) -> dict[str, tuple[str, int]]:
     """The bizmsgmenu links of a reply: shown text -> (msgmenucontent, msgmenuid)."""
     return {m.group(3): (m.group(1), int(m.group(2))) for m in MENU_LINK.finditer(content)}
+
+
+def without_offers(content: str) -> str:
+    """The reply with each link's msgmenuid cut to the choice's number (offer × 100 +
+    number): the offer ids differ between two servers."""
+    return re.sub(r"&msgmenuid=(\d+)\"", lambda m: f'&msgmenuid={int(m[1]) % 100}"', content)

@@ -9,11 +9,13 @@ import pytest
 from fake_wechat import TELEGRAM_WORDS, FakeApi, serve_api
 
 from bot.wechat.customer_service import WeChatApi
-from bot.wechat.render import MAX_BYTES, Pager, nbytes, render
+from bot.wechat.render import MAX_BYTES, Pager, menu_id, nbytes, read_menu_id, render
 from bot.wechat.settings import WeChatSettings
 from bot.wiring import load_flows
-from dialogs.choices import bare_number
+from dialogs import outcomes
+from dialogs.choices import OFFER_EPOCH, bare_number, next_offer
 from dialogs.engine import Engine
+from dialogs.outcomes import Outcome
 from dialogs.stores import MemoryStore
 from dialogs.types import Button, Incoming, Reply
 from knowledge.loader import KnowledgeBase
@@ -127,6 +129,52 @@ async def test_more_through_the_engine_keeps_the_offered_choices(
     assert nxt[0].text and (await wengine.store.load(WX)).offered == offered  # type: ignore[union-attr]
     picked = await wengine.handle(WX, Incoming(text="1"), pager=pager)
     assert picked[0].text.startswith("哪些人能申请苏州积分入医")
+
+
+async def test_each_offer_has_an_id_and_the_last_few_are_kept(wengine: Engine) -> None:
+    """The engine stamps a turn's numbered replies with the offer's id (increasing) and
+    keeps the latest offer and the three before it; a number chosen from a named offer
+    picks from that one, from an offer no longer kept it is stale."""
+    offers: list[int] = []
+    for said in ("菜单", "3", "主菜单", "4", "苏州"):  # five offers, all with choices
+        replies = await wengine.handle(WX, Incoming(text=said))
+        (offer,) = {r.offer for r in replies if r.buttons and r.numbered}  # one per turn
+        assert offer is not None
+        offers.append(offer)
+    session = await wengine.store.load(WX)
+    assert session is not None and offers == sorted(set(offers))
+    assert session.offer == offers[-1] and list(session.earlier_offers) == offers[1:4]
+    replies = await wengine.handle(WX, Incoming(text="2", offer=offers[1]))  # 天津: 交多少钱
+    assert replies[0].entry == "tj.cost"
+    replies = await wengine.handle(WX, Incoming(text="2", offer=offers[0]))  # not kept
+    assert replies[0].state == outcomes.state(Outcome.STALE)
+    assert replies[0].text.startswith(wengine.kb.text("stale_button"))
+
+
+def test_offer_ids_rise_and_start_from_the_clock() -> None:
+    assert next_offer(0, OFFER_EPOCH + 1000.5) == 1000  # a new chat (or one erased)
+    assert next_offer(1000, OFFER_EPOCH + 1000.9) == 1001  # two offers in one second
+    assert next_offer(5000, OFFER_EPOCH + 1000) == 5001  # never back
+
+
+@pytest.mark.parametrize(
+    "raw,read",
+    [("2892037405", (28920374, 5)), ("1299", (12, 99)), ("2", (0, 2)), ("100", None)],
+)
+def test_menu_ids_name_the_offer_and_the_number(raw: str, read: tuple[int, int] | None) -> None:
+    assert read_menu_id(raw) == read
+    if read is not None:
+        assert menu_id(*read) == int(raw)
+
+
+@pytest.mark.parametrize("raw", ["", "abc", "-5", "１２", "1" * 40])
+def test_menu_ids_that_are_not_ours(raw: str) -> None:
+    assert read_menu_id(raw) is None
+
+
+def test_menu_links_carry_the_offer_of_their_reply(wkb: KnowledgeBase) -> None:
+    reply = Reply(text="甲", buttons=((Button("外地户籍", "a"),),), offer=31)
+    assert 'msgmenucontent=外地户籍&msgmenuid=3101">1 外地户籍</a>' in render([reply], wkb, True)
 
 
 def test_wechat_wording_has_no_telegram_words(wkb: KnowledgeBase) -> None:

@@ -17,6 +17,7 @@ from redis_fixture import redis_dump
 
 from dialogs.session import Session
 from dialogs.stores import MemoryStore, SessionStore, StoreSettings, TurnRecord, open_store
+from dialogs.stores.base import KeptReply
 from dialogs.stores.redis import LOCK_LEASE, RedisStore, StoreBusyError
 from dialogs.stores.settings import DAY
 from dialogs.stores.sqlite import CHECKPOINT_EVERY, SCHEMA_VERSION, SqliteStore
@@ -406,6 +407,121 @@ async def test_forget_erases_remembered_replies(backend: Backend, store: Session
     assert "别人的回复".encode() in after
 
 
+# ---------------------------------------------------------------------- the end of a turn
+async def _records_of(store: SessionStore, chat_id: str) -> list[TurnRecord]:
+    return [r async for r in store.iter_records() if r.chat == store.chat_hash(chat_id)]
+
+
+async def test_commit_keeps_session_record_and_reply(store: SessionStore) -> None:
+    turn = session(WX, city="suzhou", answered=[11])
+    record = TurnRecord.new(store.chat_hash(WX), "menu")
+    await store.commit(turn, record, KeptReply("m:11", "第一个回复", 300))
+    assert await store.load(WX) == turn
+    assert await _records_of(store, WX) == [record]
+    assert await store.recall_reply(WX, "m:11") == "第一个回复"
+    assert await store.recall_reply("wx:other", "m:11") is None  # under this chat only
+    await store.commit(session(WX, city="tianjin"), TurnRecord.new(store.chat_hash(WX), "menu"))
+    loaded = await store.load(WX)
+    assert loaded is not None and loaded.city == "tianjin"  # replaced, without a reply
+    assert len(await _records_of(store, WX)) == 2
+    assert await store.recall_reply(WX, "m:11") == "第一个回复"
+
+
+async def test_commit_keeps_the_record_caps(store: SessionStore) -> None:
+    """The record of a commit obeys `record_turn`'s rules: an unanswered question the chat
+    already asked that day is not kept twice, the session and the reply are."""
+    chat = store.chat_hash(WX)
+    for n in (1, 2):
+        record = TurnRecord.new(chat, "unanswered", "卖西瓜吗")
+        await store.commit(session(WX, version=n), record, KeptReply(f"m:{n}", f"回复{n}", 300))
+    assert [r.text for r in await _records_of(store, WX)] == ["卖西瓜吗"]
+    loaded = await store.load(WX)
+    assert loaded is not None and loaded.version == 2
+    assert await store.recall_reply(WX, "m:2") == "回复2"
+
+
+@pytest.mark.parametrize("refused", ["records", "replies"])
+async def test_sqlite_commit_is_all_or_nothing(tmp_path: Path, refused: str) -> None:
+    """One write of the turn failing (a trigger refuses it, as a full disk or an I/O error
+    would) leaves nothing of the turn: the session as it was, no record, no reply. So no
+    crash or error can leave a session marked answered without its reply."""
+    path = tmp_path / "s.db"
+    store = SqliteStore(path, SETTINGS)
+    first = session(WX, city="tianjin", answered=[1])
+    await store.commit(
+        first, TurnRecord.new(store.chat_hash(WX), "menu"), KeptReply("m:1", "一", 60)
+    )
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            f"CREATE TRIGGER refuse BEFORE INSERT ON {refused} "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    conn.close()
+    second = session(WX, city="suzhou", answered=[1, 2])
+    with pytest.raises(sqlite3.IntegrityError, match="refused"):
+        await store.commit(
+            second, TurnRecord.new(store.chat_hash(WX), "menu"), KeptReply("m:2", "二", 60)
+        )
+    assert await store.load(WX) == first
+    assert len(await _records_of(store, WX)) == 1
+    assert await store.recall_reply(WX, "m:2") is None
+    await store.close()
+
+
+async def test_sqlite_concurrent_commits_fail_only_where_they_fail(tmp_path: Path) -> None:
+    """Commits arriving together share one transaction (a group commit); one of them
+    refused for its own reason fails alone — wholly — and the others are all kept."""
+    path = tmp_path / "s.db"
+    store = SqliteStore(path, SETTINGS)
+    await store.ping()
+    with sqlite3.connect(path) as conn:
+        conn.execute(
+            "CREATE TRIGGER refuse BEFORE INSERT ON replies WHEN NEW.key = 'm:13' "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+    conn.close()
+    chats = [f"wx:o{n}" for n in range(40)]
+
+    async def turn(n: int) -> None:
+        record = TurnRecord.new(store.chat_hash(chats[n]), "menu")
+        await store.commit(session(chats[n], answered=[n]), record, KeptReply(f"m:{n}", "回复", 60))
+
+    results = await asyncio.gather(*(turn(n) for n in range(40)), return_exceptions=True)
+    failed = [n for n, r in enumerate(results) if isinstance(r, BaseException)]
+    assert failed == [13] and isinstance(results[13], sqlite3.IntegrityError)
+    kept = [n for n in range(40) if await store.load(chats[n]) is not None]
+    replies = [n for n in range(40) if await store.recall_reply(chats[n], f"m:{n}") == "回复"]
+    records = {r.chat async for r in store.iter_records()}
+    await store.close()
+    assert kept == replies == [n for n in range(40) if n != 13]
+    assert records == {store.chat_hash(chats[n]) for n in kept}
+
+
+async def test_redis_commit_is_one_multi_exec(redis_url: str) -> None:
+    """Every write of a commit is inside one MULTI/EXEC (Redis applies it as one: no
+    other client sees half of it, and an instance dying cannot split it); only the
+    record cap's read comes before."""
+    store = RedisStore.from_url(redis_url, SETTINGS)
+    watcher = RedisStore.from_url(redis_url, SETTINGS).client
+    seen: list[str] = []
+    try:
+        async with watcher.monitor() as monitor:
+            turn = session(WX, answered=[5])
+            record = TurnRecord.new(store.chat_hash(WX), "menu")
+            await store.commit(turn, record, KeptReply("m:5", "五", 60))
+            await store.client.ping()  # the end of the commit's commands, as MONITOR sees it
+            while not seen or seen[-1] != "PING":
+                seen.append((await monitor.next_command())["command"].split(" ")[0].upper())
+    finally:
+        await watcher.aclose()
+        await store.close()
+    assert seen.count("MULTI") == 1 and seen.count("EXEC") == 1
+    begin, end = seen.index("MULTI"), seen.index("EXEC")
+    assert {"SET", "ZADD", "HSET"} <= set(seen[begin:end])
+    writes = {"SET", "ZADD", "HSET", "EXPIRE", "ZREMRANGEBYSCORE", "HDEL", "DEL"}
+    assert [i for i, c in enumerate(seen) if c in writes and not begin < i < end] == []
+
+
 # ---------------------------------------------------------------------- open_store / health
 async def test_ping(store: SessionStore) -> None:
     assert await store.ping() is True
@@ -682,3 +798,27 @@ def test_the_users_day_follows_the_time_zone() -> None:
     utc = StoreSettings(timezone="UTC").day_of(at)
     assert beijing == (1772380800.0, 1772467200.0)
     assert utc == (1772323200.0, 1772409600.0)
+
+
+@pytest.mark.parametrize(
+    "zone", ["Asia/Shanghai", "Asia/Kolkata", "Asia/Kathmandu", "America/New_York", "UTC"]
+)
+def test_the_users_day_is_right_at_every_edge(zone: str) -> None:
+    """`day_of` is computed once per quarter hour: right on both sides of every midnight
+    (zones at :30 and :45 offsets too) and around DST changes (2026-03-08, 11-01 in New
+    York), as computing it afresh for the very second."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    def fresh(at: float) -> tuple[float, float]:
+        start = datetime.fromtimestamp(at, ZoneInfo(zone))
+        start = start.replace(hour=0, minute=0, second=0, microsecond=0)
+        end = (start + timedelta(days=1, hours=3)).replace(hour=0)
+        return start.timestamp(), end.timestamp()
+
+    settings = StoreSettings(timezone=zone)
+    for day in ("2026-03-07", "2026-03-08", "2026-06-01", "2026-10-31", "2026-11-01"):
+        midnight = datetime.fromisoformat(day).replace(tzinfo=ZoneInfo(zone)).timestamp()
+        for offset in range(-7200, 7201, 450):
+            for at in (midnight + offset - 0.5, midnight + offset, midnight + offset + 0.5):
+                assert settings.day_of(at) == fresh(at), (zone, at)
