@@ -45,13 +45,24 @@ from dialogs.stores.sqlite_file import (
     migrate,
     truncate_wal,
 )
+from dialogs.stores.sqlite_sql import (
+    INSERT_RECORD,
+    MARK_COMPACT,
+    PAGE,
+    REMEMBER,
+    REPLY_SWEEP_EVERY,
+    SWEEP_REPLIES,
+    Statement,
+    records_page,
+    transaction,
+    upsert,
+)
 from dialogs.stores.worker import GroupCommit, Worker
 from dialogs.types import ChatId
 
 __all__ = ["CHECKPOINT_EVERY", "SCHEMA_VERSION", "SqliteStore", "StoreInUse", "path_from_url"]
 
 T = TypeVar("T")
-Statement = tuple[str, tuple[object, ...]]
 Failures = list[BaseException | None]  # of the writes of one group, in their order
 # What fails one write of a group, not the file: it alone is refused.
 _OWN_FAILURES = (
@@ -62,33 +73,7 @@ _OWN_FAILURES = (
 )
 log = logging.getLogger(__name__)
 
-_PAGE = 500  # rows per fetch when iterating records
 BACKSTOP_CHECKPOINT_PAGES = 10_000  # inline checkpoint only if the background one falls behind
-_MARK_COMPACT = (
-    "INSERT INTO pending (what, gen) VALUES ('compact', 1) "
-    "ON CONFLICT(what) DO UPDATE SET gen = gen + 1"
-)
-_UPSERT = (
-    "INSERT INTO sessions (chat_id, updated, data) VALUES (?, ?, ?) ON CONFLICT(chat_id) "
-    "DO UPDATE SET updated = excluded.updated, data = excluded.data"
-)
-_REMEMBER = (
-    "INSERT INTO replies (chat, key, expires, data) VALUES (?, ?, ?, ?) ON CONFLICT(chat, key) "
-    "DO UPDATE SET expires = excluded.expires, data = excluded.data"
-)
-REPLY_SWEEP_EVERY = 256  # remembered replies written between two sweeps of expired ones
-_SWEEP_REPLIES = "DELETE FROM replies WHERE expires < ?"
-# Within the per-chat daily cap, and not an unanswered question the chat asked that day.
-_INSERT_RECORD = (
-    "INSERT INTO records (at, chat, outcome, confidence, text) SELECT ?, ?, ?, ?, ? "
-    "WHERE (SELECT COUNT(*) FROM records WHERE chat = ? AND at >= ? AND at < ?) < ? "
-    "AND NOT (? = 'unanswered' AND EXISTS (SELECT 1 FROM records WHERE chat = ? AND at >= ? "
-    "AND at < ? AND outcome = 'unanswered' AND text IS ?))"
-)
-_RECORDS_PAGE = (
-    "SELECT rowid, at, chat, outcome, confidence, text FROM records "
-    "WHERE at >= ? AND (at > ? OR (at = ? AND rowid > ?)) ORDER BY at, rowid LIMIT ?"
-)
 
 
 def path_from_url(url: str) -> str:
@@ -211,7 +196,7 @@ class SqliteStore(SessionStore):
         fails; a failure of the file (locked, full, read-only, corrupt) fails them all."""
         self._group.close(group)
         try:
-            _transaction(c, [s for statements in group for s in statements])
+            transaction(c, [s for statements in group for s in statements])
             return [None] * len(group)
         except _OWN_FAILURES as exc:
             if len(group) == 1:
@@ -221,7 +206,7 @@ class SqliteStore(SessionStore):
         for statements in group:
             if broken is None:
                 try:
-                    _transaction(c, statements)
+                    transaction(c, statements)
                     failures.append(None)
                     continue
                 except _OWN_FAILURES as exc:
@@ -266,7 +251,7 @@ class SqliteStore(SessionStore):
         return decode_session(await self._run(q), chat_id)
 
     async def save(self, session: Session) -> None:
-        await self._exec(*_upsert(session))
+        await self._exec(*upsert(session))
 
     async def delete(self, chat_id: ChatId) -> bool:
         return await self._exec("DELETE FROM sessions WHERE chat_id = ?", (str(chat_id),)) > 0
@@ -286,17 +271,17 @@ class SqliteStore(SessionStore):
         chat, cap = record.chat, self.settings.records_per_chat_day
         args: tuple[object, ...] = (record.at, chat, record.outcome, record.confidence, record.text)
         args += (chat, start, end, cap, record.outcome, chat, start, end, record.text)
-        return _INSERT_RECORD, args
+        return INSERT_RECORD, args
 
     async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
         # Keyset pagination: the executor is never held while the consumer works.
         after: tuple[float, int] = (since, -1)
         while True:
-            rows = await self._run(partial(_records_page, since=since, after=after))
+            rows = await self._run(partial(records_page, since=since, after=after))
             for rowid, at, chat, outcome, confidence, text in rows:
                 yield TurnRecord(at, chat, outcome, confidence, text)
                 after = (at, rowid)
-            if len(rows) < _PAGE:
+            if len(rows) < PAGE:
                 return
 
     async def purge_records(self, older_than: float) -> int:
@@ -310,10 +295,10 @@ class SqliteStore(SessionStore):
         """The reply's upsert, and every REPLY_SWEEP_EVERY replies the sweep of expired ones."""
         now = time.time()
         args = (self.chat_hash(chat_id), reply.key, now + reply.ttl, reply.text)
-        statements: list[Statement] = [(_REMEMBER, args)]
+        statements: list[Statement] = [(REMEMBER, args)]
         self._remembered += 1
         if self._remembered % REPLY_SWEEP_EVERY == 0:
-            statements.append((_SWEEP_REPLIES, (now,)))
+            statements.append((SWEEP_REPLIES, (now,)))
         return statements
 
     async def recall_reply(self, chat_id: ChatId, key: str) -> str | None:
@@ -331,7 +316,7 @@ class SqliteStore(SessionStore):
         self, session: Session, record: TurnRecord, reply: KeptReply | None = None
     ) -> None:
         """One transaction on the store's thread: one hand-off and one WAL commit a turn."""
-        statements = [_upsert(session), self._insert_record(record)]
+        statements = [upsert(session), self._insert_record(record)]
         if reply is not None:
             statements.extend(self._remember(session.chat_id, reply))
         await self._write(statements)
@@ -346,7 +331,7 @@ class SqliteStore(SessionStore):
                 gone += c.execute("DELETE FROM records WHERE chat = ?", (chat,)).rowcount
                 gone += c.execute("DELETE FROM replies WHERE chat = ?", (chat,)).rowcount
                 if gone:  # a chat with no rows costs three index lookups, nothing more
-                    c.execute(_MARK_COMPACT)
+                    c.execute(MARK_COMPACT)
 
         await self._run(erase)
 
@@ -400,26 +385,3 @@ class SqliteStore(SessionStore):
         if self._lock_key is not None:
             FileLock.release(self._lock_key)
             self._lock_key = None
-
-
-_RecordRow = tuple[int, float, str, str, float | None, str | None]
-
-
-def _transaction(c: sqlite3.Connection, statements: Sequence[Statement]) -> None:
-    with atomically(c):
-        for sql, args in statements:
-            c.execute(sql, args)
-
-
-def _upsert(session: Session) -> Statement:
-    return _UPSERT, (str(session.chat_id), session.updated, session.to_json())
-
-
-def _records_page(
-    c: sqlite3.Connection, since: float, after: tuple[float, int]
-) -> list[_RecordRow]:
-    # The range starts at the last row read, not at `since`: restarting every page at
-    # `since` made SQLite walk all earlier rows again (quadratic over a long history).
-    args = (max(since, after[0]), after[0], after[0], after[1], _PAGE)
-    rows: list[_RecordRow] = c.execute(_RECORDS_PAGE, args).fetchall()
-    return rows
