@@ -186,11 +186,13 @@ class Clerk:
             dated = self.chooser.dated_entry(turn)
             if dated is not None:
                 return [render.entry_reply(session, dated, today, turn.when.first)]
-        if self._oos_by_chance(turn, match) and self.chooser.choose(turn, session, None):
+        if self._oos_by_chance(turn, match):
             # "大人自己要掏多少" in a Tianjin conversation reached "咨询电话" through shared
             # words only: the question's own aspect has an answer for this city, said with
             # what such an answer must say (another year's figures labelled as such).
-            return self._from_entries(session, turn, today, render, match)
+            chosen = self.chooser.choose(turn, session, None)
+            if chosen:
+                return self._entry_replies(session, turn, today, render, chosen, None)
         return match
 
     def _oos_by_chance(self, turn: Turn, match: Match) -> bool:
@@ -227,6 +229,19 @@ class Clerk:
                 # Never the other city's process for this city's question: not covered.
                 return replace(match, kind="unknown", entry_id=None)
             return match
+        return self._entry_replies(session, turn, today, render, chosen, picked)
+
+    def _entry_replies(
+        self,
+        session: Session,
+        turn: Turn,
+        today: date,
+        render: Renders,
+        chosen: list[str],
+        picked: str | None,
+    ) -> list[Reply]:
+        """The chosen entries, headed by what the turn needs first: the other city's word, the
+        entry's verdict, another year's label; a stated birth day's verdict after them."""
         when = turn.when.first if turn.when is not None else None
         replies = [render.entry_reply(session, e, today, when) for e in chosen]
         if turn.switched and picked is not None and self.chooser.other_city(picked, turn):
