@@ -161,6 +161,10 @@ class DialogueReader:
         """ "天津户口" is local in Tianjin and non-local in Suzhou ("不是天津户口": the reverse)."""
         compact = surface.replace(" ", "")
         found = None
+        if not any(h in compact for h in self.vocab.hukou_words) and not any(
+            lead in compact for lead in self.vocab.hukou_before_city
+        ):
+            return None  # most messages name no 户籍 at all
         for c in self.cities:
             for name in (n for n in self._names.get(c, []) if len(n) >= 2):
                 for h in self.vocab.hukou_words:

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge.schema import Understanding
+from knowledge.wordscan import WordScan
 
 _YEAR = re.compile(r"(20\d\d)\s*(?:年度|年(?!\s*\d{1,2}\s*月))")
 _QUESTION_TAIL = ("吗", "呢", "么", "嘛", "?", "不", "没")
@@ -48,13 +49,17 @@ class FrameReader:
 
     def __init__(self, vocab: Understanding) -> None:
         self.vocab = vocab
-        self._aspect_words = sorted(
-            ((w, name) for name, spec in vocab.aspects.items() for w in spec.words),
-            key=lambda pair: -len(pair[0]),
+        self._aspect_words = WordScan(
+            sorted(
+                ((w, name) for name, spec in vocab.aspects.items() for w in spec.words),
+                key=lambda pair: -len(pair[0]),
+            )
         )
-        self._population_words = sorted(
-            ((w, name) for name, spec in vocab.populations.items() for w in spec.words),
-            key=lambda pair: -len(pair[0]),
+        self._population_words = WordScan(
+            sorted(
+                ((w, name) for name, spec in vocab.populations.items() for w in spec.words),
+                key=lambda pair: -len(pair[0]),
+            )
         )
         self._acts = {w.lower(): act for act, words in vocab.acts.items() for w in words}
         self._yes_no_words = frozenset(vocab.yes_no)
@@ -117,7 +122,7 @@ class FrameReader:
             best: tuple[int, str] | None = None
             asks_ability = False
             rest = clause
-            for word, name in self._aspect_words:
+            for word, name in self._aspect_words.present(clause):
                 if word in rest:
                     rank = self.vocab.aspects[name].rank
                     if best is None or rank > best[0]:
@@ -140,7 +145,7 @@ class FrameReader:
     def _populations(self, compact: str) -> frozenset[str]:
         found: dict[str, str] = {}  # group -> population; the longest word decides
         rest = compact
-        for word, name in self._population_words:
+        for word, name in self._population_words.present(compact):
             if word in rest:
                 group = self.vocab.populations[name].group
                 found.setdefault(group, name)
