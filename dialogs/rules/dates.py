@@ -32,7 +32,7 @@ _NUM = r"(\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
 _FULL = re.compile(r"(?<!\d)(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?(?!\d)")
 _MONTH_DAY = re.compile(_NUM + r"\s*月\s*" + _NUM + r"(?:\s*[日号]|(?![\d十]))")
 _SHORT = re.compile(r"(?<![\d./\-])(\d{1,2})[./](\d{1,2})(?![\d./%万元块岁个天年月kKgG])")
-_RELATIVE = {"前天": 2, "昨天": 1, "昨日": 1, "今天": 0, "今日": 0}
+RELATIVE_DAYS = {"前天": 2, "昨天": 1, "昨日": 1, "今天": 0, "今日": 0}  # days back
 
 MAX_BACK_YEARS = 8  # enough to find the latest 2月29日
 
@@ -112,7 +112,7 @@ def find_dates(text: str, today: date) -> list[DateHit]:
                 continue
             hits.append(DateHit(latest_not_after(mo_i, d_i, today), False, m.span()))
             taken.append(m.span())
-    for word, back in _RELATIVE.items():
+    for word, back in RELATIVE_DAYS.items():
         start = norm.find(word)
         if start >= 0 and free((start, start + len(word))):
             span = (start, start + len(word))

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal, Protocol
 
-from dialogs.rules.dates import cn_int, find_dates
+from dialogs.rules.dates import RELATIVE_DAYS, cn_int, find_dates
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +148,11 @@ _AGE_DAYS = re.compile(
     + r"\s*(?:多)?\s*天(?!\s*(?:内|以内|之内|后|以后|之后|期限|规定|的规定))"
 )
 _AGE_WEEKS = re.compile(_N + r"\s*(?:个)?\s*(?:多)?\s*(?:星期|周)(?:大|了)")
-_AGE_MONTHS = re.compile(_N + r"\s*(?:个)?\s*(多)?\s*月(?:大|了|的宝宝|的孩子|宝宝)")
+# "四个月大", "三个多月了", "一个半月" (a month and a half; at the end of a message too:
+# "不对，是四个半月").
+_AGE_MONTHS = re.compile(
+    _N + r"\s*(?:个)?\s*(多|半)?\s*月(?:大|了|的宝宝|的孩子|宝宝|\s*[了啦呀]?\s*[。！!]?\s*$)"
+)
 
 
 def birth_span(
@@ -283,8 +287,11 @@ def _age_in_months(norm: str, today: date) -> DaySpan | None:
     months = cn_number(m.group(1)) if m else None
     if m is None or months is None:
         return None
-    low = int(months * 30.4) + 1 if m.group(2) else int(months * 30) - 2
-    high = int(months * 31) + (30 if m.group(2) else 0)
+    if m.group(2) == "半":
+        months += 0.5
+    more = m.group(2) == "多"
+    low = int(months * 30.4) + 1 if more else int(months * 30) - 2
+    high = int(months * 31) + (30 if more else 0)
     return DaySpan(today - timedelta(days=high), today - timedelta(days=low), m.group(0))
 
 
@@ -340,11 +347,16 @@ def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> D
     # A year-less date within the coming year: the latest one not after today + 365 days.
     # A date said to be past ("过了11月15号没打") is a deadline already missed, not a day
     # to go: it is skipped, so the verdict is computed for today.
+    # (今天/昨天 are read against the real today, not the shifted one: "今天去办" is today.)
     for hit in find_dates(norm, today + timedelta(days=365)):
-        if hit.value is not None and hit.value >= today:
+        said = norm[hit.span[0] : hit.span[1]]
+        if hit.value is not None and hit.value >= today and said not in RELATIVE_DAYS:
             if norm[: hit.span[0]].rstrip().endswith(_PAST_MARKERS):
                 continue
-            return DaySpan(hit.value, hit.value, norm[hit.span[0] : hit.span[1]])
+            return DaySpan(hit.value, hit.value, said)
+    for word in ("今天", "今日"):
+        if word in norm:
+            return DaySpan(today, today, word)
     return None
 
 

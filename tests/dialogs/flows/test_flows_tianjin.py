@@ -423,5 +423,5 @@ async def test_village_alone_is_still_the_rural_variant(chat: Chat) -> None:
 
 async def test_the_deadline_is_for_benefits_from_birth_not_for_enrolment(chat: Chat) -> None:
     text = await chat.say("天津户口，宝宝2月20日出生，医保怎么办")
-    assert "从出生之日起享受待遇的最晚办理日期：2026年5月20日" in text
+    assert "可以从出生之日起享受待遇。最晚办理日期：2026年5月20日" in text
     assert "参保缴费本身不受时间限制" in text
