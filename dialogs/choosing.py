@@ -70,6 +70,18 @@ class EntryChooser:
             # A weak aspect ("能参保吗") still prefers an entry written for the population
             # stated over a keyword pick that answers neither the aspect nor the population.
             off_aspect = self.specific(candidates[0], turn) > self.specific(matched, turn)
+        if (
+            not off_aspect
+            and candidates
+            and not turn.frame.populations  # who it is about comes from the conversation
+            and candidates[0] == session.last_entry  # ... and from the answer just given
+            and self.specific(matched, turn) == 0
+            and self.specific(candidates[0], turn) > 0
+            and turn.aspects[0] in self.kb.entries[candidates[0]].aspects
+        ):
+            # "我们住天津市区，医保去哪办" after the way for a child not in school: that way
+            # answers where for that child, not the general address list for newborns.
+            off_aspect = True
         year_better = bool(candidates) and self._year_better(candidates[0], entry, turn)
         if candidates and (off_aspect or year_better or not self.fits(entry, turn)):
             return candidates
