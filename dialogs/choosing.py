@@ -73,8 +73,7 @@ class EntryChooser:
         if (
             not off_aspect
             and candidates
-            and not turn.frame.populations  # who it is about comes from the conversation
-            and candidates[0] == session.last_entry  # ... and from the answer just given
+            and candidates[0] == session.last_entry
             and self.specific(matched, turn) == 0
             and self.specific(candidates[0], turn) > 0
             and turn.aspects[0] in self.kb.entries[candidates[0]].aspects

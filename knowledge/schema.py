@@ -117,9 +117,10 @@ class AspectSpec(_Strict):
 
 
 class PopulationSpec(_Strict):
-    """Who a question is about; `group` is the dimension (an age group or a 户籍)."""
+    """Who a question is about; `group` is the dimension (an age group, a 户籍, town or
+    country ("area": the Tianjin page has one way for each))."""
 
-    group: Literal["age", "grownup", "hukou", "minor", "permit", "status"]
+    group: Literal["age", "area", "grownup", "hukou", "minor", "permit", "status"]
     words: list[str] = Field(min_length=1)
 
 

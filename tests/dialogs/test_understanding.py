@@ -485,6 +485,15 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("天津新生儿医保多少钱、在哪办、要带啥",), "830", ""),
     (("苏州积分入医我大概了解了", "杭州有没有类似的政策"), "不在", "备案"),
     (("深圳医保卡", "在广州能用吗"), "定点", "不在我能回答"),
+    # A family that said it lives in the countryside keeps that through a finished flow.
+    (("我们是天津宝坻农村的", "孩子三岁还没上幼儿园 医保怎么参"), "行政村", "劳动保障"),
+    # "去哪办" after the way for a child not in school is that way's place.
+    (("孩子三岁还没入托", "我们住天津市区，医保去哪办"), "劳动保障服务中心", "津心办"),
+    (
+        ("宝宝出生一个半月了 天津户口 现在办医保能从出生那天开始报吗", "不对 是四个半月"),
+        "来不及",
+        "还来得及",
+    ),
 ]
 
 
