@@ -188,9 +188,12 @@ class EntryChooser:
         return cached
 
     def fits(self, entry: Entry, turn: Turn) -> bool:
-        """Every population dimension both sides name agrees (an entry for "all" fits)."""
+        """Every population dimension both sides name agrees (an entry for "all" fits), and
+        a condition the entry is only for (`stated_only`) has been stated."""
         if "all" in entry.population:
             return True
+        if any(p not in turn.populations for p in self.vocab.stated_only if p in entry.population):
+            return False
         for group in set(self.groups.values()):
             mine = {p for p in turn.populations if self.groups.get(p) == group}
             theirs = {p for p in entry.population if self.groups.get(p) == group}
@@ -208,7 +211,12 @@ class EntryChooser:
     def _preference(
         self, entry: Entry, aspect: str, turn: Turn, ranked: dict[str, float]
     ) -> tuple[float, ...]:
-        specific = len(self.widened(turn.populations) & set(entry.population))
+        specific = float(len(self.widened(turn.populations) & set(entry.population)))
+        # A condition the entry assumes and the turn does not state (a 户籍 nobody said)
+        # counts against it: the general entry answers a question that leaves it open.
+        stated = {self.groups.get(p) for p in turn.populations}
+        assumed = {self.groups.get(p) for p in entry.population if p != "all"} - stated
+        specific -= len(assumed)
         primary = 1.0 if entry.aspects[0] == aspect else 0.0
         core = 1.0 if entry.group == "core" else 0.0
         year = turn.frame.year

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
+from dialogs.rules.counting import children_count
 from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from, said_of_birth
 from dialogs.session import Session
@@ -47,6 +48,7 @@ class Turn:
     corrected: dict[str, str]  # slot -> value a correction restates (a flow takes them too)
     away: str | None = None  # the one other city the conversation is about (a news snippet)
     mentioned: frozenset[str] = frozenset()  # every city the message names or hints at
+    children: int | None = None  # how many children (2+), said now or earlier ("双胞胎")
 
 
 @dataclass(frozen=True)
@@ -115,7 +117,18 @@ class DialogueReader:
             corrected,
             away,
             query.cities,
+            self._children(surface, ctx),
         )
+
+    def _children(self, surface: str, ctx: Mapping[str, object]) -> int | None:
+        """How many children: said now ("是仨孩子" corrects "俩"), else said before."""
+        said_now = children_count(
+            surface.replace(" ", ""), self.vocab.child_words, self.vocab.multiple_births
+        )
+        if said_now is not None:
+            return said_now
+        before = ctx.get("children")
+        return int(before) if isinstance(before, int | str) and str(before).isdigit() else None
 
     def _city_of_aspects(self, aspects: tuple[str, ...]) -> str | None:
         """The one city whose page covers everything asked ("托管班算托幼机构吗": only the
@@ -273,6 +286,7 @@ class DialogueReader:
         # who the conversation is about, so it does not follow into later questions.
         kept = {p for p in turn.populations if self.groups.get(p) != "status"}
         ctx["pops"] = ",".join(sorted(kept)) or None
+        ctx["children"] = turn.children
         if turn.birth is not None:
             ctx["birth"] = turn.birth.first.isoformat()
             ctx["birth_last"] = turn.birth.last.isoformat()

@@ -326,6 +326,8 @@ class Router:
         allowed = set(vocab.flow_aspects) if vocab is not None else set()
         if turn is not None and allowed and set(turn.frame.aspects) - allowed:
             return None
+        if turn is not None and turn.children and "cost" in turn.frame.aspects:
+            return None  # "俩娃一共交多少": a sum the flow (one child's case) does not give
         for name, flow in self._wanting:
             if name != session.flow and flow.wants(text, session, today):
                 return self._start_flow(session, name, today, text)

@@ -222,6 +222,8 @@ class Clerk:
             return [self._said_as(self._context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
         chosen = self.chooser.choose(turn, session, picked)
+        if not chosen and picked is not None and self._for_children(turn, [picked]):
+            chosen = [picked]  # the pick stands, with the fee for the children said first
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
                 return self._abstain(turn, session) or match
@@ -260,7 +262,30 @@ class Clerk:
         if year is not None:
             head = self.kb.text("guard_year", covered=year[0], year=year[1])
             replies[0] = self._headed(head, replies[0])
+        total = self._for_children(turn, chosen)
+        if total is not None:
+            replies[0] = self._headed(total, replies[0])
         return replies
+
+    def _for_children(self, turn: Turn, chosen: list[str]) -> str | None:
+        """ "双胞胎一共交多少": the page's per-child fee times the children, with the
+        per-child figures beside it (the page states the fee per child)."""
+        if not turn.children or "cost" not in turn.aspects:
+            return None
+        entry = next((self.kb.entries[e] for e in chosen if self.kb.entries[e].per_child), None)
+        if entry is None or entry.per_child is None:
+            return None
+        fee, n = entry.per_child, turn.children
+        return self.kb.text(
+            "cost_children",
+            n=n,
+            personal=fee.personal * n,
+            personal_each=fee.personal,
+            subsidy=fee.subsidy * n,
+            subsidy_each=fee.subsidy,
+            total_each=fee.total,
+            applies=entry.applies_to,
+        )
 
     def _yes(self, turn: Turn, entry_id: str) -> str | None:
         """The entry's own verdict for a yes/no question about its aspect ("能网上办吗")."""

@@ -153,6 +153,9 @@ class FrameReader:
         # "<province>户口": a 户籍 from elsewhere, whichever page is asked about.
         if "hukou" not in found and self._origin is not None and self._origin.search(compact):
             found["hukou"] = "nonlocal"
+        for word, name in self.vocab.implied_populations.items():
+            if word in compact:
+                found.setdefault(self.vocab.populations[name].group, name)
         return frozenset(found.values())
 
     @staticmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 # A city id from knowledge/lexicon/cities.yaml (or "general"); `yibao kb check` verifies it
 # against the lexicon, so a new city is data only.
@@ -20,6 +20,21 @@ class SourceRef(_Strict):
 
     file: str = Field(min_length=1)
     section: str = Field(min_length=1)
+
+
+class PerChild(_Strict):
+    """The fee per child the page states, so that a question about several children gets the
+    figures multiplied instead of one child's figure presented as the total."""
+
+    personal: int = Field(ge=0)
+    subsidy: int = Field(ge=0)
+    total: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _adds_up(self) -> PerChild:
+        if self.personal + self.subsidy != self.total:
+            raise ValueError("personal + subsidy must equal total")
+        return self
 
 
 class Entry(_Strict):
@@ -48,6 +63,7 @@ class Entry(_Strict):
     # `verdicts`: the verdict that opens the answer to a yes/no question about one of its aspects
     # ("能网上办吗" → "可以。"), written by the curator from the page, never made up by code.
     verdicts: dict[str, str] = {}
+    per_child: PerChild | None = None
 
     @field_validator("questions", "keywords")
     @classmethod
@@ -166,6 +182,15 @@ class Understanding(_Strict):
     negations: list[str]
     next_step: list[str]
     widen: dict[str, list[str]] = {}
+    # A word that says who the question is about when the message states nothing else of
+    # that dimension ("出生一件事" is the Tianjin-hukou way: a question about it is local).
+    implied_populations: dict[str, str] = {}
+    # "双胞胎", "俩娃", "三个孩子": how many children a fee question is about.
+    child_words: list[str] = []
+    multiple_births: dict[str, int] = {}
+    # Populations an entry is chosen for only when the conversation states them: the entry
+    # for parents without a 居住证 does not answer a parent who said nothing about one.
+    stated_only: list[str] = []
     # Words of going to do something ("今天办", "明天去交"): a day next to one is an errand's
     # day, not the birth day, even with a birth word nearby.
     errand_words: list[str] = []

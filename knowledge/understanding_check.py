@@ -70,6 +70,14 @@ def _vocabulary_problems(
         for pop in (name, *wider):
             if pop not in u.populations:
                 problems.append(Problem(*at("widen"), f"widen: unknown population {pop!r}"))
+    for word, pop in u.implied_populations.items():
+        if pop not in u.populations:
+            problems.append(
+                Problem(*at("implied_populations"), f"{word}: unknown population {pop!r}")
+            )
+    for pop in u.stated_only:
+        if pop not in u.populations:
+            problems.append(Problem(*at("stated_only"), f"stated_only: unknown population {pop!r}"))
     used = {a for e in entries.values() for a in e.aspects}
     for aspect in u.aspects:
         if aspect not in used:

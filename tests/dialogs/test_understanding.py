@@ -485,6 +485,14 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("天津新生儿医保多少钱、在哪办、要带啥",), "830", ""),
     (("苏州积分入医我大概了解了", "杭州有没有类似的政策"), "不在", "备案"),
     (("深圳医保卡", "在广州能用吗"), "定点", "不在我能回答"),
+    # Several children: the page's per-child fee multiplied, never one child's as the total.
+    (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
+    (
+        ("天津俩孩子的学生医保 自己那部分一共交多少", "说错了 是仨孩子 都在天津念书"),
+        "个人一共缴纳300元",
+        "一共缴纳200元",
+    ),
+    (("我家俩娃都在天津上学，一共得自己掏多少",), "个人一共缴纳200元", "第一步"),
     # A family that said it lives in the countryside keeps that through a finished flow.
     (("我们是天津宝坻农村的", "孩子三岁还没上幼儿园 医保怎么参"), "行政村", "劳动保障"),
     # "去哪办" after the way for a child not in school is that way's place.

@@ -1,0 +1,50 @@
+"""How many children a parent is asking for: "双胞胎", "俩娃", "三个孩子", "是仨孩子".
+
+A question about the fee for several children is answered with the page's per-child
+figures multiplied (200 yuan for twins, never the 100 of one child as if it were the
+total). The words for children and for multiple births are data (understanding.yaml);
+this module only reads the Chinese numerals in front of them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+MAX_CHILDREN = 9  # more is not a family's children: "三十个孩子" is a class
+
+_COUNT = {
+    "俩": 2,
+    "仨": 3,
+    "两": 2,
+    "二": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
+
+
+def children_count(text: str, child_words: Iterable[str], births: Mapping[str, int]) -> int | None:
+    """The number of children the message speaks of (2 or more), else None.
+
+    "双胞胎" (from `births`), "俩娃", "仨孩子", "两个孩子", "3个宝宝"; not "第二个孩子" (the
+    second child) nor "三娃" without 个 (a nickname as often as a count).
+    """
+    for word, n in sorted(births.items(), key=lambda kv: -len(kv[0])):
+        if word in text:
+            return n
+    nouns = "|".join(re.escape(w) for w in sorted(set(child_words), key=len, reverse=True) if w)
+    if not nouns:
+        return None
+    m = re.search(r"(?<!第)(\d|[俩仨两二三四五六七八九])\s*(?:个|位)?\s*(?:" + nouns + ")", text)
+    if m is None:
+        return None
+    raw = m.group(1)
+    n = int(raw) if raw.isdigit() else _COUNT[raw]
+    if raw in "俩仨" or "个" in m.group(0) or "位" in m.group(0) or raw.isdigit():
+        return n if 2 <= n <= MAX_CHILDREN else None
+    return None  # "二胎" names the second child, "三娃" may be a nickname: not a count
