@@ -11,9 +11,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from dialogs.rules.dates import cn_int
+
 MAX_CHILDREN = 9  # more is not a family's children: "三十个孩子" is a class
 
-_COUNT = {
+_SLANG = {"俩": 2, "仨": 3}  # 俩 = 两个, 仨 = 三个
     "俩": 2,
     "仨": 3,
     "两": 2,
@@ -44,7 +46,7 @@ def children_count(text: str, child_words: Iterable[str], births: Mapping[str, i
     if m is None:
         return None
     raw = m.group(1)
-    n = int(raw) if raw.isdigit() else _COUNT[raw]
+    n = _SLANG.get(raw) or cn_int(raw) or 0
     if raw in "俩仨" or "个" in m.group(0) or "位" in m.group(0) or raw.isdigit():
         return n if 2 <= n <= MAX_CHILDREN else None
     return None  # "二胎" names the second child, "三娃" may be a nickname: not a count
