@@ -16,18 +16,6 @@ from dialogs.rules.dates import cn_int
 MAX_CHILDREN = 9  # more is not a family's children: "三十个孩子" is a class
 
 _SLANG = {"俩": 2, "仨": 3}  # 俩 = 两个, 仨 = 三个
-    "俩": 2,
-    "仨": 3,
-    "两": 2,
-    "二": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
 
 
 def children_count(text: str, child_words: Iterable[str], births: Mapping[str, int]) -> int | None:
