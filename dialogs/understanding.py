@@ -182,7 +182,10 @@ class Clerk:
         """A day asked about in a city's process ("端午节那天能去申请积分入医吗") is a question
         for that process's calendar, whatever the holiday's name matched; otherwise the
         out-of-scope answer stands ("端午苏州有啥好玩的" asks about no step)."""
-        if turn.when and turn.city and turn.frame.aspects:
+        asks_step = bool(turn.frame.aspects) or (
+            turn.inherited and (turn.frame.yes_no or turn.frame.followup)
+        )  # "端午节那天街道办收申请吗" after the window: the same question, on that day
+        if turn.when and turn.city and asks_step:
             dated = self.chooser.dated_entry(turn)
             if dated is not None:
                 return [render.entry_reply(session, dated, today, turn.when.first)]

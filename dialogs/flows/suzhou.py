@@ -268,8 +268,8 @@ class SuzhouFlow(GuidedFlow):
         if when is not None and cal.phase is Phase.OPEN:
             # "节假日除外": the official holiday calendar, or say it is not published yet.
             workday = is_workday(day)
-            if workday is False:
-                body += "\n" + self.t("calendar_holiday", today=format_cn(day))
+            if workday is False:  # the answer to "端午节那天收吗" comes first
+                body = self.t("calendar_holiday", today=format_cn(day)) + "\n" + body
             elif workday is None:
                 body += "\n" + self.t("calendar_holiday_unknown", year=day.year)
         return Reply(text=body, state=outcomes.state(Outcome.CALENDAR, cal.phase.value))

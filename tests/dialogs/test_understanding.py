@@ -213,6 +213,15 @@ async def test_a_holiday_in_the_window_is_excluded(engine: Engine) -> None:
     assert "节假日" in reply
 
 
+async def test_a_holiday_asked_as_a_follow_up_is_that_day_not_the_festival(engine: Engine) -> None:
+    """ "端午节那天街道办收吗" after the window is the window's question on that day (it got
+    the out-of-scope reply about festival activities); the day's verdict comes first."""
+    reply = await _say(
+        engine, 12, date(2026, 6, 10), "积分入医申请时间是啥时候", "端午节那天街道办收申请吗"
+    )
+    assert reply.startswith("苏州积分入医申请时间\n那天不受理：2026年6月19日"), reply
+
+
 def _weekdays(day: date) -> bool:
     return day.weekday() < 5
 
