@@ -404,10 +404,17 @@ class Clerk:
             ]
         day = birth.first
         text = render.deadline_text(city, day, today, later if turn.when is not None else None)
-        return (
-            None
-            if text is None
-            else [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]
+        if text is None:
+            return None
+        if ends == {True} and self._asks_to_enrol(turn):
+            text = self.kb.text("late_enrol") + "\n" + text
+        return [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]
+
+    def _asks_to_enrol(self, turn: Turn) -> bool:
+        """ "现在还能上吗": whether one may still enrol, not when benefits start."""
+        said = turn.frame.text.replace(" ", "")
+        return any(w in said for w in self.vocab.enrol_words) and not any(
+            w in said for w in self.vocab.benefit_words
         )
 
     def _sure_of_aspect(self, turn: Turn) -> bool:

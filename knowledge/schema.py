@@ -185,6 +185,10 @@ class Understanding(_Strict):
     # A word that says who the question is about when the message states nothing else of
     # that dimension ("出生一件事" is the Tianjin-hukou way: a question about it is local).
     implied_populations: dict[str, str] = {}
+    # "还能上医保吗" after the 90 days asks whether one can still enrol (yes), not whether
+    # benefits start at birth (no): `enrol_words` without any of `benefit_words`.
+    enrol_words: list[str] = []
+    benefit_words: list[str] = []
     # "双胞胎", "俩娃", "三个孩子": how many children a fee question is about.
     child_words: list[str] = []
     multiple_births: dict[str, int] = {}

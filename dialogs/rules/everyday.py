@@ -319,9 +319,37 @@ _AHEAD_WEEK = re.compile(r"下(?:个)?(?:周|星期|礼拜)")
 _AHEAD_MONTH = re.compile(r"下(?:个)?月")
 
 
+# "元旦过完再等一个礼拜", "国庆后再过三天": a span of time after a holiday.
+_AFTER = re.compile(
+    r"^\s*(?:那天|节)?\s*(?:过完|过了|完了|之后|以后|后)?\s*再?\s*(?:等|过)\s*"
+    + _N
+    + r"\s*(?:个)?\s*(天|周|星期|礼拜)"
+)
+
+
+def _after_holiday(
+    norm: str, today: date, holidays: Mapping[str, HolidayRule]
+) -> DaySpan | None:
+    """The holiday's next date plus the time said right after its name."""
+    found = _holiday_hit(norm, holidays)
+    if found is None:
+        return None
+    m = _AFTER.search(norm[norm.find(found[0]) + len(found[0]) :])
+    n = cn_number(m.group(1)) if m else None
+    upcoming = next_holiday(found[1], today)
+    if m is None or n is None or upcoming is None:
+        return None
+    day = upcoming + timedelta(days=int(n * (1 if m.group(2) == "天" else 7)))
+    return DaySpan(day, day, found[0] + m.group(0))
+
+
 def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
-    """A future day a parent asks about ("后天呢", "下周才去办", "再过十天", "国庆节去办")."""
+    """A future day a parent asks about ("后天呢", "下周才去办", "再过十天", "国庆节去办",
+    "元旦过完再等一个礼拜")."""
     norm = unicodedata.normalize("NFKC", text)
+    after = _after_holiday(norm, today, holidays)
+    if after is not None:
+        return after
     for word, days in _AHEAD_WORDS.items():
         if word in norm:
             day = today + timedelta(days=days)

@@ -108,6 +108,9 @@ def test_a_month_and_a_half_is_not_half_a_month(phrase: str, days_old: int) -> N
         # "今天" is today, not the same day next year (the year-less dates are read up to a
         # year ahead; 今天 used to be read against that shifted day).
         ("今天去办医保还来得及从出生算吗", date(2026, 12, 1)),
+        # A span after a holiday counts from the holiday, not from today.
+        ("元旦过完再等一个礼拜去办医保", date(2027, 1, 8)),
+        ("国庆后再过三天去办", date(2027, 10, 4)),
     ],
 )
 def test_days_ahead(phrase: str, first: date) -> None:
@@ -139,7 +142,7 @@ ONE_QUESTION: dict[str, tuple[str, tuple[str, ...], tuple[str, ...]]] = {
     ),
     "a holiday birth gets a verdict": (
         "宝宝元旦那天出生的，现在在天津办医保还能从出生起享受吗",
-        ("来不及从出生之日起享受", "2026年1月1日"),
+        ("来不及了，已不能从出生之日起享受", "2026年1月1日"),
         (),
     ),
     "a district outside the five gets the verdict": (
@@ -183,7 +186,7 @@ async def test_a_follow_up_changes_the_day_and_reruns_the_90_day_rule(engine: En
     first = await _say(engine, 3, TODAY, "天津户口，宝宝9月5日出生，怎么上医保")
     assert "还来得及" in first
     later = await _say(engine, 3, TODAY, "要是下周才去办呢")
-    assert later.startswith("来不及从出生之日起享受") and "缴费次日" in later
+    assert later.startswith("来不及了，已不能从出生之日起享受") and "缴费次日" in later
 
 
 async def test_suzhou_day_after_tomorrow(engine: Engine) -> None:
@@ -494,6 +497,13 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("天津新生儿医保多少钱、在哪办、要带啥",), "830", ""),
     (("苏州积分入医我大概了解了", "杭州有没有类似的政策"), "不在", "备案"),
     (("深圳医保卡", "在广州能用吗"), "定点", "不在我能回答"),
+    # After the 90 days: "还能上吗" is yes (enrol), "那笔钱还能报吗" is no (from birth).
+    (("天津户口 孩子出生100天了", "还没上医保 现在还能上吗"), "可以参保：", ""),
+    (
+        ("宝宝四个月了 天津户口 一直没顾上医保", "现在补办的话 出生时候住院那笔钱还能报吗"),
+        "来不及了，已不能从出生之日起享受",
+        "可以参保：",
+    ),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
