@@ -502,7 +502,7 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (
         ("宝宝四个月了 天津户口 一直没顾上医保", "现在补办的话 出生时候住院那笔钱还能报吗"),
         "来不及了，已不能从出生之日起享受",
-        "可以参保：",
+        "可以参保：新生儿参保缴费不受时间限制",
     ),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
