@@ -155,6 +155,24 @@ _AGE_MONTHS = re.compile(
 )
 
 
+# "上周五", "这个星期一", "上上礼拜三", "下周二": a weekday of a week counted from this one.
+_WEEKDAY = re.compile(r"(上上|上|这|本|下)\s*(?:个)?\s*(?:周|星期|礼拜)\s*([一二三四五六日天1-7])")
+_WEEKDAY_INDEX = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
+_WEEK_SHIFT = {"上上": -2, "上": -1, "这": 0, "本": 0, "下": 1}
+
+
+def weekday_span(norm: str, today: date) -> DaySpan | None:
+    """ "上周五" = Friday of last week (weeks start on Monday, as in China)."""
+    m = _WEEKDAY.search(norm)
+    if m is None:
+        return None
+    raw = m.group(2)
+    index = int(raw) - 1 if raw.isdigit() else _WEEKDAY_INDEX[raw]
+    monday = today - timedelta(days=today.weekday()) + timedelta(weeks=_WEEK_SHIFT[m.group(1)])
+    day = monday + timedelta(days=index)
+    return DaySpan(day, day, m.group(0))
+
+
 def birth_span(
     text: str, today: date, holidays: Mapping[str, HolidayRule], fixed: Mapping[str, int]
 ) -> DaySpan | None:
@@ -170,6 +188,7 @@ def birth_span(
         _explicit_date,
         lambda n, t: _holiday_birth(n, t, holidays),
         _this_or_last_month_day,
+        _past_weekday,
         _month_only,
         lambda n, t: _fixed_age(n, t, fixed),
         _age_in_days,
@@ -223,6 +242,12 @@ def _holiday_birth(norm: str, today: date, holidays: Mapping[str, HolidayRule]) 
     found = _holiday_hit(norm, holidays)
     day = last_holiday(found[1], today) if found is not None else None
     return DaySpan(day, day, found[0]) if found is not None and day is not None else None
+
+
+def _past_weekday(norm: str, today: date) -> DaySpan | None:
+    """ "上周五出生的": a weekday said of a birth is one not after today."""
+    span = weekday_span(norm, today)
+    return span if span is not None and span.first <= today else None
 
 
 def _this_or_last_month_day(norm: str, today: date) -> DaySpan | None:
@@ -327,9 +352,7 @@ _AFTER = re.compile(
 )
 
 
-def _after_holiday(
-    norm: str, today: date, holidays: Mapping[str, HolidayRule]
-) -> DaySpan | None:
+def _after_holiday(norm: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
     """The holiday's next date plus the time said right after its name."""
     found = _holiday_hit(norm, holidays)
     if found is None:
@@ -360,6 +383,9 @@ def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> D
         if n is not None:
             day = today + timedelta(days=int(n))
             return DaySpan(day, day, m.group(0))
+    named = weekday_span(norm, today)
+    if named is not None and named.first >= today:  # "下周五去办"
+        return named
     if _AHEAD_WEEK.search(norm):
         monday = today + timedelta(days=7 - today.weekday())
         return DaySpan(monday, monday + timedelta(days=6), "下周")

@@ -73,6 +73,8 @@ def test_an_age_in_days_is_that_many_days_back(today: date, days: int) -> None:
         ("12号生的", date(2026, 11, 12)),
         ("刚出生", date(2026, 12, 1)),
         ("9月5日出生", date(2026, 9, 5)),
+        ("上周五出生的", date(2026, 11, 27)),  # 2026-12-01 is a Tuesday
+        ("这个星期一生的", date(2026, 11, 30)),
     ],
 )
 def test_birth_phrases(phrase: str, expected: date) -> None:
@@ -111,6 +113,7 @@ def test_a_month_and_a_half_is_not_half_a_month(phrase: str, days_old: int) -> N
         # A span after a holiday counts from the holiday, not from today.
         ("元旦过完再等一个礼拜去办医保", date(2027, 1, 8)),
         ("国庆后再过三天去办", date(2027, 10, 4)),
+        ("下周五去办", date(2026, 12, 11)),
     ],
 )
 def test_days_ahead(phrase: str, first: date) -> None:
