@@ -1,5 +1,5 @@
-"""Pointing at one numbered item of the answer just given: "第二步是啥", "第三条呢", and
-"然后呢" after an item ("津心办登录后第一步点哪" → step 1 … "然后呢" → step 2).
+"""Pointing at one numbered item of the answer just given: "第二步是啥", "第三条呢", "最后一步",
+and "然后呢" after an item ("津心办登录后第一步点哪" → step 1 … "然后呢" → step 2).
 
 The items are the answer's own numbered lines (`dialogs.replies.Replies.entry_item`); an
 item the answer does not have is never made up (the turn goes on as any other). The item
@@ -17,6 +17,7 @@ from dialogs.session import Session
 from dialogs.types import Reply
 
 ItemOf = Callable[[Session, str, int], Reply | None]
+MAX_ITEMS = 20  # more numbered items than any answer has
 
 
 class ItemPointer:
@@ -24,6 +25,7 @@ class ItemPointer:
         """`units`: the words after 第N (understanding.yaml `ordinal_units`: 步, 条, 项 …)."""
         alternation = "|".join(re.escape(u) for u in units) or "(?!)"
         self._pattern = re.compile(f"第([0-9一二两三四五六七八九十]{{1,3}})(?:{alternation})")
+        self._last = re.compile(f"最后(?:一|1)?(?:{alternation})")
 
     def ordinal(self, text: str) -> int | None:
         """N of "第N步/条/项" in `text`, else None."""
@@ -40,6 +42,8 @@ class ItemPointer:
         last = session.last_entry
         if last is None:
             return None
+        if number is None and self._last.search(turn.frame.text.replace(" ", "")):
+            return self._last_item(session, last, item_of)
         if number is None and turn.frame.next_step and isinstance(asked, int):
             number = asked + 1
         elif number is None or set(turn.frame.aspects) - {"steps"}:
@@ -48,3 +52,12 @@ class ItemPointer:
         if reply is not None:
             session.context["item"] = number
         return reply
+
+    def _last_item(self, session: Session, last: str, item_of: ItemOf) -> Reply | None:
+        """ "最后一步": the answer's last numbered item (if it has numbered items)."""
+        for number in range(MAX_ITEMS, 0, -1):
+            reply = item_of(session, last, number)
+            if reply is not None:
+                session.context["item"] = number
+                return reply
+        return None

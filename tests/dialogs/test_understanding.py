@@ -389,6 +389,12 @@ async def test_an_ordinal_asks_for_that_item_of_the_answer_just_given(engine: En
     assert "用新生儿妈妈的身份信息登录" not in reply  # step 1 is not repeated
 
 
+async def test_the_last_step_is_the_answers_last_item(engine: Engine) -> None:
+    reply = await _say(engine, 35, TODAY, "津心办出生一件事怎么操作", "然后呢 最后一步")
+    assert "第3项" in reply and "填写信息" in reply, reply
+    assert "母亲人脸核验" not in reply
+
+
 async def test_an_ordinal_beyond_the_list_is_not_made_up(engine: Engine) -> None:
     reply = await _say(engine, 33, TODAY, "津心办出生一件事怎么操作", "第五步呢")
     assert "第5项" not in reply
