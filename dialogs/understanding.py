@@ -109,6 +109,15 @@ class Clerk:
         self, session: Session, turn: Turn, today: date, render: Renders
     ) -> list[Reply] | Match | None:
         """The stages in order; the first that has something to say answers."""
+        if (
+            turn.frame.correction
+            and not turn.aspects
+            and turn.stated
+            and turn.city
+            and said(session)
+        ):
+            # "哦不对 孩子其实还没上幼儿园" after an answer: how to enrol, for the corrected case.
+            turn = replace(turn, aspects=("steps",), inherited=True)
         if turn.elsewhere:
             return self._elsewhere(turn)
         item = self.pointer.item(session, turn, render.entry_item)

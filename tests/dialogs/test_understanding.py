@@ -513,6 +513,17 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "来不及了，已不能从出生之日起享受",
         "可以参保：新生儿参保缴费不受时间限制",
     ),
+    # A correction after an answer re-answers how to enrol for the corrected case.
+    (
+        (
+            "孩子在天津上幼儿园 外地户口 医保是不是得家里自己去街道办",
+            "哦不对 孩子其实还没上幼儿园 在家带着",
+        ),
+        "劳动保障服务中心",
+        "记下了",
+    ),
+    # "各级各类学校" includes a university: full-time students are on the page's list.
+    (("我儿子在天津读大学 全日制的 老家湖北 能参加天津学生医保吗",), "属于办理对象", "不符合"),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
