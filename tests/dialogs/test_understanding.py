@@ -524,6 +524,14 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # "各级各类学校" includes a university: full-time students are on the page's list.
     (("我儿子在天津读大学 全日制的 老家湖北 能参加天津学生医保吗",), "属于办理对象", "不符合"),
+    # A school without the education department's approval is not one the rule counts.
+    (
+        ("娃上的是小区里没办证的家庭托儿所 工业园区的 能申请积分入医吗",),
+        "不符合：",
+        "工业园区和高新区。",
+    ),
+    (("积分入医材料交上去以后", "当场会给我个啥"), "回执", ""),
+    (("积分入医公示名单里没有我家孩子", "我觉得分算错了 找谁"), "积分管理办公室", ""),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
