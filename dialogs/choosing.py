@@ -55,7 +55,8 @@ class EntryChooser:
             return candidates if turn.city is not None else []
         entry = self.kb.entries[matched]
         said = turn.frame.text.replace(" ", "")
-        named = any(len(k) >= 2 and k in said for k in entry.keywords)
+        cities = self.matcher.lexicon.city_names
+        named = any(len(k) >= 2 and k in said and k not in cities for k in entry.keywords)
         if turn.inherited and named and self.fits(entry, turn):
             # "要拍照吗" after where to apply: the message names what the pick is about
             # (拍照 → the acceptance step), not the aspect asked before.
@@ -73,13 +74,12 @@ class EntryChooser:
         if (
             not off_aspect
             and candidates
-            and candidates[0] == session.last_entry
-            and self.specific(matched, turn) == 0
-            and self.specific(candidates[0], turn) > 0
             and turn.aspects[0] in self.kb.entries[candidates[0]].aspects
+            and self._closer(candidates[0], matched, turn, session)
         ):
             # "我们住天津市区，医保去哪办" after the way for a child not in school: that way
-            # answers where for that child, not the general address list for newborns.
+            # answers where for that child, not the general address list for newborns; so
+            # does a correction of who it is about ("搞错了，我们是天津户口").
             off_aspect = True
         year_better = bool(candidates) and self._year_better(candidates[0], entry, turn)
         if candidates and (off_aspect or year_better or not self.fits(entry, turn)):
@@ -97,6 +97,14 @@ class EntryChooser:
         if turn.when is not None or turn.frame.yes_no or turn.frame.year is not None:
             return out
         return out if len(out) > 1 else []
+
+    def _closer(self, candidate: str, matched: str, turn: Turn, session: Session) -> bool:
+        """The frame's entry is written for the conversation's population and the keyword
+        pick is not: the answer just given, or after a correction of who it is about."""
+        mine, theirs = self.specific(candidate, turn), self.specific(matched, turn)
+        if turn.frame.correction:
+            return mine > theirs
+        return candidate == session.last_entry and theirs == 0 < mine
 
     def _year_better(self, candidate: str, entry: Entry, turn: Turn) -> bool:
         """The frame's entry states the year asked about and the keyword pick does not."""

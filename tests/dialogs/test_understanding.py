@@ -532,6 +532,14 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     (("积分入医材料交上去以后", "当场会给我个啥"), "回执", ""),
     (("积分入医公示名单里没有我家孩子", "我觉得分算错了 找谁"), "积分管理办公室", ""),
+    # A correction of the 户籍 re-answers with the way for the corrected 户籍.
+    (
+        ("外地户口的宝宝天津医保咋上", "搞错了，我们是天津户口，去年刚迁过来的"),
+        "出生一件事",
+        "居住证受理回执",
+    ),
+    (("天津新生儿医保卡线下去哪办", "我们住河西区，在区里能办吗"), "可以：", "办理材料"),
+    (("天津新生儿医保要多少钱", "顺便问下天津哪家月子中心好"), "月子中心", "830"),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
