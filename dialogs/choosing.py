@@ -19,6 +19,7 @@ from knowledge.schema import Entry, Understanding
 
 GENERAL = "general"  # entries for every city
 STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
+SNIPPET_WORDS = 2  # words of a follow-up found in the news snippet just given: about it
 
 
 class EntryChooser:
@@ -47,6 +48,9 @@ class EntryChooser:
             if turn.switched and turn.inherited:
                 # "天津也要积分吗": the other city's step does not carry over; its way does.
                 turn = replace(turn, aspects=("steps",))
+        snippet = self._on_snippet(turn, session)
+        if snippet is not None:
+            return [snippet]
         candidates = self.entries(turn, session)
         stay = self._stays(turn, session, matched)
         if stay is not None:
@@ -133,6 +137,25 @@ class EntryChooser:
         if matched is None and turn.inherited:
             return last.id
         return None
+
+    def _on_snippet(self, turn: Turn, session: Session) -> str | None:
+        """The news snippet just given, when the follow-up asks about what it says
+        ("能直接结算的话自己掏多少比例", "医院没开通直接结算咋整" after the snippet on
+        outpatient care elsewhere): a snippet's aspect is only "remote", so the frame
+        alone would send these to the fee or to another snippet. Two of the message's words
+        in the snippet's text, and nothing new about who or where, keep it."""
+        last = self.kb.entries.get(session.last_entry or "")
+        if last is None or last.group != "related" or turn.switched or turn.frame.populations:
+            return None
+        if turn.mentioned - {last.city}:
+            return None
+        terms = self.matcher.analyze(turn.frame.text).terms
+        shared = [
+            t
+            for t in terms
+            if " " not in t and len(t) >= 2 and (t in last.answer or t in last.keywords)
+        ]
+        return last.id if len(shared) >= SNIPPET_WORDS else None
 
     def other_city(self, entry_id: str | None, turn: Turn) -> bool:
         """The keyword pick is about a city other than the one asked about, and the message

@@ -140,7 +140,8 @@ class FrameReader:
         for _, _, name in sorted(picked):
             if name not in ordered:
                 ordered.append(name)
-        return tuple(ordered[:MAX_ASPECTS])
+        absorbed = {a for name in ordered for a in self.vocab.aspects[name].absorbs}
+        return tuple([a for a in ordered if a not in absorbed][:MAX_ASPECTS])
 
     def _populations(self, compact: str) -> frozenset[str]:
         found: dict[str, str] = {}  # group -> population; the longest word decides

@@ -130,6 +130,9 @@ class AspectSpec(_Strict):
     name: str = Field(min_length=1)
     rank: int = Field(ge=0, le=99)
     words: list[str] = Field(min_length=1)
+    # Aspects a message with this one asks as part of it, not as a second question: "在外地
+    # 看病，医院没开通直接结算咋办" asks how care elsewhere works, not how to enrol.
+    absorbs: list[str] = []
 
 
 class PopulationSpec(_Strict):

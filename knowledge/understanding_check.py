@@ -75,6 +75,10 @@ def _vocabulary_problems(
             problems.append(
                 Problem(*at("implied_populations"), f"{word}: unknown population {pop!r}")
             )
+    for name, spec in u.aspects.items():
+        for other in spec.absorbs:
+            if other not in u.aspects:
+                problems.append(Problem(*at("aspects"), f"{name}: absorbs unknown {other!r}"))
     for pop in u.stated_only:
         if pop not in u.populations:
             problems.append(Problem(*at("stated_only"), f"stated_only: unknown population {pop!r}"))
