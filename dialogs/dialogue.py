@@ -27,6 +27,7 @@ from knowledge.schema import Understanding
 
 SAID_TURNS, SAID_CHARS, SAID_SEP = 2, 120, "\n"  # earlier messages kept for their facts
 SHORT = 8  # characters: a message this short leans on the one before
+BIRTH_READS = 3  # days in one message tried as the birth day before giving up
 
 
 @dataclass
@@ -219,13 +220,7 @@ class DialogueReader:
         corrects_birth = frame.correction and isinstance(ctx.get("birth"), str)
         birth = None
         if corrects_birth or any(w in surface for w in self.vocab.birth_words):
-            birth = birth_span(text, today, self.holidays, self.vocab.age_words)
-            if (
-                birth
-                and not corrects_birth
-                and not said_of_birth(text, birth, self._birth_words, self.vocab.errand_words)
-            ):
-                birth = None  # "今天去交，还能从出生当天享受吗": today is not the birth day
+            birth = self._birth_said(text, today, corrects_birth)
         birth = birth or self._known_birth(session)
         when = ahead_span(text, today, self.holidays)
         if (
@@ -238,6 +233,22 @@ class DialogueReader:
         if corrects_birth and birth is not None and birth.first == birth.last:
             corrected["birth"] = birth.first.isoformat()
         return birth, when, corrected
+
+    def _birth_said(self, text: str, today: date, corrects: bool) -> DaySpan | None:
+        """The birth day the message states. A day said of an errand ("今天去交，还能从出生
+        当天享受吗": today is not the birth day) is masked and the rest read again, so
+        "儿童节那天出生，今天办还来得及吗" finds 儿童节 behind 今天."""
+        for _ in range(BIRTH_READS):
+            birth = birth_span(text, today, self.holidays, self.vocab.age_words)
+            if birth is None or corrects:
+                return birth
+            if said_of_birth(text, birth, self._birth_words, self.vocab.errand_words):
+                return birth
+            at = text.find(birth.phrase)
+            if at < 0:
+                return None
+            text = text[:at] + " " * len(birth.phrase) + text[at + len(birth.phrase) :]
+        return None
 
     @staticmethod
     def _known_birth(session: Session) -> DaySpan | None:

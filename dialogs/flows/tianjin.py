@@ -194,11 +194,15 @@ class TianjinFlow(GuidedFlow):
         """The 90-day verdict for free text: as of today, or as of the day asked about."""
         return self.deadline_reply(birth.isoformat(), when or today, then=when is not None).text
 
-    def amend(self, session: Session, found: Mapping[str, str], today: date) -> FlowResult | None:
+    def _apply(
+        self, state: str, found: Mapping[str, str], session: Session, today: date
+    ) -> FlowResult | None:
         """A corrected birth day whose deadline was already told gets the new verdict at once
-        (the parent asked about it), not only when the flow reaches the birth step again."""
+        (the parent asked about it), not only when the flow reaches the birth step again,
+        whether the correction came as an aside ("哦说错了，是2月5号生的" while 户籍 is
+        asked) or through a step."""
         told = session.slots.get(TOLD)
-        result = super().amend(session, found, today)
+        result = super()._apply(state, found, session, today)
         birth = session.slots.get("birth")
         if result is not None and told and isinstance(birth, str) and birth != told:
             result.replies.insert(1, self.deadline_reply(birth, today))

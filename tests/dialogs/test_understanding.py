@@ -389,6 +389,48 @@ async def test_an_ordinal_asks_for_that_item_of_the_answer_just_given(engine: En
     assert "用新生儿妈妈的身份信息登录" not in reply  # step 1 is not repeated
 
 
+@pytest.mark.parametrize(
+    ("today", "question", "last_day"),
+    [
+        (
+            date(2026, 8, 25),
+            "宝宝儿童节那天在天津出生，今天办医保还来得及从出生起享受吗",
+            "2026年8月29日",
+        ),
+        (
+            date(2026, 1, 2),
+            "去年中秋节生的宝宝，天津的，今天去办医保还算90天以内吗",
+            "2026年1月3日",
+        ),
+    ],
+)
+async def test_a_holiday_birth_behind_todays_errand_is_found(
+    engine: Engine, today: date, question: str, last_day: str
+) -> None:
+    """ "今天办" was read first and dropped as an errand's day; the holiday behind it is the
+    birth day (the answer was the general rule, without the verdict)."""
+    reply = await _say(engine, 36, today, question)
+    assert reply.startswith("还来得及") and f"最晚办理日期：{last_day}" in reply, reply
+
+
+async def test_a_birth_correction_while_hukou_is_asked_gets_the_new_verdict(
+    engine: Engine,
+) -> None:
+    reply = await _say(
+        engine,
+        37,
+        date(2026, 5, 10),
+        "孩子3月5号在天津出生的，医保最晚哪天办",
+        "哦说错了，是2月5号生的",
+    )
+    assert "来不及了，已不能从出生之日起享受待遇：宝宝2026年2月5日出生" in reply, reply
+
+
+async def test_a_day_number_right_before_sheng_is_a_birth(engine: Engine) -> None:
+    reply = await _say(engine, 38, date(2026, 5, 30), "天津宝宝", "2月20生", "还来得及?")
+    assert "宝宝2026年2月20日出生" in reply and "来不及了" in reply, reply
+
+
 async def test_the_last_step_is_the_answers_last_item(engine: Engine) -> None:
     reply = await _say(engine, 35, TODAY, "津心办出生一件事怎么操作", "然后呢 最后一步")
     assert "第3项" in reply and "填写信息" in reply, reply
