@@ -146,6 +146,10 @@ class Clerk:
         ):
             # Nor a snippet about somewhere else ("杭州有没有类似的政策" is not 异地备案).
             return self.matcher.not_covered(turn.raw)
+        topic = self.kb.out_of_scope.get(match.entry_id or "")
+        if match.kind == "out_of_scope" and topic is not None and topic.about is not None:
+            # "深圳少儿医保一年多少钱" is not Suzhou's fee topic (nor Tianjin's 830 beside it).
+            return self.matcher.not_covered(turn.raw)
         return match
 
     def _before_matching(
@@ -358,7 +362,9 @@ class Clerk:
             populations = own if own & set(guard.any_population) else turn.populations
             if guard.any_population and not (populations & set(guard.any_population)):
                 continue
-            if populations & set(guard.no_population):
+            said = turn.frame.text.replace(" ", "")
+            own = any(w in said for w in guard.own_words)
+            if populations & set(guard.no_population) and not own:
                 continue
             return guard.reply
         return None

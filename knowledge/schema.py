@@ -81,6 +81,9 @@ class OutOfScope(_Strict):
     questions: list[str] = Field(min_length=1)
     answer: str = Field(min_length=1)
     offer: list[str] = Field(default_factory=list)
+    # The covered city the topic belongs to ("苏州学生医保多少钱" is about Suzhou): never the
+    # reply to a question about another city, which gets the plain "not covered".
+    about: City | None = None
 
 
 class KeywordRoute(_Strict):
@@ -158,6 +161,9 @@ class Guard(_Strict):
     city: str | None = None
     any_population: list[str] = Field(default_factory=list)
     no_population: list[str] = Field(default_factory=list)
+    # Words that say the question is about that population's own insurance even when a
+    # child is named too ("孩子爸爸…他自己的职工医保怎么交"): `no_population` is ignored.
+    own_words: list[str] = Field(default_factory=list)
     reply: str
 
 

@@ -588,6 +588,10 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("天津医保在外地看门诊", "能直接结算的话 自己要掏多少比例"), "10%-20%", "830"),
     (("天津医保在外地看病 医院没开通直接结算咋办",), "先垫付费用", "五种参保方式"),
     (("天津医保在外地看病 医院没开通直接结算咋办", "回来在哪报 怎么报"), "人工或自助", "分中心"),
+    # Another city's fee is not Suzhou's fee topic, nor Tianjin's 830 beside it.
+    (("深圳少儿医保一年多少钱",), "不在我能回答的范围内", "830"),
+    # The father's own insurance is an adult's, though a child is named.
+    (("孩子爸爸在天津上班，他自己的职工医保怎么交",), "成年人", "五种"),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
