@@ -58,9 +58,7 @@ class EntryChooser:
         if matched is None:
             return candidates if turn.city is not None else []
         entry = self.kb.entries[matched]
-        said = turn.frame.text.replace(" ", "")
-        cities = self.matcher.lexicon.city_names
-        named = any(len(k) >= 2 and k in said and k not in cities for k in entry.keywords)
+        named = self._names_keyword(entry, turn)
         if turn.inherited and named and self.fits(entry, turn):
             # "要拍照吗" after where to apply: the message names what the pick is about
             # (拍照 → the acceptance step), not the aspect asked before.
@@ -102,6 +100,12 @@ class EntryChooser:
             return out
         return out if len(out) > 1 else []
 
+    def _names_keyword(self, entry: Entry, turn: Turn) -> bool:
+        """The message says one of the entry's keywords (a city's name alone does not count)."""
+        said = turn.frame.text.replace(" ", "")
+        cities = self.matcher.lexicon.city_names
+        return any(len(k) >= 2 and k in said and k not in cities for k in entry.keywords)
+
     def _closer(self, candidate: str, matched: str, turn: Turn, session: Session) -> bool:
         """The frame's entry is written for the conversation's population and the keyword
         pick is not: the answer just given, or after a correction of who it is about."""
@@ -133,6 +137,10 @@ class EntryChooser:
             return None
         weak = all(self.vocab.aspects[a].rank < STRONG_RANK for a in turn.aspects)
         if weak and not turn.switched and turn.aspects[0] in last.aspects:
+            return last.id
+        if not turn.switched and self._names_keyword(last, turn):
+            # "去学校办手续要带什么" after what comes once approved: the message names that
+            # answer's own subject, and the answer covers what is asked about it.
             return last.id
         if matched is None and turn.inherited:
             return last.id

@@ -595,6 +595,12 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("深圳少儿医保一年多少钱",), "不在我能回答的范围内", "830"),
     # The father's own insurance is an adult's, though a child is named.
     (("孩子爸爸在天津上班，他自己的职工医保怎么交",), "成年人", "五种"),
+    (("积分入医资格拿到了", "去学校办手续要带什么"), "核定表", "户口簿"),
+    (
+        ("我孙子的积分入医申请六月份就交上去了到现在也没个信儿", "结果什么时候出来啊在哪里看"),
+        "公示",
+        "",
+    ),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
