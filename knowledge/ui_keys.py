@@ -49,6 +49,9 @@ USED: Mapping[str, frozenset[str]] = {
     "forget_yes": NONE,
     "forgotten": NONE,
     "guard_year": frozenset({"covered", "year"}),
+    "cost_children": frozenset(
+        {"n", "personal", "personal_each", "subsidy", "subsidy_each", "total_each", "applies"}
+    ),
     "help": NONE,
     "main_menu": NONE,
     "next_none": NONE,
