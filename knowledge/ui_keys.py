@@ -53,6 +53,7 @@ USED: Mapping[str, frozenset[str]] = {
         {"n", "personal", "personal_each", "subsidy", "subsidy_each", "total_each", "applies"}
     ),
     "help": NONE,
+    "late_enrol": NONE,
     "main_menu": NONE,
     "next_none": NONE,
     "no_more": NONE,
