@@ -363,6 +363,8 @@ class Clerk:
             if guard.any_population and not (populations & set(guard.any_population)):
                 continue
             said = turn.frame.text.replace(" ", "")
+            if any(w in said for w in guard.errand_words):
+                continue
             theirs = any(w in said for w in guard.own_words)
             if populations & set(guard.no_population) and not theirs:
                 continue

@@ -164,6 +164,9 @@ class Guard(_Strict):
     # Words that say the question is about that population's own insurance even when a
     # child is named too ("孩子爸爸…他自己的职工医保怎么交"): `no_population` is ignored.
     own_words: list[str] = Field(default_factory=list)
+    # Words that make that person the one doing an errand for the child ("孩子姥姥帮着刷可以
+    # 吗"), not the one insured: the guard does not answer then.
+    errand_words: list[str] = Field(default_factory=list)
     reply: str
 
 

@@ -601,6 +601,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "公示",
         "",
     ),
+    # A grandmother doing an errand for the child is not a question about her insurance.
+    (("出生一件事里人脸核验是谁刷", "孩子姥姥帮着刷可以吗"), "母亲人脸核验", "成年人"),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
