@@ -19,6 +19,7 @@ from knowledge.schema import Entry, Understanding
 
 GENERAL = "general"  # entries for every city
 STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
+RARE_ANSWERS = 2  # a word pointed back at names one thing when so few answers say it
 SNIPPET_WORDS = 2  # words of a follow-up found in the news snippet just given: about it
 
 
@@ -29,6 +30,7 @@ class EntryChooser:
         self.matcher = matcher
         self.groups = {name: spec.group for name, spec in vocab.populations.items()}
         self._rank_memo: dict[tuple[str, str | None, str | None, str | None], dict[str, float]] = {}
+        self._rarity: dict[str, int] = {}  # term -> answers saying it (the KB is fixed per chooser)
 
     def new_turn(self) -> None:
         """Forget the keyword scores memoised for the previous turn."""
@@ -100,6 +102,26 @@ class EntryChooser:
             return out
         return out if len(out) > 1 else []
 
+    def _points_back(self, last: Entry, turn: Turn) -> bool:
+        """ "你说的那个第三方代办系统是啥": a pointing word and a word of three characters or
+        more that the answer just given says."""
+        said = turn.frame.text.replace(" ", "")
+        if not any(w in said for w in self.vocab.pointing):
+            return False
+        terms = self.matcher.analyze(turn.frame.text).terms
+        return any(
+            " " not in t and len(t) >= 3 and t in last.answer and self._rare(t) for t in terms
+        )
+
+    def _rare(self, term: str) -> bool:
+        """Said by at most two answers: a name for one thing ("第三方代办系统"), not a topic
+        every answer repeats ("积分入医")."""
+        count = self._rarity.get(term)
+        if count is None:
+            count = sum(1 for e in self.kb.entries.values() if term in e.answer)
+            self._rarity[term] = count
+        return count <= RARE_ANSWERS
+
     def _names_keyword(self, entry: Entry, turn: Turn) -> bool:
         """The message says one of the entry's keywords (a city's name alone does not count)."""
         said = turn.frame.text.replace(" ", "")
@@ -127,10 +149,12 @@ class EntryChooser:
         it ("外省户口长期住天津的孩子算吗" after the list of who may enrol), or a follow-up
         that inherits its aspect with no pick of the matcher ("还有别的渠道吗")."""
         last = self.kb.entries.get(session.last_entry or "")
+        if last is None or last.city != turn.city:
+            return None
+        if not turn.switched and self.fits(last, turn) and self._points_back(last, turn):
+            return last.id  # whatever aspect its words suggest ("那个第三方代办系统是啥")
         if (
-            last is None
-            or last.city != turn.city
-            or not turn.aspects
+            not turn.aspects
             or not set(last.aspects) & set(turn.aspects)
             or not self.fits(last, turn)
         ):

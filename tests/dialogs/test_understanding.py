@@ -603,6 +603,17 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # A grandmother doing an errand for the child is not a question about her insurance.
     (("出生一件事里人脸核验是谁刷", "孩子姥姥帮着刷可以吗"), "母亲人脸核验", "成年人"),
+    # Pointing back at a thing the answer named; a topic word every answer says is not one.
+    (
+        ("外地户口娃天津医保网上怎么登记", "你说的那个第三方代办系统是啥东西"),
+        "网上服务大厅",
+        "法定监护人",
+    ),
+    (
+        ("我有两个娃 老大老二都在苏州上学", "积分入医那个计生证明找哪开"),
+        "计生",
+        "工业园区和高新区。",
+    ),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
