@@ -27,6 +27,7 @@ from knowledge.schema import Understanding
 
 SAID_TURNS, SAID_CHARS, SAID_SEP = 2, 120, "\n"  # earlier messages kept for their facts
 SHORT = 8  # characters: a message this short leans on the one before
+STUDY_GAP = 6  # characters after another city's name where a study word makes it a school
 BIRTH_READS = 3  # days in one message tried as the birth day before giving up
 
 
@@ -88,6 +89,9 @@ class DialogueReader:
         ctx = session.context
         query = self.matcher.analyze(text)
         cities = self._cities(surface, query, session)
+        studies_away = self._studies_away(surface, query, cities)
+        if studies_away:
+            cities = replace(cities, city=cities.previous)
         if cities.city is None and not query.cities:
             by_aspect = self._city_of_aspects(frame.aspects)
             if by_aspect is not None and self.matcher.implied_cities(query) <= {by_aspect}:
@@ -102,6 +106,8 @@ class DialogueReader:
         aspects, inherited = self._aspects(frame, ctx, leans, cities.named)
         birth, when, corrected = self._days(text, surface, frame, session, today)
         raw, elsewhere, away = self._away(text, query, cities, ctx, leans or not frame.aspects)
+        if studies_away:
+            raw, elsewhere, away = f"{text} {self.vocab.away_study_note}", False, None
         return Turn(
             frame,
             cities.city,
@@ -130,6 +136,22 @@ class DialogueReader:
             return said_now
         before = ctx.get("children")
         return int(before) if isinstance(before, int | str) and str(before).isdigit() else None
+
+    def _studies_away(self, surface: str, query: Query, cities: _Cities) -> bool:
+        """Another city named as where the child goes to school ("转去北京上学了") while the
+        conversation is about a covered city and the message names no covered city."""
+        others = query.cities - cities.core
+        if not others or cities.core or cities.previous not in self.cities:
+            return False
+        compact = surface.replace(" ", "")
+        for city in others:
+            for name in self._names.get(city, []):
+                at = compact.find(name)
+                if at >= 0:
+                    after = compact[at + len(name) : at + len(name) + STUDY_GAP]
+                    if any(w in after for w in self.vocab.study_words):
+                        return True
+        return False
 
     def _city_of_aspects(self, aspects: tuple[str, ...]) -> str | None:
         """The one city whose page covers everything asked ("托管班算托幼机构吗": only the

@@ -201,6 +201,10 @@ class Understanding(_Strict):
     # benefits start at birth (no): `enrol_words` without any of `benefit_words`.
     enrol_words: list[str] = []
     benefit_words: list[str] = []
+    # "今年转去北京上学了": another city named as where the child goes to school, in a
+    # conversation about a covered city, is that city's "studying elsewhere" case.
+    study_words: list[str] = []
+    away_study_note: str = ""
     # "你说的那个第三方代办系统是啥": words pointing back at something the last answer said.
     pointing: list[str] = []
     # "双胞胎", "俩娃", "三个孩子": how many children a fee question is about.

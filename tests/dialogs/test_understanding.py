@@ -614,6 +614,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "计生",
         "工业园区和高新区。",
     ),
+    # Another city named as the child's school in a Tianjin conversation: studying elsewhere.
+    (("孩子天津户口，原来在天津上小学", "今年转去北京上学了，医保咋弄"), "通过家庭", "备案"),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
