@@ -5,6 +5,7 @@ it with the chat's lock, the session store, delivery and the turn record.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
@@ -251,19 +252,30 @@ class Router:
         return self.say.entry_item(entry_id, number)
 
     def decided_flow(
-        self, session: Session, name: str, text: str, today: date
+        self, session: Session, name: str, text: str, today: date, correcting: bool = False
     ) -> list[Reply] | None:
         """Start flow `name` when the facts in `text` already decide it (a failed condition
         gives its verdict at once); None when they do not. `text` may hold several messages,
         one per line, oldest first: a later message's fact replaces an earlier one
-        ("学校其实在昆山" after "在吴中区上小学")."""
+        ("学校其实在昆山" after "在吴中区上小学"). `correcting`: the last message corrects a
+        fact of the verdict the flow just gave ("哦记错了，住了两年了" after "不符合"): the
+        flow starts again with the corrected facts even when they do not decide it yet, and
+        asks what is still open."""
         flow = self.flows.get(name)
         if not isinstance(flow, GuidedFlow):
             return None
         facts: dict[str, str] = {}
-        for line in text.split("\n"):
+        lines = text.split("\n")
+        for line in lines:
             facts.update(flow.extract(line, session, today))
-        if flow.shortcut(Session(chat_id=session.chat_id, slots=dict(facts))) is None:
+        decided = flow.shortcut(Session(chat_id=session.chat_id, slots=dict(facts))) is not None
+        # (Only after the flow's own verdict: a fact it did not ask about stays with the clerk.)
+        restated = (
+            correcting
+            and _ended_flow(session) == name
+            and bool(flow.extract(lines[-1], session, today))
+        )
+        if not decided and not restated:
             return None
         self._enter_flow(session, name)
         return flow.start(session, today, facts=facts)
@@ -354,3 +366,13 @@ class Router:
         session.end_flow()
         session.flow = name
         session.city = name if name in self.cities else session.city
+
+
+def _ended_flow(session: Session) -> str | None:
+    """The flow that last ended on a verdict one can step back from (`Session.ended`)."""
+    try:
+        kept = json.loads(session.ended) if session.ended else None
+    except ValueError:
+        return None
+    name = kept.get("flow") if isinstance(kept, dict) else None
+    return name if isinstance(name, str) else None

@@ -63,7 +63,7 @@ class Renders(Protocol):
     def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]: ...
 
     def decided_flow(
-        self, session: Session, name: str, text: str, today: date
+        self, session: Session, name: str, text: str, today: date, correcting: bool = False
     ) -> list[Reply] | None: ...
 
 
@@ -172,7 +172,7 @@ class Clerk:
             # Facts stated a turn or two before count too ("以前参加过学生医保" then "还能走
             # 积分入医吗"): the flow reads them with this message.
             recent = SAID_SEP.join([*said(session), frame.text])
-            decided = render.decided_flow(session, turn.city, recent, today)
+            decided = render.decided_flow(session, turn.city, recent, today, frame.correction)
             if decided is not None:
                 return decided
         if frame.next_step and session.last_entry in self.kb.entries:

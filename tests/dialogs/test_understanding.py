@@ -616,6 +616,18 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # Another city named as the child's school in a Tianjin conversation: studying elsewhere.
     (("孩子天津户口，原来在天津上小学", "今年转去北京上学了，医保咋弄"), "通过家庭", "备案"),
+    # A correction of a fact the Suzhou verdict turned on starts the check again with it.
+    (
+        ("我在苏州住了半年，孩子能积分入医吗", "哦记错了，我在苏州住了两年了，居住证也有"),
+        "参加社会保险",
+        "身份证、居住证本身",
+    ),
+    (("天津新生儿", "啥时起报"), "从出生之日起享受", "报销比例"),
+    (
+        ("我外孙女是天津户口的前几天刚生下来", "我闺女还在坐月子呢 用谁的身份登录"),
+        "妈妈",
+        "月子中心",
+    ),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
