@@ -22,6 +22,7 @@ class MemoryStore(SessionStore):
         self._updated: dict[ChatId, float] = {}
         self._replies: dict[tuple[str, str], tuple[float, str]] = {}  # (chat hash, key)
         self._records: list[TurnRecord] = []
+        self._by_chat: dict[str, list[TurnRecord]] = {}  # the same records, by hashed chat
         self._locks = ChatLocks()
 
     async def load(self, chat_id: ChatId) -> Session | None:
@@ -46,12 +47,16 @@ class MemoryStore(SessionStore):
 
     async def record_turn(self, record: TurnRecord) -> None:
         start, end = self.settings.day_of(record.at)
-        same_day = [r for r in self._records if r.chat == record.chat and start <= r.at < end]
+        # The chat's records only: scanning every chat's made each turn slower as the
+        # process lived (2 ms a turn after 16,000 turns in `make bench ARGS=turns`).
+        mine = self._by_chat.setdefault(record.chat, [])
+        same_day = [r for r in mine if start <= r.at < end]
         if len(same_day) >= self.settings.records_per_chat_day:
             return
         if any(repeats(record, r) for r in same_day):
             return
         self._records.append(record)
+        mine.append(record)
 
     async def iter_records(self, since: float = 0.0) -> AsyncIterator[TurnRecord]:
         for record in sorted(self._records, key=lambda r: r.at):
@@ -61,6 +66,12 @@ class MemoryStore(SessionStore):
     async def purge_records(self, older_than: float) -> int:
         before = len(self._records)
         self._records = [r for r in self._records if r.at >= older_than]
+        for chat, mine in list(self._by_chat.items()):
+            kept = [r for r in mine if r.at >= older_than]
+            if kept:
+                self._by_chat[chat] = kept
+            else:
+                del self._by_chat[chat]
         return before - len(self._records)
 
     async def remember_reply(self, chat_id: ChatId, key: str, reply: str, ttl: float) -> None:
@@ -86,4 +97,5 @@ class MemoryStore(SessionStore):
         await self.delete(chat_id)
         chat = self.chat_hash(chat_id)
         self._records = [r for r in self._records if r.chat != chat]
+        self._by_chat.pop(chat, None)
         self._replies = {k: v for k, v in self._replies.items() if k[0] != chat}
