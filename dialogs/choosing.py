@@ -65,26 +65,7 @@ class EntryChooser:
             # "要拍照吗" after where to apply: the message names what the pick is about
             # (拍照 → the acceptance step), not the aspect asked before.
             return [matched]
-        strong = (
-            [a for a in turn.aspects if self.vocab.aspects[a].rank >= STRONG_RANK]
-            if not turn.inherited
-            else list(turn.aspects)
-        )
-        off_aspect = bool(strong) and not set(entry.aspects) & set(strong)
-        if not off_aspect and candidates and not set(entry.aspects) & set(turn.aspects):
-            # A weak aspect ("能参保吗") still prefers an entry written for the population
-            # stated over a keyword pick that answers neither the aspect nor the population.
-            off_aspect = self.specific(candidates[0], turn) > self.specific(matched, turn)
-        if (
-            not off_aspect
-            and candidates
-            and turn.aspects[0] in self.kb.entries[candidates[0]].aspects
-            and self._closer(candidates[0], matched, turn, session)
-        ):
-            # "我们住天津市区，医保去哪办" after the way for a child not in school: that way
-            # answers where for that child, not the general address list for newborns; so
-            # does a correction of who it is about ("搞错了，我们是天津户口").
-            off_aspect = True
+        off_aspect = self._off_aspect(entry, candidates, turn, session)
         year_better = bool(candidates) and self._year_better(candidates[0], entry, turn)
         if candidates and (off_aspect or year_better or not self.fits(entry, turn)):
             return candidates
@@ -101,6 +82,34 @@ class EntryChooser:
         if turn.when is not None or turn.frame.yes_no or turn.frame.year is not None:
             return out
         return out if len(out) > 1 else []
+
+    def _off_aspect(
+        self, entry: Entry, candidates: list[str], turn: Turn, session: Session
+    ) -> bool:
+        """The keyword pick answers another aspect than the one asked (a strong aspect, or
+        any inherited one), or the frame's entry is written for the population and the pick
+        is not."""
+        strong = (
+            [a for a in turn.aspects if self.vocab.aspects[a].rank >= STRONG_RANK]
+            if not turn.inherited
+            else list(turn.aspects)
+        )
+        if strong and not set(entry.aspects) & set(strong):
+            return True
+        if not candidates:
+            return False
+        if not set(entry.aspects) & set(turn.aspects) and self.specific(
+            candidates[0], turn
+        ) > self.specific(entry.id, turn):
+            # A weak aspect ("能参保吗") still prefers an entry written for the population
+            # stated over a keyword pick that answers neither the aspect nor the population.
+            return True
+        # "我们住天津市区，医保去哪办" after the way for a child not in school: that way
+        # answers where for that child, not the general address list for newborns; so does
+        # a correction of who it is about ("搞错了，我们是天津户口").
+        return turn.aspects[0] in self.kb.entries[candidates[0]].aspects and self._closer(
+            candidates[0], entry.id, turn, session
+        )
 
     def _points_back(self, last: Entry, turn: Turn) -> bool:
         """ "你说的那个第三方代办系统是啥": a pointing word and a word of three characters or

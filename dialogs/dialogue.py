@@ -15,9 +15,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
+from dialogs.rules.ahead import ahead_span
 from dialogs.rules.counting import children_count
 from dialogs.rules.dates import format_cn
-from dialogs.rules.everyday import DaySpan, ahead_span, birth_span, holidays_from, said_of_birth
+from dialogs.rules.everyday import DaySpan, birth_span, holidays_from, said_of_birth
 from dialogs.session import Session
 from dialogs.stores.records import redact
 from knowledge.analysis import Query

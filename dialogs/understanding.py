@@ -31,6 +31,7 @@ from dialogs import callbacks as cb
 from dialogs import outcomes
 from dialogs.choosing import STRONG_RANK, EntryChooser
 from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
+from dialogs.heads import AnswerHeads
 from dialogs.items import ItemPointer
 from dialogs.outcomes import Outcome
 from dialogs.rules.dates import format_cn
@@ -78,6 +79,7 @@ class Clerk:
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self.chooser = EntryChooser(kb, self.vocab, matcher)
         self.pointer = ItemPointer(self.vocab.ordinal_units)
+        self.heads = AnswerHeads(kb)
 
     def read(self, session: Session, text: str, today: date) -> Turn:
         """The message in its conversation (`dialogs.dialogue`)."""
@@ -162,7 +164,7 @@ class Clerk:
         if frame.correction and not turn.aspects and turn.stated:
             # "不对 是初二" with no question before it: the fact is taken, nothing guessed.
             return [self._said_as(self._context_ack(turn), Outcome.ACT)]
-        guard = self._guard(turn)
+        guard = self.heads.guard(turn)
         if guard is not None:
             return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
         # A yes/no or eligibility question, or a plain statement of facts ("我们在苏州住了
@@ -238,7 +240,7 @@ class Clerk:
             return [self._said_as(self._context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
         chosen = self.chooser.choose(turn, session, picked)
-        if not chosen and picked is not None and self._for_children(turn, [picked]):
+        if not chosen and picked is not None and self.heads.for_children(turn, [picked]):
             chosen = [picked]  # the pick stands, with the fee for the children said first
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
@@ -271,44 +273,17 @@ class Clerk:
         if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
             asked = replace(turn, aspects=("deadline",))
             replies += self._birth_verdict(asked, birth_city, today, render) or []
-        verdict = next((v for e in chosen if (v := self._yes(turn, e)) is not None), None)
+        verdict = next((v for e in chosen if (v := self.heads.verdict(turn, e)) is not None), None)
         if verdict is not None:
             replies[0] = self._headed(verdict, replies[0])
-        year = self._other_year(turn)
+        year = self.heads.other_year(turn)
         if year is not None:
             head = self.kb.text("guard_year", covered=year[0], year=year[1])
             replies[0] = self._headed(head, replies[0])
-        total = self._for_children(turn, chosen)
+        total = self.heads.for_children(turn, chosen)
         if total is not None:
             replies[0] = self._headed(total, replies[0])
         return replies
-
-    def _for_children(self, turn: Turn, chosen: list[str]) -> str | None:
-        """ "双胞胎一共交多少": the page's per-child fee times the children, with the
-        per-child figures beside it (the page states the fee per child)."""
-        if not turn.children or "cost" not in turn.aspects:
-            return None
-        entry = next((self.kb.entries[e] for e in chosen if self.kb.entries[e].per_child), None)
-        if entry is None or entry.per_child is None:
-            return None
-        fee, n = entry.per_child, turn.children
-        return self.kb.text(
-            "cost_children",
-            n=n,
-            personal=fee.personal * n,
-            personal_each=fee.personal,
-            subsidy=fee.subsidy * n,
-            subsidy_each=fee.subsidy,
-            total_each=fee.total,
-            applies=entry.applies_to,
-        )
-
-    def _yes(self, turn: Turn, entry_id: str) -> str | None:
-        """The entry's own verdict for a yes/no question about its aspect ("能网上办吗")."""
-        if not turn.frame.yes_no or not turn.aspects or turn.inherited:
-            return None
-        verdicts = self.kb.entries[entry_id].verdicts
-        return next((verdicts[a] for a in turn.aspects if a in verdicts), None)
 
     @staticmethod
     def _said_as(text: str, outcome: Outcome) -> Reply:
@@ -351,34 +326,6 @@ class Clerk:
         if label is None:
             return self.kb.text("act_context_none")
         return self.kb.text("act_context", facts=label)
-
-    def _guard(self, turn: Turn) -> str | None:
-        for guard in self.vocab.guards:
-            if guard.city is not None and guard.city != turn.city:
-                continue
-            # "那我妈退休的呢" after a question about a child: who the message itself names
-            # replaces the conversation's, which would otherwise keep the child in the frame.
-            own = turn.frame.populations
-            populations = own if own & set(guard.any_population) else turn.populations
-            if guard.any_population and not (populations & set(guard.any_population)):
-                continue
-            said = turn.frame.text.replace(" ", "")
-            if any(w in said for w in guard.errand_words):
-                continue
-            theirs = any(w in said for w in guard.own_words)
-            if populations & set(guard.no_population) and not theirs:
-                continue
-            return guard.reply
-        return None
-
-    def _other_year(self, turn: Turn) -> tuple[int, int] | None:
-        year = turn.frame.year
-        covered = self.vocab.years.get(turn.city or "")
-        if year is None or not covered or year in covered:
-            return None
-        if turn.birth is not None and turn.birth.first.year == year:
-            return None  # a birth date's year, not a question about another year's rules
-        return covered[-1], year
 
     def _birth_city(self, turn: Turn, render: Renders) -> str | None:
         """The city whose birth-date rule (Tianjin's 90 days) judges this turn: the turn's
@@ -423,16 +370,9 @@ class Clerk:
         text = render.deadline_text(city, day, today, later if turn.when is not None else None)
         if text is None:
             return None
-        if ends == {True} and self._asks_to_enrol(turn):
+        if ends == {True} and self.heads.asks_to_enrol(turn):
             text = self.kb.text("late_enrol") + "\n" + text
         return [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]
-
-    def _asks_to_enrol(self, turn: Turn) -> bool:
-        """ "现在还能上吗": whether one may still enrol, not when benefits start."""
-        said = turn.frame.text.replace(" ", "")
-        return any(w in said for w in self.vocab.enrol_words) and not any(
-            w in said for w in self.vocab.benefit_words
-        )
 
     def _sure_of_aspect(self, turn: Turn) -> bool:
         return turn.city is not None and bool(turn.aspects) and not turn.inherited

@@ -12,7 +12,8 @@ from paths import CONVERSATIONS
 
 from bot.wiring import build_engine
 from dialogs.engine import Engine
-from dialogs.rules.everyday import ahead_span, birth_span, holidays_from, is_workday
+from dialogs.rules.ahead import ahead_span
+from dialogs.rules.everyday import birth_span, holidays_from, is_workday
 from dialogs.rules.suzhou import Phase, publicity_end, school_phase
 from dialogs.types import Incoming
 from knowledge.loader import load_kb

@@ -1,0 +1,81 @@
+"""What opens an answer, before the entries' own text: a scope guard instead of them, the
+entry's curated verdict for a yes/no question, another year's label, the fee for several
+children, and whether a late question asks to enrol at all.
+
+Split from `dialogs.understanding` (the clerk decides which stage answers; these say what
+the head of that answer is). Pure over the knowledge base and the turn.
+"""
+
+from __future__ import annotations
+
+from dialogs.dialogue import Turn
+from knowledge.loader import KnowledgeBase
+
+
+class AnswerHeads:
+    def __init__(self, kb: KnowledgeBase) -> None:
+        assert kb.understanding is not None
+        self.kb = kb
+        self.vocab = kb.understanding
+
+    def guard(self, turn: Turn) -> str | None:
+        for guard in self.vocab.guards:
+            if guard.city is not None and guard.city != turn.city:
+                continue
+            # "那我妈退休的呢" after a question about a child: who the message itself names
+            # replaces the conversation's, which would otherwise keep the child in the frame.
+            own = turn.frame.populations
+            populations = own if own & set(guard.any_population) else turn.populations
+            if guard.any_population and not (populations & set(guard.any_population)):
+                continue
+            said = turn.frame.text.replace(" ", "")
+            if any(w in said for w in guard.errand_words):
+                continue
+            theirs = any(w in said for w in guard.own_words)
+            if populations & set(guard.no_population) and not theirs:
+                continue
+            return guard.reply
+        return None
+
+    def other_year(self, turn: Turn) -> tuple[int, int] | None:
+        year = turn.frame.year
+        covered = self.vocab.years.get(turn.city or "")
+        if year is None or not covered or year in covered:
+            return None
+        if turn.birth is not None and turn.birth.first.year == year:
+            return None  # a birth date's year, not a question about another year's rules
+        return covered[-1], year
+
+    def verdict(self, turn: Turn, entry_id: str) -> str | None:
+        """The entry's own verdict for a yes/no question about its aspect ("能网上办吗")."""
+        if not turn.frame.yes_no or not turn.aspects or turn.inherited:
+            return None
+        verdicts = self.kb.entries[entry_id].verdicts
+        return next((verdicts[a] for a in turn.aspects if a in verdicts), None)
+
+    def for_children(self, turn: Turn, chosen: list[str]) -> str | None:
+        """ "双胞胎一共交多少": the page's per-child fee times the children, with the
+        per-child figures beside it (the page states the fee per child)."""
+        if not turn.children or "cost" not in turn.aspects:
+            return None
+        entry = next((self.kb.entries[e] for e in chosen if self.kb.entries[e].per_child), None)
+        if entry is None or entry.per_child is None:
+            return None
+        fee, n = entry.per_child, turn.children
+        return self.kb.text(
+            "cost_children",
+            n=n,
+            personal=fee.personal * n,
+            personal_each=fee.personal,
+            subsidy=fee.subsidy * n,
+            subsidy_each=fee.subsidy,
+            total_each=fee.total,
+            applies=entry.applies_to,
+        )
+
+    def asks_to_enrol(self, turn: Turn) -> bool:
+        """ "现在还能上吗": whether one may still enrol, not when benefits start."""
+        said = turn.frame.text.replace(" ", "")
+        return any(w in said for w in self.vocab.enrol_words) and not any(
+            w in said for w in self.vocab.benefit_words
+        )

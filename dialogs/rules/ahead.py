@@ -1,0 +1,102 @@
+"""Days a parent asks about ahead of today: "后天呢", "下周才去办", "再过十天", "国庆节去办",
+"元旦过完再等一个礼拜", "下周五去办", a year-less date in the coming year.
+
+Pure: the clock is passed in. Split from `dialogs.rules.everyday` (which reads the days
+behind today, such as a birth day) to keep each module to one job.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+from datetime import date, timedelta
+
+from dialogs.rules.dates import RELATIVE_DAYS, find_dates
+from dialogs.rules.everyday import (
+    NUMBER,
+    DaySpan,
+    HolidayRule,
+    cn_number,
+    holiday_hit,
+    next_holiday,
+    weekday_span,
+)
+
+_AHEAD_DAYS = re.compile(r"(?:再过|过)\s*" + NUMBER + r"\s*天|" + NUMBER + r"\s*天(?:以后|之后|后)")
+_AHEAD_WORDS = {"大后天": 3, "后天": 2, "明天": 1, "明儿": 1}
+_AHEAD_WEEK = re.compile(r"下(?:个)?(?:周|星期|礼拜)")
+_AHEAD_MONTH = re.compile(r"下(?:个)?月")
+
+
+# "元旦过完再等一个礼拜", "国庆后再过三天": a span of time after a holiday.
+_AFTER = re.compile(
+    r"^\s*(?:那天|节)?\s*(?:过完|过了|完了|之后|以后|后)?\s*再?\s*(?:等|过)\s*"
+    + NUMBER
+    + r"\s*(?:个)?\s*(天|周|星期|礼拜)"
+)
+
+
+def _after_holiday(norm: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
+    """The holiday's next date plus the time said right after its name."""
+    found = holiday_hit(norm, holidays)
+    if found is None:
+        return None
+    m = _AFTER.search(norm[norm.find(found[0]) + len(found[0]) :])
+    n = cn_number(m.group(1)) if m else None
+    upcoming = next_holiday(found[1], today)
+    if m is None or n is None or upcoming is None:
+        return None
+    day = upcoming + timedelta(days=int(n * (1 if m.group(2) == "天" else 7)))
+    return DaySpan(day, day, found[0] + m.group(0))
+
+
+def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
+    """A future day a parent asks about ("后天呢", "下周才去办", "再过十天", "国庆节去办",
+    "元旦过完再等一个礼拜")."""
+    norm = unicodedata.normalize("NFKC", text)
+    after = _after_holiday(norm, today, holidays)
+    if after is not None:
+        return after
+    for word, days in _AHEAD_WORDS.items():
+        if word in norm:
+            day = today + timedelta(days=days)
+            return DaySpan(day, day, word)
+    m = _AHEAD_DAYS.search(norm)
+    if m:
+        n = cn_number(m.group(1) or m.group(2))
+        if n is not None:
+            day = today + timedelta(days=int(n))
+            return DaySpan(day, day, m.group(0))
+    named = weekday_span(norm, today)
+    if named is not None and named.first >= today:  # "下周五去办"
+        return named
+    if _AHEAD_WEEK.search(norm):
+        monday = today + timedelta(days=7 - today.weekday())
+        return DaySpan(monday, monday + timedelta(days=6), "下周")
+    if _AHEAD_MONTH.search(norm):
+        first = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        return DaySpan(first, last, "下个月")
+    found = holiday_hit(norm, holidays)
+    if found is not None:
+        upcoming = next_holiday(found[1], today)
+        if upcoming is not None:
+            return DaySpan(upcoming, upcoming, found[0])
+    # A year-less date within the coming year: the latest one not after today + 365 days.
+    # A date said to be past ("过了11月15号没打") is a deadline already missed, not a day
+    # to go: it is skipped, so the verdict is computed for today.
+    # (今天/昨天 are read against the real today, not the shifted one: "今天去办" is today.)
+    for hit in find_dates(norm, today + timedelta(days=365)):
+        said = norm[hit.span[0] : hit.span[1]]
+        if hit.value is not None and hit.value >= today and said not in RELATIVE_DAYS:
+            if norm[: hit.span[0]].rstrip().endswith(_PAST_MARKERS):
+                continue
+            return DaySpan(hit.value, hit.value, said)
+    for word in ("今天", "今日"):
+        if word in norm:
+            return DaySpan(today, today, word)
+    return None
+
+
+_PAST_MARKERS = ("过了", "超过", "超过了", "错过", "错过了", "晚于", "已过", "过完")
