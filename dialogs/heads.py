@@ -1,12 +1,15 @@
 """What opens an answer, before the entries' own text: a scope guard instead of them, the
 entry's curated verdict for a yes/no question, another year's label, the fee for several
-children, and whether a late question asks to enrol at all.
+children, a figure the parent says confirmed or corrected, and whether a late question
+asks to enrol at all.
 
 Split from `dialogs.understanding` (the clerk decides which stage answers; these say what
 the head of that answer is). Pure over the knowledge base and the turn.
 """
 
 from __future__ import annotations
+
+import re
 
 from dialogs.dialogue import Turn
 from knowledge.loader import KnowledgeBase
@@ -78,4 +81,35 @@ class AnswerHeads:
         said = turn.frame.text.replace(" ", "")
         return any(w in said for w in self.vocab.enrol_words) and not any(
             w in said for w in self.vocab.benefit_words
+        )
+
+    def fee_check(self, turn: Turn, chosen: list[str]) -> str | None:
+        """ "是100吗" → 对; "730是自己交的吧" → 不对：730元是政府补助，个人缴纳是100元. The
+        figure said is compared with the entry's per-child fee; the part it is said to be
+        comes from the message's words (`fee_roles`), else from the figure itself."""
+        if not turn.frame.yes_no or turn.children:
+            return None
+        entry = next((self.kb.entries[e] for e in chosen if self.kb.entries[e].per_child), None)
+        if entry is None or entry.per_child is None:
+            return None
+        parts = entry.per_child.model_dump()
+        said = turn.frame.text.replace(" ", "")
+        # A figure, not a count of days, months, years or children ("出生100天").
+        figures = [int(n) for n in re.findall(r"(?<!\d)(\d{2,5})(?![\d天日号岁个年月周])", said)]
+        known = [n for n in figures if n in parts.values()]
+        if len(known) != 1:
+            return None  # no figure of the fee, or several: nothing single to confirm
+        n = known[0]
+        actual = next(role for role, value in parts.items() if value == n)
+        asked = next(
+            (r for r, words in self.vocab.fee_roles.items() for w in words if w in said), actual
+        )
+        fields = {"n": n, "applies": entry.applies_to, "role": self.kb.text(f"fee_role_{asked}")}
+        if asked == actual:
+            return self.kb.text("fee_check_yes", **fields)
+        return self.kb.text(
+            "fee_check_no",
+            **fields,
+            actual=self.kb.text(f"fee_role_{actual}"),
+            right=parts[asked],
         )

@@ -240,7 +240,11 @@ class Clerk:
             return [self._said_as(self._context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
         chosen = self.chooser.choose(turn, session, picked)
-        if not chosen and picked is not None and self.heads.for_children(turn, [picked]):
+        if (
+            not chosen
+            and picked is not None
+            and (self.heads.for_children(turn, [picked]) or self.heads.fee_check(turn, [picked]))
+        ):
             chosen = [picked]  # the pick stands, with the fee for the children said first
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
@@ -280,7 +284,7 @@ class Clerk:
         if year is not None:
             head = self.kb.text("guard_year", covered=year[0], year=year[1])
             replies[0] = self._headed(head, replies[0])
-        total = self.heads.for_children(turn, chosen)
+        total = self.heads.for_children(turn, chosen) or self.heads.fee_check(turn, chosen)
         if total is not None:
             replies[0] = self._headed(total, replies[0])
         return replies

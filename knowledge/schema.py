@@ -207,6 +207,9 @@ class Understanding(_Strict):
     away_study_note: str = ""
     # "你说的那个第三方代办系统是啥": words pointing back at something the last answer said.
     pointing: list[str] = []
+    # "是100吗", "730是自己交的吧": which part of the fee a figure is said to be (personal,
+    # subsidy, total), to confirm or correct it from the entry's `per_child`.
+    fee_roles: dict[Literal["personal", "subsidy", "total"], list[str]] = {}
     # "双胞胎", "俩娃", "三个孩子": how many children a fee question is about.
     child_words: list[str] = []
     multiple_births: dict[str, int] = {}

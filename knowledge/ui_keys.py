@@ -49,6 +49,11 @@ USED: Mapping[str, frozenset[str]] = {
     "forget_yes": NONE,
     "forgotten": NONE,
     "guard_year": frozenset({"covered", "year"}),
+    "fee_role_personal": NONE,
+    "fee_role_subsidy": NONE,
+    "fee_role_total": NONE,
+    "fee_check_yes": frozenset({"role", "n", "applies"}),
+    "fee_check_no": frozenset({"n", "actual", "role", "right", "applies"}),
     "cost_children": frozenset(
         {"n", "personal", "personal_each", "subsidy", "subsidy_each", "total_each", "applies"}
     ),

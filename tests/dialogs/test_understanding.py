@@ -629,6 +629,11 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "妈妈",
         "月子中心",
     ),
+    # A figure the parent says is confirmed or corrected from the entry's per-child fee.
+    (("天津孩子医保个人是交100吗",), "对：个人缴纳是每人100元", "不对"),
+    (("天津新生儿医保", "一年交830对吧"), "不对：830元是筹资标准（总额）；个人缴纳是每人100元", ""),
+    (("天津新生儿医保", "政府补730是吧"), "对：政府补助是每人730元", "不对"),
+    (("天津宝宝出生100天了还能办吗",), "可以参保", "不对："),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
