@@ -113,3 +113,17 @@ class AnswerHeads:
             actual=self.kb.text(f"fee_role_{actual}"),
             right=parts[asked],
         )
+
+    def implied_other(self, turn: Turn) -> str | None:
+        """ "外地户口在天津生孩子 能用津心办出生一件事吗": the way the message names is for
+        another 户籍 than the one it states; that comes first, then the stated case's way."""
+        said = turn.frame.text.replace(" ", "")
+        for word, key in self.vocab.implied_notes.items():
+            implied = self.vocab.implied_populations.get(word)
+            if word not in said or implied is None:
+                continue
+            group = self.vocab.populations[implied].group
+            stated = {p for p in turn.frame.populations if self.vocab.populations[p].group == group}
+            if stated and implied not in stated:
+                return self.kb.text(key)
+        return None

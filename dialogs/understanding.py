@@ -284,6 +284,9 @@ class Clerk:
         if year is not None:
             head = self.kb.text("guard_year", covered=year[0], year=year[1])
             replies[0] = self._headed(head, replies[0])
+        other = self.heads.implied_other(turn)
+        if other is not None:
+            replies[0] = self._headed(other, replies[0])
         total = self.heads.for_children(turn, chosen) or self.heads.fee_check(turn, chosen)
         if total is not None:
             replies[0] = self._headed(total, replies[0])

@@ -197,6 +197,9 @@ class Understanding(_Strict):
     # A word that says who the question is about when the message states nothing else of
     # that dimension ("出生一件事" is the Tianjin-hukou way: a question about it is local).
     implied_populations: dict[str, str] = {}
+    # The ui text that opens the answer when the message says otherwise ("外地户口能用出生一件
+    # 事吗": the way is for Tianjin 户籍, said before the non-local way).
+    implied_notes: dict[str, str] = {}
     # "还能上医保吗" after the 90 days asks whether one can still enrol (yes), not whether
     # benefits start at birth (no): `enrol_words` without any of `benefit_words`.
     enrol_words: list[str] = []

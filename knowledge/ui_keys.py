@@ -49,6 +49,7 @@ USED: Mapping[str, frozenset[str]] = {
     "forget_yes": NONE,
     "forgotten": NONE,
     "guard_year": frozenset({"covered", "year"}),
+    "implied_tj_local": NONE,
     "fee_role_personal": NONE,
     "fee_role_subsidy": NONE,
     "fee_role_total": NONE,

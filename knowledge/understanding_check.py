@@ -79,6 +79,11 @@ def _vocabulary_problems(
         for other in spec.absorbs:
             if other not in u.aspects:
                 problems.append(Problem(*at("aspects"), f"{name}: absorbs unknown {other!r}"))
+    for word, key in u.implied_notes.items():
+        if word not in u.implied_populations:
+            problems.append(Problem(*at("implied_notes"), f"{word}: implies no population"))
+        if key not in ui:
+            problems.append(Problem(*at("implied_notes"), f"{word}: no ui text {key!r}"))
     for pop in u.stated_only:
         if pop not in u.populations:
             problems.append(Problem(*at("stated_only"), f"stated_only: unknown population {pop!r}"))

@@ -634,6 +634,10 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("天津新生儿医保", "一年交830对吧"), "不对：830元是筹资标准（总额）；个人缴纳是每人100元", ""),
     (("天津新生儿医保", "政府补730是吧"), "对：政府补助是每人730元", "不对"),
     (("天津宝宝出生100天了还能办吗",), "可以参保", "不对："),
+    # A way for another 户籍 than the one stated is said not to apply, then the right way.
+    (("外地户口在天津生孩子 能用津心办出生一件事吗",), "不能走这个入口", "办理须知"),
+    (("我们外地的，出生一件事能办吗",), "外地户籍新生儿按下面的办法", "办理须知"),
+    (("天津户口宝宝出生一件事怎么办",), "办理须知", "不能走这个入口"),
     # Several children: the page's per-child fee multiplied, never one child's as the total.
     (("双胞胎在天津办医保", "个人一共要交多少"), "个人一共缴纳200元", "一共缴纳100元"),
     (
