@@ -104,14 +104,16 @@ class AnswerHeads:
         asked = next(
             (r for r, words in self.vocab.fee_roles.items() for w in words if w in said), actual
         )
-        fields = {"n": n, "applies": entry.applies_to, "role": self.kb.text(f"fee_role_{asked}")}
+        role = self.kb.text(f"fee_role_{asked}")
         if asked == actual:
-            return self.kb.text("fee_check_yes", **fields)
+            return self.kb.text("fee_check_yes", role=role, n=n, applies=entry.applies_to)
         return self.kb.text(
             "fee_check_no",
-            **fields,
+            n=n,
             actual=self.kb.text(f"fee_role_{actual}"),
+            role=role,
             right=parts[asked],
+            applies=entry.applies_to,
         )
 
     def implied_other(self, turn: Turn) -> str | None:
