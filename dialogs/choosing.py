@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from dialogs.dialogue import Turn
 from dialogs.session import Session
+from knowledge.analysis import Query
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import MatchContext, Matcher
 from knowledge.schema import Entry, Understanding
@@ -30,11 +31,13 @@ class EntryChooser:
         self.matcher = matcher
         self.groups = {name: spec.group for name, spec in vocab.populations.items()}
         self._rank_memo: dict[tuple[str, str | None, str | None, str | None], dict[str, float]] = {}
+        self._query_memo: dict[str, Query] = {}
         self._rarity: dict[str, int] = {}  # term -> answers saying it (the KB is fixed per chooser)
 
     def new_turn(self) -> None:
-        """Forget the keyword scores memoised for the previous turn."""
+        """Forget the keyword scores and the analysis memoised for the previous turn."""
         self._rank_memo.clear()
+        self._query_memo.clear()
 
     def choose(self, turn: Turn, session: Session, matched: str | None) -> list[str]:
         """The entries to answer with: the matcher's pick unless the frame says it answers
@@ -117,7 +120,7 @@ class EntryChooser:
         said = turn.frame.text.replace(" ", "")
         if not any(w in said for w in self.vocab.pointing):
             return False
-        terms = self.matcher.analyze(turn.frame.text).terms
+        terms = self._query(turn).terms
         return any(
             " " not in t and len(t) >= 3 and t in last.answer and self._rare(t) for t in terms
         )
@@ -190,7 +193,7 @@ class EntryChooser:
             return None
         if turn.mentioned - {last.city}:
             return None
-        terms = self.matcher.analyze(turn.frame.text).terms
+        terms = self._query(turn).terms
         shared = [
             t
             for t in terms
@@ -252,11 +255,20 @@ class EntryChooser:
         key = (turn.frame.text, turn.city, session.topic, session.last_entry)
         cached = self._rank_memo.get(key)
         if cached is None:
-            query = self.matcher.analyze(turn.frame.text)
+            query = self._query(turn)
             ctx = MatchContext(city=turn.city, topic=session.topic, entry=session.last_entry)
             docs = self.matcher.doc_ids
             cached = {docs[i]: score for score, i in self.matcher.scores(query, ctx)}
             self._rank_memo[key] = cached
+        return cached
+
+    def _query(self, turn: Turn) -> Query:
+        """The turn's text as the matcher reads it, analysed once per turn (ranking, pointing
+        back and snippet follow-ups all read it)."""
+        cached = self._query_memo.get(turn.frame.text)
+        if cached is None:
+            cached = self.matcher.analyze(turn.frame.text)
+            self._query_memo[turn.frame.text] = cached
         return cached
 
     def fits(self, entry: Entry, turn: Turn) -> bool:

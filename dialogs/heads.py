@@ -13,6 +13,7 @@ import re
 
 from dialogs.dialogue import Turn
 from knowledge.loader import KnowledgeBase
+from knowledge.schema import Entry
 
 
 class AnswerHeads:
@@ -61,7 +62,7 @@ class AnswerHeads:
         per-child figures beside it (the page states the fee per child)."""
         if not turn.children or "cost" not in turn.aspects:
             return None
-        entry = next((self.kb.entries[e] for e in chosen if self.kb.entries[e].per_child), None)
+        entry = self._fee_entry(chosen)
         if entry is None or entry.per_child is None:
             return None
         fee, n = entry.per_child, turn.children
@@ -89,7 +90,7 @@ class AnswerHeads:
         comes from the message's words (`fee_roles`), else from the figure itself."""
         if not turn.frame.yes_no or turn.children:
             return None
-        entry = next((self.kb.entries[e] for e in chosen if self.kb.entries[e].per_child), None)
+        entry = self._fee_entry(chosen)
         if entry is None or entry.per_child is None:
             return None
         parts = entry.per_child.model_dump()
@@ -129,3 +130,11 @@ class AnswerHeads:
             if stated and implied not in stated:
                 return self.kb.text(key)
         return None
+
+    def fee(self, turn: Turn, chosen: list[str]) -> str | None:
+        """The fee head of a cost answer: several children's sum, or a stated figure checked."""
+        return self.for_children(turn, chosen) or self.fee_check(turn, chosen)
+
+    def _fee_entry(self, chosen: list[str]) -> Entry | None:
+        """The chosen entry that states the fee per child, if any."""
+        return next((self.kb.entries[e] for e in chosen if self.kb.entries[e].per_child), None)

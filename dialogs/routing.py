@@ -265,16 +265,13 @@ class Router:
         if not isinstance(flow, GuidedFlow):
             return None
         facts: dict[str, str] = {}
-        lines = text.split("\n")
-        for line in lines:
-            facts.update(flow.extract(line, session, today))
+        last: dict[str, str] = {}
+        for line in text.split("\n"):
+            last = flow.extract(line, session, today)
+            facts.update(last)
         decided = flow.shortcut(Session(chat_id=session.chat_id, slots=dict(facts))) is not None
         # (Only after the flow's own verdict: a fact it did not ask about stays with the clerk.)
-        restated = (
-            correcting
-            and _ended_flow(session) == name
-            and bool(flow.extract(lines[-1], session, today))
-        )
+        restated = correcting and _ended_flow(session) == name and bool(last)
         if not decided and not restated:
             return None
         self._enter_flow(session, name)

@@ -240,12 +240,8 @@ class Clerk:
             return [self._said_as(self._context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
         chosen = self.chooser.choose(turn, session, picked)
-        if (
-            not chosen
-            and picked is not None
-            and (self.heads.for_children(turn, [picked]) or self.heads.fee_check(turn, [picked]))
-        ):
-            chosen = [picked]  # the pick stands, with the fee for the children said first
+        if not chosen and picked is not None and self.heads.fee(turn, [picked]):
+            chosen = [picked]  # the pick stands, with its fee head said first
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
                 return self._abstain(turn, session) or match
@@ -287,7 +283,7 @@ class Clerk:
         other = self.heads.implied_other(turn)
         if other is not None:
             replies[0] = self._headed(other, replies[0])
-        total = self.heads.for_children(turn, chosen) or self.heads.fee_check(turn, chosen)
+        total = self.heads.fee(turn, chosen)
         if total is not None:
             replies[0] = self._headed(total, replies[0])
         return replies

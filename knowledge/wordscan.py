@@ -11,7 +11,7 @@ twenty lines with no dependency.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -25,9 +25,6 @@ class WordScan(Generic[V]):
         self._by_first: dict[str, list[int]] = {}
         for index, (word, _) in enumerate(self.pairs):
             self._by_first.setdefault(word[0], []).append(index)
-
-    def __iter__(self) -> Iterator[tuple[str, V]]:
-        return iter(self.pairs)
 
     def present(self, text: str) -> list[tuple[str, V]]:
         """The pairs whose word occurs in `text`, in the list's order."""
