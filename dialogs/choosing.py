@@ -8,6 +8,7 @@ dated note computes that day's verdict.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import replace
 
@@ -21,7 +22,11 @@ from knowledge.schema import Entry, Understanding
 GENERAL = "general"  # entries for every city
 STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
 RARE_ANSWERS = 2  # a word pointed back at names one thing when so few answers say it
-SNIPPET_WORDS = 2  # words of a follow-up found in the news snippet just given: about it
+SNIPPET_WORDS = 2
+DAY = re.compile(r"\d{1,2}月\d{1,2}日")  # a day an answer names ("9月15日前")
+SENTENCE = re.compile(
+    r"[。；\n]"
+)  # words of a follow-up found in the news snippet just given: about it
 
 
 class EntryChooser:
@@ -121,8 +126,18 @@ class EntryChooser:
         if not any(w in said for w in self.vocab.pointing):
             return False
         terms = self._query(turn).terms
+        if any(" " not in t and len(t) >= 3 and t in last.answer and self._rare(t) for t in terms):
+            return True
+        return "time" in turn.aspects and self._dated_sentence(last, terms)
+
+    @staticmethod
+    def _dated_sentence(last: Entry, terms: Iterable[str]) -> bool:
+        """ "教育部门那个数什么时候出" after the answer on how the quota is set: a sentence of
+        that answer names a day and a word of the question (教育) — the day asked for is
+        that one, not the application window's."""
+        words = [t for t in terms if " " not in t and len(t) >= 2]
         return any(
-            " " not in t and len(t) >= 3 and t in last.answer and self._rare(t) for t in terms
+            DAY.search(s) and any(w in s for w in words) for s in SENTENCE.split(last.answer)
         )
 
     def _rare(self, term: str) -> bool:

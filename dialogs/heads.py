@@ -10,6 +10,7 @@ the head of that answer is). Pure over the knowledge base and the turn.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from dialogs.dialogue import Turn
 from knowledge.loader import KnowledgeBase
@@ -17,10 +18,12 @@ from knowledge.schema import Entry
 
 
 class AnswerHeads:
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, city_names: Mapping[str, str]) -> None:
         assert kb.understanding is not None
         self.kb = kb
         self.vocab = kb.understanding
+        # Names of the cities the pages do not cover (the lexicon knows them as cities).
+        self._uncovered = {n: c for n, c in city_names.items() if c not in self.vocab.coverage}
 
     def guard(self, turn: Turn) -> str | None:
         for guard in self.vocab.guards:
@@ -130,6 +133,20 @@ class AnswerHeads:
             if stated and implied not in stated:
                 return self.kb.text(key)
         return None
+
+    def beside_uncovered(self, turn: Turn) -> str | None:
+        """ "天津和广州哪个新生儿医保便宜": the other place is not in the pages; say so before
+        the covered city's answer, so that it is never read as a comparison."""
+        if turn.city is None or "remote" in turn.aspects:
+            return None  # "天津医保在北京能用吗" is the news snippets' own question
+        said = turn.frame.text.replace(" ", "")
+        if not any(w in said for w in self.vocab.versus_words):
+            return None
+        place = next((n for n in self._uncovered if len(n) >= 2 and n in said), None)
+        if place is None:
+            return None
+        city = self.kb.ui.get(f"city_{turn.city}", turn.city)
+        return self.kb.text("beside_uncovered", place=place, city=city)
 
     def fee(self, turn: Turn, chosen: list[str]) -> str | None:
         """The fee head of a cost answer: several children's sum, or a stated figure checked."""

@@ -79,7 +79,7 @@ class Clerk:
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self.chooser = EntryChooser(kb, self.vocab, matcher)
         self.pointer = ItemPointer(self.vocab.ordinal_units)
-        self.heads = AnswerHeads(kb)
+        self.heads = AnswerHeads(kb, matcher.lexicon.city_names)
 
     def read(self, session: Session, text: str, today: date) -> Turn:
         """The message in its conversation (`dialogs.dialogue`)."""
@@ -159,7 +159,7 @@ class Clerk:
     ) -> list[Reply] | None:
         """Acts, corrections of nothing asked, scope guards, verdicts, "然后呢"."""
         frame = turn.frame
-        if frame.act is not None and not turn.stated:
+        if frame.act is not None:  # the whole message is the act (its words may name no one)
             return [self._said_as(self.kb.text(f"act_{frame.act}"), Outcome.ACT)]
         if frame.correction and not turn.aspects and turn.stated:
             # "不对 是初二" with no question before it: the fact is taken, nothing guessed.
@@ -240,6 +240,8 @@ class Clerk:
             return [self._said_as(self._context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
         chosen = self.chooser.choose(turn, session, picked)
+        if turn.frame.after and len(chosen) == 1:
+            chosen = [self.kb.entries[chosen[0]].next or chosen[0]]
         if not chosen and picked is not None and self.heads.fee(turn, [picked]):
             chosen = [picked]  # the pick stands, with its fee head said first
         if not chosen:
@@ -280,7 +282,7 @@ class Clerk:
         if year is not None:
             head = self.kb.text("guard_year", covered=year[0], year=year[1])
             replies[0] = self._headed(head, replies[0])
-        other = self.heads.implied_other(turn)
+        other = self.heads.implied_other(turn) or self.heads.beside_uncovered(turn)
         if other is not None:
             replies[0] = self._headed(other, replies[0])
         total = self.heads.fee(turn, chosen)

@@ -36,6 +36,7 @@ class Frame:
     followup: bool = False  # leans on the previous turn ("那…呢", "要是…")
     correction: bool = False  # "不对", "说错了", "其实是"
     next_step: bool = False  # "然后呢"
+    after: bool = False  # "核定表拿到以后呢": the step after the thing named
     compare: bool = False  # "也一样吗"
     by_ability: bool = False  # the aspect is only the ability fallback ("…能…吗")
 
@@ -97,6 +98,9 @@ class FrameReader:
             followup=any(w in compact for w in self.vocab.followup),
             correction=any(w in compact for w in self.vocab.corrections),
             next_step=any(compact.startswith(w) or compact == w for w in self.vocab.next_step),
+            after=any(
+                compact.endswith(w) and len(compact) > len(w) + 1 for w in self.vocab.after_words
+            ),
             compare=any(w in compact for w in self.vocab.compare),
             by_ability=by_ability,
         )

@@ -193,6 +193,8 @@ class Understanding(_Strict):
     corrections: list[str]
     negations: list[str]
     next_step: list[str]
+    # "核定表拿到以后呢": what comes after the thing the message names (its entry's `next`).
+    after_words: list[str] = []
     widen: dict[str, list[str]] = {}
     # A word that says who the question is about when the message states nothing else of
     # that dimension ("出生一件事" is the Tianjin-hukou way: a question about it is local).
@@ -228,6 +230,8 @@ class Understanding(_Strict):
     # "第二步是啥", "第三条呢": the numbered item of the answer just given.
     ordinal_units: list[str] = []
     compare: list[str]
+    # "天津和广州哪个便宜": words that set two places side by side.
+    versus_words: list[str] = []
     age_words: dict[str, int]
     birth_words: list[str]
     holidays: dict[str, HolidaySpec]
