@@ -312,8 +312,9 @@ class EntryChooser:
     ) -> tuple[float, ...]:
         specific = float(len(self.widened(turn.populations) & set(entry.population)))
         # A condition the entry assumes and the turn does not state (a 户籍 nobody said)
-        # counts against it: the general entry answers a question that leaves it open.
-        stated = {self.groups.get(p) for p in turn.populations}
+        # counts against it: the general entry answers a question that leaves it open. A
+        # group with a `stated_only` value (no_permit) has a default (permit): not assumed.
+        stated = {self.groups.get(p) for p in (*turn.populations, *self.vocab.stated_only)}
         assumed = {self.groups.get(p) for p in entry.population if p != "all"} - stated
         specific -= len(assumed)
         primary = 1.0 if entry.aspects[0] == aspect else 0.0

@@ -12,6 +12,7 @@ writes the merged state back. Erased by /forget and with the session's idle expi
 from __future__ import annotations
 
 from collections.abc import Mapping
+import re
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -29,6 +30,7 @@ from knowledge.schema import Understanding
 SAID_TURNS, SAID_CHARS, SAID_SEP = 2, 120, "\n"  # earlier messages kept for their facts
 SHORT = 8  # characters: a message this short leans on the one before
 STUDY_GAP = 6  # characters after another city's name where a study word makes it a school
+SIBLING_CLAUSE = re.compile(r"[\s，,。；;！!？?、]+")  # one child per clause: "老二刚出生"
 BIRTH_READS = 3  # days in one message tried as the birth day before giving up
 
 
@@ -76,6 +78,7 @@ class DialogueReader:
         self.reader = FrameReader(vocab)
         self.holidays = holidays_from(vocab.holidays)
         self._birth_words = (*vocab.birth_words, *vocab.age_words)
+        self._siblings = sorted(vocab.sibling_words, key=len, reverse=True)
         self.groups = {name: spec.group for name, spec in vocab.populations.items()}
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self._names = {
@@ -113,7 +116,7 @@ class DialogueReader:
             frame,
             cities.city,
             aspects,
-            self._populations(frame, surface, cities, ctx),
+            self._populations(frame, surface, cities, session),
             inherited,
             len(cities.by_name) == 2,
             bool(cities.named and cities.previous and cities.named != cities.previous),
@@ -179,9 +182,12 @@ class DialogueReader:
         return _Cities(named, frozenset(by_name), frozenset(core), previous, city)
 
     def _populations(
-        self, frame: Frame, surface: str, cities: _Cities, ctx: Mapping[str, object]
+        self, frame: Frame, surface: str, cities: _Cities, session: Session
     ) -> frozenset[str]:
+        ctx = session.context
         pops = set(frame.populations)
+        if not any(self.groups[p] == "age" for p in pops):
+            pops |= self._sibling(surface, session)
         relative = self._relative_hukou(surface, cities.city)
         if relative is not None:
             pops = (pops - {"local", "nonlocal"}) | {relative}
@@ -193,6 +199,23 @@ class DialogueReader:
             old = {p for p in old if self.groups.get(p) in keep}
         stated_groups = {self.groups[n] for n in pops}
         return frozenset({p for p in old if self.groups.get(p) not in stated_groups} | pops)
+
+    def _sibling(self, surface: str, session: Session) -> set[str]:
+        """ "老大的医保怎么弄" / "那老二呢" after "老大在天津上二年级…老二刚在天津出生": the
+        age that the clause naming this child stated before (most recent first)."""
+        compact = surface.replace(" ", "")
+        word = next((w for w in self._siblings if w in compact), None)
+        if word is None:
+            return set()
+        for message in reversed(said(session)):
+            for clause in SIBLING_CLAUSE.split(message):
+                if word in clause:
+                    ages = {
+                        p for p in self.reader.read(clause).populations if self.groups[p] == "age"
+                    }
+                    if ages:
+                        return ages
+        return set()
 
     def _relative_hukou(self, surface: str, city: str | None) -> str | None:
         """ "天津户口" is local in Tianjin and non-local in Suzhou ("不是天津户口": the reverse)."""

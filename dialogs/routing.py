@@ -163,6 +163,7 @@ class Router:
         routed = self._keyword(session, lowered, today)
         if routed is not None:
             return routed
+        session.slots.pop("pending_q", None)  # the city question went unanswered: moved on
         wanted = self._flow_wanting(session, said, today, turn)
         if wanted is not None:
             return wanted
@@ -182,11 +183,7 @@ class Router:
             if result is not None:
                 return result.replies
         if kind is Kind.CITY and target in self.cities:
-            pending = session.slots.pop("pending_q", None) if not session.flow else None
-            session.city = target
-            if isinstance(pending, str):
-                return self._answer_free_text(session, pending, today)
-            return [self.say.menu(target)]
+            return self._city_chosen(session, target, today)
         if kind is Kind.FLOW_CONTROL and target == "cont" and session.flow:
             return self.flows[session.flow].resume(session, today)
         if kind is Kind.FLOW_CONTROL and target == "stop":
@@ -218,13 +215,22 @@ class Router:
                 kind, _, target = route.action.partition(":")
                 if kind == "menu":
                     if target in self.cities:
-                        session.city = target
+                        return self._city_chosen(session, target, today)
                     return [self.say.menu(target)]
                 if kind == "entry":
                     return [self.say.entry(session, target, today)]
                 if kind == "flow" and target in self.flows:
                     return self._start_flow(session, target, today, None)
         return None
+
+    def _city_chosen(self, session: Session, city: str, today: date) -> list[Reply]:
+        """A city pressed or typed ("苏州") right after "您问的是天津还是苏州？": the question
+        that asked is answered for it; otherwise the city's menu."""
+        pending = session.slots.pop("pending_q", None) if not session.flow else None
+        session.city = city
+        if isinstance(pending, str):
+            return self._answer_free_text(session, pending, today)
+        return [self.say.menu(city)]
 
     def _answer_free_text(
         self, session: Session, text: str, today: date, turn: Turn | None = None

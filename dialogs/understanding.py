@@ -44,6 +44,7 @@ from knowledge.matcher import Match, MatchContext, Matcher
 BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
 HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
 MAX_SUGGESTIONS = 3
+ONLY_CITY_FILLER = "的呢吧啊呀哦嗯是在市那边这边。，,.!！~"  # "是天津的呀": still only a city
 
 
 class Renders(Protocol):
@@ -79,7 +80,8 @@ class Clerk:
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self.chooser = EntryChooser(kb, self.vocab, matcher)
         self.pointer = ItemPointer(self.vocab.ordinal_units)
-        self.heads = AnswerHeads(kb, matcher.lexicon.city_names)
+        self.city_names = matcher.lexicon.city_names
+        self.heads = AnswerHeads(kb, self.city_names)
 
     def read(self, session: Session, text: str, today: date) -> Turn:
         """The message in its conversation (`dialogs.dialogue`)."""
@@ -235,7 +237,8 @@ class Clerk:
     ) -> list[Reply] | Match:
         """Frame -> entries (dialogs.choosing), then what the answer must say with them: the
         other city's word, a stated birth day's verdict, another year's figures."""
-        restates = turn.frame.correction and turn.inherited  # "孩子其实上初一了": re-answer
+        # "孩子其实上初一了", or a bare "天津的" answering which city: the question again.
+        restates = turn.inherited and (turn.frame.correction or self._names_only_city(turn))
         if match.kind != "answer" and turn.stated and self._statement(turn) and not restates:
             return [self._said_as(self._context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
@@ -325,6 +328,17 @@ class Clerk:
         text = turn.frame.text
         return not turn.frame.aspects and not any(w in text for w in self.vocab.question_words)
 
+    def _names_only_city(self, turn: Turn) -> bool:
+        """The message is a city's name and nothing else ("天津的", "苏州"), as when the
+        question before it did not say which city."""
+        if turn.city is None or turn.frame.populations:
+            return False
+        rest = turn.frame.text.replace(" ", "")
+        for name, city in sorted(self.city_names.items(), key=lambda n: -len(n[0])):
+            if city == turn.city:
+                rest = rest.replace(name, "")
+        return not rest.strip(ONLY_CITY_FILLER)
+
     def _context_ack(self, turn: Turn) -> str:
         """ "我在苏州上班，老家河南的": what was understood, and an invitation to ask."""
         label = self.kb.ui.get(f"city_{turn.city}") if turn.city else None
@@ -377,6 +391,10 @@ class Clerk:
             return None
         if ends == {True} and self.heads.asks_to_enrol(turn):
             text = self.kb.text("late_enrol") + "\n" + text
+        if birth.first != birth.last:  # "8月中旬出生": the earliest day is the one counted
+            first, last = format_cn(birth.first), format_cn(birth.last)
+            note = self.kb.text("birth_range", phrase=birth.phrase, first=first, last=last)
+            text = f"{text}\n{note}"
         return [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]
 
     def _sure_of_aspect(self, turn: Turn) -> bool:

@@ -230,6 +230,8 @@ class Understanding(_Strict):
     # "第二步是啥", "第三条呢": the numbered item of the answer just given.
     ordinal_units: list[str] = []
     compare: list[str]
+    # "那老二呢": a word naming one of several children (its earlier clause says who it is).
+    sibling_words: list[str] = []
     # "天津和广州哪个便宜": words that set two places side by side.
     versus_words: list[str] = []
     age_words: dict[str, int]

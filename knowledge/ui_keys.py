@@ -35,6 +35,7 @@ USED: Mapping[str, frozenset[str]] = {
     "city_tianjin": NONE,
     "clarify_city": NONE,
     "compare_other": frozenset({"city"}),
+    "birth_range": frozenset({"phrase", "first", "last"}),
     "beside_uncovered": frozenset({"place", "city"}),
     "continue_flow": NONE,
     "continue_no": NONE,

@@ -19,6 +19,7 @@ from dialogs.rules.everyday import (
     HolidayRule,
     cn_number,
     holiday_hit,
+    month_third,
     next_holiday,
     weekday_span,
 )
@@ -68,6 +69,9 @@ def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> D
         if n is not None:
             day = today + timedelta(days=int(n))
             return DaySpan(day, day, m.group(0))
+    part = month_third(norm, today, ahead=True)
+    if part is not None:
+        return part
     named = weekday_span(norm, today)
     if named is not None and named.first >= today:  # "下周五去办"
         return named

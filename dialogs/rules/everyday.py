@@ -155,6 +155,51 @@ _AGE_MONTHS = re.compile(
 )
 
 
+# "9月中旬", "八月底", "下个月初", "上个月底", "月底": a third of a month (上旬 1–10,
+# 中旬 11–20, 下旬 21–end), of a month by number or of one counted from this one.
+_MONTH_THIRD = re.compile(
+    r"(?:(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月份?|(上个?月|下个?月|这个月|本月|(?<![\d一二三四五六七八九十])月))"
+    r"\s*(上旬|中旬|下旬|初|中|底|末)"
+)
+_THIRDS = {"上旬": 0, "初": 0, "中旬": 1, "中": 1, "下旬": 2, "底": 2, "末": 2}
+_MONTH_SHIFT = {"上": -1, "下": 1}
+
+
+def month_third(norm: str, today: date, ahead: bool) -> DaySpan | None:
+    """The days of a month's third ("9月中旬" is 11–20): in the coming year when `ahead`
+    (a day to go), else in the year up to today (a birth), cut at today; None when that
+    third lies wholly on the other side of today."""
+    m = _MONTH_THIRD.search(norm)
+    if m is None:
+        return None
+    number, relative, part = m.groups()
+    first = today.replace(day=1)
+    if number is not None:
+        month = cn_int(number)
+        if month is None or not 1 <= month <= 12:
+            return None
+        later = month > today.month if not ahead else month < today.month
+        first = date(today.year + (later if ahead else -later), month, 1)
+    else:
+        step = _MONTH_SHIFT.get(relative[0], 0)
+        first = _add_months(first, step)
+    end = _add_months(first, 1) - timedelta(days=1)
+    third = _THIRDS[part]
+    start = first.replace(day=1 + 10 * third)
+    stop = end if third == 2 else first.replace(day=10 + 10 * third)
+    if ahead:
+        start = max(start, today)
+    else:
+        stop = min(stop, today)
+    return DaySpan(start, stop, m.group(0)) if start <= stop else None
+
+
+def _add_months(first: date, months: int) -> date:
+    """The first day of the month `months` after the one `first` opens."""
+    index = first.month - 1 + months
+    return date(first.year + index // 12, index % 12 + 1, 1)
+
+
 # "上周五", "这个星期一", "上上礼拜三", "下周二": a weekday of a week counted from this one.
 _WEEKDAY = re.compile(r"(上上|上|这|本|下)\s*(?:个)?\s*(?:周|星期|礼拜)\s*([一二三四五六日天1-7])")
 _WEEKDAY_INDEX = {"一": 0, "二": 1, "三": 2, "四": 3, "五": 4, "六": 5, "日": 6, "天": 6}
@@ -189,6 +234,7 @@ def birth_span(
         lambda n, t: _holiday_birth(n, t, holidays),
         _this_or_last_month_day,
         _past_weekday,
+        lambda n, t: month_third(n, t, ahead=False),
         _month_only,
         lambda n, t: _fixed_age(n, t, fixed),
         _age_in_days,
