@@ -11,8 +11,8 @@ writes the merged state back. Erased by /forget and with the session's idle expi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 
