@@ -15,6 +15,7 @@ from dataclasses import replace
 from dialogs.dialogue import Turn
 from dialogs.session import Session
 from knowledge.analysis import Query
+from knowledge.frame import FrameReader
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import MatchContext, Matcher
 from knowledge.schema import Entry, Understanding
@@ -37,6 +38,7 @@ class EntryChooser:
         self.groups = {name: spec.group for name, spec in vocab.populations.items()}
         self._rank_memo: dict[tuple[str, str | None, str | None, str | None], dict[str, float]] = {}
         self._query_memo: dict[str, Query] = {}
+        self.reader = FrameReader(vocab)  # what a message asks of the thing it points at
         self._rarity: dict[str, int] = {}  # term -> answers saying it (the KB is fixed per chooser)
 
     def new_turn(self) -> None:
@@ -68,7 +70,7 @@ class EntryChooser:
         if matched is None:
             return candidates if turn.city is not None else []
         entry = self.kb.entries[matched]
-        named = self._names_keyword(entry, turn)
+        named = self.names_keyword(entry, turn)
         if turn.inherited and named and self.fits(entry, turn):
             # "要拍照吗" after where to apply: the message names what the pick is about
             # (拍照 → the acceptance step), not the aspect asked before.
@@ -149,11 +151,54 @@ class EntryChooser:
             self._rarity[term] = count
         return count <= RARE_ANSWERS
 
-    def _names_keyword(self, entry: Entry, turn: Turn) -> bool:
-        """The message says one of the entry's keywords (a city's name alone does not count)."""
+    def names_keyword(self, entry: Entry, turn: Turn, own: bool = False) -> bool:
+        """The message says one of the entry's keywords (a city's name alone does not count);
+        `own`: a keyword no entry of the turn's city says (积分 is Suzhou's word, 回执 both's)."""
         said = turn.frame.text.replace(" ", "")
         cities = self.matcher.lexicon.city_names
-        return any(len(k) >= 2 and k in said and k not in cities for k in entry.keywords)
+        return any(
+            len(k) >= 2
+            and k in said
+            and k not in cities
+            and not (own and self._city_says(turn.city, k))
+            for k in entry.keywords
+        )
+
+    def _city_says(self, city: str | None, word: str) -> bool:
+        return any(
+            e.city == city and (word in e.answer or word in e.keywords)
+            for e in self.kb.entries.values()
+        )
+
+    def pointed_unsaid(self, turn: Turn, session: Session) -> tuple[str, str] | None:
+        """ "那个回执去哪开" after the answer naming the 回执: (the thing pointed back at, the
+        aspect asked of it) when no answer of the city says the thing with that aspect —
+        the page does not say where the 回执 is issued."""
+        last = self.kb.entries.get(session.last_entry or "")
+        if last is None or last.city != turn.city or turn.inherited or not turn.aspects:
+            return None
+        said = turn.frame.text.replace(" ", "")
+        if not any(w in said for w in self.vocab.pointing):
+            return None
+        cities = self.matcher.lexicon.city_names
+        for term in self._query(turn).terms:
+            if " " in term or len(term) < 2 or term in cities or term not in said:
+                continue
+            if term not in last.answer:
+                continue
+            asked = self.reader.read(said.replace(term, " ")).aspects  # what is asked of it
+            if not asked or asked[0] in last.aspects or asked[0] not in self.vocab.pointed_aspects:
+                return None
+            if asked[0] == "time" and self._dated_sentence(last, [term]):
+                return None
+            if not any(  # an answer about that thing (its title or keywords name it)
+                e.city == turn.city
+                and asked[0] in e.aspects
+                and (term in e.title or any(term in k for k in e.keywords))
+                for e in self.kb.entries.values()
+            ):
+                return term, asked[0]
+        return None
 
     def _closer(self, candidate: str, matched: str, turn: Turn, session: Session) -> bool:
         """The frame's entry is written for the conversation's population and the keyword
@@ -161,7 +206,14 @@ class EntryChooser:
         mine, theirs = self.specific(candidate, turn), self.specific(matched, turn)
         if turn.frame.correction:
             return mine > theirs
+        if turn.frame.yes_no and mine > theirs and self._judges(candidate, turn):
+            # "还能参加吗" for a child not in school: the entry that can say yes or no for
+            # that child, over the general list of who may enrol.
+            return not self._judges(matched, turn)
         return candidate == session.last_entry and theirs == 0 < mine
+
+    def _judges(self, entry_id: str, turn: Turn) -> bool:
+        return any(a in self.kb.entries[entry_id].verdicts for a in turn.aspects)
 
     def _year_better(self, candidate: str, entry: Entry, turn: Turn) -> bool:
         """The frame's entry states the year asked about and the keyword pick does not."""
@@ -189,7 +241,7 @@ class EntryChooser:
         weak = all(self.vocab.aspects[a].rank < STRONG_RANK for a in turn.aspects)
         if weak and not turn.switched and turn.aspects[0] in last.aspects:
             return last.id
-        if not turn.switched and self._names_keyword(last, turn):
+        if not turn.switched and self.names_keyword(last, turn):
             # "去学校办手续要带什么" after what comes once approved: the message names that
             # answer's own subject, and the answer covers what is asked about it.
             return last.id

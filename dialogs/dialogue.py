@@ -90,6 +90,8 @@ class DialogueReader:
     def read(self, session: Session, text: str, today: date) -> Turn:
         surface = self.matcher.normalizer.surface(text)
         frame = self.reader.read(surface)
+        if frame.year is None and "cost" in frame.aspects:
+            frame = replace(frame, year=self._relative_year(surface, today))
         ctx = session.context
         query = self.matcher.analyze(text)
         cities = self._cities(surface, query, session)
@@ -199,6 +201,13 @@ class DialogueReader:
             old = {p for p in old if self.groups.get(p) in keep}
         stated_groups = {self.groups[n] for n in pops}
         return frozenset({p for p in old if self.groups.get(p) not in stated_groups} | pops)
+
+    def _relative_year(self, surface: str, today: date) -> int | None:
+        """ "今年交多少" on a day of 2027: 2027 (the clock is passed in)."""
+        for word, delta in self.vocab.relative_years.items():
+            if word in surface:
+                return today.year + delta
+        return None
 
     def _sibling(self, surface: str, session: Session) -> set[str]:
         """ "老大的医保怎么弄" / "那老二呢" after "老大在天津上二年级…老二刚在天津出生": the

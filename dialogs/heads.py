@@ -148,6 +148,19 @@ class AnswerHeads:
         city = self.kb.ui.get(f"city_{turn.city}", turn.city)
         return self.kb.text("beside_uncovered", place=place, city=city)
 
+    def snippet_elsewhere(self, turn: Turn, chosen: list[str]) -> str | None:
+        """A news snippet (they come with the Tianjin page) given in a conversation about a
+        city whose page says nothing of its subject: that city's page is silent, and the
+        snippet is general news, not that city's rule."""
+        if turn.city is None or not chosen:
+            return None
+        entry = self.kb.entries[chosen[0]]
+        covered = self.vocab.coverage.get(turn.city, [])
+        if entry.group != "related" or any(a in covered for a in entry.aspects):
+            return None
+        city = self.kb.ui.get(f"city_{turn.city}", turn.city)
+        return self.kb.text("snippet_elsewhere", city=city)
+
     def fee(self, turn: Turn, chosen: list[str]) -> str | None:
         """The fee head of a cost answer: several children's sum, or a stated figure checked."""
         return self.for_children(turn, chosen) or self.fee_check(turn, chosen)

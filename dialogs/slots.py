@@ -48,9 +48,20 @@ def normalize(text: str) -> str:
 _NEGATIONS = ("没有", "从没", "从未", "还没", "不是", "没", "未", "不", "无", "非")
 
 
+# What may stand between a negation and the words it negates: "没在苏州上过医保",
+# "没给孩子交过医保" (a place or a beneficiary, not a clause of its own).
+_NEGATION_GAP = re.compile(
+    r"(?:在(?:苏州|天津|这边|这里|这儿|本地|当地|市区|老家)?|给(?:孩子|娃|他|她|宝宝)|帮(?:孩子|娃)|为孩子)$"
+)
+
+
 def _negated(text: str, start: int) -> bool:
-    """True when a negation stands right before `start` ('没' + '参加过苏州医保')."""
-    return any(text.endswith(n, 0, start) for n in _NEGATIONS)
+    """True when a negation stands right before `start` ('没' + '参加过苏州医保'), or
+    before a place or a beneficiary that stands before it ('没' + '在苏州' + '上过医保')."""
+    if any(text.endswith(n, 0, start) for n in _NEGATIONS):
+        return True
+    gap = _NEGATION_GAP.search(text, 0, start)
+    return gap is not None and any(text.endswith(n, 0, gap.start()) for n in _NEGATIONS)
 
 
 def _matches(norm: str, choice: Choice) -> list[int]:
@@ -143,6 +154,40 @@ def residence_years(text: str, answering: bool) -> str | None:
         amount = _amount(bare) if re.fullmatch(_N, bare) else None
         if amount is not None:
             return "yes" if amount >= 1 else "no"
+    return None
+
+
+# "去年十月从安徽过来苏州打工的", "前年搬来的", "2024年3月来的苏州": when the family came.
+_SINCE = re.compile(
+    r"(今年|去年|前年|(20\d\d)\s*年)\s*(?:(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月份?)?"
+    r"[^，,。；;！!？?]{0,10}?(?:过来|搬来|搬到|来到|来的|来了|来苏州|到苏州|落脚|住进|住到)"
+)
+_YEARS_BACK = {"今年": 0, "去年": 1, "前年": 2}
+
+
+def residence_since(text: str, today: date) -> str | None:
+    """'去年十月…过来' on 2026-06-15 -> 'no' (eight months); 'yes' / 'no' only when every
+    day of the month (or year) said gives the same answer against one year, else None."""
+    m = _SINCE.search(unicodedata.normalize("NFKC", text))
+    if m is None:
+        return None
+    word, year_said, month_said = m.groups()
+    year = int(year_said) if year_said else today.year - _YEARS_BACK[word]
+    month = cn_int(month_said) if month_said else None
+    if month_said is not None and (month is None or not 1 <= month <= 12):
+        return None
+    first = date(year, month or 1, 1)
+    last = date(year + (month or 12) // 12, (month or 12) % 12 + 1, 1)  # the day after
+    if first > today:
+        return None
+    try:
+        a_year_on = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        a_year_on = today.replace(year=today.year - 1, day=28)
+    if last <= a_year_on:  # even the last day said is a year or more ago
+        return "yes"
+    if first > a_year_on:
+        return "no"
     return None
 
 

@@ -242,11 +242,20 @@ class Clerk:
         if match.kind != "answer" and turn.stated and self._statement(turn) and not restates:
             return [self._said_as(self._context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
+        unsaid = self.chooser.pointed_unsaid(turn, session)
+        if unsaid is not None:
+            what = self.vocab.aspects[unsaid[1]].name
+            body = self.kb.text("abstain_thing", thing=unsaid[0], what=what)
+            return [self._said_as(body, Outcome.ABSTAIN)]
         chosen = self.chooser.choose(turn, session, picked)
-        if turn.frame.after and len(chosen) == 1:
+        if turn.frame.after and len(chosen) == 1 and chosen[0] != session.last_entry:
             chosen = [self.kb.entries[chosen[0]].next or chosen[0]]
         if not chosen and picked is not None and self.heads.fee(turn, [picked]):
             chosen = [picked]  # the pick stands, with its fee head said first
+        if not chosen and picked is not None:
+            elsewhere = self.heads.snippet_elsewhere(turn, [picked])
+            if elsewhere is not None:  # "那孩子在外地看病怎么备案" in a Suzhou conversation
+                return [self._headed(elsewhere, render.entry_reply(session, picked, today))]
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
                 return self._abstain(turn, session) or match
@@ -269,7 +278,11 @@ class Clerk:
         entry's verdict, another year's label; a stated birth day's verdict after them."""
         when = turn.when.first if turn.when is not None else None
         replies = [render.entry_reply(session, e, today, when) for e in chosen]
-        if turn.switched and picked is not None and self.chooser.other_city(picked, turn):
+        if (
+            picked is not None
+            and self.chooser.other_city(picked, turn)
+            and (turn.switched or self.chooser.names_keyword(self.kb.entries[picked], turn, True))
+        ):
             # "天津也要积分吗" after Suzhou: the word belongs to the other city's process;
             # say that this city's page describes its own way, then that way.
             label = self.kb.ui.get(f"city_{turn.city}", turn.city)
@@ -285,7 +298,11 @@ class Clerk:
         if year is not None:
             head = self.kb.text("guard_year", covered=year[0], year=year[1])
             replies[0] = self._headed(head, replies[0])
-        other = self.heads.implied_other(turn) or self.heads.beside_uncovered(turn)
+        other = (
+            self.heads.implied_other(turn)
+            or self.heads.beside_uncovered(turn)
+            or self.heads.snippet_elsewhere(turn, chosen)
+        )
         if other is not None:
             replies[0] = self._headed(other, replies[0])
         total = self.heads.fee(turn, chosen)

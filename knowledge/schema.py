@@ -239,3 +239,7 @@ class Understanding(_Strict):
     holidays: dict[str, HolidaySpec]
     guards: list[Guard]
     years: dict[str, list[int]]
+    relative_years: dict[str, int] = {}
+    # Where, when, how much of a thing pointed back at ("那个回执去哪开"): asked of a thing
+    # no answer is about, the page is silent on it.
+    pointed_aspects: list[str] = []

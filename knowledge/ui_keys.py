@@ -35,6 +35,8 @@ USED: Mapping[str, frozenset[str]] = {
     "city_tianjin": NONE,
     "clarify_city": NONE,
     "compare_other": frozenset({"city"}),
+    "abstain_thing": frozenset({"thing", "what"}),
+    "snippet_elsewhere": frozenset({"city"}),
     "birth_range": frozenset({"phrase", "first", "last"}),
     "beside_uncovered": frozenset({"place", "city"}),
     "continue_flow": NONE,

@@ -30,7 +30,7 @@ from dialogs.rules.suzhou import (
     verdict,
 )
 from dialogs.session import Session
-from dialogs.slots import children_count, count_known, residence_years
+from dialogs.slots import children_count, count_known, residence_since, residence_years
 from dialogs.types import Button, Reply
 
 NAME = "suzhou"
@@ -147,7 +147,7 @@ class SuzhouFlow(GuidedFlow):
 
     def extract(self, text: str, session: Session, today: date) -> dict[str, str]:
         found = super().extract(text, session, today)
-        years = residence_years(text, answering=False)
+        years = residence_years(text, answering=False) or residence_since(text, today)
         if years is not None:
             found["years"] = years
         count = children_count(text, answering=False)

@@ -656,6 +656,30 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "来不及",
         "还来得及",
     ),
+    # Pointing at a day the answer just gave, and at what comes after a thing named.
+    (("苏州积分入医的名额是怎么定的", "教育部门那个数什么时候出"), "9月15日前", "申请期"),
+    (("苏州积分入医的申请是交给学校吗", "那核定表拿到以后呢"), "通过其子女就读", ""),
+    (("积分入医申请在街道受理以后会怎么样", "拍完照之后呢"), "受理回执", "五个环节"),
+    # A farewell with a grown-up's word in it is a farewell, not the adults' scope guard.
+    (("天津外地户口新生儿参保", "不用了，我自己去问社保吧"), "再见", "成年人"),
+    # A covered city beside one the pages do not cover: said first, never compared.
+    (("天津和广州哪个新生儿医保便宜",), "广州的情况来源页面没有写", ""),
+    # A bare city after a question with none; a city typed after "which city?".
+    (("90天以内办的话从哪天开始能报销", "天津的"), "从出生之日起", "记下了"),
+    (("要带什么材料", "苏州"), "居住证原件", "常见问题"),
+    # One of several children named again: that child's facts, not the other's.
+    (
+        ("我俩孩子 老大在天津上二年级 外地户口 老二刚在天津出生", "老大的医保怎么弄", "那老二呢"),
+        "居住证",
+        "随学校",
+    ),
+    (("我们外地的 在天津长期住 有居住证 孩子6岁没上学 能参加天津少儿医保吗",), "可以：", ""),
+    (("孩子天津户口，16岁了，没上学在家呆着", "还能参加天津这个学生儿童医保吗"), "可以：", ""),
+    # Suzhou's word asked of Tianjin, a snippet asked of Suzhou, a thing the page is silent on.
+    (("天津外地户口宝宝上医保需要积分吗",), "天津的来源页面没有这一说", ""),
+    (("苏州积分入医", "那孩子在外地看病怎么备案"), "苏州的来源页面没有讲这件事", ""),
+    (("外地户口宝宝天津参保凭什么", "那个回执去哪开"), "没有写它的办理地点", "街（镇）"),
+    (("苏州积分入医 区 范围",), "姑苏区", "异议"),
 ]
 
 
