@@ -190,7 +190,7 @@ class DialogueReader:
         pops = set(frame.populations)
         if not any(self.groups[p] == "age" for p in pops):
             pops |= self._sibling(surface, session)
-        relative = self._relative_hukou(surface, cities.city)
+        relative = self.relative_hukou(surface, cities.city)
         if relative is not None:
             pops = (pops - {"local", "nonlocal"}) | {relative}
         old = {p for p in str(ctx.get("pops") or "").split(",") if p}
@@ -226,7 +226,7 @@ class DialogueReader:
                         return ages
         return set()
 
-    def _relative_hukou(self, surface: str, city: str | None) -> str | None:
+    def relative_hukou(self, surface: str, city: str | None) -> str | None:
         """ "天津户口" is local in Tianjin and non-local in Suzhou ("不是天津户口": the reverse)."""
         compact = surface.replace(" ", "")
         found = None

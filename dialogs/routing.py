@@ -15,7 +15,15 @@ from dialogs import outcomes
 from dialogs.callbacks import Callback, Kind
 from dialogs.clock import users_today
 from dialogs.dialogue import Turn
-from dialogs.flows.base import Amends, BirthDeadline, DatedNotes, Flow, Reopens, WantsText
+from dialogs.flows.base import (
+    Amends,
+    BirthDeadline,
+    DatedNotes,
+    Flow,
+    Judges,
+    Reopens,
+    WantsText,
+)
 from dialogs.flows.machine import GuidedFlow
 from dialogs.hygiene import clean_line
 from dialogs.outcomes import Outcome
@@ -294,6 +302,11 @@ class Router:
             return flow.deadline_text(birth, today, when)
         return None
 
+    def judged(self, session: Session, city: str, text: str, today: date) -> Reply | None:
+        """The verdict city's flow gives on the facts in `text` alone, if they decide it."""
+        flow = self.flows.get(city)
+        return flow.judge(text, session, today) if isinstance(flow, Judges) else None
+
     def birth_rule_cities(self) -> frozenset[str]:
         """Cities whose flow judges a birth date (the clerk's verdicts on stated births)."""
         return self._birth_cities
@@ -343,6 +356,9 @@ class Router:
             return None
         if turn is not None and turn.children and "cost" in turn.frame.aspects:
             return None  # "俩娃一共交多少": a sum the flow (one child's case) does not give
+        clerk = self.clerk
+        if turn is not None and clerk is not None and clerk.splitter.several(turn):
+            return None  # "老大在天津上小学，老二刚出生": each child's own case, not one flow
         for name, flow in self._wanting:
             if name != session.flow and flow.wants(text, session, today):
                 return self._start_flow(session, name, today, text)

@@ -37,6 +37,7 @@ from dialogs.outcomes import Outcome
 from dialogs.rules.dates import format_cn
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
+from dialogs.splitting import CaseSplitter
 from dialogs.types import Button, Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
@@ -60,6 +61,8 @@ class Renders(Protocol):
 
     def birth_rule_cities(self) -> frozenset[str]: ...
 
+    def judged(self, session: Session, city: str, text: str, today: date) -> Reply | None: ...
+
     def entry_item(self, session: Session, entry_id: str, number: int) -> Reply | None: ...
 
     def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]: ...
@@ -82,6 +85,9 @@ class Clerk:
         self.pointer = ItemPointer(self.vocab.ordinal_units)
         self.city_names = matcher.lexicon.city_names
         self.heads = AnswerHeads(kb, self.city_names)
+        self.splitter = CaseSplitter(
+            kb, self.chooser, self.heads, list(self.cities), self.dialogue.relative_hukou
+        )
 
     def read(self, session: Session, text: str, today: date) -> Turn:
         """The message in its conversation (`dialogs.dialogue`)."""
@@ -169,6 +175,11 @@ class Clerk:
         guard = self.heads.guard(turn)
         if guard is not None:
             return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
+        # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow
+        # reads the children's facts as one family's.
+        each = self.splitter.per_child(turn, session, today, render)
+        if each:
+            return each
         # A yes/no or eligibility question, or a plain statement of facts ("我们在苏州住了
         # 11个月"), in a city whose flow can decide: a failed condition is said at once.
         asks = frame.yes_no or "eligibility" in turn.aspects or self._statement(turn)
@@ -190,7 +201,7 @@ class Clerk:
             if verdict is not None:
                 return verdict
         if turn.both:
-            return self._per_city(turn, session, today, render) or None
+            return self.splitter.per_city(turn, session, today, render) or None
         return None
 
     def _out_of_scope(
@@ -317,27 +328,6 @@ class Clerk:
     @staticmethod
     def _headed(head: str, reply: Reply) -> Reply:
         return replace(reply, text=f"{head}\n{reply.text}")
-
-    def _per_city(self, turn: Turn, session: Session, today: date, render: Renders) -> list[Reply]:
-        """Both cities named ("天津和苏州外地孩子参保有什么区别"): each city's own answer
-        for the question's aspect (how to enrol when none is named), one after the other."""
-        out: list[Reply] = []
-        missing: list[str] = []
-        aspects = turn.aspects or ("steps",)
-        for city in self.cities:
-            ids = self.chooser.entries(replace(turn, city=city, aspects=aspects), session)
-            if ids:
-                out.append(render.entry_reply(session, ids[0], today))
-            else:
-                missing.append(city)
-        if not out:
-            return []
-        for city in missing:  # "天津和苏州各交多少": only Tianjin's page gives a figure
-            label = self.kb.ui.get(f"city_{city}", city)
-            what = self.vocab.aspects[aspects[0]].name
-            text = self.kb.text("abstain_city_aspect", city=label, what=what)
-            out.append(Reply(text=text, state=outcomes.state(Outcome.ABSTAIN)))
-        return out
 
     # ---------------------------------------------------------------- parts
     def _statement(self, turn: Turn) -> bool:

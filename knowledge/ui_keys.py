@@ -35,6 +35,7 @@ USED: Mapping[str, frozenset[str]] = {
     "city_tianjin": NONE,
     "clarify_city": NONE,
     "compare_other": frozenset({"city"}),
+    "per_child": frozenset({"child"}),
     "abstain_thing": frozenset({"thing", "what"}),
     "snippet_elsewhere": frozenset({"city"}),
     "birth_range": frozenset({"phrase", "first", "last"}),

@@ -71,6 +71,15 @@ class BirthDeadline(Protocol):
 
 
 @runtime_checkable
+class Judges(Protocol):
+    """Optional hook: the flow's verdict when the facts in `text` alone decide it (a failed
+    condition), without starting the flow: one of several children's cases ("老大在昆山上
+    小学" fails the district condition); None when they do not decide it."""
+
+    def judge(self, text: str, session: Session, today: date) -> Reply | None: ...
+
+
+@runtime_checkable
 class Reopens(Protocol):
     """Optional hook: "返回" after the flow ended on a verdict one can step back from
     (`Session.ended`) reopens it one step back with the answers kept; None if not ours."""

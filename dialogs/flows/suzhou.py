@@ -35,6 +35,7 @@ from dialogs.types import Button, Reply
 
 NAME = "suzhou"
 CHECKS = ORDER  # permit, insurance, years, district, school, approved, firsttime
+PLACE = "place"  # slot: the place outside the five districts said by name ("昆山")
 FAMILY = ("permit", "insurance", "years", "firsttime")  # facts about the family, not the school
 
 
@@ -83,6 +84,8 @@ class SuzhouFlow(GuidedFlow):
             "closing",
             "eligible",
             "ineligible",
+            "judged",
+            "district_place",
             "where",
             "materials_head",
             "material_items",
@@ -153,6 +156,11 @@ class SuzhouFlow(GuidedFlow):
         count = children_count(text, answering=False)
         if count is not None:
             found["children"] = birth_proof(count)
+        if found.get("district") == "other":
+            places = [str(p) for p in self.text.extra("places_outside")]
+            place = next((p for p in places if p in text), None)
+            if place is not None:
+                found[PLACE] = place
         return found
 
     def shortcut(self, session: Session) -> str | None:
@@ -175,12 +183,24 @@ class SuzhouFlow(GuidedFlow):
         conditions: dict[str, str] = self.text.extra("condition")
         return "\n".join(self.t(f"bullet_{kind}", text=conditions[n]) for n in names)
 
-    def verdict_reply(self, session: Session) -> Reply:
+    def judge(self, text: str, session: Session, today: date) -> Reply | None:
+        found = self.extract(text, session, today)
+        if verdict({k: v for k, v in found.items() if k in CHECKS}).status is not Status.INELIGIBLE:
+            return None
+        kept = {k: v for k, v in found.items() if k in CHECKS or k == PLACE}
+        return self.verdict_reply(Session(chat_id=session.chat_id, slots=dict(kept)), "judged")
+
+    def verdict_reply(self, session: Session, key: str = "ineligible") -> Reply:
+        """The verdict on the answers so far; `key`: the ineligible text (the flow's own, or
+        `judged` for facts judged outside the flow, which has no "重新判断资格" to press)."""
         v = verdict(session.slots)
         ok = [n for n in CHECKS if n not in v.failing and n not in v.unsure and n not in v.missing]
         if v.status is Status.INELIGIBLE:
-            body = self.t("ineligible", failing=self._bullets(v.failing, "fail"))
+            body = self.t(key, failing=self._bullets(v.failing, "fail"))
             notes = [self.t(f"{n}_note") for n in v.failing if f"{n}_note" in self.text.text]
+            place = session.slots.get(PLACE)
+            if "district" in v.failing and isinstance(place, str):
+                body = self.t("district_place", place=place) + "\n" + body  # the verdict first
             body = "\n".join([body, *notes])
         elif v.status is Status.UNSURE:
             body = self.t(

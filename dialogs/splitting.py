@@ -1,0 +1,150 @@
+"""One question, several cases: each city's answer ("天津和苏州有什么区别") or each child's
+("老大外地户口在天津上小学，老二刚在天津出生，分别怎么办").
+
+Split from `dialogs.understanding` (the clerk decides that a turn has several cases; this
+module answers each with the entry its own frame chooses, one after the other). A child's
+facts are the clauses that name it (老大, 老二 …, `sibling_words`) plus what the message says
+of everyone (a 户籍, a parent's 居住证) for the dimensions its own clauses leave open.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Protocol
+
+from dialogs import outcomes
+from dialogs.choosing import EntryChooser
+from dialogs.dialogue import Turn
+from dialogs.heads import AnswerHeads
+from dialogs.outcomes import Outcome
+from dialogs.session import Session
+from dialogs.types import Reply
+from knowledge.frame import FrameReader
+from knowledge.loader import KnowledgeBase
+
+CLAUSE = re.compile(r"[\s，,。；;！!？?、]+")
+MIN_CHILDREN = 2
+
+
+class EntryRenders(Protocol):
+    def entry_reply(
+        self, session: Session, entry_id: str, today: date, when: date | None = None
+    ) -> Reply: ...
+
+    def judged(self, session: Session, city: str, text: str, today: date) -> Reply | None: ...
+
+
+@dataclass
+class Child:
+    word: str  # how the message names it: 老大, 老二, 大的 …
+    populations: set[str]  # what its own clauses say
+    clauses: list[str]
+
+
+class CaseSplitter:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        chooser: EntryChooser,
+        heads: AnswerHeads,
+        cities: list[str],
+        hukou: Callable[[str, str | None], str | None],
+    ) -> None:
+        assert kb.understanding is not None
+        self.kb = kb
+        self.vocab = kb.understanding
+        self.chooser = chooser
+        self.heads = heads
+        self.cities = cities
+        self.reader = FrameReader(self.vocab)
+        self.hukou = hukou  # "天津户口" in a clause: local or not, for the turn's city
+        self.groups = {name: spec.group for name, spec in self.vocab.populations.items()}
+        self._siblings = sorted(self.vocab.sibling_words, key=len, reverse=True)
+
+    # ---------------------------------------------------------------- several cities
+    def per_city(
+        self, turn: Turn, session: Session, today: date, render: EntryRenders
+    ) -> list[Reply]:
+        """Both cities named ("天津和苏州外地孩子参保有什么区别"): each city's own answer
+        for the question's aspect (how to enrol when none is named), one after the other."""
+        out: list[Reply] = []
+        missing: list[str] = []
+        aspects = turn.aspects or ("steps",)
+        for city in self.cities:
+            ids = self.chooser.entries(replace(turn, city=city, aspects=aspects), session)
+            if ids:
+                out.append(render.entry_reply(session, ids[0], today))
+            else:
+                missing.append(city)
+        if not out:
+            return []
+        for city in missing:  # "天津和苏州各交多少": only Tianjin's page gives a figure
+            label = self.kb.ui.get(f"city_{city}", city)
+            what = self.vocab.aspects[aspects[0]].name
+            text = self.kb.text("abstain_city_aspect", city=label, what=what)
+            out.append(Reply(text=text, state=outcomes.state(Outcome.ABSTAIN)))
+        return out
+
+    # ---------------------------------------------------------------- several children
+    def children(self, text: str, city: str | None) -> tuple[list[Child], list[str]]:
+        """The children a message tells apart, each with what its clauses say (a clause
+        naming no child continues the one before when it says an age or school), and the
+        clauses that are about no child in particular (a parent's 居住证, the question)."""
+        kids: dict[str, Child] = {}
+        shared: list[str] = []
+        last: Child | None = None
+        for clause in (c for c in CLAUSE.split(text) if c):
+            word = next((w for w in self._siblings if w in clause), None)
+            pops = set(self.reader.read(clause).populations)
+            hukou = self.hukou(clause, city)
+            if hukou is not None:
+                pops = {p for p in pops if self.groups[p] != "hukou"} | {hukou}
+            if word is not None:
+                last = kids.setdefault(word, Child(word, set(), []))
+            elif last is None or not any(self.groups[p] == "age" for p in pops):
+                shared.append(clause)
+                continue
+            last.populations.update(pops)
+            last.clauses.append(clause)
+        return list(kids.values()), shared
+
+    def per_child(
+        self, turn: Turn, session: Session, today: date, render: EntryRenders
+    ) -> list[Reply] | None:
+        """Each child the message tells apart by age or school, answered for its own case."""
+        if turn.city is None or not self.several(turn):
+            return None
+        kids, shared = self.children(turn.frame.text, turn.city)
+        out: list[Reply] = []
+        aspects = turn.aspects or ("steps",)
+        for kid in kids:
+            head = self.kb.text("per_child", child=kid.word)
+            judged = render.judged(session, turn.city, " ".join([*kid.clauses, *shared]), today)
+            if judged is not None:  # "老大在昆山上小学": that child's case fails a condition
+                out.append(replace(judged, text=f"{head}\n{judged.text}"))
+                continue
+            own = {self.groups[p] for p in kid.populations}
+            rest = {p for p in turn.populations if self.groups[p] not in own}
+            case = replace(turn, populations=frozenset(kid.populations | rest), aspects=aspects)
+            ids = self.chooser.entries(case, session)
+            if not ids:
+                return None  # a child nothing answers: the whole question goes the usual way
+            reply = render.entry_reply(session, ids[0], today)
+            verdict = self.heads.verdict(case, ids[0])
+            head = f"{head}{verdict}" if verdict else head
+            out.append(replace(reply, text=f"{head}\n{reply.text}"))
+        return out
+
+    def several(self, turn: Turn) -> bool:
+        """The message tells apart two children or more whose ages or schools differ."""
+        if not any(w in turn.frame.text for w in self._siblings):
+            return False
+        found = self.children(turn.frame.text, turn.city)[0]
+        kids = [k for k in found if self._ages(k.populations)]
+        return len(kids) >= MIN_CHILDREN and len({self._ages(k.populations) for k in kids}) > 1
+
+    def _ages(self, populations: set[str]) -> frozenset[str]:
+        return frozenset(p for p in populations if self.groups[p] == "age")
