@@ -292,7 +292,7 @@ class Clerk:
         if (
             picked is not None
             and self.chooser.other_city(picked, turn)
-            and (turn.switched or self.chooser.names_keyword(self.kb.entries[picked], turn, True))
+            and (turn.switched or self._names_other_process(picked, turn))
         ):
             # "天津也要积分吗" after Suzhou: the word belongs to the other city's process;
             # say that this city's page describes its own way, then that way.
@@ -334,6 +334,12 @@ class Clerk:
         """A statement of context ("我在苏州上班，老家河南的"): no aspect, no question word."""
         text = turn.frame.text
         return not turn.frame.aspects and not any(w in text for w in self.vocab.question_words)
+
+    def _names_other_process(self, picked: str, turn: Turn) -> bool:
+        """ "天津外地户口宝宝需要积分吗": a word of the other city's own process (not a news
+        snippet's) that no answer of this city says."""
+        entry = self.kb.entries[picked]
+        return entry.group == "core" and self.chooser.names_keyword(entry, turn, own=True)
 
     def _names_only_city(self, turn: Turn) -> bool:
         """The message is a city's name and nothing else ("天津的", "苏州"), as when the
