@@ -71,9 +71,15 @@ class EntryChooser:
             return candidates if turn.city is not None else []
         entry = self.kb.entries[matched]
         named = self.names_keyword(entry, turn)
-        if turn.inherited and named and self.fits(entry, turn):
+        closer = bool(candidates) and self.specific(candidates[0], turn) > self.specific(
+            matched, turn
+        )
+        if closer and turn.inherited and turn.frame.followup:
+            return candidates  # "老三刚出生呢" of a non-local family: the entry for who it is
+        if turn.inherited and named and self.fits(entry, turn) and not closer:
             # "要拍照吗" after where to apply: the message names what the pick is about
-            # (拍照 → the acceptance step), not the aspect asked before.
+            # (拍照 → the acceptance step), not the aspect asked before — unless the frame's
+            # entry is the one for who it is about ("老三刚出生呢" of a non-local family).
             return [matched]
         off_aspect = self._off_aspect(entry, candidates, turn, session)
         year_better = bool(candidates) and self._year_better(candidates[0], entry, turn)

@@ -90,8 +90,6 @@ class DialogueReader:
     def read(self, session: Session, text: str, today: date) -> Turn:
         surface = self.matcher.normalizer.surface(text)
         frame = self.reader.read(surface)
-        if frame.year is None and "cost" in frame.aspects:
-            frame = replace(frame, year=self._relative_year(surface, today))
         ctx = session.context
         query = self.matcher.analyze(text)
         cities = self._cities(surface, query, session)
@@ -110,6 +108,8 @@ class DialogueReader:
             or len(surface) <= SHORT
         )
         aspects, inherited = self._aspects(frame, ctx, leans, cities.named)
+        if frame.year is None and "cost" in aspects:  # "明年也是这个价吗" after the fee
+            frame = replace(frame, year=self._relative_year(surface, today))
         birth, when, corrected = self._days(text, surface, frame, session, today)
         raw, elsewhere, away = self._away(text, query, cities, ctx, leans or not frame.aspects)
         if studies_away:

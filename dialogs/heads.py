@@ -36,9 +36,9 @@ class AnswerHeads:
             if guard.any_population and not (populations & set(guard.any_population)):
                 continue
             said = turn.frame.text.replace(" ", "")
-            if any(w in said for w in guard.errand_words):
-                continue
             theirs = any(w in said for w in guard.own_words)
+            if not theirs and any(w in said for w in guard.errand_words):
+                continue  # "那我们大人要带什么": the grown-ups' errand for the child
             if populations & set(guard.no_population) and not theirs:
                 continue
             return guard.reply

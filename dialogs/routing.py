@@ -357,8 +357,8 @@ class Router:
         if turn is not None and turn.children and "cost" in turn.frame.aspects:
             return None  # "俩娃一共交多少": a sum the flow (one child's case) does not give
         clerk = self.clerk
-        if turn is not None and clerk is not None and clerk.splitter.several(turn):
-            return None  # "老大在天津上小学，老二刚出生": each child's own case, not one flow
+        if turn is not None and clerk is not None and clerk.splitter.apart(turn):
+            return None  # "老大在天津上小学，老二刚出生", "老三刚出生呢": a child's own case
         for name, flow in self._wanting:
             if name != session.flow and flow.wants(text, session, today):
                 return self._start_flow(session, name, today, text)

@@ -138,6 +138,13 @@ class CaseSplitter:
             out.append(replace(reply, text=f"{head}\n{reply.text}"))
         return out
 
+    def apart(self, turn: Turn) -> bool:
+        """The message tells children apart, or asks after one of several ("老三刚出生呢"
+        after the older two): the clerk answers that child's case, no flow for the family."""
+        if turn.frame.followup and any(w in turn.frame.text for w in self._siblings):
+            return True
+        return self.several(turn)
+
     def several(self, turn: Turn) -> bool:
         """The message tells apart two children or more whose ages or schools differ."""
         if not any(w in turn.frame.text for w in self._siblings):
