@@ -56,8 +56,10 @@ class EntryChooser:
             if dated is not None:
                 return [dated]
         if matched is not None and self.other_city(matched, turn):
+            theirs = self.kb.entries[matched]
+            own_word = theirs.group == "core" and self.names_keyword(theirs, turn, own=True)
             matched = None
-            if turn.switched and turn.inherited:
+            if (turn.switched and turn.inherited) or own_word:
                 # "天津也要积分吗": the other city's step does not carry over; its way does.
                 turn = replace(turn, aspects=("steps",))
         snippet = self._on_snippet(turn, session)
@@ -82,6 +84,8 @@ class EntryChooser:
             # entry is the one for who it is about ("老三刚出生呢" of a non-local family).
             return [matched]
         off_aspect = self._off_aspect(entry, candidates, turn, session)
+        if off_aspect and not candidates and self.by_chance(entry.id, turn):
+            return []  # a news snippet that shares words only ("在天津还要积分吗" is no 备案)
         year_better = bool(candidates) and self._year_better(candidates[0], entry, turn)
         if candidates and (off_aspect or year_better or not self.fits(entry, turn)):
             return candidates
@@ -217,6 +221,32 @@ class EntryChooser:
             # that child, over the general list of who may enrol.
             return not self._judges(matched, turn)
         return candidate == session.last_entry and theirs == 0 < mine
+
+    def other_process(self, turn: Turn) -> str | None:
+        """An entry of the other covered city's own process whose word the message says and
+        no answer of the turn's city says ("积分" asked of Tianjin)."""
+        return next(
+            (
+                e.id
+                for e in self.kb.entries.values()
+                if e.group == "core"
+                and e.city not in (turn.city, GENERAL)
+                and self.names_keyword(e, turn, own=True)
+            ),
+            None,
+        )
+
+    def by_chance(self, entry_id: str, turn: Turn) -> bool:
+        """A news snippet picked for a question with a strong aspect of its own that the
+        snippet does not answer: it shares words with the question, not its subject."""
+        entry = self.kb.entries[entry_id]
+        strong = [a for a in turn.aspects if self.vocab.aspects[a].rank >= STRONG_RANK]
+        return (
+            entry.group == "related"
+            and not turn.inherited
+            and bool(strong)
+            and not set(strong) & set(entry.aspects)
+        )
 
     def _judges(self, entry_id: str, turn: Turn) -> bool:
         return any(a in self.kb.entries[entry_id].verdicts for a in turn.aspects)

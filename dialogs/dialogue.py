@@ -198,6 +198,8 @@ class DialogueReader:
             # 户籍 is relative to a city; who the question was about carries over only when
             # the parent compares ("苏州也一样吗"), not for a bare "苏州呢" on a subject.
             keep = {"age"} if frame.compare else set()
+            if ctx.get("origin"):  # "孩子安徽户口" is non-local in either city
+                keep.add("hukou")
             old = {p for p in old if self.groups.get(p) in keep}
         stated_groups = {self.groups[n] for n in pops}
         return frozenset({p for p in old if self.groups.get(p) not in stated_groups} | pops)
@@ -353,6 +355,8 @@ class DialogueReader:
         kept = {p for p in turn.populations if self.groups.get(p) != "status"}
         ctx["pops"] = ",".join(sorted(kept)) or None
         ctx["children"] = turn.children
+        if turn.frame.origin or "local" in turn.populations:
+            ctx["origin"] = turn.frame.origin or None
         if turn.birth is not None:
             ctx["birth"] = turn.birth.first.isoformat()
             ctx["birth_last"] = turn.birth.last.isoformat()

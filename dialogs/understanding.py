@@ -263,6 +263,13 @@ class Clerk:
             chosen = [self.kb.entries[chosen[0]].next or chosen[0]]
         if not chosen and picked is not None and self.heads.fee(turn, [picked]):
             chosen = [picked]  # the pick stands, with its fee head said first
+        if not chosen and picked is not None and self.chooser.by_chance(picked, turn):
+            # "在天津还要积分吗": the other city's own word, asked of this city — or nothing.
+            theirs = self.chooser.other_process(turn)
+            if theirs is not None:
+                chosen, picked = self.chooser.choose(turn, session, theirs), theirs
+            if not chosen:
+                return replace(match, kind="unknown", entry_id=None)
         if not chosen and picked is not None:
             elsewhere = self.heads.snippet_elsewhere(turn, [picked])
             if elsewhere is not None:  # "那孩子在外地看病怎么备案" in a Suzhou conversation

@@ -37,6 +37,7 @@ class Frame:
     correction: bool = False  # "不对", "说错了", "其实是"
     next_step: bool = False  # "然后呢"
     after: bool = False  # "核定表拿到以后呢": the step after the thing named
+    origin: bool = False  # "孩子安徽户口": a 户籍 from elsewhere, for whichever city
     compare: bool = False  # "也一样吗"
     by_ability: bool = False  # the aspect is only the ability fallback ("…能…吗")
 
@@ -103,6 +104,7 @@ class FrameReader:
             ),
             compare=any(w in compact for w in self.vocab.compare),
             by_ability=by_ability,
+            origin=self._origin is not None and self._origin.search(compact) is not None,
         )
 
     # ---------------------------------------------------------------- parts
