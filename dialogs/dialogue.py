@@ -120,7 +120,7 @@ class DialogueReader:
             aspects,
             self._populations(frame, surface, cities, session),
             inherited,
-            len(cities.by_name) == 2,
+            len(cities.by_name) == 2 or self._both_again(surface, cities, ctx),
             bool(cities.named and cities.previous and cities.named != cities.previous),
             elsewhere,
             bool(cities.named or frame.populations),
@@ -203,6 +203,14 @@ class DialogueReader:
             old = {p for p in old if self.groups.get(p) in keep}
         stated_groups = {self.groups[n] for n in pops}
         return frozenset({p for p in old if self.groups.get(p) not in stated_groups} | pops)
+
+    def _both_again(self, surface: str, cities: _Cities, ctx: Mapping[str, object]) -> bool:
+        """ "两个地方个人各交多少" right after a message naming both cities: both again."""
+        return (
+            bool(ctx.get("both"))
+            and not cities.named
+            and any(w in surface for w in self.vocab.both_words)
+        )
 
     def _relative_year(self, surface: str, today: date) -> int | None:
         """ "今年交多少" on a day of 2027: 2027 (the clock is passed in)."""
@@ -355,6 +363,7 @@ class DialogueReader:
         kept = {p for p in turn.populations if self.groups.get(p) != "status"}
         ctx["pops"] = ",".join(sorted(kept)) or None
         ctx["children"] = turn.children
+        ctx["both"] = "1" if turn.both else None
         if turn.frame.origin or "local" in turn.populations:
             ctx["origin"] = turn.frame.origin or None
         if turn.birth is not None:

@@ -139,6 +139,8 @@ class Router:
         # The dialogue state learns from every message, whichever path answers it: facts
         # stated while starting or inside a flow still hold for the next free question.
         clerk = self.clerk
+        if clerk is not None and clerk.new_case(session, text):
+            session.end_flow()  # "第三家呢：…": another family; the last one's check is over
         turn = clerk.read(session, text, today) if clerk is not None else None
         try:
             return self._route(session, text, lowered, today, turn)

@@ -45,6 +45,7 @@ from knowledge.matcher import Match, MatchContext, Matcher
 BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
 HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
 MAX_SUGGESTIONS = 3
+NEW_CASE_FORGETS = ("pops", "birth", "birth_last", "birth_phrase", "children", "item", "origin")
 ONLY_CITY_FILLER = "的呢吧啊呀哦嗯是在市那边这边。，,.!！~"  # "是天津的呀": still only a city
 
 
@@ -92,6 +93,15 @@ class Clerk:
     def read(self, session: Session, text: str, today: date) -> Turn:
         """The message in its conversation (`dialogs.dialogue`)."""
         return self.dialogue.read(session, text, today)
+
+    def new_case(self, session: Session, text: str) -> bool:
+        """ "第二家：…", "那第三户呢": another family's case. Its facts replace the last
+        family's (who, birth day, children, the item pointed at); the city stays."""
+        if not any(w in text for w in self.vocab.new_case_words):
+            return False
+        for key in NEW_CASE_FORGETS:
+            session.context.pop(key, None)
+        return True
 
     def remember(self, session: Session, turn: Turn) -> None:
         self.dialogue.remember(session, turn)
@@ -182,7 +192,12 @@ class Clerk:
             return each
         # A yes/no or eligibility question, or a plain statement of facts ("我们在苏州住了
         # 11个月"), in a city whose flow can decide: a failed condition is said at once.
-        asks = frame.yes_no or "eligibility" in turn.aspects or self._statement(turn)
+        asks = (
+            frame.yes_no
+            or "eligibility" in turn.aspects
+            or self._statement(turn)
+            or any(w in frame.text for w in self.vocab.new_case_words)  # "第三家：住园区…"
+        )
         if turn.city is not None and asks:
             # Facts stated a turn or two before count too ("以前参加过学生医保" then "还能走
             # 积分入医吗"): the flow reads them with this message.

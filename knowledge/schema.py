@@ -240,6 +240,10 @@ class Understanding(_Strict):
     guards: list[Guard]
     years: dict[str, list[int]]
     relative_years: dict[str, int] = {}
+    # "第二家：…", "那第三户呢": another family's case; the last one's flow and facts end.
+    new_case_words: list[str] = []
+    # "两个地方各交多少" after a message naming both cities: the question is for both.
+    both_words: list[str] = []
     # Where, when, how much of a thing pointed back at ("那个回执去哪开"): asked of a thing
     # no answer is about, the page is silent on it.
     pointed_aspects: list[str] = []
