@@ -13,8 +13,15 @@ import re
 from collections.abc import Mapping
 
 from dialogs.dialogue import Turn
+from dialogs.rules.everyday import cn_number
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Entry
+
+
+# "两年", "半年", "18个月", "一年多": a duration as a parent says it.
+_DURATION = re.compile(
+    r"(\d{1,2}|[一二两三四五六七八九十]{1,3}|半)\s*(?:个)?\s*(?:多)?\s*(年|个月)"
+)
 
 
 class AnswerHeads:
@@ -119,6 +126,25 @@ class AnswerHeads:
             right=parts[asked],
             applies=entry.applies_to,
         )
+
+    def duration_check(self, turn: Turn) -> str | None:
+        """ "是不是要交满两年社保才行" → 不是 (the page: one year); "住满一年就行吗" → 对."""
+        rule = self.vocab.duration_rules.get(turn.city or "")
+        said = turn.frame.text.replace(" ", "")
+        if rule is None or not turn.frame.yes_no or not any(w in said for w in rule.words):
+            return None
+        m = _DURATION.search(said)
+        if m is None or not any(w in said[: m.start()] for w in rule.claim_words):
+            return None
+        n = cn_number(m.group(1))
+        if n is None:
+            return None
+        months = n * 12 if m.group(2) == "年" else n
+        if months > rule.months:
+            return self.kb.text("duration_more", said=m.group(0))
+        if months < rule.months:
+            return self.kb.text("duration_less", said=m.group(0))
+        return self.kb.text("duration_enough")
 
     def implied_other(self, turn: Turn) -> str | None:
         """ "外地户口在天津生孩子 能用津心办出生一件事吗": the way the message names is for

@@ -338,7 +338,7 @@ class Clerk:
         )
         if other is not None:
             replies[0] = self._headed(other, replies[0])
-        total = self.heads.fee(turn, chosen)
+        total = self.heads.fee(turn, chosen) or self.heads.duration_check(turn)
         if total is not None:
             replies[0] = self._headed(total, replies[0])
         return replies

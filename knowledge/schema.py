@@ -170,6 +170,15 @@ class Guard(_Strict):
     reply: str
 
 
+class DurationRule(_Strict):
+    """The one rule on time lived or insured a page states, to check a duration a parent
+    claims is required ("是不是要交满两年社保才行")."""
+
+    months: int = Field(ge=1)
+    words: list[str] = Field(min_length=1)  # what the duration must be said of
+    claim_words: list[str] = Field(min_length=1)  # a requirement, not the family's own time
+
+
 class Understanding(_Strict):
     """The vocabulary of question frames (knowledge/data/understanding.yaml)."""
 
@@ -242,6 +251,7 @@ class Understanding(_Strict):
     relative_years: dict[str, int] = {}
     # "第二家：…", "那第三户呢": another family's case; the last one's flow and facts end.
     new_case_words: list[str] = []
+    duration_rules: dict[str, DurationRule] = {}
     # "两个地方各交多少" after a message naming both cities: the question is for both.
     both_words: list[str] = []
     # Where, when, how much of a thing pointed back at ("那个回执去哪开"): asked of a thing

@@ -719,6 +719,9 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "✗ 在苏州市区连续合法居住一年以上",
         "",
     ),
+    # A duration claimed to be required is checked against the page's one rule on time.
+    (("苏州外地户口孩子积分入医", "是不是要在苏州交满两年社保才行？"), "不是：", "对："),
+    (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
     # "两个地方" right after both cities were named: both again.
     (("天津和苏州两边都在考虑", "给孩子上医保，两个地方个人各交多少？"), "没有写缴费金额", ""),
     # A province's 户籍 is non-local in either city; Suzhou's word asked of Tianjin.
