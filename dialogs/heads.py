@@ -17,7 +17,6 @@ from dialogs.rules.everyday import cn_number
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Entry
 
-
 # "两年", "半年", "18个月", "一年多": a duration as a parent says it.
 _DURATION = re.compile(
     r"(\d{1,2}|[一二两三四五六七八九十]{1,3}|半)\s*(?:个)?\s*(?:多)?\s*(年|个月)"
