@@ -185,6 +185,9 @@ class Clerk:
         guard = self.heads.guard(turn)
         if guard is not None:
             return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
+        if turn.aspects and self.vocab.aspects[turn.aspects[0]].silent:
+            what = self.vocab.aspects[turn.aspects[0]].name  # "复印件要几份": neither page says
+            return [self._said_as(self.kb.text("abstain_aspect", what=what), Outcome.ABSTAIN)]
         # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow
         # reads the children's facts as one family's.
         each = self.splitter.per_child(turn, session, today, render)

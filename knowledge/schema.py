@@ -136,6 +136,9 @@ class AspectSpec(_Strict):
     # Aspects a message with this one asks as part of it, not as a second question: "在外地
     # 看病，医院没开通直接结算咋办" asks how care elsewhere works, not how to enrol.
     absorbs: list[str] = []
+    # Neither page says anything of it ("复印件要几份"): asked, the reply says so, whatever
+    # entry the question's other words would reach.
+    silent: bool = False
 
 
 class PopulationSpec(_Strict):

@@ -88,9 +88,11 @@ def _vocabulary_problems(
         if pop not in u.populations:
             problems.append(Problem(*at("stated_only"), f"stated_only: unknown population {pop!r}"))
     used = {a for e in entries.values() for a in e.aspects}
-    for aspect in u.aspects:
-        if aspect not in used:
+    for aspect, spec in u.aspects.items():
+        if aspect not in used and not spec.silent:
             problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: no entry answers it"))
+        if aspect in used and spec.silent:
+            problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: silent, yet answered"))
     if u.ability_aspect is not None and u.ability_aspect not in u.aspects:
         problems.append(
             Problem(*at("ability_aspect"), f"ability_aspect {u.ability_aspect!r} is not an aspect")

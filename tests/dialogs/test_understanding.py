@@ -719,6 +719,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "✗ 在苏州市区连续合法居住一年以上",
         "",
     ),
+    # Something neither page says, asked about something it does say: silent, not answered.
+    (("天津办新生儿医保要哪些材料", "复印件要几份？"), "复印件要几份", "暂住证"),
     # A duration claimed to be required is checked against the page's one rule on time.
     (("苏州外地户口孩子积分入医", "是不是要在苏州交满两年社保才行？"), "不是：", "对："),
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),

@@ -233,6 +233,16 @@ def test_an_aspect_a_page_covers_without_an_entry_is_rejected(tmp_path: Path) ->
     assert "coverage: no tianjin entry answers 'districts'" in str(err.value)
 
 
+def test_a_silent_aspect_an_entry_answers_is_rejected(tmp_path: Path) -> None:
+    """ "复印件要几份" is silent (neither page says): an entry claiming it contradicts that."""
+    data = _real_data_with(
+        tmp_path, {"tianjin.yaml": ("aspects: [eligibility]", "aspects: [eligibility, copies]")}
+    )
+    with pytest.raises(KnowledgeError) as err:
+        load_kb(data)
+    assert "aspect 'copies': silent, yet answered" in str(err.value)
+
+
 def _real_data_with(tmp_path: Path, edit: dict[str, tuple[str, str]]) -> Path:
     """A copy of the shipped knowledge with one (old -> new) text edit per file."""
     import shutil
