@@ -145,6 +145,20 @@ class AnswerHeads:
             return self.kb.text("duration_less", said=m.group(0))
         return self.kb.text("duration_enough")
 
+    def office_check(self, turn: Turn, chosen: list[str]) -> str | None:
+        """ "是不是要交到区人社局": an office the answer on where does not name is not where
+        the page sends the parent; said first, then where it does."""
+        if not turn.frame.yes_no or not chosen:
+            return None
+        entry = self.kb.entries[chosen[0]]
+        if "where" not in entry.aspects:
+            return None
+        said = turn.frame.text.replace(" ", "")
+        office = next((o for o in self.vocab.offices if o in said), None)
+        if office is None or any(n in entry.answer for n in [office, *self.vocab.offices[office]]):
+            return None
+        return self.kb.text("office_other", office=office)
+
     def implied_other(self, turn: Turn) -> str | None:
         """ "外地户口在天津生孩子 能用津心办出生一件事吗": the way the message names is for
         another 户籍 than the one it states; that comes first, then the stated case's way."""

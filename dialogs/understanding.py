@@ -328,7 +328,7 @@ class Clerk:
             asked = replace(turn, aspects=("deadline",))
             replies += self._birth_verdict(asked, birth_city, today, render) or []
         verdict = next((v for e in chosen if (v := self.heads.verdict(turn, e)) is not None), None)
-        if verdict is not None:
+        if verdict is not None and self.heads.office_check(turn, chosen) is None:
             replies[0] = self._headed(verdict, replies[0])
         year = self.heads.other_year(turn)
         if year is not None:
@@ -338,6 +338,7 @@ class Clerk:
             self.heads.implied_other(turn)
             or self.heads.beside_uncovered(turn)
             or self.heads.snippet_elsewhere(turn, chosen)
+            or self.heads.office_check(turn, chosen)
         )
         if other is not None:
             replies[0] = self._headed(other, replies[0])

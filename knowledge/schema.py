@@ -255,6 +255,9 @@ class Understanding(_Strict):
     # "第二家：…", "那第三户呢": another family's case; the last one's flow and facts end.
     new_case_words: list[str] = []
     duration_rules: dict[str, DurationRule] = {}
+    # "是不是要交到区人社局": offices a parent may name as where to go; one the answer on
+    # where does not name is not where the page sends them.
+    offices: dict[str, list[str]] = {}  # office -> how a page may name it
     # "两个地方各交多少" after a message naming both cities: the question is for both.
     both_words: list[str] = []
     # Where, when, how much of a thing pointed back at ("那个回执去哪开"): asked of a thing

@@ -35,6 +35,7 @@ USED: Mapping[str, frozenset[str]] = {
     "city_tianjin": NONE,
     "clarify_city": NONE,
     "compare_other": frozenset({"city"}),
+    "office_other": frozenset({"office"}),
     "duration_more": frozenset({"said"}),
     "duration_enough": frozenset(),
     "duration_less": frozenset({"said"}),

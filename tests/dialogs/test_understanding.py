@@ -721,6 +721,10 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # Something neither page says, asked about something it does say: silent, not answered.
     (("天津办新生儿医保要哪些材料", "复印件要几份？"), "复印件要几份", "暂住证"),
+    # An office the page does not send parents to is said not to be written, never confirmed;
+    # one the page names under its long name ("社保中心") is not denied.
+    (("苏州积分入医申请是不是要交到区人社局？",), "页面没有写到“区人社局”办理", "可以："),
+    (("天津新生儿医保能去社保中心办吗",), "社会保险基金管理中心", "没有写到"),
     # A duration claimed to be required is checked against the page's one rule on time.
     (("苏州外地户口孩子积分入医", "是不是要在苏州交满两年社保才行？"), "不是：", "对："),
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
