@@ -8,26 +8,20 @@ dated note computes that day's verdict.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 
 from dialogs.dialogue import Turn
+from dialogs.pointing import PointingBack
 from dialogs.session import Session
 from knowledge.analysis import Query
-from knowledge.frame import FrameReader
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import MatchContext, Matcher
 from knowledge.schema import Entry, Understanding
 
 GENERAL = "general"  # entries for every city
 STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
-RARE_ANSWERS = 2  # a word pointed back at names one thing when so few answers say it
-SNIPPET_WORDS = 2
-DAY = re.compile(r"\d{1,2}月\d{1,2}日")  # a day an answer names ("9月15日前")
-SENTENCE = re.compile(
-    r"[。；\n]"
-)  # words of a follow-up found in the news snippet just given: about it
+SNIPPET_WORDS = 2  # words of a follow-up found in the news snippet just given: about it
 
 
 class EntryChooser:
@@ -38,8 +32,7 @@ class EntryChooser:
         self.groups = {name: spec.group for name, spec in vocab.populations.items()}
         self._rank_memo: dict[tuple[str, str | None, str | None, str | None], dict[str, float]] = {}
         self._query_memo: dict[str, Query] = {}
-        self.reader = FrameReader(vocab)  # what a message asks of the thing it points at
-        self._rarity: dict[str, int] = {}  # term -> answers saying it (the KB is fixed per chooser)
+        self.pointing = PointingBack(kb, vocab, matcher.lexicon.city_names, self._query)
 
     def new_turn(self) -> None:
         """Forget the keyword scores and the analysis memoised for the previous turn."""
@@ -131,36 +124,6 @@ class EntryChooser:
             candidates[0], entry.id, turn, session
         )
 
-    def _points_back(self, last: Entry, turn: Turn) -> bool:
-        """ "你说的那个第三方代办系统是啥": a pointing word and a word of three characters or
-        more that the answer just given says."""
-        said = turn.frame.text.replace(" ", "")
-        if not any(w in said for w in self.vocab.pointing):
-            return False
-        terms = self._query(turn).terms
-        if any(" " not in t and len(t) >= 3 and t in last.answer and self._rare(t) for t in terms):
-            return True
-        return "time" in turn.aspects and self._dated_sentence(last, terms)
-
-    @staticmethod
-    def _dated_sentence(last: Entry, terms: Iterable[str]) -> bool:
-        """ "教育部门那个数什么时候出" after the answer on how the quota is set: a sentence of
-        that answer names a day and a word of the question (教育) — the day asked for is
-        that one, not the application window's."""
-        words = [t for t in terms if " " not in t and len(t) >= 2]
-        return any(
-            DAY.search(s) and any(w in s for w in words) for s in SENTENCE.split(last.answer)
-        )
-
-    def _rare(self, term: str) -> bool:
-        """Said by at most two answers: a name for one thing ("第三方代办系统"), not a topic
-        every answer repeats ("积分入医")."""
-        count = self._rarity.get(term)
-        if count is None:
-            count = sum(1 for e in self.kb.entries.values() if term in e.answer)
-            self._rarity[term] = count
-        return count <= RARE_ANSWERS
-
     def names_keyword(self, entry: Entry, turn: Turn, own: bool = False) -> bool:
         """The message says one of the entry's keywords (a city's name alone does not count);
         `own`: a keyword no entry of the turn's city says (积分 is Suzhou's word, 回执 both's)."""
@@ -179,36 +142,6 @@ class EntryChooser:
             e.city == city and (word in e.answer or word in e.keywords)
             for e in self.kb.entries.values()
         )
-
-    def pointed_unsaid(self, turn: Turn, session: Session) -> tuple[str, str] | None:
-        """ "那个回执去哪开" after the answer naming the 回执: (the thing pointed back at, the
-        aspect asked of it) when no answer of the city says the thing with that aspect —
-        the page does not say where the 回执 is issued."""
-        last = self.kb.entries.get(session.last_entry or "")
-        if last is None or last.city != turn.city or turn.inherited or not turn.aspects:
-            return None
-        said = turn.frame.text.replace(" ", "")
-        if not any(w in said for w in self.vocab.pointing):
-            return None
-        cities = self.matcher.lexicon.city_names
-        for term in self._query(turn).terms:
-            if " " in term or len(term) < 2 or term in cities or term not in said:
-                continue
-            if term not in last.answer:
-                continue
-            asked = self.reader.read(said.replace(term, " ")).aspects  # what is asked of it
-            if not asked or asked[0] in last.aspects or asked[0] not in self.vocab.pointed_aspects:
-                return None
-            if asked[0] == "time" and self._dated_sentence(last, [term]):
-                return None
-            if not any(  # an answer about that thing (its title or keywords name it)
-                e.city == turn.city
-                and asked[0] in e.aspects
-                and (term in e.title or any(term in k for k in e.keywords))
-                for e in self.kb.entries.values()
-            ):
-                return term, asked[0]
-        return None
 
     def _closer(self, candidate: str, matched: str, turn: Turn, session: Session) -> bool:
         """The frame's entry is written for the conversation's population and the keyword
@@ -266,7 +199,7 @@ class EntryChooser:
         last = self.kb.entries.get(session.last_entry or "")
         if last is None or last.city != turn.city:
             return None
-        if not turn.switched and self.fits(last, turn) and self._points_back(last, turn):
+        if not turn.switched and self.fits(last, turn) and self.pointing.back(last, turn):
             return last.id  # whatever aspect its words suggest ("那个第三方代办系统是啥")
         if (
             not turn.aspects

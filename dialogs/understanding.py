@@ -29,20 +29,18 @@ from typing import Protocol
 
 from dialogs import callbacks as cb
 from dialogs import outcomes
+from dialogs.birth_verdicts import BirthVerdicts
 from dialogs.choosing import STRONG_RANK, EntryChooser
 from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
 from dialogs.heads import AnswerHeads
 from dialogs.items import ItemPointer
 from dialogs.outcomes import Outcome
-from dialogs.rules.dates import format_cn
-from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
 from dialogs.splitting import CaseSplitter
 from dialogs.types import Button, Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 
-BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
 HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
 MAX_SUGGESTIONS = 3
 NEW_CASE_FORGETS = ("pops", "birth", "birth_last", "birth_phrase", "children", "item", "origin")
@@ -86,6 +84,7 @@ class Clerk:
         self.pointer = ItemPointer(self.vocab.ordinal_units)
         self.city_names = matcher.lexicon.city_names
         self.heads = AnswerHeads(kb, self.city_names)
+        self.births = BirthVerdicts(kb, self.heads)
         self.splitter = CaseSplitter(
             kb, self.chooser, self.heads, list(self.cities), self.dialogue.relative_hukou
         )
@@ -213,9 +212,9 @@ class Clerk:
             if nxt is None:
                 return [self._said_as(self.kb.text("next_none"), Outcome.ABSTAIN)]
             return [render.entry_reply(session, nxt, today)]
-        birth_city = self._birth_city(turn, render)
+        birth_city = self.births.city(turn, render)
         if birth_city is not None:
-            verdict = self._birth_verdict(turn, birth_city, today, render)
+            verdict = self.births.verdict(turn, birth_city, today, render)
             if verdict is not None:
                 return verdict
         if turn.both:
@@ -271,7 +270,7 @@ class Clerk:
         if match.kind != "answer" and turn.stated and self._statement(turn) and not restates:
             return [self._said_as(self._context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
-        unsaid = self.chooser.pointed_unsaid(turn, session)
+        unsaid = self.chooser.pointing.unsaid(turn, session)
         if unsaid is not None:
             what = self.vocab.aspects[unsaid[1]].name
             body = self.kb.text("abstain_thing", thing=unsaid[0], what=what)
@@ -323,10 +322,10 @@ class Clerk:
             # say that this city's page describes its own way, then that way.
             label = self.kb.ui.get(f"city_{turn.city}", turn.city)
             replies[0] = self._headed(self.kb.text("compare_other", city=label), replies[0])
-        birth_city = self._birth_city(turn, render)
+        birth_city = self.births.city(turn, render)
         if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
             asked = replace(turn, aspects=("deadline",))
-            replies += self._birth_verdict(asked, birth_city, today, render) or []
+            replies += self.births.verdict(asked, birth_city, today, render) or []
         verdict = next((v for e in chosen if (v := self.heads.verdict(turn, e)) is not None), None)
         if verdict is not None and self.heads.office_check(turn, chosen) is None:
             replies[0] = self._headed(verdict, replies[0])
@@ -384,57 +383,6 @@ class Clerk:
         if label is None:
             return self.kb.text("act_context_none")
         return self.kb.text("act_context", facts=label)
-
-    def _birth_city(self, turn: Turn, render: Renders) -> str | None:
-        """The city whose birth-date rule (Tianjin's 90 days) judges this turn: the turn's
-        city if its flow has one, or the only such city for a newborn named with no city."""
-        cities = render.birth_rule_cities()
-        if turn.city in cities:
-            return turn.city
-        if turn.city is None and turn.birth and "newborn" in turn.populations and len(cities) == 1:
-            return next(iter(cities))
-        return None
-
-    def _birth_verdict(
-        self, turn: Turn, city: str, today: date, render: Renders
-    ) -> list[Reply] | None:
-        """A stated birth day (or age) with a question about time or benefits: the verdict."""
-        birth = turn.birth
-        asks = set(turn.aspects) & BIRTH_ASPECTS or turn.frame.yes_no or turn.when is not None
-        if birth is None or not asks:
-            return None
-        if turn.aspects and not set(turn.aspects) & BIRTH_ASPECTS and turn.when is None:
-            return None  # "孩子刚生 能上医保吗": the entry answers, the verdict follows it
-        when = turn.when.first if turn.when is not None else None
-        later = turn.when.last if turn.when is not None else None
-        # The verdict must not depend on which day of a range is meant: both ends agree.
-        ends = {
-            deadline(birth.first, later or today).standing is Standing.LATE,
-            deadline(birth.last, when or today).standing is Standing.LATE,
-        }
-        if len(ends) > 1:
-            return [
-                Reply(
-                    text=self.kb.text(
-                        "ask_birth",
-                        phrase=birth.phrase,
-                        first=format_cn(birth.first),
-                        last=format_cn(birth.last),
-                    ),
-                    state=outcomes.state(Outcome.ASK),
-                )
-            ]
-        day = birth.first
-        text = render.deadline_text(city, day, today, later if turn.when is not None else None)
-        if text is None:
-            return None
-        if ends == {True} and self.heads.asks_to_enrol(turn):
-            text = self.kb.text("late_enrol") + "\n" + text
-        if birth.first != birth.last:  # "8月中旬出生": the earliest day is the one counted
-            first, last = format_cn(birth.first), format_cn(birth.last)
-            note = self.kb.text("birth_range", phrase=birth.phrase, first=first, last=last)
-            text = f"{text}\n{note}"
-        return [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]
 
     def _sure_of_aspect(self, turn: Turn) -> bool:
         return turn.city is not None and bool(turn.aspects) and not turn.inherited

@@ -1,0 +1,88 @@
+"""A stated birth day's verdict (Tianjin's 90 days) for a question about time or benefits:
+"还来得及 … 最晚办理日期", "来不及了 …", or the day asked back when a range straddles
+the deadline ("三个月大": it could be either side).
+
+Split from `dialogs.understanding` (the clerk decides when a turn asks for it). Pure over
+the knowledge base; the flow's own words come through `render.deadline_text`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Protocol
+
+from dialogs import outcomes
+from dialogs.dialogue import Turn
+from dialogs.heads import AnswerHeads
+from dialogs.outcomes import Outcome
+from dialogs.rules.dates import format_cn
+from dialogs.rules.tianjin import Standing, deadline
+from dialogs.types import Reply
+from knowledge.loader import KnowledgeBase
+
+BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
+
+
+class BirthRenders(Protocol):
+    def deadline_text(
+        self, city: str, birth: date, today: date, when: date | None
+    ) -> str | None: ...
+
+    def birth_rule_cities(self) -> frozenset[str]: ...
+
+
+class BirthVerdicts:
+    def __init__(self, kb: KnowledgeBase, heads: AnswerHeads) -> None:
+        self.kb = kb
+        self.heads = heads
+
+    def city(self, turn: Turn, render: BirthRenders) -> str | None:
+        """The city whose birth-date rule (Tianjin's 90 days) judges this turn: the turn's
+        city if its flow has one, or the only such city for a newborn named with no city."""
+        cities = render.birth_rule_cities()
+        if turn.city in cities:
+            return turn.city
+        if turn.city is None and turn.birth and "newborn" in turn.populations and len(cities) == 1:
+            return next(iter(cities))
+        return None
+
+    def verdict(
+        self, turn: Turn, city: str, today: date, render: BirthRenders
+    ) -> list[Reply] | None:
+        """A stated birth day (or age) with a question about time or benefits: the verdict."""
+        birth = turn.birth
+        asks = set(turn.aspects) & BIRTH_ASPECTS or turn.frame.yes_no or turn.when is not None
+        if birth is None or not asks:
+            return None
+        if turn.aspects and not set(turn.aspects) & BIRTH_ASPECTS and turn.when is None:
+            return None  # "孩子刚生 能上医保吗": the entry answers, the verdict follows it
+        when = turn.when.first if turn.when is not None else None
+        later = turn.when.last if turn.when is not None else None
+        # The verdict must not depend on which day of a range is meant: both ends agree.
+        ends = {
+            deadline(birth.first, later or today).standing is Standing.LATE,
+            deadline(birth.last, when or today).standing is Standing.LATE,
+        }
+        if len(ends) > 1:
+            return [
+                Reply(
+                    text=self.kb.text(
+                        "ask_birth",
+                        phrase=birth.phrase,
+                        first=format_cn(birth.first),
+                        last=format_cn(birth.last),
+                    ),
+                    state=outcomes.state(Outcome.ASK),
+                )
+            ]
+        day = birth.first
+        text = render.deadline_text(city, day, today, later if turn.when is not None else None)
+        if text is None:
+            return None
+        if ends == {True} and self.heads.asks_to_enrol(turn):
+            text = self.kb.text("late_enrol") + "\n" + text
+        if birth.first != birth.last:  # "8月中旬出生": the earliest day is the one counted
+            first, last = format_cn(birth.first), format_cn(birth.last)
+            note = self.kb.text("birth_range", phrase=birth.phrase, first=first, last=last)
+            text = f"{text}\n{note}"
+        return [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]

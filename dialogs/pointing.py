@@ -1,0 +1,98 @@
+"""What a message points back at in the answer just given ("你说的那个第三方代办系统是啥",
+"教育部门那个数什么时候出", "那个回执去哪开"): that answer again, or the page's silence
+about the thing pointed at.
+
+Split from `dialogs.choosing` (which entries answer a turn); pure over the knowledge base.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+from dialogs.dialogue import Turn
+from dialogs.session import Session
+from knowledge.analysis import Query
+from knowledge.frame import FrameReader
+from knowledge.loader import KnowledgeBase
+from knowledge.schema import Entry, Understanding
+
+RARE_ANSWERS = 2  # a word pointed back at names one thing when so few answers say it
+DAY = re.compile(r"\d{1,2}月\d{1,2}日")  # a day an answer names ("9月15日前")
+SENTENCE = re.compile(r"[。；\n]")
+
+
+class PointingBack:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        vocab: Understanding,
+        city_names: Mapping[str, str],
+        query: Callable[[Turn], Query],
+    ) -> None:
+        self.kb = kb
+        self.vocab = vocab
+        self.city_names = city_names
+        self.query = query  # the turn's text as the matcher reads it (memoised per turn)
+        self.reader = FrameReader(vocab)  # what a message asks of the thing it points at
+        self._rarity: dict[str, int] = {}  # term -> answers saying it (the KB is fixed)
+
+    def back(self, last: Entry, turn: Turn) -> bool:
+        """ "你说的那个第三方代办系统是啥": a pointing word and a word of three characters or
+        more that the answer just given says."""
+        said = turn.frame.text.replace(" ", "")
+        if not any(w in said for w in self.vocab.pointing):
+            return False
+        terms = self.query(turn).terms
+        if any(" " not in t and len(t) >= 3 and t in last.answer and self._rare(t) for t in terms):
+            return True
+        return "time" in turn.aspects and self._dated_sentence(last, terms)
+
+    @staticmethod
+    def _dated_sentence(last: Entry, terms: Iterable[str]) -> bool:
+        """ "教育部门那个数什么时候出" after the answer on how the quota is set: a sentence of
+        that answer names a day and a word of the question (教育) — the day asked for is
+        that one, not the application window's."""
+        words = [t for t in terms if " " not in t and len(t) >= 2]
+        return any(
+            DAY.search(s) and any(w in s for w in words) for s in SENTENCE.split(last.answer)
+        )
+
+    def _rare(self, term: str) -> bool:
+        """Said by at most two answers: a name for one thing ("第三方代办系统"), not a topic
+        every answer repeats ("积分入医")."""
+        count = self._rarity.get(term)
+        if count is None:
+            count = sum(1 for e in self.kb.entries.values() if term in e.answer)
+            self._rarity[term] = count
+        return count <= RARE_ANSWERS
+
+    def unsaid(self, turn: Turn, session: Session) -> tuple[str, str] | None:
+        """ "那个回执去哪开" after the answer naming the 回执: (the thing pointed back at, the
+        aspect asked of it) when no answer of the city says the thing with that aspect —
+        the page does not say where the 回执 is issued."""
+        last = self.kb.entries.get(session.last_entry or "")
+        if last is None or last.city != turn.city or turn.inherited or not turn.aspects:
+            return None
+        said = turn.frame.text.replace(" ", "")
+        if not any(w in said for w in self.vocab.pointing):
+            return None
+        cities = self.city_names
+        for term in self.query(turn).terms:
+            if " " in term or len(term) < 2 or term in cities or term not in said:
+                continue
+            if term not in last.answer:
+                continue
+            asked = self.reader.read(said.replace(term, " ")).aspects  # what is asked of it
+            if not asked or asked[0] in last.aspects or asked[0] not in self.vocab.pointed_aspects:
+                return None
+            if asked[0] == "time" and self._dated_sentence(last, [term]):
+                return None
+            if not any(  # an answer about that thing (its title or keywords name it)
+                e.city == turn.city
+                and asked[0] in e.aspects
+                and (term in e.title or any(term in k for k in e.keywords))
+                for e in self.kb.entries.values()
+            ):
+                return term, asked[0]
+        return None
