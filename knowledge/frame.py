@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from knowledge.schema import Understanding
 from knowledge.wordscan import WordScan
 
+READ_CACHE = 4096  # distinct messages whose frame is kept (a few MB at most)
 _YEAR = re.compile(r"(20\d\d)\s*(?:年度|年(?!\s*\d{1,2}\s*月))")
 _QUESTION_TAIL = ("吗", "呢", "么", "嘛", "?", "不", "没")
 _CLAUSE = re.compile(r"(?:[ ，,、。；;]|还有|另外|以及|顺便|同时)+")
@@ -72,8 +74,15 @@ class FrameReader:
         parts = [f"(?:{provinces})(?:{after})"] if provinces and after else []
         parts += [f"(?:{before})(?:{provinces})"] if provinces and before else []
         self._origin = re.compile("|".join(parts)) if parts else None
+        # A frame is a pure function of the text, and people send the same short messages
+        # again and again ("积分", "1", "好的", "然后呢"): read each once.
+        self.read = lru_cache(maxsize=READ_CACHE)(self._read)  # type: ignore[method-assign]
 
     def read(self, surface: str) -> Frame:
+        """What one message says (cached per reader: see `__init__`)."""
+        return self._read(surface)
+
+    def _read(self, surface: str) -> Frame:
         text = surface.strip()
         compact = text.replace(" ", "")
         act = self._act(text)
