@@ -727,6 +727,18 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     # one the page names under its long name ("社保中心") is not denied.
     (("苏州积分入医申请是不是要交到区人社局？",), "页面没有写到“区人社局”办理", "可以："),
     (("天津新生儿医保能去社保中心办吗",), "社会保险基金管理中心", "没有写到"),
+    # A child not yet in a 托幼机构 or school does not meet Suzhou's condition, in or out of
+    # the check ("明年才上幼儿园" is no 幼儿园 now).
+    (
+        ("我们在苏州相城区，外地户口", "孩子明年才上幼儿园，现在还在家", "现在能申请积分入医吗？"),
+        "不符合（现在）",
+        "",
+    ),
+    (
+        ("我在工业园区 居住证一年半 社保也有", "要是孩子明年才上幼儿园 今年能先申请吗"),
+        "不符合",
+        "托幼机构（幼儿园）。",
+    ),
     # A duration claimed to be required is checked against the page's one rule on time.
     (("苏州外地户口孩子积分入医", "是不是要在苏州交满两年社保才行？"), "不是：", "对："),
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
