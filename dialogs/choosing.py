@@ -64,6 +64,8 @@ class EntryChooser:
             return [stay]
         if matched is None:
             return candidates if turn.city is not None else []
+        if candidates and turn.inherited and turn.frame.correction:
+            return candidates  # "不对，其实是苏州工业园区": the question asked, for the new facts
         entry = self.kb.entries[matched]
         named = self.names_keyword(entry, turn)
         closer = bool(candidates) and self.specific(candidates[0], turn) > self.specific(
