@@ -14,7 +14,7 @@ from dialogs import callbacks as cb
 from dialogs import outcomes
 from dialogs.callbacks import Callback, Kind
 from dialogs.clock import users_today
-from dialogs.dialogue import Turn
+from dialogs.dialogue import SAID_SEP, Turn, said
 from dialogs.flows.base import (
     Amends,
     BirthDeadline,
@@ -141,6 +141,9 @@ class Router:
         clerk = self.clerk
         if clerk is not None and clerk.new_case(session, text):
             session.end_flow()  # "第三家呢：…": another family; the last one's check is over
+        if clerk is not None and not session.flow:
+            text = clerk.as_claim(session, text)  # "邻居说…" then "是这样吗": that claim asked
+            lowered = text.lower()
         turn = clerk.read(session, text, today) if clerk is not None else None
         try:
             return self._route(session, text, lowered, today, turn)
@@ -280,11 +283,7 @@ class Router:
         flow = self.flows.get(name)
         if not isinstance(flow, GuidedFlow):
             return None
-        facts: dict[str, str] = {}
-        last: dict[str, str] = {}
-        for line in text.split("\n"):
-            last = flow.extract(line, session, today)
-            facts.update(last)
+        facts, last = _facts(flow, text, session, today)
         decided = flow.shortcut(Session(chat_id=session.chat_id, slots=dict(facts))) is not None
         # (Only after the flow's own verdict: a fact it did not ask about stays with the clerk.)
         restated = correcting and _ended_flow(session) == name and bool(last)
@@ -363,7 +362,13 @@ class Router:
             return None  # "老大在天津上小学，老二刚出生", "老三刚出生呢": a child's own case
         for name, flow in self._wanting:
             if name != session.flow and flow.wants(text, session, today):
-                return self._start_flow(session, name, today, text)
+                self._enter_flow(session, name)
+                if not isinstance(flow, GuidedFlow):
+                    return self.flows[name].start(session, today, text)
+                # Facts said a message or two before ("外地户口的孩子医保怎么办" → "在天津，孩子
+                # 刚出生") are not asked again; a later message's fact replaces an earlier one.
+                recent = SAID_SEP.join([*said(session), text])
+                return flow.start(session, today, facts=_facts(flow, recent, session, today)[0])
         return None
 
     def _back(self, session: Session, today: date) -> list[Reply]:
@@ -387,6 +392,19 @@ class Router:
         session.end_flow()
         session.flow = name
         session.city = name if name in self.cities else session.city
+
+
+def _facts(
+    flow: GuidedFlow, text: str, session: Session, today: date
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The facts of several messages (one per line, oldest first; a later one's fact
+    replaces an earlier one's), and those of the last message alone."""
+    facts: dict[str, str] = {}
+    last: dict[str, str] = {}
+    for line in text.split(SAID_SEP):
+        last = flow.extract(line, session, today)
+        facts.update(last)
+    return facts, last
 
 
 def _ended_flow(session: Session) -> str | None:

@@ -102,6 +102,15 @@ class Clerk:
             session.context.pop(key, None)
         return True
 
+    def as_claim(self, session: Session, text: str) -> str:
+        """ "是这样吗", "靠谱吗" alone after a message stating something heard ("邻居说苏州
+        积分入医随时都能申请"): that message asked as a yes/no question."""
+        bare = text.strip().rstrip("？?！!。 ")
+        earlier = said(session)
+        if bare not in self.vocab.confirm_words or not earlier:
+            return text
+        return f"{earlier[-1]}，{bare}？"
+
     def remember(self, session: Session, turn: Turn) -> None:
         self.dialogue.remember(session, turn)
 

@@ -254,6 +254,8 @@ class Understanding(_Strict):
     relative_years: dict[str, int] = {}
     # "第二家：…", "那第三户呢": another family's case; the last one's flow and facts end.
     new_case_words: list[str] = []
+    # "是这样吗" alone after a claim ("邻居说…"): the claim asked as a yes/no question.
+    confirm_words: list[str] = []
     duration_rules: dict[str, DurationRule] = {}
     # "是不是要交到区人社局": offices a parent may name as where to go; one the answer on
     # where does not name is not where the page sends them.

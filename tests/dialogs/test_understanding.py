@@ -343,6 +343,7 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
         ("blind10_dev.yaml", 0.95, 0.04),
         ("blind11_dev.yaml", 0.97, 0.02),
         ("blind12_dev.yaml", 0.95, 0.04),
+        ("blind13_dev.yaml", 0.93, 0.05),
     ],
 )
 async def test_blind_development_sets_keep_their_floor(
@@ -739,6 +740,11 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "不符合",
         "托幼机构（幼儿园）。",
     ),
+    # "是这样吗" after something heard: that claim asked, with the page's verdict.
+    (("邻居说津心办用爸爸的账号也能办新生儿出生一件事", "是这样吗"), "新生儿妈妈的身份信息", ""),
+    (("邻居说苏州积分入医只要积分够60分就一定能入", "这个说法靠谱吗"), "积分高低", ""),
+    # Facts said before a flow starts are not asked again.
+    (("外地户口的孩子医保怎么办", "在天津，孩子刚出生"), "居住证吗", "宝宝是哪里的户籍"),
     # A duration claimed to be required is checked against the page's one rule on time.
     (("苏州外地户口孩子积分入医", "是不是要在苏州交满两年社保才行？"), "不是：", "对："),
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
