@@ -346,6 +346,8 @@ class EntryChooser:
         dated = 0.0
         if year is not None and str(year) in entry.applies_to:
             dated = 2.0 if entry.applies_to.startswith(str(year)) else 1.0
+        elif year is None and entry.applies_to[:4].isdigit():
+            dated = -1.0  # one year's notice (2017) is not the rule every year follows
         # An entry written for the population stated ("天津户籍在外地上学") beats the
         # general one for the same aspect; among equals the entry's main aspect, then words.
         return (core, dated, float(specific), primary, ranked.get(entry.id, 0.0))
