@@ -201,7 +201,15 @@ class EntryChooser:
         last = self.kb.entries.get(session.last_entry or "")
         if last is None or last.city != turn.city:
             return None
-        if not turn.switched and self.fits(last, turn) and self.pointing.back(last, turn):
+        said = turn.frame.text.replace(" ", "")
+        # "在它里面哪个栏目办" asks of the same thing; "它能给外地户口的新生儿办吗" asks for
+        # someone new, which the frame's own entry answers.
+        pronoun = not turn.frame.populations and any(w in said for w in self.vocab.pronouns)
+        if (
+            not turn.switched
+            and self.fits(last, turn)
+            and (pronoun or self.pointing.back(last, turn))
+        ):
             return last.id  # whatever aspect its words suggest ("那个第三方代办系统是啥")
         if (
             not turn.aspects

@@ -745,6 +745,9 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("邻居说苏州积分入医只要积分够60分就一定能入", "这个说法靠谱吗"), "积分高低", ""),
     # Facts said before a flow starts are not asked again.
     (("外地户口的孩子医保怎么办", "在天津，孩子刚出生"), "居住证吗", "宝宝是哪里的户籍"),
+    # "它" for the thing just answered about, unless the message asks for someone new.
+    (("外地户口宝宝在天津，能用津医保APP参保吗", "在它里面哪个栏目办"), "医保办事大厅", "分中心"),
+    (("天津新生儿参保", "谁来给孩子办，以什么为单位"), "以居民家庭为单位", ""),
     # A duration claimed to be required is checked against the page's one rule on time.
     (("苏州外地户口孩子积分入医", "是不是要在苏州交满两年社保才行？"), "不是：", "对："),
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
