@@ -8,7 +8,7 @@ the knowledge base; the flow's own words come through `render.deadline_text`.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Protocol
 
 from dialogs import outcomes
@@ -35,6 +35,34 @@ class BirthVerdicts:
     def __init__(self, kb: KnowledgeBase, heads: AnswerHeads) -> None:
         self.kb = kb
         self.heads = heads
+
+    def paid(self, turn: Turn, today: date) -> list[Reply] | None:
+        """ "3月10号交的钱，从哪天起能报销": benefits from birth when paid within the 90
+        days, else from the day after paying; which one only when every birth day said
+        agrees (an age said of the day of paying — "半岁了才去交" — is late)."""
+        if turn.paid is None or "benefit_start" not in turn.aspects:
+            return None
+        fields = {"paid": format_cn(turn.paid), "next": format_cn(turn.paid + timedelta(days=1))}
+        key = "paid_unknown"
+        birth = turn.birth
+        if birth is not None and birth.last <= turn.paid:
+            lates = {
+                deadline(b, turn.paid).standing is Standing.LATE for b in (birth.first, birth.last)
+            }
+            key = (
+                "paid_unknown"
+                if len(lates) > 1
+                else "paid_late"
+                if lates == {True}
+                else "paid_within"
+            )
+        elif birth is not None and deadline(birth.last, today).standing is Standing.LATE:
+            key = "paid_late"  # the age was said of the day of paying, past day 90
+        if key == "paid_within":
+            text = self.kb.text(key, paid=fields["paid"])
+        else:
+            text = self.kb.text(key, **fields)
+        return [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]
 
     def city(self, turn: Turn, render: BirthRenders) -> str | None:
         """The city whose birth-date rule (Tianjin's 90 days) judges this turn: the turn's

@@ -18,7 +18,7 @@ from datetime import date
 
 from dialogs.rules.ahead import ahead_span
 from dialogs.rules.counting import children_count
-from dialogs.rules.dates import format_cn
+from dialogs.rules.dates import find_dates, format_cn
 from dialogs.rules.everyday import DaySpan, birth_span, holidays_from, said_of_birth
 from dialogs.session import Session
 from dialogs.stores.records import redact
@@ -31,6 +31,7 @@ SAID_TURNS, SAID_CHARS, SAID_SEP = 2, 120, "\n"  # earlier messages kept for the
 SHORT = 8  # characters: a message this short leans on the one before
 STUDY_GAP = 6  # characters after another city's name where a study word makes it a school
 SIBLING_CLAUSE = re.compile(r"[\s，,。；;！!？?、]+")  # one child per clause: "老二刚出生"
+CLAUSE_ENDS = "，,。；;！!？?\n"
 BIRTH_READS = 3  # days in one message tried as the birth day before giving up
 
 
@@ -54,6 +55,7 @@ class Turn:
     away: str | None = None  # the one other city the conversation is about (a news snippet)
     mentioned: frozenset[str] = frozenset()  # every city the message names or hints at
     children: int | None = None  # how many children (2+), said now or earlier ("双胞胎")
+    paid: date | None = None  # the day the fee was (or will be) paid ("3月10号交的钱")
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ class DialogueReader:
             away,
             query.cities,
             self._children(surface, ctx),
+            self._paid(text, today, ctx),
         )
 
     def _children(self, surface: str, ctx: Mapping[str, object]) -> int | None:
@@ -142,6 +145,20 @@ class DialogueReader:
             return said_now
         before = ctx.get("children")
         return int(before) if isinstance(before, int | str) and str(before).isdigit() else None
+
+    def _paid(self, text: str, today: date, ctx: Mapping[str, object]) -> date | None:
+        """The day the fee was paid: a date in a clause that says paying ("3月10号交的钱",
+        "于二〇二七年二月二十八日方为其缴费"), said now or earlier in the conversation."""
+        for hit in find_dates(text, today):
+            if hit.value is None:
+                continue
+            start = max(text.rfind(c, 0, hit.span[0]) for c in CLAUSE_ENDS) + 1
+            ends = [i for c in CLAUSE_ENDS if (i := text.find(c, hit.span[1])) >= 0]
+            clause = text[start : min(ends, default=len(text))]
+            if any(w in clause for w in self.vocab.pay_words):
+                return hit.value
+        saved = ctx.get("paid")
+        return date.fromisoformat(saved) if isinstance(saved, str) else None
 
     def _studies_away(self, surface: str, query: Query, cities: _Cities) -> bool:
         """Another city named as where the child goes to school ("转去北京上学了") while the
@@ -363,6 +380,7 @@ class DialogueReader:
         kept = {p for p in turn.populations if self.groups.get(p) != "status"}
         ctx["pops"] = ",".join(sorted(kept)) or None
         ctx["children"] = turn.children
+        ctx["paid"] = turn.paid.isoformat() if turn.paid is not None else None
         ctx["both"] = "1" if turn.both else None
         if turn.frame.origin or "local" in turn.populations:
             ctx["origin"] = turn.frame.origin or None

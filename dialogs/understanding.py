@@ -43,7 +43,16 @@ from knowledge.matcher import Match, MatchContext, Matcher
 
 HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
 MAX_SUGGESTIONS = 3
-NEW_CASE_FORGETS = ("pops", "birth", "birth_last", "birth_phrase", "children", "item", "origin")
+NEW_CASE_FORGETS = (
+    "pops",
+    "birth",
+    "birth_last",
+    "birth_phrase",
+    "children",
+    "item",
+    "origin",
+    "paid",
+)
 ONLY_CITY_FILLER = "的呢吧啊呀哦嗯是在市那边这边。，,.!！~"  # "是天津的呀": still only a city
 
 
@@ -222,6 +231,12 @@ class Clerk:
                 return [self._said_as(self.kb.text("next_none"), Outcome.ABSTAIN)]
             return [render.entry_reply(session, nxt, today)]
         birth_city = self.births.city(turn, render)
+        if birth_city is not None or (turn.city in render.birth_rule_cities()):
+            before = str(session.context.get("aspects") or "").split(",")
+            asked = turn.aspects or tuple(before)  # "比如我3月1号交的钱" after "从哪天起"
+            paid = self.births.paid(replace(turn, aspects=asked), today)
+            if paid is not None:
+                return paid
         if birth_city is not None:
             verdict = self.births.verdict(turn, birth_city, today, render)
             if verdict is not None:

@@ -256,6 +256,8 @@ class Understanding(_Strict):
     new_case_words: list[str] = []
     # "是这样吗" alone after a claim ("邻居说…"): the claim asked as a yes/no question.
     confirm_words: list[str] = []
+    # "3月10号交的钱": a date said with one of these is the day the fee was paid.
+    pay_words: list[str] = []
     pronouns: list[str] = []
     duration_rules: dict[str, DurationRule] = {}
     # "是不是要交到区人社局": offices a parent may name as where to go; one the answer on

@@ -30,6 +30,7 @@ _CN_DIGITS = {
 _NUM = r"(\d{1,2}|[零〇一二两三四五六七八九十]{1,3})"
 
 _FULL = re.compile(r"(?<!\d)(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?(?!\d)")
+_FULL_CN = re.compile(r"(?<!\d)(\d{4})\s*年\s*" + _NUM + r"\s*月\s*" + _NUM + r"\s*[日号]?")
 _MONTH_DAY = re.compile(_NUM + r"\s*月\s*" + _NUM + r"(?:\s*[日号]|(?![\d十]))")
 _SHORT = re.compile(r"(?<![\d./\-])(\d{1,2})[./](\d{1,2})(?![\d./%万元块岁个天年月kKgG])")
 RELATIVE_DAYS = {"前天": 2, "昨天": 1, "昨日": 1, "今天": 0, "今日": 0}  # days back
@@ -87,9 +88,16 @@ def latest_not_after(month: int, day: int, today: date) -> date | None:
     return None
 
 
+_CN_YEAR = re.compile(r"[〇零一二三四五六七八九]{4}(?=\s*年)")
+_YEAR_DIGITS = str.maketrans("〇零一二三四五六七八九", "00123456789")
+
+
 def find_dates(text: str, today: date) -> list[DateHit]:
-    """Every date in `text`, in reading order, without overlaps."""
-    norm = unicodedata.normalize("NFKC", text)
+    """Every date in `text`, in reading order, without overlaps ("二〇二七年" is 2027; the
+    spans stay those of `text`: a year in Chinese digits keeps its length)."""
+    norm = _CN_YEAR.sub(
+        lambda m: m.group(0).translate(_YEAR_DIGITS), unicodedata.normalize("NFKC", text)
+    )
     hits: list[DateHit] = []
     taken: list[tuple[int, int]] = []
 
@@ -100,6 +108,11 @@ def find_dates(text: str, today: date) -> list[DateHit]:
         y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
         hits.append(DateHit(_make(y, mo, d), True, m.span()))
         taken.append(m.span())
+    for m in _FULL_CN.finditer(norm):  # "2027年二月二十八日"
+        mo_c, d_c = cn_int(m.group(2)), cn_int(m.group(3))
+        if free(m.span()) and mo_c is not None and d_c is not None:
+            hits.append(DateHit(_make(int(m.group(1)), mo_c, d_c), True, m.span()))
+            taken.append(m.span())
     for pattern in (_MONTH_DAY, _SHORT):
         for m in pattern.finditer(norm):
             if not free(m.span()):

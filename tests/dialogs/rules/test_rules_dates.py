@@ -94,3 +94,10 @@ def test_cn_int(token: str, value: int | None) -> None:
 
 def test_format_cn() -> None:
     assert format_cn(date(2026, 5, 10)) == "2026年5月10日"
+
+
+def test_a_year_in_chinese_digits_is_that_year() -> None:
+    """ "于二〇二七年二月二十八日方为其缴费": 2027, never the latest 2月28日 before today."""
+    hits = find_dates("于二〇二七年二月二十八日方为其缴费", date(2026, 12, 2))
+    assert [h.value for h in hits] == [date(2027, 2, 28)] and hits[0].had_year
+    assert find_dates("2026年十月一日", date(2026, 12, 2))[0].value == date(2026, 10, 1)
