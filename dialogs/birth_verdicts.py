@@ -61,7 +61,7 @@ class BirthVerdicts:
         if key == "paid_within":
             text = self.kb.text(key, paid=fields["paid"])
         else:
-            text = self.kb.text(key, **fields)
+            text = self.kb.text(key, next=fields["next"])
         return [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]
 
     def city(self, turn: Turn, render: BirthRenders) -> str | None:
