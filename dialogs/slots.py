@@ -50,9 +50,8 @@ _NEGATIONS = ("没有", "从没", "从未", "还没", "不是", "没", "未", "�
 
 # What may stand between a negation and the words it negates: "没在苏州上过医保",
 # "没给孩子交过医保" (a place or a beneficiary, not a clause of its own).
-_NEGATION_GAP = re.compile(
-    r"(?:在(?:苏州|天津|这边|这里|这儿|本地|当地|市区|老家)?|给(?:孩子|娃|他|她|宝宝)|帮(?:孩子|娃)|为孩子)$"
-)
+# (Grammar, not vocabulary: 在 + a short place, 给/帮/为 + the child; no city is named.)
+_NEGATION_GAP = re.compile(r"(?:在[^，,。；;！!？?\s没不未]{0,4}|[给帮为](?:孩子|娃|他|她|宝宝))$")
 
 
 def _negated(text: str, start: int) -> bool:
