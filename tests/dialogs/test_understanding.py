@@ -768,6 +768,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "2027年3月1日",
         "2026年3月1日",
     ),
+    # "除了证件还要提供啥信息": the rest of the materials list (address, phone, bank).
+    (("天津办新生儿医保卡，证件准备好了", "除了证件还要提供啥信息"), "指定的服务银行名称", ""),
     # A duration claimed to be required is checked against the page's one rule on time.
     (("苏州外地户口孩子积分入医", "是不是要在苏州交满两年社保才行？"), "不是：", "对："),
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
