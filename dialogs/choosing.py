@@ -15,6 +15,7 @@ from dialogs.dialogue import Turn
 from dialogs.pointing import PointingBack
 from dialogs.session import Session
 from knowledge.analysis import Query
+from knowledge.frame import FrameReader
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import MatchContext, Matcher
 from knowledge.schema import Entry, Understanding
@@ -25,14 +26,22 @@ SNIPPET_WORDS = 2  # words of a follow-up found in the news snippet just given: 
 
 
 class EntryChooser:
-    def __init__(self, kb: KnowledgeBase, vocab: Understanding, matcher: Matcher) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        vocab: Understanding,
+        matcher: Matcher,
+        reader: FrameReader | None = None,
+    ) -> None:
         self.kb = kb
         self.vocab = vocab
         self.matcher = matcher
         self.groups = {name: spec.group for name, spec in vocab.populations.items()}
         self._rank_memo: dict[tuple[str, str | None, str | None, str | None], dict[str, float]] = {}
         self._query_memo: dict[str, Query] = {}
-        self.pointing = PointingBack(kb, vocab, matcher.lexicon.city_names, self._query)
+        # One frame reader (and its cache) for the clerk: the dialogue's, when given.
+        reader = reader or FrameReader(vocab)
+        self.pointing = PointingBack(kb, vocab, matcher.lexicon.city_names, self._query, reader)
 
     def new_turn(self) -> None:
         """Forget the keyword scores and the analysis memoised for the previous turn."""

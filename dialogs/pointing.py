@@ -29,12 +29,13 @@ class PointingBack:
         vocab: Understanding,
         city_names: Mapping[str, str],
         query: Callable[[Turn], Query],
+        reader: FrameReader,
     ) -> None:
         self.kb = kb
         self.vocab = vocab
         self.city_names = city_names
         self.query = query  # the turn's text as the matcher reads it (memoised per turn)
-        self.reader = FrameReader(vocab)  # what a message asks of the thing it points at
+        self.reader = reader  # what a message asks of the thing it points at
         self._rarity: dict[str, int] = {}  # term -> answers saying it (the KB is fixed)
 
     def back(self, last: Entry, turn: Turn) -> bool:

@@ -52,6 +52,7 @@ class CaseSplitter:
         heads: AnswerHeads,
         cities: list[str],
         hukou: Callable[[str, str | None], str | None],
+        reader: FrameReader,
     ) -> None:
         assert kb.understanding is not None
         self.kb = kb
@@ -59,7 +60,7 @@ class CaseSplitter:
         self.chooser = chooser
         self.heads = heads
         self.cities = cities
-        self.reader = FrameReader(self.vocab)
+        self.reader = reader  # the clerk's one frame reader (a clause is read like a message)
         self.hukou = hukou  # "天津户口" in a clause: local or not, for the turn's city
         self.groups = {name: spec.group for name, spec in self.vocab.populations.items()}
         self._siblings = sorted(self.vocab.sibling_words, key=len, reverse=True)

@@ -89,13 +89,18 @@ class Clerk:
         self.dialogue = DialogueReader(self.vocab, matcher)
         self._groups = self.dialogue.groups
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
-        self.chooser = EntryChooser(kb, self.vocab, matcher)
+        self.chooser = EntryChooser(kb, self.vocab, matcher, self.dialogue.reader)
         self.pointer = ItemPointer(self.vocab.ordinal_units)
         self.city_names = matcher.lexicon.city_names
         self.heads = AnswerHeads(kb, self.city_names)
         self.births = BirthVerdicts(kb, self.heads)
         self.splitter = CaseSplitter(
-            kb, self.chooser, self.heads, list(self.cities), self.dialogue.relative_hukou
+            kb,
+            self.chooser,
+            self.heads,
+            list(self.cities),
+            self.dialogue.relative_hukou,
+            self.dialogue.reader,
         )
 
     def read(self, session: Session, text: str, today: date) -> Turn:
@@ -350,8 +355,9 @@ class Clerk:
         if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
             asked = replace(turn, aspects=("deadline",))
             replies += self.births.verdict(asked, birth_city, today, render) or []
+        office = self.heads.office_check(turn, chosen)  # "要交到区人社局吗": not that office
         verdict = next((v for e in chosen if (v := self.heads.verdict(turn, e)) is not None), None)
-        if verdict is not None and self.heads.office_check(turn, chosen) is None:
+        if verdict is not None and office is None:
             replies[0] = self._headed(verdict, replies[0])
         year = self.heads.other_year(turn)
         if year is not None:
@@ -361,7 +367,7 @@ class Clerk:
             self.heads.implied_other(turn)
             or self.heads.beside_uncovered(turn)
             or self.heads.snippet_elsewhere(turn, chosen)
-            or self.heads.office_check(turn, chosen)
+            or office
         )
         if other is not None:
             replies[0] = self._headed(other, replies[0])
