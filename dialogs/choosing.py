@@ -87,6 +87,8 @@ class EntryChooser:
             # (拍照 → the acceptance step), not the aspect asked before — unless the frame's
             # entry is the one for who it is about ("老三刚出生呢" of a non-local family).
             return [matched]
+        if candidates and not named and self._primary_named(candidates[0], entry, turn):
+            return candidates  # "流程": the entry that is about the steps, not one that has some
         off_aspect = self._off_aspect(entry, candidates, turn, session)
         if off_aspect and not candidates and self.by_chance(entry.id, turn):
             return []  # a news snippet that shares words only ("在天津还要积分吗" is no 备案)
@@ -134,6 +136,13 @@ class EntryChooser:
         return turn.aspects[0] in self.kb.entries[candidates[0]].aspects and self._closer(
             candidates[0], entry.id, turn, session
         )
+
+    def _primary_named(self, candidate: str, entry: Entry, turn: Turn) -> bool:
+        """The frame's entry is about the aspect asked (its first aspect) and the message
+        names one of its keywords; the keyword pick only touches that aspect."""
+        theirs = self.kb.entries[candidate]
+        asked = turn.aspects[0]
+        return theirs.aspects[0] == asked != entry.aspects[0] and self.names_keyword(theirs, turn)
 
     def names_keyword(self, entry: Entry, turn: Turn, own: bool = False) -> bool:
         """The message says one of the entry's keywords (a city's name alone does not count);
@@ -273,7 +282,10 @@ class EntryChooser:
             return []
         ranked = self.ranked(turn, session)
         out: list[str] = []
-        for aspect in turn.aspects:
+        covered = self.vocab.coverage.get(turn.city, [])
+        for asked in turn.aspects:
+            instead = self.vocab.aspects[asked].instead
+            aspect = instead if instead and asked not in covered else asked
             candidates = [
                 e
                 for e in self.kb.entries.values()

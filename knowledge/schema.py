@@ -139,6 +139,11 @@ class AspectSpec(_Strict):
     # Neither page says anything of it ("复印件要几份"): asked, the reply says so, whatever
     # entry the question's other words would reach.
     silent: bool = False
+    # A city whose page does not cover this aspect answers with its entry for `instead`,
+    # which says what the page does say ("能网上提交吗" of Suzhou: the written application
+    # at the 街道, whose answer says the page names no online way) - never a keyword pick
+    # that shares a word ("提交") with the question.
+    instead: str | None = None
 
 
 class PopulationSpec(_Strict):

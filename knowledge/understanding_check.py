@@ -79,6 +79,8 @@ def _vocabulary_problems(
         for other in spec.absorbs:
             if other not in u.aspects:
                 problems.append(Problem(*at("aspects"), f"{name}: absorbs unknown {other!r}"))
+        if spec.instead is not None and spec.instead not in u.aspects:
+            problems.append(Problem(*at("aspects"), f"{name}: instead unknown {spec.instead!r}"))
     for word, key in u.implied_notes.items():
         if word not in u.implied_populations:
             problems.append(Problem(*at("implied_notes"), f"{word}: implies no population"))

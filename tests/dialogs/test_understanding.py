@@ -785,6 +785,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "外地户籍在天津市上学",
         "备案",
     ),
+    # An aspect the city's page does not cover answers with what the page does say there.
+    (("苏州积分入医要去现场吗", "能不能在网上提交"), "书面申请", "不再提供"),
 ]
 
 

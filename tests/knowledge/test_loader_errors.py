@@ -325,6 +325,12 @@ async def test_the_declared_flow_text_keys_are_all_the_flows_use(tmp_path: Path)
             "    baby: [newborn, toddler]",
             "widen: unknown population 'toddler'",
         ),
+        (
+            "understanding.yaml",
+            "rank: 6, instead: where,",
+            "rank: 6, instead: wherever,",
+            "online: instead unknown 'wherever'",
+        ),
     ],
 )
 def test_verdicts_and_widening_name_what_exists(
