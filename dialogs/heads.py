@@ -30,6 +30,9 @@ class AnswerHeads:
         self.vocab = kb.understanding
         # Names of the cities the pages do not cover (the lexicon knows them as cities).
         self._uncovered = {n: c for n, c in city_names.items() if c not in self.vocab.coverage}
+        self._snippet_aspects = {
+            a for e in kb.entries.values() if e.group == "related" for a in e.aspects
+        }
 
     def guard(self, turn: Turn) -> str | None:
         for guard in self.vocab.guards:
@@ -49,6 +52,32 @@ class AnswerHeads:
                 continue
             return guard.reply
         return None
+
+    def uncovered_aspect(self, turn: Turn) -> str | None:
+        """Asked of the other city, the aspect is one that city's page does not cover
+        ("天津办新生儿医保也要公示吗" after Suzhou's 公示, "苏州积分入医呢" after Tianjin's
+        fee): that page says nothing of it, said before its own way - never its nearest
+        answer as if it said the same. Only on
+        a switch of city, and only when no answer of that city says the word that asked
+        ("回执" is in Tianjin's answers too: the entries answer it). Aspects the
+        news snippets answer are theirs to head (`snippet_elsewhere`); an aspect with an
+        `instead` answers with that one."""
+        covered = self.vocab.coverage.get(turn.city or "")
+        if covered is None or not turn.aspects or not turn.switched:
+            return None
+        aspect = turn.aspects[0]
+        spec = self.vocab.aspects[aspect]
+        if aspect in covered or spec.instead or spec.silent or aspect in self._snippet_aspects:
+            return None
+        said = turn.frame.text.replace(" ", "")
+        words = [w for w in spec.words if w in said]
+        if any(
+            e.city == turn.city and any(w in e.answer for w in words)
+            for e in self.kb.entries.values()
+        ):
+            return None  # the page names the thing ("回执" in Tianjin): its entries answer
+        city = self.kb.ui.get(f"city_{turn.city}", turn.city or "")
+        return self.kb.text("compare_uncovered", city=city, what=spec.name)
 
     def other_year(self, turn: Turn) -> tuple[int, int] | None:
         year = turn.frame.year

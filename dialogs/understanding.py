@@ -304,6 +304,13 @@ class Clerk:
             what = self.vocab.aspects[unsaid[1]].name
             body = self.kb.text("abstain_thing", thing=unsaid[0], what=what)
             return [self._said_as(body, Outcome.ABSTAIN)]
+        uncovered = self.heads.uncovered_aspect(turn)
+        if uncovered is not None:  # "天津也要公示吗": Tianjin's page has none; its own way
+            way = self.chooser.choose(replace(turn, aspects=("steps",)), session, None)
+            replies = [render.entry_reply(session, e, today) for e in way[:1]]
+            if not replies:
+                return [self._said_as(uncovered, Outcome.ABSTAIN)]
+            return [self._headed(uncovered, replies[0])]
         chosen = self.chooser.choose(turn, session, picked)
         if turn.frame.after and len(chosen) == 1 and chosen[0] != session.last_entry:
             chosen = [self.kb.entries[chosen[0]].next or chosen[0]]

@@ -35,6 +35,7 @@ USED: Mapping[str, frozenset[str]] = {
     "city_tianjin": NONE,
     "clarify_city": NONE,
     "compare_other": frozenset({"city"}),
+    "compare_uncovered": frozenset({"city", "what"}),
     "paid_late": frozenset({"next"}),
     "paid_within": frozenset({"paid"}),
     "paid_unknown": frozenset({"next"}),

@@ -100,7 +100,14 @@ def _vocabulary_problems(
             Problem(*at("ability_aspect"), f"ability_aspect {u.ability_aspect!r} is not an aspect")
         )
     keys = [g.reply for g in u.guards] + [f"act_{a}" for a in u.acts]
-    keys += ["abstain_aspect", "abstain_city_aspect", "compare_other", "ask_birth", "next_none"]
+    keys += [
+        "abstain_aspect",
+        "abstain_city_aspect",
+        "compare_other",
+        "compare_uncovered",
+        "ask_birth",
+        "next_none",
+    ]
     for key in keys:
         if key not in ui:
             problems.append(Problem(*at("guards"), f"reply {key!r} has no ui text"))

@@ -787,6 +787,11 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # An aspect the city's page does not cover answers with what the page does say there.
     (("苏州积分入医要去现场吗", "能不能在网上提交"), "书面申请", "不再提供"),
+    # Asked of the other city, an aspect its page does not cover is said so before its way.
+    (("苏州积分入医有公示吗", "天津办新生儿医保也要公示吗"), "天津的来源页面没有写", "公示期"),
+    (("天津学生儿童医保个人交多少", "苏州积分入医呢"), "苏州的来源页面没有写费用", "830"),
+    # ...but a word that page says too ("回执" is Tianjin's as well) is answered by it.
+    (("苏州积分入医受理后会给个回执", "天津那边说的回执跟这个是同一个吗"), "受理回执", "没有写"),
 ]
 
 
