@@ -21,6 +21,7 @@ from dialogs.rules.everyday import (
     holiday_hit,
     month_third,
     next_holiday,
+    numbered_day,
     weekday_span,
 )
 
@@ -28,6 +29,10 @@ _AHEAD_DAYS = re.compile(r"(?:再过|过)\s*" + NUMBER + r"\s*天|" + NUMBER + r
 _AHEAD_WORDS = {"大后天": 3, "后天": 2, "明天": 1, "明儿": 1}
 _AHEAD_WEEK = re.compile(r"下(?:个)?(?:周|星期|礼拜)")
 _AHEAD_MONTH = re.compile(r"下(?:个)?月")
+# "7号去办", "8号再去": a day of the month said with going, the next such day.
+_GO_ON_DAY = re.compile(
+    r"(?<![\d月.\-/])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]\s*(?:再|才|就|过去)?\s*去"
+)
 
 
 # "元旦过完再等一个礼拜", "国庆后再过三天": a span of time after a holiday.
@@ -82,6 +87,9 @@ def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> D
         first = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         return DaySpan(first, last, "下个月")
+    going = _go_on_day(norm, today)
+    if going is not None:  # "国庆长假最后一天7号去办": the day said, not the holiday's first
+        return going
     found = holiday_hit(norm, holidays)
     if found is not None:
         upcoming = next_holiday(found[1], today)
@@ -94,7 +102,7 @@ def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> D
     for hit in find_dates(norm, today + timedelta(days=365)):
         said = norm[hit.span[0] : hit.span[1]]
         if hit.value is not None and hit.value >= today and said not in RELATIVE_DAYS:
-            if norm[: hit.span[0]].rstrip().endswith(_PAST_MARKERS):
+            if _said_past(norm[: hit.span[0]]):
                 continue
             return DaySpan(hit.value, hit.value, said)
     for word in ("今天", "今日"):
@@ -104,3 +112,20 @@ def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> D
 
 
 _PAST_MARKERS = ("过了", "超过", "超过了", "错过", "错过了", "晚于", "已过", "过完")
+# "假期过完10月8号再去": what is over is the holiday, and the date is the day to go.
+_SPELL_OVER = ("假期", "假", "节", "年", "长假", "假日")
+
+
+def _said_past(before: str) -> bool:
+    """The words before a date say it has passed ("过了11月15号没打"), not that a holiday
+    will be over by then."""
+    before = before.rstrip()
+    for marker in _PAST_MARKERS:
+        if before.endswith(marker):
+            return not before[: -len(marker)].rstrip().endswith(_SPELL_OVER)
+    return False
+
+
+def _go_on_day(norm: str, today: date) -> DaySpan | None:
+    """The next day of the month numbered as said, on or after today."""
+    return numbered_day(_GO_ON_DAY, norm, today, 1)

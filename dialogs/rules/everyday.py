@@ -126,10 +126,13 @@ def next_holiday(rule: HolidayRule, today: date) -> date | None:
 
 
 def holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, HolidayRule] | None:
-    for name in sorted(holidays, key=len, reverse=True):
-        if name in text:
-            return name, holidays[name]
-    return None
+    """The holiday the text names; of several, the one said last (the longer at one end):
+    "过完年初七" is the seventh day of the new year, not the new year itself."""
+    found = [(text.rfind(n) + len(n), len(n), n) for n in holidays if n in text]
+    if not found:
+        return None
+    name = max(found)[2]
+    return name, holidays[name]
 
 
 _PAST_MONTH_DAY = re.compile(
@@ -368,20 +371,32 @@ def _age_in_months(norm: str, today: date) -> DaySpan | None:
 
 def _bare_day(norm: str, today: date) -> DaySpan | None:
     """ "12号": this month's 12th if it has come, else the latest month that has one."""
-    m = _BARE_DAY.search(norm)
+    return numbered_day(_BARE_DAY, norm, today, -1)
+
+
+def numbered_day(pattern: re.Pattern[str], norm: str, today: date, step: int) -> DaySpan | None:
+    """Day N of a month as `pattern`'s first group says it: the nearest on or before today
+    (`step` -1, a day that has been) or on or after it (`step` 1, a day to go), within
+    three months."""
+    m = pattern.search(norm)
     n = cn_int(m.group(1)) if m else None
     if m is None or n is None or not 1 <= n <= 31:
         return None
-    for back in range(3):
-        month = (today.month - back - 1) % 12 + 1
-        year = today.year + (today.month - back - 1) // 12
-        try:
-            day = date(year, month, n)
-        except ValueError:
-            continue
-        if day <= today:
+    for k in range(3):
+        day = month_day(today, k * step, n)
+        if day is not None and (day <= today if step < 0 else day >= today):
             return DaySpan(day, day, m.group(0))
     return None
+
+
+def month_day(today: date, months: int, n: int) -> date | None:
+    """Day `n` of the month `months` away from today's (None when that month has none)."""
+    month = (today.month + months - 1) % 12 + 1
+    year = today.year + (today.month + months - 1) // 12
+    try:
+        return date(year, month, n)
+    except ValueError:
+        return None
 
 
 def is_workday(day: date) -> bool | None:

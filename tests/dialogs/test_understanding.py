@@ -122,6 +122,28 @@ def test_days_ahead(phrase: str, first: date) -> None:
     assert span is not None and span.first == first
 
 
+@pytest.mark.parametrize(
+    ("phrase", "today", "first"),
+    [
+        # The day said with going beats the holiday's first day (and next year's 国庆).
+        ("国庆长假最后一天7号去办医保", date(2026, 10, 5), date(2026, 10, 7)),
+        # What is over is the holiday, not the date: the date is the day to go, not today.
+        ("要是等假期过完10月8号再去，还算90天内吗", date(2026, 10, 1), date(2026, 10, 8)),
+        # The seventh day of the lunar new year (2027: 春节 is 2月6日).
+        ("想等过完年初七上班再去办", date(2027, 1, 25), date(2027, 2, 12)),
+        ("正月初二去办", date(2027, 1, 25), date(2027, 2, 7)),
+    ],
+)
+def test_days_ahead_around_holidays(phrase: str, today: date, first: date) -> None:
+    span = ahead_span(phrase, today, HOLIDAYS)
+    assert span is not None and span.first == first
+
+
+def test_a_date_said_to_be_past_is_not_a_day_to_go() -> None:
+    span = ahead_span("过了11月15号没打核定表", date(2026, 11, 20), HOLIDAYS)
+    assert span is None or span.first != date(2027, 11, 15)
+
+
 # ---------------------------------------------------------------- the clerk
 TODAY = date(2026, 12, 1)
 
