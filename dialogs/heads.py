@@ -41,6 +41,8 @@ class AnswerHeads:
             # "那我妈退休的呢" after a question about a child: who the message itself names
             # replaces the conversation's, which would otherwise keep the child in the frame.
             own = turn.frame.populations
+            if own & set(guard.any_population) and self._only_states(turn):
+                continue  # "居住证？有，我老公有": who holds the permit, not a question for them
             populations = own if own & set(guard.any_population) else turn.populations
             if guard.any_population and not (populations & set(guard.any_population)):
                 continue
@@ -52,6 +54,12 @@ class AnswerHeads:
                 continue
             return guard.reply
         return None
+
+    def _only_states(self, turn: Turn) -> bool:
+        """The message asks nothing: no aspect, no yes/no, no "…呢", no question word."""
+        frame = turn.frame
+        asks = frame.aspects or frame.yes_no or frame.followup or frame.correction
+        return not asks and not any(w in frame.text for w in self.vocab.question_words)
 
     def uncovered_aspect(self, turn: Turn) -> str | None:
         """Asked of the other city, the aspect is one that city's page does not cover

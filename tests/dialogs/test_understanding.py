@@ -814,6 +814,11 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("天津学生儿童医保个人交多少", "苏州积分入医呢"), "苏州的来源页面没有写费用", "830"),
     # ...but a word that page says too ("回执" is Tianjin's as well) is answered by it.
     (("苏州积分入医受理后会给个回执", "天津那边说的回执跟这个是同一个吗"), "受理回执", "没有写"),
+    # Grown-ups: who holds the permit is a fact, not a question about them; a grown-up
+    # asking for themselves "像孩子一样", or the child's grandfather, is out of the pages.
+    (("外地户口的宝宝在天津怎么上医保", "居住证？有，我老公有"), "受理回执", "成年人"),
+    (("我自己没工作，也能像孩子一样参加天津居民医保吗，交多少",), "成年人", "830"),
+    (("天津新生儿医保交多少", "那娃他爷爷退休了，想在天津参加居民医保交多少"), "退休人员", "830"),
 ]
 
 
