@@ -92,7 +92,10 @@ class EntryChooser:
         off_aspect = self._off_aspect(entry, candidates, turn, session)
         if off_aspect and not candidates and self.by_chance(entry.id, turn):
             return []  # a news snippet that shares words only ("在天津还要积分吗" is no 备案)
-        year_better = bool(candidates) and self._year_better(candidates[0], entry, turn)
+        year_better = bool(candidates) and (
+            self._year_better(candidates[0], entry, turn)
+            or self._one_year_only(entry, candidates[0], turn)
+        )
         if candidates and (off_aspect or year_better or not self.fits(entry, turn)):
             return candidates
         if not self.fits(entry, turn):
@@ -212,6 +215,14 @@ class EntryChooser:
             and not entry.applies_to.startswith(year)
         )
 
+    def _one_year_only(self, entry: Entry, candidate: str, turn: Turn) -> bool:
+        """The keyword pick is one year's notice (2017), no year is asked, and the frame's
+        entry states the rule every year follows."""
+        theirs = self.kb.entries[candidate].applies_to
+        return (
+            turn.frame.year is None and entry.applies_to[:4].isdigit() and not theirs[:4].isdigit()
+        )
+
     def _stays(self, turn: Turn, session: Session, matched: str | None) -> str | None:
         """The entry just answered, when the turn asks about it again: a weak question about
         it ("外省户口长期住天津的孩子算吗" after the list of who may enrol), or a follow-up
@@ -314,6 +325,10 @@ class EntryChooser:
             for entry in dated:
                 if entry.aspects[0] == aspect:
                     return entry.id
+            if aspect != "time":  # "现在还能办吗" after "学校那边的入医手续没去办" (late)
+                for entry in dated:
+                    if aspect in entry.aspects:
+                        return entry.id
         return None
 
     def ranked(self, turn: Turn, session: Session) -> dict[str, float]:

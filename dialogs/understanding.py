@@ -175,6 +175,11 @@ class Clerk:
             return self._out_of_scope(session, turn, today, render, match)
         return self._from_entries(session, turn, today, render, match)
 
+    def _oos(self, turn: Turn) -> bool:
+        """An out-of-scope topic says more than the page's silence ("医保卡丢了咋补" is the
+        card service's own reply)."""
+        return self.matcher.match(turn.raw, MatchContext(city=turn.city)).kind == "out_of_scope"
+
     def _elsewhere(self, turn: Turn) -> Match:
         """Another city's question: the matcher's related snippets or "not covered"; an answer
         from the pages' own process ("杭州积分入医") would be another city's."""
@@ -207,7 +212,7 @@ class Clerk:
         guard = self.heads.guard(turn)
         if guard is not None:
             return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
-        if turn.aspects and self.vocab.aspects[turn.aspects[0]].silent:
+        if turn.aspects and self.vocab.aspects[turn.aspects[0]].silent and not self._oos(turn):
             what = self.vocab.aspects[turn.aspects[0]].name  # "复印件要几份": neither page says
             return [self._said_as(self.kb.text("abstain_aspect", what=what), Outcome.ABSTAIN)]
         # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow

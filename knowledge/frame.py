@@ -25,6 +25,10 @@ _CLAUSE = re.compile(r"(?:[ ，,、。；;]|还有|另外|以及|顺便|同时)+
 MAX_ASPECTS = 3  # "多少钱、在哪办、要带啥": a compound question's parts, best first
 
 
+# What a parent says is done before asking what comes next ("打印完然后呢").
+DONE = ("完", "完了", "好了", "以后", "之后")
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     """What one message says. Empty fields mean "not said", to be inherited in a dialogue."""
@@ -107,7 +111,7 @@ class FrameReader:
             act=act,
             followup=any(w in compact for w in self.vocab.followup),
             correction=any(w in compact for w in self.vocab.corrections),
-            next_step=any(compact.startswith(w) or compact == w for w in self.vocab.next_step),
+            next_step=self._next_step(compact),
             after=any(
                 compact.endswith(w) and len(compact) > len(w) + 1 for w in self.vocab.after_words
             ),
@@ -173,6 +177,15 @@ class FrameReader:
             if word in compact:
                 found.setdefault(self.vocab.populations[name].group, name)
         return frozenset(found.values())
+
+    def _next_step(self, compact: str) -> bool:
+        """ "然后呢", "接下来呢怎么弄"; "打印完然后呢": a step done, then the next."""
+        steps = self.vocab.next_step
+        if any(compact.startswith(w) for w in steps):
+            return True
+        return any(compact.endswith(w) and w.endswith("呢") for w in steps) and any(
+            d + w in compact for w in steps for d in DONE
+        )
 
     @staticmethod
     def _year(compact: str) -> int | None:
