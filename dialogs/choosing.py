@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from dialogs.dialogue import Turn
+from dialogs.dialogue import Turn, said
 from dialogs.pointing import PointingBack
 from dialogs.session import Session
 from knowledge.analysis import Query
@@ -53,6 +53,10 @@ class EntryChooser:
         another aspect or another population; the frame's entries when the matcher has none.
         A day asked about ("五一那几天", "下个月呢") goes to the entry whose dated note
         computes that day's verdict."""
+        if turn.city is not None and (turn.when is not None or turn.frame.aspects):
+            errand = self.errand_before(turn, session)
+            if errand is not None:
+                return [errand]
         if turn.when is not None and turn.city is not None:
             dated = self.dated_entry(turn)
             if dated is not None:
@@ -317,6 +321,33 @@ class EntryChooser:
             if entry is not None and entry.city == turn.city and self.fits(entry, turn):
                 return [entry_id] if ranked[entry_id] > 0 else []
         return []
+
+    def errand_before(self, turn: Turn, session: Session) -> str | None:
+        """ "现在还能办吗" after "核定表也打了，但还没去学校办入医手续": the errand the
+        parent described last, when this message names none - the dated entry whose
+        keyword (three characters or more) the message before says last."""
+        if not turn.frame.yes_no:
+            return None
+        dated = [e for e in self.kb.entries.values() if e.city == turn.city and e.dated]
+        if any(self._says(e, turn.frame.text) >= 0 for e in dated) or set(turn.frame.aspects) - {
+            "time",
+            "deadline",
+            "eligibility",
+        }:
+            return None
+        before = said(session)
+        if not before:
+            return None
+        text = before[-1]
+        spots = [(self._says(e, text), e.id) for e in dated]
+        best = max(spots, default=(-1, ""))
+        return best[1] if best[0] >= 0 else None
+
+    @staticmethod
+    def _says(entry: Entry, text: str) -> int:
+        """Where the text last says one of the entry's longer keywords (-1: nowhere)."""
+        said_at = [text.rfind(k) + len(k) for k in entry.keywords if len(k) >= 3 and k in text]
+        return max(said_at, default=-1)
 
     def dated_entry(self, turn: Turn) -> str | None:
         """The city's entry with a dated note for the turn's aspect (else its "time" one)."""
