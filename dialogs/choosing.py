@@ -72,6 +72,11 @@ class EntryChooser:
         if snippet is not None:
             return [snippet]
         candidates = self.entries(turn, session)
+        if not candidates and turn.switched and turn.inherited:
+            # "苏州也一样吗" after a question about a Tianjin baby's 居住证: the other city's
+            # answer to the same question, for whom its page is written.
+            turn = replace(turn, populations=turn.frame.populations)
+            candidates = self.entries(turn, session)
         stay = self._stays(turn, session, matched)
         if stay is not None:
             return [stay]

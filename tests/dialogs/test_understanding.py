@@ -825,6 +825,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("为什么积分入医要先纳入积分管理", "不纳入会怎样"), "暂不符合", "视为自动放弃"),
     (("积分入医除了那几样证件，还有别的可以交吗",), "加分", "审核录入"),
     (("积分入医的受理回执丢了怎么办",), "没有写（丢失后怎么补办）", "出具受理回执"),
+    # "苏州也一样吗" after a Tianjin baby's 居住证: Suzhou's answer, for whom it is written.
+    (("天津外地户口的宝宝办医保要居住证吗", "苏州也一样吗"), "居住证", "不在我能回答"),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).
