@@ -331,7 +331,7 @@ class EntryChooser:
         """ "现在还能办吗" after "核定表也打了，但还没去学校办入医手续": the errand the
         parent described last, when this message names none - the dated entry whose
         keyword (three characters or more) the message before says last."""
-        if not turn.frame.yes_no:
+        if not turn.frame.yes_no and turn.when is None:
             return None
         dated = [e for e in self.kb.entries.values() if e.city == turn.city and e.dated]
         if any(self._says(e, turn.frame.text) >= 0 for e in dated) or set(turn.frame.aspects) - {

@@ -290,6 +290,11 @@ class DialogueReader:
         # nothing new asks about the same thing, not about eligibility in general.
         if frame.by_ability and frame.followup and old and not frame.populations and not named:
             return old, True
+        if len(frame.aspects) > 1 and old and old[0] in frame.aspects[1:] and frame.yes_no:
+            # "公示结束了才发现，还能提吗" after the objection: the aspect being discussed,
+            # which the message also says, before the one its context clause says.
+            kept = (old[0], *(a for a in frame.aspects if a != old[0]))
+            return kept, False
         return frame.aspects, False
 
     def _days(

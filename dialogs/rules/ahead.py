@@ -12,13 +12,14 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from dialogs.rules.dates import RELATIVE_DAYS, find_dates
+from dialogs.rules.dates import RELATIVE_DAYS, cn_int, find_dates
 from dialogs.rules.everyday import (
     NUMBER,
     DaySpan,
     HolidayRule,
     cn_number,
     holiday_hit,
+    month_day,
     month_third,
     next_holiday,
     numbered_day,
@@ -29,6 +30,7 @@ _AHEAD_DAYS = re.compile(r"(?:再过|过)\s*" + NUMBER + r"\s*天|" + NUMBER + r
 _AHEAD_WORDS = {"大后天": 3, "后天": 2, "明天": 1, "明儿": 1}
 _AHEAD_WEEK = re.compile(r"下(?:个)?(?:周|星期|礼拜)")
 _AHEAD_MONTH = re.compile(r"下(?:个)?月")
+_NEXT_MONTH_DAY = re.compile(r"下(?:个)?月\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]")
 # "7号去办", "8号再去": a day of the month said with going, the next such day.
 _GO_ON_DAY = re.compile(
     r"(?<![\d月.\-/])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]\s*(?:再|才|就|过去)?\s*去"
@@ -83,6 +85,12 @@ def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> D
     if _AHEAD_WEEK.search(norm):
         monday = today + timedelta(days=7 - today.weekday())
         return DaySpan(monday, monday + timedelta(days=6), "下周")
+    day_next = _NEXT_MONTH_DAY.search(norm)
+    n = cn_int(day_next.group(1)) if day_next else None
+    if day_next is not None and n is not None:  # "下个月20号再去打"
+        on = month_day(today, 1, n)
+        if on is not None:
+            return DaySpan(on, on, day_next.group(0))
     if _AHEAD_MONTH.search(norm):
         first = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
         last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)

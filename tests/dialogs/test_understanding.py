@@ -132,6 +132,8 @@ def test_days_ahead(phrase: str, first: date) -> None:
         # The seventh day of the lunar new year (2027: 春节 is 2月6日).
         ("想等过完年初七上班再去办", date(2027, 1, 25), date(2027, 2, 12)),
         ("正月初二去办", date(2027, 1, 25), date(2027, 2, 7)),
+        # A day of next month by its number, not the month's first day.
+        ("核定表我打算下个月20号再去打，行不", date(2026, 10, 28), date(2026, 11, 20)),
     ],
 )
 def test_days_ahead_around_holidays(phrase: str, today: date, first: date) -> None:
@@ -827,6 +829,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("积分入医的受理回执丢了怎么办",), "没有写（丢失后怎么补办）", "出具受理回执"),
     # "苏州也一样吗" after a Tianjin baby's 居住证: Suzhou's answer, for whom it is written.
     (("天津外地户口的宝宝办医保要居住证吗", "苏州也一样吗"), "居住证", "不在我能回答"),
+    # The aspect being discussed stays first when the message says it too.
+    (("积分入医公示有异议找区积分办对吧", "公示结束了才发现，还能提吗"), "公示期内", ""),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).
