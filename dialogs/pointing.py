@@ -49,6 +49,13 @@ class PointingBack:
             return True
         return "time" in turn.aspects and self._dated_sentence(last, terms)
 
+    def _issued_by(self, last: Entry, term: str) -> bool:
+        """A sentence of the answer names the thing and who issues it."""
+        return any(
+            term in s and any(w in s for w in self.vocab.issuers)
+            for s in SENTENCE.split(last.answer)
+        )
+
     @staticmethod
     def _dated_sentence(last: Entry, terms: Iterable[str]) -> bool:
         """ "教育部门那个数什么时候出" after the answer on how the quota is set: a sentence of
@@ -89,6 +96,8 @@ class PointingBack:
                 return None
             if asked[0] == "time" and self._dated_sentence(last, [term]):
                 return None
+            if asked[0] == "where" and self._issued_by(last, term):
+                return None  # "那个证明去哪开": the answer names who issues it
             if not any(  # an answer about that thing (its title or keywords name it)
                 e.city == turn.city
                 and asked[0] in e.aspects

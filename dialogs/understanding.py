@@ -287,6 +287,8 @@ class Clerk:
         said_text = turn.frame.text.replace(" ", "")
         if any(k in said_text for k in item.keywords):
             return False
+        if any(w in said_text for w in self.vocab.pronouns):
+            return True  # "这个能用吗": the thing just named, not a topic out of scope
         if turn.inherited:
             # "那总共多少" after the cost answer: the question before it decides the aspect.
             return turn.frame.followup

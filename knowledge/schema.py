@@ -273,3 +273,6 @@ class Understanding(_Strict):
     # Where, when, how much of a thing pointed back at ("那个回执去哪开"): asked of a thing
     # no answer is about, the page is silent on it.
     pointed_aspects: list[str] = []
+    # Who issues a document ("户籍地乡级以上计生部门证明"): a sentence naming the thing and one
+    # of these says where it is obtained, though no answer is about "where" for it.
+    issuers: list[str] = []

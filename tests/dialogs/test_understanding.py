@@ -831,6 +831,16 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("天津外地户口的宝宝办医保要居住证吗", "苏州也一样吗"), "居住证", "不在我能回答"),
     # The aspect being discussed stays first when the message says it too.
     (("积分入医公示有异议找区积分办对吧", "公示结束了才发现，还能提吗"), "公示期内", ""),
+    # Who issues a document is where it is obtained; "这个能用吗" is the thing just named.
+    (("苏州积分入医的计生证明", "我们俩娃，那个证明去哪开"), "乡级", "没有写它的"),
+    (
+        (
+            "外地户口，我有天津居住证，孩子的居住证没办，只有流动人口居住登记凭证",
+            "这个能用吗",
+        ),
+        "流动人口居住登记凭证",
+        "支付宝",
+    ),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).
