@@ -12,7 +12,7 @@ writes the merged state back. Erased by /forget and with the session's idle expi
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -95,8 +95,11 @@ class DialogueReader:
         ctx = session.context
         query = self.matcher.analyze(text)
         cities = self._cities(surface, query, session)
-        studies_away = self._studies_away(surface, query, cities)
-        if studies_away:
+        studies_away = self._goes_away(surface, query, cities, self.vocab.study_words)
+        cared_away = not studies_away and self._goes_away(
+            surface, query, cities, self.vocab.care_words
+        )
+        if studies_away or cared_away:
             cities = replace(cities, city=cities.previous)
         if cities.city is None and not query.cities:
             by_aspect = self._city_of_aspects(frame.aspects)
@@ -110,12 +113,19 @@ class DialogueReader:
             or len(surface) <= SHORT
         )
         aspects, inherited = self._aspects(frame, ctx, leans, cities.named)
+        care = self.vocab.away_care_aspect
+        if cared_away and all(  # "要是在北京看病要提前弄什么": care elsewhere
+            self.vocab.aspects[a].rank < self.vocab.aspects[care].rank for a in frame.aspects
+        ):
+            aspects, inherited = (care,), False
         if frame.year is None and "cost" in aspects:  # "明年也是这个价吗" after the fee
             frame = replace(frame, year=self._relative_year(surface, today))
         birth, when, corrected = self._days(text, surface, frame, session, today)
         raw, elsewhere, away = self._away(text, query, cities, ctx, leans or not frame.aspects)
         if studies_away:
             raw, elsewhere, away = f"{text} {self.vocab.away_study_note}", False, None
+        elif cared_away:
+            raw, elsewhere, away = f"{text} {self.vocab.away_care_note}", False, None
         return Turn(
             frame,
             cities.city,
@@ -160,9 +170,10 @@ class DialogueReader:
         saved = ctx.get("paid")
         return date.fromisoformat(saved) if isinstance(saved, str) else None
 
-    def _studies_away(self, surface: str, query: Query, cities: _Cities) -> bool:
-        """Another city named as where the child goes to school ("转去北京上学了") while the
-        conversation is about a covered city and the message names no covered city."""
+    def _goes_away(self, surface: str, query: Query, cities: _Cities, words: Sequence[str]) -> bool:
+        """Another city named as where the child goes to school ("转去北京上学了") or is
+        treated ("要是在北京看病") while the conversation is about a covered city and the
+        message names no covered city."""
         others = query.cities - cities.core
         if not others or cities.core or cities.previous not in self.cities:
             return False
@@ -170,10 +181,11 @@ class DialogueReader:
         for city in others:
             for name in self._names.get(city, []):
                 at = compact.find(name)
-                if at >= 0:
+                while at >= 0:  # "去北京姥姥家，要是在北京看病": any time it is named
                     after = compact[at + len(name) : at + len(name) + STUDY_GAP]
-                    if any(w in after for w in self.vocab.study_words):
+                    if any(w in after for w in words):
                         return True
+                    at = compact.find(name, at + 1)
         return False
 
     def _city_of_aspects(self, aspects: tuple[str, ...]) -> str | None:

@@ -268,7 +268,10 @@ class Clerk:
             dated = self.chooser.dated_entry(turn)
             if dated is not None:
                 return [render.entry_reply(session, dated, today, turn.when.first)]
-        if self._oos_by_chance(turn, match):
+        cared = turn.city is not None and turn.aspects != turn.frame.aspects and not turn.inherited
+        if cared or self._oos_by_chance(turn, match):
+            # (or "要是在北京看病要提前弄什么": the reading found care elsewhere, whatever a
+            # topic out of scope shares with its words)
             # "大人自己要掏多少" in a Tianjin conversation reached "咨询电话" through shared
             # words only: the question's own aspect has an answer for this city, said with
             # what such an answer must say (another year's figures labelled as such).

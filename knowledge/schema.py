@@ -227,6 +227,10 @@ class Understanding(_Strict):
     # conversation about a covered city, is that city's "studying elsewhere" case.
     study_words: list[str] = []
     away_study_note: str = ""
+    # "要是在北京看病": the child treated in another city (care words after its name).
+    care_words: list[str] = []
+    away_care_note: str = ""
+    away_care_aspect: str = "remote"
     # "你说的那个第三方代办系统是啥": words pointing back at something the last answer said.
     pointing: list[str] = []
     # "是100吗", "730是自己交的吧": which part of the fee a figure is said to be (personal,

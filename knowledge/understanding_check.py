@@ -95,6 +95,10 @@ def _vocabulary_problems(
             problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: no entry answers it"))
         if aspect in used and spec.silent:
             problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: silent, yet answered"))
+    if u.care_words and u.away_care_aspect not in u.aspects:
+        problems.append(
+            Problem(*at("care_words"), f"away_care_aspect {u.away_care_aspect!r} is not an aspect")
+        )
     if u.ability_aspect is not None and u.ability_aspect not in u.aspects:
         problems.append(
             Problem(*at("ability_aspect"), f"ability_aspect {u.ability_aspect!r} is not an aspect")

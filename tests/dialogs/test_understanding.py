@@ -841,6 +841,24 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "流动人口居住登记凭证",
         "支付宝",
     ),
+    # Care in a city the pages do not cover, in a conversation about Tianjin: the news
+    # snippets on 异地就医 (备案), not that city's insurance or a medical question.
+    (
+        ("孩子在天津参的学生医保", "暑假去北京姥姥家，要是在北京看病，要提前弄什么"),
+        "备案",
+        "成年人",
+    ),
+    (
+        ("孩子户口在天津和平区，现在跟我们在杭州读小学", "那在杭州看病要先弄啥"),
+        "备案",
+        "医疗建议",
+    ),
+    # A correction naming the husband's permit is about the family's 户籍, not grown-ups.
+    (
+        ("我们天津户口，宝宝医保网上怎么办", "说错了，我们是河北户口，我老公有天津居住证"),
+        "外地户籍",
+        "成年人",
+    ),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).
