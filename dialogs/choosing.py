@@ -161,10 +161,12 @@ class EntryChooser:
         `own`: a keyword no entry of the turn's city says (积分 is Suzhou's word, 回执 both's)."""
         said = turn.frame.text.replace(" ", "")
         cities = self.matcher.lexicon.city_names
+        places = self.vocab.place_words  # a district is the case's fact, not the subject
         return any(
             len(k) >= 2
             and k in said
             and k not in cities
+            and k not in places
             and not (own and self._city_says(turn.city, k))
             for k in entry.keywords
         )

@@ -280,3 +280,6 @@ class Understanding(_Strict):
     # Who issues a document ("户籍地乡级以上计生部门证明"): a sentence naming the thing and one
     # of these says where it is obtained, though no answer is about "where" for it.
     issuers: list[str] = []
+    # Districts and towns: where a family lives or a child studies is a fact of the case, not
+    # the subject of a follow-up ("我家住工业园区" after where to apply asks where, again).
+    place_words: list[str] = []

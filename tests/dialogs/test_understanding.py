@@ -859,6 +859,14 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "外地户籍",
         "成年人",
     ),
+    # A district is the case's fact, not the subject; "X还是Y的街道" asks where.
+    (("积分入医去哪申请", "我家住工业园区"), "居住地", "五个区"),
+    (("积分入医申请交到哪", "是孩子学校那边的街道，还是我们住的地方的街道？"), "居住地", "核定表"),
+    (
+        ("苏州积分入医公示名单里没有我家孩子", "那怎么办，能补录吗？"),
+        "没有写（补录或递补）",
+        "自动放弃",
+    ),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).
