@@ -38,6 +38,7 @@ from dialogs.outcomes import Outcome
 from dialogs.session import Session
 from dialogs.splitting import CaseSplitter
 from dialogs.types import Button, Reply
+from knowledge.frame import THING_PRONOUNS
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 
@@ -322,7 +323,10 @@ class Clerk:
                 return [self._said_as(uncovered, Outcome.ABSTAIN)]
             return [self._headed(uncovered, replies[0])]
         chosen = self.chooser.choose(turn, session, picked)
-        if turn.frame.after and len(chosen) == 1 and chosen[0] != session.last_entry:
+        last = self.kb.entries.get(session.last_entry or "")
+        if turn.frame.after and turn.frame.text.startswith(THING_PRONOUNS) and last is not None:
+            chosen = [last.next or last.id]  # "它拿去哪里用": what follows the thing just named
+        elif turn.frame.after and len(chosen) == 1 and chosen[0] != session.last_entry:
             chosen = [self.kb.entries[chosen[0]].next or chosen[0]]
         if not chosen and picked is not None and self.heads.fee(turn, [picked]):
             chosen = [picked]  # the pick stands, with its fee head said first

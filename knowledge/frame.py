@@ -25,6 +25,8 @@ _CLAUSE = re.compile(r"(?:[ ，,、。；;]|还有|另外|以及|顺便|同时)+
 MAX_ASPECTS = 3  # "多少钱、在哪办、要带啥": a compound question's parts, best first
 
 
+# "它拿去哪里用": a one-character pronoun for the thing just named, then what comes after.
+THING_PRONOUNS = ("它", "这个", "那个")
 # What a parent says is done before asking what comes next ("打印完然后呢").
 DONE = ("完", "完了", "好了", "以后", "之后")
 
@@ -113,7 +115,9 @@ class FrameReader:
             correction=any(w in compact for w in self.vocab.corrections),
             next_step=self._next_step(compact),
             after=any(
-                compact.endswith(w) and len(compact) > len(w) + 1 for w in self.vocab.after_words
+                compact.endswith(w)
+                and (len(compact) > len(w) + 1 or compact.startswith(THING_PRONOUNS))
+                for w in self.vocab.after_words
             ),
             compare=any(w in compact for w in self.vocab.compare),
             by_ability=by_ability,

@@ -867,6 +867,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "没有写（补录或递补）",
         "自动放弃",
     ),
+    # "它拿去哪里用": what follows the thing just named (the 核定表 → the school procedure).
+    (("积分入医审核通过后要打印个什么表", "它拿去哪里用"), "学校办理入医手续", "提出书面申请"),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).
