@@ -368,6 +368,8 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
         ("blind11_dev.yaml", 0.97, 0.02),
         ("blind12_dev.yaml", 0.95, 0.04),
         ("blind13_dev.yaml", 0.93, 0.05),
+        ("blind14_dev.yaml", 0.95, 0.03),
+        ("blind15_dev.yaml", 0.96, 0.02),
     ],
 )
 async def test_blind_development_sets_keep_their_floor(
