@@ -120,6 +120,7 @@ class AnswerHeads:
             subsidy=fee.subsidy * n,
             subsidy_each=fee.subsidy,
             total_each=fee.total,
+            total=fee.total * n,
             applies=entry.applies_to,
         )
 

@@ -69,7 +69,16 @@ USED: Mapping[str, frozenset[str]] = {
     "fee_check_yes": frozenset({"role", "n", "applies"}),
     "fee_check_no": frozenset({"n", "actual", "role", "right", "applies"}),
     "cost_children": frozenset(
-        {"n", "personal", "personal_each", "subsidy", "subsidy_each", "total_each", "applies"}
+        {
+            "n",
+            "personal",
+            "personal_each",
+            "subsidy",
+            "subsidy_each",
+            "total_each",
+            "total",
+            "applies",
+        }
     ),
     "help": NONE,
     "late_enrol": NONE,

@@ -192,7 +192,8 @@ class TianjinFlow(GuidedFlow):
 
     def deadline_text(self, birth: date, today: date, when: date | None) -> str:
         """The 90-day verdict for free text: as of today, or as of the day asked about."""
-        return self.deadline_reply(birth.isoformat(), when or today, then=when is not None).text
+        then = when is not None and when != today  # "今天去办" is today, said as such
+        return self.deadline_reply(birth.isoformat(), when or today, then=then).text
 
     def _apply(
         self, state: str, found: Mapping[str, str], session: Session, today: date

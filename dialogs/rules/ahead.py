@@ -28,6 +28,10 @@ from dialogs.rules.everyday import (
 
 _AHEAD_DAYS = re.compile(r"(?:再过|过)\s*" + NUMBER + r"\s*天|" + NUMBER + r"\s*天(?:以后|之后|后)")
 _AHEAD_WORDS = {"大后天": 3, "后天": 2, "明天": 1, "明儿": 1}
+_GO_DAYS = {"大后天": 3, "后天": 2, "明天": 1, "今天": 0, "今日": 0}
+_GO_WORD_DAY = re.compile(
+    r"(大后天|后天|明天|今天|今日)\s*(?:就|再|才|先)?\s*(?:去办|去交|去|办|交)"
+)
 _AHEAD_WEEK = re.compile(r"下(?:个)?(?:周|星期|礼拜)")
 _AHEAD_MONTH = re.compile(r"下(?:个)?月")
 _NEXT_MONTH_DAY = re.compile(r"下(?:个)?月\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]")
@@ -63,6 +67,10 @@ def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> D
     """A future day a parent asks about ("后天呢", "下周才去办", "再过十天", "国庆节去办",
     "元旦过完再等一个礼拜")."""
     norm = unicodedata.normalize("NFKC", text)
+    said_going = _GO_WORD_DAY.search(norm)
+    if said_going is not None:  # "明天就五一放假了，今天去办": the day said with going
+        day = today + timedelta(days=_GO_DAYS[said_going.group(1)])
+        return DaySpan(day, day, said_going.group(1))
     after = _after_holiday(norm, today, holidays)
     if after is not None:
         return after

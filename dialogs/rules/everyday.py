@@ -245,8 +245,13 @@ def birth_span(
         _age_in_months,
         _bare_day,
     )
+    ages = readers[6:10]  # a fixed age word, days, weeks, months
     for read in readers:
         span = read(norm, today)
+        if span is not None and span.last == today:
+            # "今天出生满50天", "今天满月了": today is when the age is counted, not the birth.
+            aged = (a for r in ages if (a := r(norm, today)) is not None and a.last < today)
+            return next(aged, span)
         if span is not None:
             return span
     return None

@@ -83,6 +83,14 @@ def test_birth_phrases(phrase: str, expected: date) -> None:
     assert span is not None and span.exact == expected
 
 
+@pytest.mark.parametrize("phrase", ["我家宝宝今天出生满50天", "今天满月了", "宝宝今天刚好三个月大"])
+def test_an_age_counted_today_is_not_a_birth_today(phrase: str) -> None:
+    """ "今天出生满50天": today is when the age is counted; the birth is weeks back."""
+    today = date(2026, 7, 10)
+    span = birth_span(phrase, today, HOLIDAYS, AGES)
+    assert span is not None and span.last <= today - timedelta(days=25)
+
+
 def test_a_vague_age_is_a_range_not_a_day() -> None:
     span = birth_span("宝宝三个月大", date(2026, 12, 1), HOLIDAYS, AGES)
     assert span is not None and span.exact is None and span.first < span.last
@@ -134,6 +142,8 @@ def test_days_ahead(phrase: str, first: date) -> None:
         ("正月初二去办", date(2027, 1, 25), date(2027, 2, 7)),
         # A day of next month by its number, not the month's first day.
         ("核定表我打算下个月20号再去打，行不", date(2026, 10, 28), date(2026, 11, 20)),
+        # "明天就五一放假了，今天去办": the day said with going, not the holiday nor 明天.
+        ("明天就五一放假了，今天去办还在90天以内吗", date(2026, 4, 30), date(2026, 4, 30)),
     ],
 )
 def test_days_ahead_around_holidays(phrase: str, today: date, first: date) -> None:
@@ -871,6 +881,23 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # "它拿去哪里用": what follows the thing just named (the 核定表 → the school procedure).
     (("积分入医审核通过后要打印个什么表", "它拿去哪里用"), "学校办理入医手续", "提出书面申请"),
+    # Whose ID logs in is the child's errand, not a grown-up's own insurance.
+    (
+        (
+            "我们用津心办给宝宝办出生一件事",
+            "我老公说用他的身份证登录也行，我说要用我的，到底用谁的？",
+        ),
+        "妈妈",
+        "成年人",
+    ),
+    # "是不是已经办不了了" asks whether one may still enrol: yes, benefits from the day after.
+    (("宝宝都四个月大了还没办医保，天津户口的，是不是已经办不了了？",), "缴费次日", ""),
+    # Several children: the total of the financing too.
+    (
+        ("按天津2025年度的标准，我家三个孩子总共的筹资额是多少？其中政府补助一共多少？",),
+        "3人共2490元",
+        "",
+    ),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).
