@@ -55,6 +55,17 @@ class AnswerHeads:
             return guard.reply
         return None
 
+    def errand(self, turn: Turn) -> bool:
+        """The message names a grown-up in an errand for the child ("我老婆说…", "替她办"),
+        not as who the question is about."""
+        said = turn.frame.text.replace(" ", "")
+        return any(
+            g.city is None
+            and any(w in said for w in g.errand_words)
+            and not any(w in said for w in g.own_words)
+            for g in self.vocab.guards
+        )
+
     def _only_states(self, turn: Turn) -> bool:
         """The message asks nothing: no aspect, no yes/no, no "…呢", no question word."""
         frame = turn.frame

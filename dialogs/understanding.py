@@ -127,6 +127,13 @@ class Clerk:
         return f"{earlier[-1]}，{bare}？"
 
     def remember(self, session: Session, turn: Turn) -> None:
+        """Keep the dialogue state; a grown-up named in an errand for the child ("我老婆说…",
+        "用我的身份证替她办") is not who later questions are about."""
+        # Who only a guard for every city is about (grown-ups): kept when it fired.
+        guarded = {p for g in self.vocab.guards if g.city is None for p in g.any_population}
+        grown = frozenset(turn.populations & guarded)
+        if grown and self.heads.guard(turn) is None and self.heads.errand(turn):
+            turn = replace(turn, populations=turn.populations - grown)
         self.dialogue.remember(session, turn)
 
     # ---------------------------------------------------------------- deciding

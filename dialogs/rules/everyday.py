@@ -143,9 +143,11 @@ _MONTH_ONLY = re.compile(
     r"(?:\s*(?:初|中|底|末|份))?\s*(?:出生|生的|生|出世)"
 )
 _BARE_DAY = re.compile(r"(?<![\d月.\-/])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日](?!子)")
-# "90天内", "出生后90天以后", "过了90天": the rule's period, not the child's age.
+# "90天内", "出生后90天以后", "过了90天", "从出生算90天", "离90天": the rule's period, not
+# the child's age.
 _AGE_DAYS = re.compile(
-    r"(?<!过了)(?<!超过)(?<!超了)(?<!过)(?<!前)(?<!后)(?:出生|生了|生下来|满)?\s*"
+    r"(?<!过了)(?<!超过)(?<!超了)(?<!过)(?<!前)(?<!后)(?<!算)(?<!离)(?<!按)(?<!距)"
+    + r"(?:出生|生了|生下来|满)?\s*"
     + r"(?<![\d一二两三四五六七八九十百])"
     + NUMBER
     + r"\s*(?:多)?\s*天(?!\s*(?:内|以内|之内|后|以后|之后|期限|规定|的规定))"
@@ -280,9 +282,16 @@ def said_of_birth(
                 return True  # the phrase itself says it ("出生50天")
             gap = norm[end : hit.start()] if hit.start() >= end else norm[hit.end() : at]
             close = len(gap) <= BIRTH_WORD_GAP
-            if close and not _CLAUSE_BREAK.search(gap) and not errand.search(gap):
+            if close and _one_clause(gap, hit.start() >= end) and not errand.search(gap):
                 return True
     return False
+
+
+def _one_clause(gap: str, birth_after: bool) -> bool:
+    """No clause break between the date and its birth word - but one comma before a birth
+    word that follows ("就是12月28号，我家宝宝在天津出生了": the date, then who was born)."""
+    breaks = _CLAUSE_BREAK.findall(gap)
+    return not breaks or (birth_after and breaks in (["，"], [","]))
 
 
 def _explicit_date(norm: str, today: date) -> DaySpan | None:

@@ -898,6 +898,16 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "3人共2490元",
         "",
     ),
+    # "我老婆说…" reports a claim about the child's case; who said it is not asked about -
+    # but a grown-up stated as the subject stays the subject of the follow-up.
+    (("我老婆说积分入医申请9月10号截止，我说是8月31号", "到底谁说得对？"), "8月31日", "成年人"),
+    (("我妈退休了 在天津", "医保一年交多少"), "退休人员", "830"),
+    # Dates: "从出生算90天" and "离90天" are the rule's period, not the child's age.
+    (
+        ("我们是天津户口，宝宝6月20号在江苏老家医院出生的", "从出生算90天，最晚到哪天？"),
+        "9月17日",
+        "具体是哪天出生",
+    ),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).
