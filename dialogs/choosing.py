@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import replace
 
-from dialogs.dialogue import Turn, said
+from dialogs.dated_entries import DatedEntries
+from dialogs.dialogue import Turn
 from dialogs.pointing import PointingBack
 from dialogs.session import Session
 from knowledge.analysis import Query
@@ -22,7 +23,6 @@ from knowledge.schema import Entry, Understanding
 
 GENERAL = "general"  # entries for every city
 STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
-SNIPPET_WORDS = 2  # words of a follow-up found in the news snippet just given: about it
 
 
 class EntryChooser:
@@ -42,6 +42,7 @@ class EntryChooser:
         # One frame reader (and its cache) for the clerk: the dialogue's, when given.
         reader = reader or FrameReader(vocab)
         self.pointing = PointingBack(kb, vocab, matcher.lexicon.city_names, self._query, reader)
+        self.dated = DatedEntries(kb)
 
     def new_turn(self) -> None:
         """Forget the keyword scores and the analysis memoised for the previous turn."""
@@ -53,14 +54,9 @@ class EntryChooser:
         another aspect or another population; the frame's entries when the matcher has none.
         A day asked about ("五一那几天", "下个月呢") goes to the entry whose dated note
         computes that day's verdict."""
-        if turn.city is not None and (turn.when is not None or turn.frame.aspects):
-            errand = self.errand_before(turn, session)
-            if errand is not None:
-                return [errand]
-        if turn.when is not None and turn.city is not None:
-            dated = self.dated_entry(turn)
-            if dated is not None:
-                return [dated]
+        dated = self.dated.pick(turn, session)
+        if dated is not None:
+            return [dated]
         if matched is not None and self.other_city(matched, turn):
             theirs = self.kb.entries[matched]
             own_word = theirs.group == "core" and self.names_keyword(theirs, turn, own=True)
@@ -68,15 +64,10 @@ class EntryChooser:
             if (turn.switched and turn.inherited) or own_word:
                 # "天津也要积分吗": the other city's step does not carry over; its way does.
                 turn = replace(turn, aspects=("steps",))
-        snippet = self._on_snippet(turn, session)
+        snippet = self.pointing.on_snippet(turn, session)
         if snippet is not None:
             return [snippet]
-        candidates = self.entries(turn, session)
-        if not candidates and turn.switched and turn.inherited:
-            # "苏州也一样吗" after a question about a Tianjin baby's 居住证: the other city's
-            # answer to the same question, for whom its page is written.
-            turn = replace(turn, populations=turn.frame.populations)
-            candidates = self.entries(turn, session)
+        turn, candidates = self._candidates(turn, session)
         stay = self._stays(turn, session, matched)
         if stay is not None:
             return [stay]
@@ -111,15 +102,30 @@ class EntryChooser:
             # The keyword pick answers for another population ("外地户籍在天津上学" to a
             # Tianjin-hukou child): the best-scoring entry that fits, or nothing.
             return self.fitting(turn, session)
-        out = [matched]
+        return self._with_other_parts(entry, candidates, turn)
+
+    def _with_other_parts(self, entry: Entry, candidates: list[str], turn: Turn) -> list[str]:
+        """The keyword pick, with the frame's entries for the other parts of a compound
+        question; a pick alone stands only for a day, a yes/no or a year asked."""
+        out = [entry.id]
         if len(turn.aspects) > 1:  # a compound question: the other part too
             missing = set(turn.aspects) - set(entry.aspects)
             out += [
-                c for c in candidates if c != matched and set(self.kb.entries[c].aspects) & missing
+                c for c in candidates if c != entry.id and set(self.kb.entries[c].aspects) & missing
             ]
         if turn.when is not None or turn.frame.yes_no or turn.frame.year is not None:
             return out
         return out if len(out) > 1 else []
+
+    def _candidates(self, turn: Turn, session: Session) -> tuple[Turn, list[str]]:
+        """The frame's entries; on a switch of city with none for the conversation's child,
+        those for whom the other page is written ("苏州也一样吗" after a Tianjin baby's 居住证:
+        the other city's answer to the same question)."""
+        candidates = self.entries(turn, session)
+        if not candidates and turn.switched and turn.inherited:
+            turn = replace(turn, populations=turn.frame.populations)
+            candidates = self.entries(turn, session)
+        return turn, candidates
 
     def _off_aspect(
         self, entry: Entry, candidates: list[str], turn: Turn, session: Session
@@ -268,25 +274,6 @@ class EntryChooser:
             return last.id
         return None
 
-    def _on_snippet(self, turn: Turn, session: Session) -> str | None:
-        """The news snippet just given, when the follow-up asks about what it says
-        ("能直接结算的话自己掏多少比例", "医院没开通直接结算咋整" after the snippet on
-        outpatient care elsewhere): a snippet's aspect is only "remote", so the frame
-        alone would send these to the fee or to another snippet. Two of the message's words
-        in the snippet's text, and nothing new about who or where, keep it."""
-        last = self.kb.entries.get(session.last_entry or "")
-        if last is None or last.group != "related" or turn.switched or turn.frame.populations:
-            return None
-        if turn.mentioned - {last.city}:
-            return None
-        terms = self._query(turn).terms
-        shared = [
-            t
-            for t in terms
-            if " " not in t and len(t) >= 2 and (t in last.answer or t in last.keywords)
-        ]
-        return last.id if len(shared) >= SNIPPET_WORDS else None
-
     def other_city(self, entry_id: str | None, turn: Turn) -> bool:
         """The keyword pick is about a city other than the one asked about, and the message
         does not name that city (a 深圳 snippet for a question about 北海's materials)."""
@@ -328,46 +315,6 @@ class EntryChooser:
             if entry is not None and entry.city == turn.city and self.fits(entry, turn):
                 return [entry_id] if ranked[entry_id] > 0 else []
         return []
-
-    def errand_before(self, turn: Turn, session: Session) -> str | None:
-        """ "现在还能办吗" after "核定表也打了，但还没去学校办入医手续": the errand the
-        parent described last, when this message names none - the dated entry whose
-        keyword (three characters or more) the message before says last."""
-        if not turn.frame.yes_no and turn.when is None:
-            return None
-        dated = [e for e in self.kb.entries.values() if e.city == turn.city and e.dated]
-        if any(self._says(e, turn.frame.text) >= 0 for e in dated) or set(turn.frame.aspects) - {
-            "time",
-            "deadline",
-            "eligibility",
-        }:
-            return None
-        before = said(session)
-        if not before:
-            return None
-        text = before[-1]
-        spots = [(self._says(e, text), e.id) for e in dated]
-        best = max(spots, default=(-1, ""))
-        return best[1] if best[0] >= 0 else None
-
-    @staticmethod
-    def _says(entry: Entry, text: str) -> int:
-        """Where the text last says one of the entry's longer keywords (-1: nowhere)."""
-        said_at = [text.rfind(k) + len(k) for k in entry.keywords if len(k) >= 3 and k in text]
-        return max(said_at, default=-1)
-
-    def dated_entry(self, turn: Turn) -> str | None:
-        """The city's entry with a dated note for the turn's aspect (else its "time" one)."""
-        dated = [e for e in self.kb.entries.values() if e.city == turn.city and e.dated]
-        for aspect in (*turn.aspects, "time"):
-            for entry in dated:
-                if entry.aspects[0] == aspect:
-                    return entry.id
-            if aspect != "time":  # "现在还能办吗" after "学校那边的入医手续没去办" (late)
-                for entry in dated:
-                    if aspect in entry.aspects:
-                        return entry.id
-        return None
 
     def ranked(self, turn: Turn, session: Session) -> dict[str, float]:
         """Keyword scores of every entry for the turn's text in its city (memoised for the

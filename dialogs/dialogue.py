@@ -16,10 +16,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
+from dialogs.hukou import RelativeHukou
 from dialogs.rules.ahead import ahead_span
 from dialogs.rules.counting import children_count
-from dialogs.rules.dates import find_dates, format_cn
-from dialogs.rules.everyday import DaySpan, birth_span, holidays_from, said_of_birth
+from dialogs.rules.dates import DaySpan, find_dates, format_cn
+from dialogs.rules.everyday import birth_span, holidays_from, said_of_birth
 from dialogs.session import Session
 from dialogs.stores.records import redact
 from knowledge.analysis import Query
@@ -87,6 +88,7 @@ class DialogueReader:
             c: [n for n, cid in matcher.lexicon.city_names.items() if cid == c]
             for c in set(matcher.lexicon.city_names.values())
         }
+        self.relative_hukou = RelativeHukou(vocab, self.cities, self._names).read
 
     # ---------------------------------------------------------------- reading
     def read(self, session: Session, text: str, today: date) -> Turn:
@@ -264,30 +266,6 @@ class DialogueReader:
                     if ages:
                         return ages
         return set()
-
-    def relative_hukou(self, surface: str, city: str | None) -> str | None:
-        """ "天津户口" is local in Tianjin and non-local in Suzhou ("不是天津户口": the reverse)."""
-        compact = surface.replace(" ", "")
-        found = None
-        if not any(h in compact for h in self.vocab.hukou_words) and not any(
-            lead in compact for lead in self.vocab.hukou_before_city
-        ):
-            return None  # most messages name no 户籍 at all
-        for c in self.cities:
-            for name in (n for n in self._names.get(c, []) if len(n) >= 2):
-                for h in self.vocab.hukou_words:
-                    at = compact.find(name + h)
-                    if at < 0:
-                        continue
-                    negated = any(compact.endswith(n, 0, at) for n in self.vocab.negations)
-                    found = "local" if (city == c) != negated else "nonlocal"
-                # "户口落天津了", "落户在天津": the 户籍 said before the city's name.
-                for lead in self.vocab.hukou_before_city:
-                    at = compact.find(lead + name)
-                    if at >= 0:
-                        negated = any(compact.endswith(n, 0, at) for n in self.vocab.negations)
-                        found = "local" if (city == c) != negated else "nonlocal"
-        return found
 
     @staticmethod
     def _aspects(

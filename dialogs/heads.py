@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 from dialogs.dialogue import Turn
 from dialogs.rules.everyday import cn_number
+from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.schema import Entry
 
@@ -33,6 +35,28 @@ class AnswerHeads:
         self._snippet_aspects = {
             a for e in kb.entries.values() if e.group == "related" for a in e.aspects
         }
+
+    def opened(self, turn: Turn, chosen: list[str], first: Reply) -> Reply:
+        """The first reply with what it must open with, innermost first: the entry's verdict
+        (unless an office is checked), another year's label, another case's or place's
+        note, the fee for several children or a stated duration checked."""
+        office = self.office_check(turn, chosen)  # "要交到区人社局吗": not that office
+        verdict = next((v for e in chosen if (v := self.verdict(turn, e)) is not None), None)
+        if verdict is not None and office is None:
+            first = headed(verdict, first)
+        year = self.other_year(turn)
+        if year is not None:
+            first = headed(self.kb.text("guard_year", covered=year[0], year=year[1]), first)
+        other = (
+            self.implied_other(turn)
+            or self.beside_uncovered(turn)
+            or self.snippet_elsewhere(turn, chosen)
+            or office
+        )
+        if other is not None:
+            first = headed(other, first)
+        total = self.fee(turn, chosen) or self.duration_check(turn)
+        return headed(total, first) if total is not None else first
 
     def guard(self, turn: Turn) -> str | None:
         for guard in self.vocab.guards:
@@ -54,6 +78,16 @@ class AnswerHeads:
                 continue
             return guard.reply
         return None
+
+    def without_errand_grownups(self, turn: Turn) -> Turn:
+        """The turn as the dialogue should remember it: a grown-up named in an errand for the
+        child ("我老婆说…", "用我的身份证替她办") is not who later questions are about; a
+        grown-up a guard fired for stays (the follow-up "交多少" is still about them)."""
+        guarded = {p for g in self.vocab.guards if g.city is None for p in g.any_population}
+        grown = frozenset(turn.populations & guarded)
+        if grown and self.guard(turn) is None and self.errand(turn):
+            return replace(turn, populations=turn.populations - grown)
+        return turn
 
     def errand(self, turn: Turn) -> bool:
         """The message names a grown-up in an errand for the child ("我老婆说…", "替她办"),
@@ -256,3 +290,8 @@ class AnswerHeads:
     def _fee_entry(self, chosen: list[str]) -> Entry | None:
         """The chosen entry that states the fee per child, if any."""
         return next((self.kb.entries[e] for e in chosen if self.kb.entries[e].per_child), None)
+
+
+def headed(head: str, reply: Reply) -> Reply:
+    """The reply with a line said before its text."""
+    return replace(reply, text=f"{head}\n{reply.text}")

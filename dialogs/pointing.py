@@ -1,4 +1,5 @@
 """What a message points back at in the answer just given ("你说的那个第三方代办系统是啥",
+"能直接结算的话自己掏多少比例" after a news snippet,
 "教育部门那个数什么时候出", "那个回执去哪开"): that answer again, or the page's silence
 about the thing pointed at.
 
@@ -20,6 +21,7 @@ from knowledge.schema import Entry, Understanding
 RARE_ANSWERS = 2  # a word pointed back at names one thing when so few answers say it
 DAY = re.compile(r"\d{1,2}月\d{1,2}日")  # a day an answer names ("9月15日前")
 SENTENCE = re.compile(r"[。；\n]")
+SNIPPET_WORDS = 2  # words of a follow-up found in the news snippet just given: about it
 
 
 class PointingBack:
@@ -106,3 +108,22 @@ class PointingBack:
             ):
                 return term, asked[0]
         return None
+
+    def on_snippet(self, turn: Turn, session: Session) -> str | None:
+        """The news snippet just given, when the follow-up asks about what it says
+        ("能直接结算的话自己掏多少比例", "医院没开通直接结算咋整" after the snippet on
+        outpatient care elsewhere): a snippet's aspect is only "remote", so the frame
+        alone would send these to the fee or to another snippet. Two of the message's words
+        in the snippet's text, and nothing new about who or where, keep it."""
+        last = self.kb.entries.get(session.last_entry or "")
+        if last is None or last.group != "related" or turn.switched or turn.frame.populations:
+            return None
+        if turn.mentioned - {last.city}:
+            return None
+        terms = self.query(turn).terms
+        shared = [
+            t
+            for t in terms
+            if " " not in t and len(t) >= 2 and (t in last.answer or t in last.keywords)
+        ]
+        return last.id if len(shared) >= SNIPPET_WORDS else None

@@ -30,11 +30,12 @@ from typing import Protocol
 from dialogs import callbacks as cb
 from dialogs import outcomes
 from dialogs.birth_verdicts import BirthVerdicts
-from dialogs.choosing import STRONG_RANK, EntryChooser
+from dialogs.choosing import EntryChooser
 from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
-from dialogs.heads import AnswerHeads
+from dialogs.heads import AnswerHeads, headed
 from dialogs.items import ItemPointer
 from dialogs.outcomes import Outcome
+from dialogs.scope_match import ScopeMatches
 from dialogs.session import Session
 from dialogs.splitting import CaseSplitter
 from dialogs.types import Button, Reply
@@ -94,6 +95,7 @@ class Clerk:
         self.pointer = ItemPointer(self.vocab.ordinal_units)
         self.city_names = matcher.lexicon.city_names
         self.heads = AnswerHeads(kb, self.city_names)
+        self.scope = ScopeMatches(kb, self.vocab, matcher)
         self.births = BirthVerdicts(kb, self.heads)
         self.splitter = CaseSplitter(
             kb,
@@ -129,12 +131,7 @@ class Clerk:
     def remember(self, session: Session, turn: Turn) -> None:
         """Keep the dialogue state; a grown-up named in an errand for the child ("我老婆说…",
         "用我的身份证替她办") is not who later questions are about."""
-        # Who only a guard for every city is about (grown-ups): kept when it fired.
-        guarded = {p for g in self.vocab.guards if g.city is None for p in g.any_population}
-        grown = frozenset(turn.populations & guarded)
-        if grown and self.heads.guard(turn) is None and self.heads.errand(turn):
-            turn = replace(turn, populations=turn.populations - grown)
-        self.dialogue.remember(session, turn)
+        self.dialogue.remember(session, self.heads.without_errand_grownups(turn))
 
     # ---------------------------------------------------------------- deciding
     def answer(
@@ -169,7 +166,7 @@ class Clerk:
             # "哦不对 孩子其实还没上幼儿园" after an answer: how to enrol, for the corrected case.
             turn = replace(turn, aspects=("steps",), inherited=True)
         if turn.elsewhere:
-            return self._elsewhere(turn)
+            return self.scope.elsewhere(turn)
         item = self.pointer.item(session, turn, render.entry_item)
         if item is not None:
             return [item]
@@ -182,30 +179,6 @@ class Clerk:
         if match.kind == "out_of_scope":
             return self._out_of_scope(session, turn, today, render, match)
         return self._from_entries(session, turn, today, render, match)
-
-    def _oos(self, turn: Turn) -> bool:
-        """An out-of-scope topic says more than the page's silence ("医保卡丢了咋补" is the
-        card service's own reply)."""
-        return self.matcher.match(turn.raw, MatchContext(city=turn.city)).kind == "out_of_scope"
-
-    def _elsewhere(self, turn: Turn) -> Match:
-        """Another city's question: the matcher's related snippets or "not covered"; an answer
-        from the pages' own process ("杭州积分入医") would be another city's."""
-        match = self.matcher.match(turn.raw, MatchContext())
-        entry = self.kb.entries.get(match.entry_id or "")
-        about = {*turn.mentioned, turn.away}  # named now, or the snippet's city before
-        if (
-            match.kind == "answer"
-            and entry is not None
-            and (entry.group == "core" or entry.city not in about)
-        ):
-            # Nor a snippet about somewhere else ("杭州有没有类似的政策" is not 异地备案).
-            return self.matcher.not_covered(turn.raw)
-        topic = self.kb.out_of_scope.get(match.entry_id or "")
-        if match.kind == "out_of_scope" and topic is not None and topic.about is not None:
-            # "深圳少儿医保一年多少钱" is not Suzhou's fee topic (nor Tianjin's 830 beside it).
-            return self.matcher.not_covered(turn.raw)
-        return match
 
     def _before_matching(
         self, session: Session, turn: Turn, today: date, render: Renders
@@ -220,7 +193,11 @@ class Clerk:
         guard = self.heads.guard(turn)
         if guard is not None:
             return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
-        if turn.aspects and self.vocab.aspects[turn.aspects[0]].silent and not self._oos(turn):
+        if (
+            turn.aspects
+            and self.vocab.aspects[turn.aspects[0]].silent
+            and not self.scope.topic_says_more(turn)
+        ):
             what = self.vocab.aspects[turn.aspects[0]].name  # "复印件要几份": neither page says
             return [self._said_as(self.kb.text("abstain_aspect", what=what), Outcome.ABSTAIN)]
         # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow
@@ -273,13 +250,13 @@ class Clerk:
             turn.inherited and (turn.frame.yes_no or turn.frame.followup)
         )  # "端午节那天街道办收申请吗" after the window: the same question, on that day
         if turn.when and turn.city and asks_step:
-            dated = self.chooser.dated_entry(turn)
+            dated = self.chooser.dated.for_aspect(turn)
             if dated is not None:
                 return [render.entry_reply(session, dated, today, turn.when.first)]
+        # "要是在北京看病要提前弄什么": the reading found care elsewhere, whatever a topic
+        # out of scope shares with its words.
         cared = turn.city is not None and turn.aspects != turn.frame.aspects and not turn.inherited
-        if cared or self._oos_by_chance(turn, match):
-            # (or "要是在北京看病要提前弄什么": the reading found care elsewhere, whatever a
-            # topic out of scope shares with its words)
+        if cared or self.scope.by_chance(turn, match):
             # "大人自己要掏多少" in a Tianjin conversation reached "咨询电话" through shared
             # words only: the question's own aspect has an answer for this city, said with
             # what such an answer must say (another year's figures labelled as such).
@@ -287,25 +264,6 @@ class Clerk:
             if chosen:
                 return self._entry_replies(session, turn, today, render, chosen, None)
         return match
-
-    def _oos_by_chance(self, turn: Turn, match: Match) -> bool:
-        """An out-of-scope match none of whose keywords the message says, for a question with
-        a specific aspect of its own, or a follow-up of the question before, in a city the
-        conversation is about."""
-        item = self.kb.out_of_scope.get(match.entry_id or "")
-        if item is None or turn.city is None:
-            return False
-        said_text = turn.frame.text.replace(" ", "")
-        if any(k in said_text for k in item.keywords):
-            return False
-        if any(w in said_text for w in self.vocab.pronouns):
-            return True  # "这个能用吗": the thing just named, not a topic out of scope
-        if turn.inherited:
-            # "那总共多少" after the cost answer: the question before it decides the aspect.
-            return turn.frame.followup
-        if not turn.frame.aspects:
-            return False
-        return self.vocab.aspects[turn.frame.aspects[0]].rank >= STRONG_RANK
 
     def _from_entries(
         self, session: Session, turn: Turn, today: date, render: Renders, match: Match
@@ -383,25 +341,7 @@ class Clerk:
         if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
             asked = replace(turn, aspects=("deadline",))
             replies += self.births.verdict(asked, birth_city, today, render) or []
-        office = self.heads.office_check(turn, chosen)  # "要交到区人社局吗": not that office
-        verdict = next((v for e in chosen if (v := self.heads.verdict(turn, e)) is not None), None)
-        if verdict is not None and office is None:
-            replies[0] = self._headed(verdict, replies[0])
-        year = self.heads.other_year(turn)
-        if year is not None:
-            head = self.kb.text("guard_year", covered=year[0], year=year[1])
-            replies[0] = self._headed(head, replies[0])
-        other = (
-            self.heads.implied_other(turn)
-            or self.heads.beside_uncovered(turn)
-            or self.heads.snippet_elsewhere(turn, chosen)
-            or office
-        )
-        if other is not None:
-            replies[0] = self._headed(other, replies[0])
-        total = self.heads.fee(turn, chosen) or self.heads.duration_check(turn)
-        if total is not None:
-            replies[0] = self._headed(total, replies[0])
+        replies[0] = self.heads.opened(turn, chosen, replies[0])
         return replies
 
     @staticmethod
@@ -410,7 +350,7 @@ class Clerk:
 
     @staticmethod
     def _headed(head: str, reply: Reply) -> Reply:
-        return replace(reply, text=f"{head}\n{reply.text}")
+        return headed(head, reply)
 
     # ---------------------------------------------------------------- parts
     def _statement(self, turn: Turn) -> bool:

@@ -50,6 +50,35 @@ def check_understanding(
     return problems + _vocabulary_problems(u, entries, ui, at)
 
 
+def _aspect_problems(
+    u: Understanding, entries: dict[str, Entry], at: Callable[[str], tuple[str, int]]
+) -> list[Problem]:
+    """Aspects name declared aspects (absorbs, instead, care, ability); each is answered by
+    some entry unless silent, and a silent one by none."""
+    problems: list[Problem] = []
+    for name, spec in u.aspects.items():
+        for other in spec.absorbs:
+            if other not in u.aspects:
+                problems.append(Problem(*at("aspects"), f"{name}: absorbs unknown {other!r}"))
+        if spec.instead is not None and spec.instead not in u.aspects:
+            problems.append(Problem(*at("aspects"), f"{name}: instead unknown {spec.instead!r}"))
+    used = {a for e in entries.values() for a in e.aspects}
+    for aspect, spec in u.aspects.items():
+        if aspect not in used and not spec.silent:
+            problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: no entry answers it"))
+        if aspect in used and spec.silent:
+            problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: silent, yet answered"))
+    if u.care_words and u.away_care_aspect not in u.aspects:
+        problems.append(
+            Problem(*at("care_words"), f"away_care_aspect {u.away_care_aspect!r} is not an aspect")
+        )
+    if u.ability_aspect is not None and u.ability_aspect not in u.aspects:
+        problems.append(
+            Problem(*at("ability_aspect"), f"ability_aspect {u.ability_aspect!r} is not an aspect")
+        )
+    return problems
+
+
 def _vocabulary_problems(
     u: Understanding,
     entries: dict[str, Entry],
@@ -75,12 +104,7 @@ def _vocabulary_problems(
             problems.append(
                 Problem(*at("implied_populations"), f"{word}: unknown population {pop!r}")
             )
-    for name, spec in u.aspects.items():
-        for other in spec.absorbs:
-            if other not in u.aspects:
-                problems.append(Problem(*at("aspects"), f"{name}: absorbs unknown {other!r}"))
-        if spec.instead is not None and spec.instead not in u.aspects:
-            problems.append(Problem(*at("aspects"), f"{name}: instead unknown {spec.instead!r}"))
+    problems += _aspect_problems(u, entries, at)
     for word, key in u.implied_notes.items():
         if word not in u.implied_populations:
             problems.append(Problem(*at("implied_notes"), f"{word}: implies no population"))
@@ -89,20 +113,6 @@ def _vocabulary_problems(
     for pop in u.stated_only:
         if pop not in u.populations:
             problems.append(Problem(*at("stated_only"), f"stated_only: unknown population {pop!r}"))
-    used = {a for e in entries.values() for a in e.aspects}
-    for aspect, spec in u.aspects.items():
-        if aspect not in used and not spec.silent:
-            problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: no entry answers it"))
-        if aspect in used and spec.silent:
-            problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: silent, yet answered"))
-    if u.care_words and u.away_care_aspect not in u.aspects:
-        problems.append(
-            Problem(*at("care_words"), f"away_care_aspect {u.away_care_aspect!r} is not an aspect")
-        )
-    if u.ability_aspect is not None and u.ability_aspect not in u.aspects:
-        problems.append(
-            Problem(*at("ability_aspect"), f"ability_aspect {u.ability_aspect!r} is not an aspect")
-        )
     keys = [g.reply for g in u.guards] + [f"act_{a}" for a in u.acts]
     keys += [
         "abstain_aspect",

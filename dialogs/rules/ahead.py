@@ -12,19 +12,9 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from dialogs.rules.dates import RELATIVE_DAYS, cn_int, find_dates
-from dialogs.rules.everyday import (
-    NUMBER,
-    DaySpan,
-    HolidayRule,
-    cn_number,
-    holiday_hit,
-    month_day,
-    month_third,
-    next_holiday,
-    numbered_day,
-    weekday_span,
-)
+from dialogs.rules.dates import RELATIVE_DAYS, DaySpan, SpanReader, cn_int, find_dates, first_span
+from dialogs.rules.everyday import NUMBER, HolidayRule, cn_number, holiday_hit, next_holiday
+from dialogs.rules.month_spans import month_day, month_third, numbered_day, weekday_span
 
 _AHEAD_DAYS = re.compile(r"(?:再过|过)\s*" + NUMBER + r"\s*天|" + NUMBER + r"\s*天(?:以后|之后|后)")
 _AHEAD_WORDS = {"大后天": 3, "后天": 2, "明天": 1, "明儿": 1}
@@ -65,66 +55,106 @@ def _after_holiday(norm: str, today: date, holidays: Mapping[str, HolidayRule]) 
 
 def ahead_span(text: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
     """A future day a parent asks about ("后天呢", "下周才去办", "再过十天", "国庆节去办",
-    "元旦过完再等一个礼拜")."""
-    norm = unicodedata.normalize("NFKC", text)
-    said_going = _GO_WORD_DAY.search(norm)
-    if said_going is not None:  # "明天就五一放假了，今天去办": the day said with going
-        day = today + timedelta(days=_GO_DAYS[said_going.group(1)])
-        return DaySpan(day, day, said_going.group(1))
-    after = _after_holiday(norm, today, holidays)
-    if after is not None:
-        return after
+    "元旦过完再等一个礼拜"). The readers are tried in this order; the first that finds
+    something decides (the day said with going before a holiday or 明天 said beside it)."""
+    readers: tuple[SpanReader, ...] = (
+        _said_going,
+        lambda n, t: _after_holiday(n, t, holidays),
+        _relative_word,
+        _days_later,
+        lambda n, t: month_third(n, t, ahead=True),
+        _weekday_ahead,
+        _next_week,
+        _next_month_day,
+        _next_month,
+        _go_on_day,
+        lambda n, t: _holiday_ahead(n, t, holidays),
+        _year_less_date,
+        _today_word,
+    )
+    return first_span(readers, unicodedata.normalize("NFKC", text), today)
+
+
+def _said_going(norm: str, today: date) -> DaySpan | None:
+    """ "明天就五一放假了，今天去办": the day said with going."""
+    m = _GO_WORD_DAY.search(norm)
+    if m is None:
+        return None
+    day = today + timedelta(days=_GO_DAYS[m.group(1)])
+    return DaySpan(day, day, m.group(1))
+
+
+def _relative_word(norm: str, today: date) -> DaySpan | None:
     for word, days in _AHEAD_WORDS.items():
         if word in norm:
             day = today + timedelta(days=days)
             return DaySpan(day, day, word)
+    return None
+
+
+def _days_later(norm: str, today: date) -> DaySpan | None:
+    """ "再过十天", "三天后"."""
     m = _AHEAD_DAYS.search(norm)
-    if m:
-        n = cn_number(m.group(1) or m.group(2))
-        if n is not None:
-            day = today + timedelta(days=int(n))
-            return DaySpan(day, day, m.group(0))
-    part = month_third(norm, today, ahead=True)
-    if part is not None:
-        return part
+    n = cn_number(m.group(1) or m.group(2)) if m else None
+    if m is None or n is None:
+        return None
+    day = today + timedelta(days=int(n))
+    return DaySpan(day, day, m.group(0))
+
+
+def _weekday_ahead(norm: str, today: date) -> DaySpan | None:
     named = weekday_span(norm, today)
-    if named is not None and named.first >= today:  # "下周五去办"
-        return named
-    if _AHEAD_WEEK.search(norm):
-        monday = today + timedelta(days=7 - today.weekday())
-        return DaySpan(monday, monday + timedelta(days=6), "下周")
-    day_next = _NEXT_MONTH_DAY.search(norm)
-    n = cn_int(day_next.group(1)) if day_next else None
-    if day_next is not None and n is not None:  # "下个月20号再去打"
-        on = month_day(today, 1, n)
-        if on is not None:
-            return DaySpan(on, on, day_next.group(0))
-    if _AHEAD_MONTH.search(norm):
-        first = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
-        last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-        return DaySpan(first, last, "下个月")
-    going = _go_on_day(norm, today)
-    if going is not None:  # "国庆长假最后一天7号去办": the day said, not the holiday's first
-        return going
+    return named if named is not None and named.first >= today else None  # "下周五去办"
+
+
+def _next_week(norm: str, today: date) -> DaySpan | None:
+    if not _AHEAD_WEEK.search(norm):
+        return None
+    monday = today + timedelta(days=7 - today.weekday())
+    return DaySpan(monday, monday + timedelta(days=6), "下周")
+
+
+def _next_month_day(norm: str, today: date) -> DaySpan | None:
+    """ "下个月20号再去打": that day of next month, not the month's first."""
+    m = _NEXT_MONTH_DAY.search(norm)
+    n = cn_int(m.group(1)) if m else None
+    on = month_day(today, 1, n) if m is not None and n is not None else None
+    return DaySpan(on, on, m.group(0)) if on is not None and m is not None else None
+
+
+def _next_month(norm: str, today: date) -> DaySpan | None:
+    if not _AHEAD_MONTH.search(norm):
+        return None
+    first = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    last = (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return DaySpan(first, last, "下个月")
+
+
+def _holiday_ahead(norm: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
     found = holiday_hit(norm, holidays)
-    if found is not None:
-        upcoming = next_holiday(found[1], today)
-        if upcoming is not None:
-            return DaySpan(upcoming, upcoming, found[0])
-    # A year-less date within the coming year: the latest one not after today + 365 days.
-    # A date said to be past ("过了11月15号没打") is a deadline already missed, not a day
-    # to go: it is skipped, so the verdict is computed for today.
-    # (今天/昨天 are read against the real today, not the shifted one: "今天去办" is today.)
+    upcoming = next_holiday(found[1], today) if found is not None else None
+    if found is None or upcoming is None:
+        return None
+    return DaySpan(upcoming, upcoming, found[0])
+
+
+def _year_less_date(norm: str, today: date) -> DaySpan | None:
+    """A year-less date within the coming year: the latest one not after today + 365 days.
+    A date said to be past ("过了11月15号没打") is a deadline already missed, not a day to
+    go: it is skipped, so the verdict is computed for today. (今天/昨天 are read against
+    the real today, not the shifted one: "今天去办" is today.)"""
     for hit in find_dates(norm, today + timedelta(days=365)):
         said = norm[hit.span[0] : hit.span[1]]
         if hit.value is not None and hit.value >= today and said not in RELATIVE_DAYS:
             if _said_past(norm[: hit.span[0]]):
                 continue
             return DaySpan(hit.value, hit.value, said)
-    for word in ("今天", "今日"):
-        if word in norm:
-            return DaySpan(today, today, word)
     return None
+
+
+def _today_word(norm: str, today: date) -> DaySpan | None:
+    word = next((w for w in ("今天", "今日") if w in norm), None)
+    return DaySpan(today, today, word) if word is not None else None
 
 
 _PAST_MARKERS = ("过了", "超过", "超过了", "错过", "错过了", "晚于", "已过", "过完")

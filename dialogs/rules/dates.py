@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -143,3 +144,24 @@ def find_date(text: str, today: date) -> DateHit | None:
 def format_cn(value: date) -> str:
     """2026-05-10 -> '2026年5月10日', the form the answers use."""
     return f"{value.year}年{value.month}月{value.day}日"
+
+
+@dataclass(frozen=True, slots=True)
+class DaySpan:
+    """A date or a range of possible dates (`first` == `last` when pinned to one day)."""
+
+    first: date
+    last: date
+    phrase: str
+
+    @property
+    def exact(self) -> date | None:
+        return self.first if self.first == self.last else None
+
+
+SpanReader = Callable[[str, date], "DaySpan | None"]  # (normalised text, today) -> days said
+
+
+def first_span(readers: Sequence[SpanReader], norm: str, today: date) -> DaySpan | None:
+    """The days the first reader that finds any says (readers in order of precedence)."""
+    return next((span for read in readers if (span := read(norm, today)) is not None), None)
