@@ -15,6 +15,7 @@ from dialogs.dialogue import Turn
 from dialogs.rules.dates import cn_int
 from dialogs.session import Session
 from dialogs.types import Reply
+from knowledge.loader import KnowledgeBase
 
 ItemOf = Callable[[Session, str, int], Reply | None]
 MAX_ITEMS = 20  # more numbered items than any answer has
@@ -61,3 +62,11 @@ class ItemPointer:
                 session.context["item"] = number
                 return reply
         return None
+
+
+def beside(kb: KnowledgeBase, entry_id: str, after: bool) -> str | None:
+    """The step after an answer (its entry's `next`), or the one before it: the first entry,
+    in the page's order, whose `next` it is ("在那之前呢")."""
+    if after:
+        return kb.entries[entry_id].next
+    return next((e.id for e in kb.entries.values() if e.next == entry_id), None)

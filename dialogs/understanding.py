@@ -33,7 +33,7 @@ from dialogs.birth_verdicts import BirthVerdicts
 from dialogs.choosing import EntryChooser
 from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
 from dialogs.heads import AnswerHeads, headed
-from dialogs.items import ItemPointer
+from dialogs.items import ItemPointer, beside
 from dialogs.outcomes import Outcome
 from dialogs.scope_match import ScopeMatches
 from dialogs.session import Session
@@ -220,11 +220,12 @@ class Clerk:
             decided = render.decided_flow(session, turn.city, recent, today, frame.correction)
             if decided is not None:
                 return decided
-        if frame.next_step and session.last_entry in self.kb.entries:
-            nxt = self.kb.entries[session.last_entry].next
-            if nxt is None:
-                return [self._said_as(self.kb.text("next_none"), Outcome.ABSTAIN)]
-            return [render.entry_reply(session, nxt, today)]
+        if (frame.next_step or frame.previous_step) and session.last_entry in self.kb.entries:
+            step = beside(self.kb, session.last_entry, after=frame.next_step)
+            if step is None:  # "然后呢" after the last step, "在那之前呢" before the first
+                key = "next_none" if frame.next_step else "previous_none"
+                return [self._said_as(self.kb.text(key), Outcome.ABSTAIN)]
+            return [render.entry_reply(session, step, today)]
         birth_city = self.births.city(turn, render)
         if birth_city is not None or (turn.city in render.birth_rule_cities()):
             before = str(session.context.get("aspects") or "").split(",")

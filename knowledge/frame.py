@@ -44,6 +44,7 @@ class Frame:
     followup: bool = False  # leans on the previous turn ("那…呢", "要是…")
     correction: bool = False  # "不对", "说错了", "其实是"
     next_step: bool = False  # "然后呢"
+    previous_step: bool = False  # "在那之前呢"
     after: bool = False  # "核定表拿到以后呢": the step after the thing named
     origin: bool = False  # "孩子安徽户口": a 户籍 from elsewhere, for whichever city
     compare: bool = False  # "也一样吗"
@@ -114,6 +115,7 @@ class FrameReader:
             followup=any(w in compact for w in self.vocab.followup),
             correction=any(w in compact for w in self.vocab.corrections),
             next_step=self._next_step(compact),
+            previous_step=any(w in compact for w in self.vocab.previous_step),
             after=any(
                 compact.endswith(w)
                 and (len(compact) > len(w) + 1 or compact.startswith(THING_PRONOUNS))

@@ -210,6 +210,9 @@ class Understanding(_Strict):
     corrections: list[str]
     negations: list[str]
     next_step: list[str]
+    # "在那之前呢", "上一步呢": the step before the answer just given (the entry whose `next`
+    # it is).
+    previous_step: list[str] = []
     # "核定表拿到以后呢": what comes after the thing the message names (its entry's `next`).
     after_words: list[str] = []
     widen: dict[str, list[str]] = {}

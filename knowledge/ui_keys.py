@@ -84,6 +84,7 @@ USED: Mapping[str, frozenset[str]] = {
     "late_enrol": NONE,
     "main_menu": NONE,
     "next_none": NONE,
+    "previous_none": NONE,
     "no_more": NONE,
     "not_covered": NONE,
     "report_chart_legend": NONE,

@@ -121,6 +121,7 @@ def _vocabulary_problems(
         "compare_uncovered",
         "ask_birth",
         "next_none",
+        "previous_none",
     ]
     for key in keys:
         if key not in ui:

@@ -380,6 +380,7 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
         ("blind13_dev.yaml", 0.93, 0.05),
         ("blind14_dev.yaml", 0.95, 0.03),
         ("blind15_dev.yaml", 0.96, 0.02),
+        ("blind16_dev.yaml", 0.91, 0.08),
     ],
 )
 async def test_blind_development_sets_keep_their_floor(
@@ -908,6 +909,9 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "9月17日",
         "具体是哪天出生",
     ),
+    # "在那之前呢": the step before the answer just given (the entry whose next it is).
+    (("苏州积分入医怎么受理", "在那之前呢"), "居民身份证原件", "出具受理回执"),
+    (("苏州积分入医怎么受理", "在那之前呢", "再往前呢"), "书面申请", "居民身份证原件"),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).
