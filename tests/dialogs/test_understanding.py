@@ -912,6 +912,13 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     # "在那之前呢": the step before the answer just given (the entry whose next it is).
     (("苏州积分入医怎么受理", "在那之前呢"), "居民身份证原件", "出具受理回执"),
     (("苏州积分入医怎么受理", "在那之前呢", "再往前呢"), "书面申请", "居民身份证原件"),
+    # Silent details: which banks, the score that wins a place.
+    (
+        ("天津新生儿参保材料第四条说要写指定的服务银行名称", "具体是哪几家银行"),
+        "没有写（具体是哪家银行）",
+        "",
+    ),
+    (("积分入医要多少分才能拿到资格",), "没有写（要多少分才能取得资格）", "入医手续"),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).
