@@ -281,6 +281,9 @@ class Clerk:
             what = self.vocab.aspects[unsaid[1]].name
             body = self.kb.text("abstain_thing", thing=unsaid[0], what=what)
             return [self._said_as(body, Outcome.ABSTAIN)]
+        unfit = self._unfit_aspect(turn)
+        if unfit is not None:
+            return [self._said_as(unfit, Outcome.ABSTAIN)]
         uncovered = self.heads.uncovered_aspect(turn)
         if uncovered is not None:  # "天津也要公示吗": Tianjin's page has none; its own way
             way = self.chooser.choose(replace(turn, aspects=("steps",)), session, None)
@@ -382,6 +385,26 @@ class Clerk:
         if label is None:
             return self.kb.text("act_context_none")
         return self.kb.text("act_context", facts=label)
+
+    def _unfit_aspect(self, turn: Turn) -> str | None:
+        """The message's own aspect has answers in the city, but only for other children
+        than the one it names ("天津在校学生的医保每年几月份缴费": the page's dates are the
+        newborns'): the page is silent for this child, said with whom it does answer."""
+        frame = turn.frame
+        if turn.city is None or not frame.aspects or not frame.populations or turn.inherited:
+            return None
+        spec = self.vocab.aspects[frame.aspects[0]]
+        if frame.aspects[0] not in self.vocab.population_bound:
+            return None
+        about = [
+            e
+            for e in self.kb.entries.values()
+            if e.city == turn.city and frame.aspects[0] in e.aspects
+        ]
+        if not about or any(self.chooser.fits(e, turn) for e in about):
+            return None
+        titles = "、".join(e.title for e in about[:2])
+        return self.kb.text("abstain_unfit", what=spec.name, titles=titles)
 
     def _sure_of_aspect(self, turn: Turn) -> bool:
         return turn.city is not None and bool(turn.aspects) and not turn.inherited

@@ -286,3 +286,6 @@ class Understanding(_Strict):
     # Districts and towns: where a family lives or a child studies is a fact of the case, not
     # the subject of a follow-up ("我家住工业园区" after where to apply asks where, again).
     place_words: list[str] = []
+    # Aspects whose answers hold only for whom they are written ("天津在校学生几月份缴费": the
+    # page's dates are the newborns'): asked for another child, the page is silent.
+    population_bound: list[str] = []

@@ -36,6 +36,7 @@ USED: Mapping[str, frozenset[str]] = {
     "clarify_city": NONE,
     "compare_other": frozenset({"city"}),
     "compare_uncovered": frozenset({"city", "what"}),
+    "abstain_unfit": frozenset({"what", "titles"}),
     "paid_late": frozenset({"next"}),
     "paid_within": frozenset({"paid"}),
     "paid_unknown": frozenset({"next"}),

@@ -68,6 +68,9 @@ def _aspect_problems(
             problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: no entry answers it"))
         if aspect in used and spec.silent:
             problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: silent, yet answered"))
+    for aspect in u.population_bound:
+        if aspect not in u.aspects:
+            problems.append(Problem(*at("population_bound"), f"unknown aspect {aspect!r}"))
     if u.care_words and u.away_care_aspect not in u.aspects:
         problems.append(
             Problem(*at("care_words"), f"away_care_aspect {u.away_care_aspect!r} is not an aspect")
@@ -119,6 +122,7 @@ def _vocabulary_problems(
         "abstain_city_aspect",
         "compare_other",
         "compare_uncovered",
+        "abstain_unfit",
         "ask_birth",
         "next_none",
         "previous_none",

@@ -919,6 +919,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "",
     ),
     (("积分入医要多少分才能拿到资格",), "没有写（要多少分才能取得资格）", "入医手续"),
+    # Dates written for newborns, asked for pupils: the page is silent for them.
+    (("天津在校学生的医保每年几月份缴费",), "您问的这类孩子的时间，页面没有写", "办理对象有三类"),
     # Cantonese: 冇返学嘅细路 is a child not in school, 点样 asks how.
     (("冇返学嘅细路喺天津市区点样买医保啊",), "劳动保障服务中心", "津心办"),
     # "还能办吗" names no errand: the one the parent described last (the school's procedure).

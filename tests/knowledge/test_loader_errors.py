@@ -331,6 +331,12 @@ async def test_the_declared_flow_text_keys_are_all_the_flows_use(tmp_path: Path)
             "rank: 6, instead: wherever,",
             "online: instead unknown 'wherever'",
         ),
+        (
+            "understanding.yaml",
+            "population_bound: [time, deadline]",
+            "population_bound: [time, timing]",
+            "unknown aspect 'timing'",
+        ),
     ],
 )
 def test_verdicts_and_widening_name_what_exists(
