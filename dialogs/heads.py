@@ -1,4 +1,5 @@
-"""What opens an answer, before the entries' own text: a scope guard instead of them, the
+"""What opens an answer, before the entries' own text (or stands for it: a statement of
+context acknowledged): a scope guard instead of them, the
 entry's curated verdict for a yes/no question, another year's label, the fee for several
 children, a figure the parent says confirmed or corrected, and whether a late question
 asks to enrol at all.
@@ -57,6 +58,13 @@ class AnswerHeads:
             first = headed(other, first)
         total = self.fee(turn, chosen) or self.duration_check(turn)
         return headed(total, first) if total is not None else first
+
+    def context_ack(self, turn: Turn) -> str:
+        """ "我在苏州上班，老家河南的": what was understood, and an invitation to ask."""
+        label = self.kb.ui.get(f"city_{turn.city}") if turn.city else None
+        if label is None:
+            return self.kb.text("act_context_none")
+        return self.kb.text("act_context", facts=label)
 
     def guard(self, turn: Turn) -> str | None:
         for guard in self.vocab.guards:

@@ -1,24 +1,34 @@
 """Matches of out-of-scope topics and other cities, read against the turn: a topic that
 shares only words with the question is by chance; another city's question gets its news
-snippets or "not covered", never the pages' own process.
+snippets or "not covered", never the pages' own process; a date written for newborns
+is not one for pupils.
 
 Split from `dialogs.understanding` (the clerk); pure over the knowledge base and matcher.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from dialogs.choosing import STRONG_RANK
 from dialogs.dialogue import Turn
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
-from knowledge.schema import Understanding
+from knowledge.schema import Entry, Understanding
 
 
 class ScopeMatches:
-    def __init__(self, kb: KnowledgeBase, vocab: Understanding, matcher: Matcher) -> None:
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        vocab: Understanding,
+        matcher: Matcher,
+        fits: Callable[[Entry, Turn], bool],
+    ) -> None:
         self.kb = kb
         self.vocab = vocab
         self.matcher = matcher
+        self.fits = fits  # whether an entry is written for the turn's child
 
     def topic_says_more(self, turn: Turn) -> bool:
         """An out-of-scope topic says more than the page's silence ("医保卡丢了咋补" is the
@@ -62,3 +72,23 @@ class ScopeMatches:
         if not turn.frame.aspects:
             return False
         return self.vocab.aspects[turn.frame.aspects[0]].rank >= STRONG_RANK
+
+    def unfit_aspect(self, turn: Turn) -> str | None:
+        """The message's own aspect has answers in the city, but only for other children
+        than the one it names ("天津在校学生的医保每年几月份缴费": the page's dates are the
+        newborns'): the page is silent for this child, said with whom it does answer."""
+        frame = turn.frame
+        if turn.city is None or not frame.aspects or not frame.populations or turn.inherited:
+            return None
+        spec = self.vocab.aspects[frame.aspects[0]]
+        if frame.aspects[0] not in self.vocab.population_bound:
+            return None
+        about = [
+            e
+            for e in self.kb.entries.values()
+            if e.city == turn.city and frame.aspects[0] in e.aspects
+        ]
+        if not about or any(self.fits(e, turn) for e in about):
+            return None
+        titles = "、".join(e.title for e in about[:2])
+        return self.kb.text("abstain_unfit", what=spec.name, titles=titles)

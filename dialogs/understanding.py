@@ -95,7 +95,7 @@ class Clerk:
         self.pointer = ItemPointer(self.vocab.ordinal_units)
         self.city_names = matcher.lexicon.city_names
         self.heads = AnswerHeads(kb, self.city_names)
-        self.scope = ScopeMatches(kb, self.vocab, matcher)
+        self.scope = ScopeMatches(kb, self.vocab, matcher, self.chooser.fits)
         self.births = BirthVerdicts(kb, self.heads)
         self.splitter = CaseSplitter(
             kb,
@@ -189,7 +189,7 @@ class Clerk:
             return [self._said_as(self.kb.text(f"act_{frame.act}"), Outcome.ACT)]
         if frame.correction and not turn.aspects and turn.stated:
             # "不对 是初二" with no question before it: the fact is taken, nothing guessed.
-            return [self._said_as(self._context_ack(turn), Outcome.ACT)]
+            return [self._said_as(self.heads.context_ack(turn), Outcome.ACT)]
         guard = self.heads.guard(turn)
         if guard is not None:
             return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
@@ -274,14 +274,14 @@ class Clerk:
         # "孩子其实上初一了", or a bare "天津的" answering which city: the question again.
         restates = turn.inherited and (turn.frame.correction or self._names_only_city(turn))
         if match.kind != "answer" and turn.stated and self._statement(turn) and not restates:
-            return [self._said_as(self._context_ack(turn), Outcome.ACT)]
+            return [self._said_as(self.heads.context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
         unsaid = self.chooser.pointing.unsaid(turn, session)
         if unsaid is not None:
             what = self.vocab.aspects[unsaid[1]].name
             body = self.kb.text("abstain_thing", thing=unsaid[0], what=what)
             return [self._said_as(body, Outcome.ABSTAIN)]
-        unfit = self._unfit_aspect(turn)
+        unfit = self.scope.unfit_aspect(turn)
         if unfit is not None:
             return [self._said_as(unfit, Outcome.ABSTAIN)]
         uncovered = self.heads.uncovered_aspect(turn)
@@ -378,33 +378,6 @@ class Clerk:
             if city == turn.city:
                 rest = rest.replace(name, "")
         return not rest.strip(ONLY_CITY_FILLER)
-
-    def _context_ack(self, turn: Turn) -> str:
-        """ "我在苏州上班，老家河南的": what was understood, and an invitation to ask."""
-        label = self.kb.ui.get(f"city_{turn.city}") if turn.city else None
-        if label is None:
-            return self.kb.text("act_context_none")
-        return self.kb.text("act_context", facts=label)
-
-    def _unfit_aspect(self, turn: Turn) -> str | None:
-        """The message's own aspect has answers in the city, but only for other children
-        than the one it names ("天津在校学生的医保每年几月份缴费": the page's dates are the
-        newborns'): the page is silent for this child, said with whom it does answer."""
-        frame = turn.frame
-        if turn.city is None or not frame.aspects or not frame.populations or turn.inherited:
-            return None
-        spec = self.vocab.aspects[frame.aspects[0]]
-        if frame.aspects[0] not in self.vocab.population_bound:
-            return None
-        about = [
-            e
-            for e in self.kb.entries.values()
-            if e.city == turn.city and frame.aspects[0] in e.aspects
-        ]
-        if not about or any(self.chooser.fits(e, turn) for e in about):
-            return None
-        titles = "、".join(e.title for e in about[:2])
-        return self.kb.text("abstain_unfit", what=spec.name, titles=titles)
 
     def _sure_of_aspect(self, turn: Turn) -> bool:
         return turn.city is not None and bool(turn.aspects) and not turn.inherited
