@@ -43,6 +43,7 @@ class EntryChooser:
         reader = reader or FrameReader(vocab)
         self.pointing = PointingBack(kb, vocab, matcher.lexicon.city_names, self._query, reader)
         self.dated = DatedEntries(kb)
+        self._places = frozenset(vocab.place_words)
 
     def new_turn(self) -> None:
         """Forget the keyword scores and the analysis memoised for the previous turn."""
@@ -167,7 +168,7 @@ class EntryChooser:
         `own`: a keyword no entry of the turn's city says (积分 is Suzhou's word, 回执 both's)."""
         said = turn.frame.text.replace(" ", "")
         cities = self.matcher.lexicon.city_names
-        places = self.vocab.place_words  # a district is the case's fact, not the subject
+        places = self._places  # a district is the case's fact, not the subject
         return any(
             len(k) >= 2
             and k in said

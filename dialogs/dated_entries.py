@@ -20,6 +20,10 @@ LONG_KEYWORD = 3  # a keyword this long names its errand ("入医手续", "核�
 class DatedEntries:
     def __init__(self, kb: KnowledgeBase) -> None:
         self.kb = kb
+        self._by_city: dict[str | None, list[Entry]] = {}  # the KB is fixed: listed once
+        for entry in kb.entries.values():
+            if entry.dated:
+                self._by_city.setdefault(entry.city, []).append(entry)
 
     def pick(self, turn: Turn, session: Session) -> str | None:
         """The dated entry a turn asks about: the errand described just before, else the
@@ -33,7 +37,7 @@ class DatedEntries:
         return self.for_aspect(turn) if turn.when is not None else None
 
     def _dated(self, city: str | None) -> list[Entry]:
-        return [e for e in self.kb.entries.values() if e.city == city and e.dated]
+        return self._by_city.get(city, [])
 
     def errand_before(self, turn: Turn, session: Session) -> str | None:
         """ "现在还能办吗" after "核定表也打了，但还没去学校办入医手续": the errand the

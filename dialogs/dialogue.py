@@ -57,6 +57,7 @@ class Turn:
     mentioned: frozenset[str] = frozenset()  # every city the message names or hints at
     children: int | None = None  # how many children (2+), said now or earlier ("双胞胎")
     paid: date | None = None  # the day the fee was (or will be) paid ("3月10号交的钱")
+    cared_away: bool = False  # care in another city asked of this one ("在北京看病")
 
 
 @dataclass(frozen=True)
@@ -146,6 +147,7 @@ class DialogueReader:
             query.cities,
             self._children(surface, ctx),
             self._paid(text, today, ctx),
+            cared_away and aspects == (care,),
         )
 
     def _children(self, surface: str, ctx: Mapping[str, object]) -> int | None:

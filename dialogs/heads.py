@@ -18,7 +18,7 @@ from dialogs.dialogue import Turn
 from dialogs.rules.everyday import cn_number
 from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
-from knowledge.schema import Entry
+from knowledge.schema import Entry, Guard
 
 # "两年", "半年", "18个月", "一年多": a duration as a parent says it.
 _DURATION = re.compile(
@@ -33,6 +33,10 @@ class AnswerHeads:
         self.vocab = kb.understanding
         # Names of the cities the pages do not cover (the lexicon knows them as cities).
         self._uncovered = {n: c for n, c in city_names.items() if c not in self.vocab.coverage}
+        # Who only a guard for every city is about (grown-ups).
+        self._guarded = frozenset(
+            p for g in self.vocab.guards if g.city is None for p in g.any_population
+        )
         self._snippet_aspects = {
             a for e in kb.entries.values() if e.group == "related" for a in e.aspects
         }
@@ -80,7 +84,7 @@ class AnswerHeads:
                 continue
             said = turn.frame.text.replace(" ", "")
             theirs = any(w in said for w in guard.own_words)
-            if not theirs and any(w in said for w in guard.errand_words):
+            if _errand_only(guard, said):
                 continue  # "那我们大人要带什么": the grown-ups' errand for the child
             if populations & set(guard.no_population) and not theirs:
                 continue
@@ -91,8 +95,7 @@ class AnswerHeads:
         """The turn as the dialogue should remember it: a grown-up named in an errand for the
         child ("我老婆说…", "用我的身份证替她办") is not who later questions are about; a
         grown-up a guard fired for stays (the follow-up "交多少" is still about them)."""
-        guarded = {p for g in self.vocab.guards if g.city is None for p in g.any_population}
-        grown = frozenset(turn.populations & guarded)
+        grown = turn.populations & self._guarded
         if grown and self.guard(turn) is None and self.errand(turn):
             return replace(turn, populations=turn.populations - grown)
         return turn
@@ -101,18 +104,17 @@ class AnswerHeads:
         """The message names a grown-up in an errand for the child ("我老婆说…", "替她办"),
         not as who the question is about."""
         said = turn.frame.text.replace(" ", "")
-        return any(
-            g.city is None
-            and any(w in said for w in g.errand_words)
-            and not any(w in said for w in g.own_words)
-            for g in self.vocab.guards
-        )
+        return any(g.city is None and _errand_only(g, said) for g in self.vocab.guards)
+
+    def is_statement(self, turn: Turn) -> bool:
+        """A statement of context ("我在苏州上班，老家河南的"): no aspect, no question word."""
+        text = turn.frame.text
+        return not turn.frame.aspects and not any(w in text for w in self.vocab.question_words)
 
     def _only_states(self, turn: Turn) -> bool:
-        """The message asks nothing: no aspect, no yes/no, no "…呢", no question word."""
+        """A statement that is no yes/no, "…呢" or correction either: it asks nothing."""
         frame = turn.frame
-        asks = frame.aspects or frame.yes_no or frame.followup or frame.correction
-        return not asks and not any(w in frame.text for w in self.vocab.question_words)
+        return self.is_statement(turn) and not (frame.yes_no or frame.followup or frame.correction)
 
     def uncovered_aspect(self, turn: Turn) -> str | None:
         """Asked of the other city, the aspect is one that city's page does not cover
@@ -303,3 +305,11 @@ class AnswerHeads:
 def headed(head: str, reply: Reply) -> Reply:
     """The reply with a line said before its text."""
     return replace(reply, text=f"{head}\n{reply.text}")
+
+
+def _errand_only(guard: Guard, said: str) -> bool:
+    """The message names the guard's people only in an errand for the child ("我老婆说…",
+    "那我们大人要带什么"), not as who it asks about (none of the guard's own words)."""
+    return any(w in said for w in guard.errand_words) and not any(
+        w in said for w in guard.own_words
+    )

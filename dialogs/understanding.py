@@ -39,7 +39,6 @@ from dialogs.scope_match import ScopeMatches
 from dialogs.session import Session
 from dialogs.splitting import CaseSplitter
 from dialogs.types import Button, Reply
-from knowledge.frame import THING_PRONOUNS
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 
@@ -95,6 +94,7 @@ class Clerk:
         self.pointer = ItemPointer(self.vocab.ordinal_units)
         self.city_names = matcher.lexicon.city_names
         self.heads = AnswerHeads(kb, self.city_names)
+        self._things = tuple(self.vocab.thing_words)  # "它拿去哪里用"
         self.scope = ScopeMatches(kb, self.vocab, matcher, self.chooser.fits)
         self.births = BirthVerdicts(kb, self.heads)
         self.splitter = CaseSplitter(
@@ -210,7 +210,7 @@ class Clerk:
         asks = (
             frame.yes_no
             or "eligibility" in turn.aspects
-            or self._statement(turn)
+            or self.heads.is_statement(turn)
             or any(w in frame.text for w in self.vocab.new_case_words)  # "第三家：住园区…"
         )
         if turn.city is not None and asks:
@@ -256,8 +256,7 @@ class Clerk:
                 return [render.entry_reply(session, dated, today, turn.when.first)]
         # "要是在北京看病要提前弄什么": the reading found care elsewhere, whatever a topic
         # out of scope shares with its words.
-        cared = turn.city is not None and turn.aspects != turn.frame.aspects and not turn.inherited
-        if cared or self.scope.by_chance(turn, match):
+        if (turn.city is not None and turn.cared_away) or self.scope.by_chance(turn, match):
             # "大人自己要掏多少" in a Tianjin conversation reached "咨询电话" through shared
             # words only: the question's own aspect has an answer for this city, said with
             # what such an answer must say (another year's figures labelled as such).
@@ -273,7 +272,12 @@ class Clerk:
         other city's word, a stated birth day's verdict, another year's figures."""
         # "孩子其实上初一了", or a bare "天津的" answering which city: the question again.
         restates = turn.inherited and (turn.frame.correction or self._names_only_city(turn))
-        if match.kind != "answer" and turn.stated and self._statement(turn) and not restates:
+        if (
+            match.kind != "answer"
+            and turn.stated
+            and self.heads.is_statement(turn)
+            and not restates
+        ):
             return [self._said_as(self.heads.context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
         unsaid = self.chooser.pointing.unsaid(turn, session)
@@ -293,7 +297,7 @@ class Clerk:
             return [self._headed(uncovered, replies[0])]
         chosen = self.chooser.choose(turn, session, picked)
         last = self.kb.entries.get(session.last_entry or "")
-        if turn.frame.after and turn.frame.text.startswith(THING_PRONOUNS) and last is not None:
+        if turn.frame.after and turn.frame.text.startswith(self._things) and last is not None:
             chosen = [last.next or last.id]  # "它拿去哪里用": what follows the thing just named
         elif turn.frame.after and len(chosen) == 1 and chosen[0] != session.last_entry:
             chosen = [self.kb.entries[chosen[0]].next or chosen[0]]
@@ -357,11 +361,6 @@ class Clerk:
         return headed(head, reply)
 
     # ---------------------------------------------------------------- parts
-    def _statement(self, turn: Turn) -> bool:
-        """A statement of context ("我在苏州上班，老家河南的"): no aspect, no question word."""
-        text = turn.frame.text
-        return not turn.frame.aspects and not any(w in text for w in self.vocab.question_words)
-
     def _names_other_process(self, picked: str, turn: Turn) -> bool:
         """ "天津外地户口宝宝需要积分吗": a word of the other city's own process (not a news
         snippet's) that no answer of this city says."""

@@ -25,8 +25,6 @@ _CLAUSE = re.compile(r"(?:[ ，,、。；;]|还有|另外|以及|顺便|同时)+
 MAX_ASPECTS = 3  # "多少钱、在哪办、要带啥": a compound question's parts, best first
 
 
-# "它拿去哪里用": a one-character pronoun for the thing just named, then what comes after.
-THING_PRONOUNS = ("它", "这个", "那个")
 # What a parent says is done before asking what comes next ("打印完然后呢").
 DONE = ("完", "完了", "好了", "以后", "之后")
 
@@ -60,6 +58,7 @@ class FrameReader:
 
     def __init__(self, vocab: Understanding) -> None:
         self.vocab = vocab
+        self._things = tuple(vocab.thing_words)  # "它拿去哪里用": the thing just named
         self._aspect_words = WordScan(
             sorted(
                 ((w, name) for name, spec in vocab.aspects.items() for w in spec.words),
@@ -118,7 +117,7 @@ class FrameReader:
             previous_step=any(w in compact for w in self.vocab.previous_step),
             after=any(
                 compact.endswith(w)
-                and (len(compact) > len(w) + 1 or compact.startswith(THING_PRONOUNS))
+                and (len(compact) > len(w) + 1 or compact.startswith(self._things))
                 for w in self.vocab.after_words
             ),
             compare=any(w in compact for w in self.vocab.compare),

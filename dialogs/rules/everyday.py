@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal, Protocol
 
-from dialogs.rules.dates import DaySpan, cn_int, find_dates
+from dialogs.rules.dates import DaySpan, SpanReader, cn_int, find_dates, first_span
 from dialogs.rules.month_spans import month_third, numbered_day, weekday_span
 
 
@@ -159,7 +159,7 @@ def birth_span(
     The readers are tried in this order; the first that finds something decides.
     """
     norm = unicodedata.normalize("NFKC", text)
-    readers: tuple[Callable[[str, date], DaySpan | None], ...] = (
+    readers: tuple[SpanReader, ...] = (
         _explicit_date,
         lambda n, t: _holiday_birth(n, t, holidays),
         _this_or_last_month_day,
@@ -172,16 +172,13 @@ def birth_span(
         _age_in_months,
         _bare_day,
     )
-    ages = readers[6:10]  # a fixed age word, days, weeks, months
-    for read in readers:
-        span = read(norm, today)
-        if span is not None and span.last == today:
-            # "今天出生满50天", "今天满月了": today is when the age is counted, not the birth.
-            aged = (a for r in ages if (a := r(norm, today)) is not None and a.last < today)
-            return next(aged, span)
-        if span is not None:
-            return span
-    return None
+    span = first_span(readers, norm, today)
+    if span is not None and span.last == today:
+        # "今天出生满50天", "今天满月了": today is when the age is counted, not the birth.
+        ages = readers[6:10]  # a fixed age word, days, weeks, months
+        aged = (a for r in ages if (a := r(norm, today)) is not None and a.last < today)
+        return next(aged, span)
+    return span
 
 
 _CLAUSE_BREAK = re.compile(r"[，,。.;；!！?？\n]")
