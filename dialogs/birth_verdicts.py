@@ -21,6 +21,7 @@ from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
 
 BIRTH_ASPECTS = frozenset({"deadline", "benefit_start", "time"})
+BABY_DAYS = 366  # a birth day at most this long ago, said of no older child, is a baby's
 
 
 class BirthRenders(Protocol):
@@ -35,6 +36,16 @@ class BirthVerdicts:
     def __init__(self, kb: KnowledgeBase, heads: AnswerHeads) -> None:
         self.kb = kb
         self.heads = heads
+        vocab = kb.understanding
+        populations = vocab.populations if vocab is not None else {}
+        # Ages that are not a baby's (a pupil, a student, a grown-up): their birth day is
+        # no newborn's, however recent the question makes it sound.
+        baby = {"newborn", *(vocab.widen if vocab is not None else {}).get("baby", ())}
+        self._older = frozenset(
+            name
+            for name, spec in populations.items()
+            if spec.group in {"age", "grownup"} and name not in baby and name != "baby"
+        )
 
     def paid(self, turn: Turn, today: date) -> list[Reply] | None:
         """ "3月10号交的钱，从哪天起能报销": benefits from birth when paid within the 90
@@ -64,13 +75,19 @@ class BirthVerdicts:
             text = self.kb.text(key, next=fields["next"])
         return [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]
 
-    def city(self, turn: Turn, render: BirthRenders) -> str | None:
+    def city(self, turn: Turn, render: BirthRenders, today: date) -> str | None:
         """The city whose birth-date rule (Tianjin's 90 days) judges this turn: the turn's
-        city if its flow has one, or the only such city for a newborn named with no city."""
+        city if its flow has one, or the only such city for a baby with no city named: a
+        newborn said so, or a birth day within the last year said of no older child
+        ("她是去年10月15号生的，现在办还算90天里吗")."""
         cities = render.birth_rule_cities()
         if turn.city in cities:
             return turn.city
-        if turn.city is None and turn.birth and "newborn" in turn.populations and len(cities) == 1:
+        if turn.city is not None or turn.birth is None or len(cities) != 1:
+            return None
+        recent = (today - turn.birth.last).days <= BABY_DAYS
+        said = set(turn.populations)
+        if "newborn" in said or (recent and not said & self._older):
             return next(iter(cities))
         return None
 
@@ -113,4 +130,7 @@ class BirthVerdicts:
             first, last = format_cn(birth.first), format_cn(birth.last)
             note = self.kb.text("birth_range", phrase=birth.phrase, first=first, last=last)
             text = f"{text}\n{note}"
+        if turn.city is None:  # the rule's city was taken, not said
+            label = self.kb.ui.get(f"city_{city}", city)
+            text = f"{text}\n{self.kb.text('birth_rule_city', city=label)}"
         return [Reply(text=text, state=outcomes.state(Outcome.VERDICT, "deadline"))]

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from dialogs.dialogue import Turn
+from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import cn_number
 from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
@@ -66,9 +67,15 @@ class AnswerHeads:
     def context_ack(self, turn: Turn) -> str:
         """ "我在苏州上班，老家河南的": what was understood, and an invitation to ask."""
         label = self.kb.ui.get(f"city_{turn.city}") if turn.city else None
-        if label is None:
+        facts = [label] if label is not None else []
+        if turn.birth is not None:
+            day = format_cn(turn.birth.first)
+            if turn.birth.first != turn.birth.last:
+                day = f"{day}–{format_cn(turn.birth.last)}"
+            facts.append(self.kb.text("fact_birth", date=day))
+        if not facts:
             return self.kb.text("act_context_none")
-        return self.kb.text("act_context", facts=label)
+        return self.kb.text("act_context", facts="；".join(facts))
 
     def guard(self, turn: Turn) -> str | None:
         for guard in self.vocab.guards:

@@ -193,12 +193,10 @@ class Clerk:
         guard = self.heads.guard(turn)
         if guard is not None:
             return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
-        if (
-            turn.aspects
-            and self.vocab.aspects[turn.aspects[0]].silent
-            and not self.scope.topic_says_more(turn)
-        ):
-            what = self.vocab.aspects[turn.aspects[0]].name  # "复印件要几份": neither page says
+        # The message's own first aspect: "为啥非要原件" after the materials asks the reason.
+        asked = (turn.frame.aspects or turn.aspects)[:1]
+        if asked and self.vocab.aspects[asked[0]].silent and not self.scope.topic_says_more(turn):
+            what = self.vocab.aspects[asked[0]].name  # "复印件要几份": neither page says
             return [self._said_as(self.kb.text("abstain_aspect", what=what), Outcome.ABSTAIN)]
         # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow
         # reads the children's facts as one family's.
@@ -226,7 +224,7 @@ class Clerk:
                 key = "next_none" if frame.next_step else "previous_none"
                 return [self._said_as(self.kb.text(key), Outcome.ABSTAIN)]
             return [render.entry_reply(session, step, today)]
-        birth_city = self.births.city(turn, render)
+        birth_city = self.births.city(turn, render, today)
         if birth_city is not None or (turn.city in render.birth_rule_cities()):
             before = str(session.context.get("aspects") or "").split(",")
             asked = turn.aspects or tuple(before)  # "比如我3月1号交的钱" after "从哪天起"
@@ -272,12 +270,10 @@ class Clerk:
         other city's word, a stated birth day's verdict, another year's figures."""
         # "孩子其实上初一了", or a bare "天津的" answering which city: the question again.
         restates = turn.inherited and (turn.frame.correction or self._names_only_city(turn))
-        if (
-            match.kind != "answer"
-            and turn.stated
-            and self.heads.is_statement(turn)
-            and not restates
-        ):
+        # A birth day said with no city ("宝宝上个月1号出生的") is context too: an entry
+        # would be a guess at the city and the question.
+        weak = match.kind != "answer" or (turn.city is None and turn.birth is not None)
+        if weak and turn.stated and self.heads.is_statement(turn) and not restates:
             return [self._said_as(self.heads.context_ack(turn), Outcome.ACT)]
         picked = match.entry_id if match.kind == "answer" else None
         unsaid = self.chooser.pointing.unsaid(turn, session)
@@ -345,7 +341,7 @@ class Clerk:
             # say that this city's page describes its own way, then that way.
             label = self.kb.ui.get(f"city_{turn.city}", turn.city)
             replies[0] = self._headed(self.kb.text("compare_other", city=label), replies[0])
-        birth_city = self.births.city(turn, render)
+        birth_city = self.births.city(turn, render, today)
         if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
             asked = replace(turn, aspects=("deadline",))
             replies += self.births.verdict(asked, birth_city, today, render) or []

@@ -48,6 +48,8 @@ USED: Mapping[str, frozenset[str]] = {
     "abstain_thing": frozenset({"thing", "what"}),
     "snippet_elsewhere": frozenset({"city"}),
     "birth_range": frozenset({"phrase", "first", "last"}),
+    "birth_rule_city": frozenset({"city"}),
+    "fact_birth": frozenset({"date"}),
     "beside_uncovered": frozenset({"place", "city"}),
     "continue_flow": NONE,
     "continue_no": NONE,

@@ -23,8 +23,10 @@ _GO_WORD_DAY = re.compile(
     r"(大后天|后天|明天|今天|今日)\s*(?:就|再|才|先)?\s*(?:去办|去交|去|办|交)"
 )
 _AHEAD_WEEK = re.compile(r"下(?:个)?(?:周|星期|礼拜)")
-_AHEAD_MONTH = re.compile(r"下(?:个)?月")
-_NEXT_MONTH_DAY = re.compile(r"下(?:个)?月\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]")
+_AHEAD_MONTH = re.compile(r"(?<![下再])下(?:个)?月")  # 下下个月 is not next month
+_NEXT_MONTH_DAY = re.compile(
+    r"(?<![下再])下(?:个)?月\s*(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]"
+)
 # "7号去办", "8号再去": a day of the month said with going, the next such day.
 _GO_ON_DAY = re.compile(
     r"(?<![\d月.\-/])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]\s*(?:再|才|就|过去)?\s*去"

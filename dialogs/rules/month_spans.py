@@ -15,11 +15,11 @@ from dialogs.rules.dates import DaySpan, cn_int
 # "9月中旬", "八月底", "下个月初", "上个月底", "月底": a third of a month (上旬 1–10,
 # 中旬 11–20, 下旬 21–end), of a month by number or of one counted from this one.
 _MONTH_THIRD = re.compile(
-    r"(?:(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月份?|(上个?月|下个?月|这个月|本月|(?<![\d一二三四五六七八九十])月))"
+    r"(?:(\d{1,2}|[一二三四五六七八九十]{1,3})\s*月份?|((?:上上|下下|再下|上|下)个?月|这个月|本月|(?<![\d一二三四五六七八九十])月))"
     r"\s*(上旬|中旬|下旬|初|中|底|末)"
 )
 _THIRDS = {"上旬": 0, "初": 0, "中旬": 1, "中": 1, "下旬": 2, "底": 2, "末": 2}
-_MONTH_SHIFT = {"上": -1, "下": 1}
+_MONTH_SHIFT = {"上上": -2, "下下": 2, "再下": 2, "上": -1, "下": 1}  # "再下个月" = 下下个月
 
 
 def month_third(norm: str, today: date, ahead: bool) -> DaySpan | None:
@@ -38,7 +38,7 @@ def month_third(norm: str, today: date, ahead: bool) -> DaySpan | None:
         later = month > today.month if not ahead else month < today.month
         first = date(today.year + (later if ahead else -later), month, 1)
     else:
-        step = _MONTH_SHIFT.get(relative[0], 0)
+        step = _MONTH_SHIFT.get(relative[:2], _MONTH_SHIFT.get(relative[:1], 0))
         first = _add_months(first, step)
     end = _add_months(first, 1) - timedelta(days=1)
     third = _THIRDS[part]
