@@ -42,14 +42,15 @@ class AnswerHeads:
             a for e in kb.entries.values() if e.group == "related" for a in e.aspects
         }
 
-    def opened(self, turn: Turn, chosen: list[str], first: Reply) -> Reply:
+    def opened(self, turn: Turn, chosen: list[str], first: Reply, verdict: bool = True) -> Reply:
         """The first reply with what it must open with, innermost first: the entry's verdict
-        (unless an office is checked), another year's label, another case's or place's
-        note, the fee for several children or a stated duration checked."""
+        (unless an office is checked, or not `verdict`: the question was another city's),
+        another year's label, another case's or place's note, the fee for several children
+        or a stated duration checked."""
         office = self.office_check(turn, chosen)  # "要交到区人社局吗": not that office
-        verdict = next((v for e in chosen if (v := self.verdict(turn, e)) is not None), None)
-        if verdict is not None and office is None:
-            first = headed(verdict, first)
+        said = next((v for e in chosen if (v := self.verdict(turn, e)) is not None), None)
+        if said is not None and office is None and verdict:
+            first = headed(said, first)
         year = self.other_year(turn)
         if year is not None:
             first = headed(self.kb.text("guard_year", covered=year[0], year=year[1]), first)

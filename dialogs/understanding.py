@@ -332,20 +332,26 @@ class Clerk:
         entry's verdict, another year's label; a stated birth day's verdict after them."""
         when = turn.when.first if turn.when is not None else None
         replies = [render.entry_reply(session, e, today, when) for e in chosen]
-        if (
+        theirs = (
             picked is not None
             and self.chooser.other_city(picked, turn)
             and (turn.switched or self._names_other_process(picked, turn))
-        ):
+        )
+        if theirs and picked is not None:
             # "天津也要积分吗" after Suzhou: the word belongs to the other city's process;
-            # say that this city's page describes its own way, then that way.
+            # say whose it is and that this city's page describes its own way, then that
+            # way - with no verdict of this city's entry, which answers another question.
             label = self.kb.ui.get(f"city_{turn.city}", turn.city)
-            replies[0] = self._headed(self.kb.text("compare_other", city=label), replies[0])
+            other = self.kb.entries[picked].city
+            head = self.kb.text(
+                "compare_other", city=label, other=self.kb.ui.get(f"city_{other}", other)
+            )
+            replies[0] = self._headed(head, replies[0])
         birth_city = self.births.city(turn, render, today)
         if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
             asked = replace(turn, aspects=("deadline",))
             replies += self.births.verdict(asked, birth_city, today, render) or []
-        replies[0] = self.heads.opened(turn, chosen, replies[0])
+        replies[0] = self.heads.opened(turn, chosen, replies[0], verdict=not theirs)
         return replies
 
     @staticmethod
@@ -361,7 +367,14 @@ class Clerk:
         """ "天津外地户口宝宝需要积分吗": a word of the other city's own process (not a news
         snippet's) that no answer of this city says."""
         entry = self.kb.entries[picked]
-        return entry.group == "core" and self.chooser.names_keyword(entry, turn, own=True)
+        if entry.group != "core":
+            return False
+        # The pick may be another entry of that process ("天津的宝宝能办积分入医吗" picks
+        # what follows the 资格): any of its entries' own words counts.
+        return (
+            self.chooser.names_keyword(entry, turn, own=True)
+            or self.chooser.other_process(turn) is not None
+        )
 
     def _names_only_city(self, turn: Turn) -> bool:
         """The message is a city's name and nothing else ("天津的", "苏州"), as when the

@@ -34,7 +34,7 @@ USED: Mapping[str, frozenset[str]] = {
     "city_suzhou": NONE,
     "city_tianjin": NONE,
     "clarify_city": NONE,
-    "compare_other": frozenset({"city"}),
+    "compare_other": frozenset({"city", "other"}),
     "compare_uncovered": frozenset({"city", "what"}),
     "abstain_unfit": frozenset({"what", "titles"}),
     "paid_late": frozenset({"next"}),

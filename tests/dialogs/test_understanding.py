@@ -963,7 +963,16 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "（具体是哪家银行）",
         "通信地址",
     ),
+    # The other city's process asked of this one: whose it is, and no verdict of this city.
+    (("天津的宝宝能办积分入医吗？",), "这是苏州的来源页面里的说法", "可以："),
+    # "我自己去" is the parent's errand, not a grown-up's own insurance.
+    (("积分入医取得资格以后，入医手续是我自己去社保局办吗？",), "学校", "成年人"),
 ]
+
+
+async def test_the_last_day_of_the_window_is_still_a_yes(engine: Engine) -> None:
+    reply = await _say(engine, 90, date(2026, 8, 31), "今天还能交积分入医申请吗？")
+    assert "还可以申请" in reply and "最后一天" in reply, reply
 
 
 @pytest.mark.parametrize(("turns", "present", "absent"), STATE_CASES)
