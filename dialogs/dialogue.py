@@ -373,8 +373,9 @@ class DialogueReader:
         if turn.aspects:
             ctx["aspects"] = ",".join(turn.aspects)
         # A status ("还没弄积分管理") answers the turn that states it; it is not a fact about
-        # who the conversation is about, so it does not follow into later questions.
-        kept = {p for p in turn.populations if self.groups.get(p) != "status"}
+        # who the conversation is about, so it does not follow into later questions - unless
+        # that turn named no city to judge it in ("…托育班，没经过教育局批准" → "能积分入医吗").
+        kept = {p for p in turn.populations if self.groups.get(p) != "status" or turn.city is None}
         ctx["pops"] = ",".join(sorted(kept)) or None
         ctx["children"] = turn.children
         ctx["paid"] = turn.paid.isoformat() if turn.paid is not None else None

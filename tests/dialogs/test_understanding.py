@@ -967,6 +967,14 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("天津的宝宝能办积分入医吗？",), "这是苏州的来源页面里的说法", "可以："),
     # "我自己去" is the parent's errand, not a grown-up's own insurance.
     (("积分入医取得资格以后，入医手续是我自己去社保局办吗？",), "学校", "成年人"),
+    # A status said with no city is judged when the city comes.
+    (("孩子上的是小区里的托育班，没经过教育局批准", "能积分入医吗？"), "不符合", "认可哪些学校"),
+    # In the Suzhou check, a child at school back home is outside the five districts.
+    (
+        ("苏州积分入医，我有居住证，社保也交了，住了两年", "孩子在老家读书，没在苏州上学"),
+        "暂不符合",
+        "孩子在哪类学校",
+    ),
 ]
 
 
