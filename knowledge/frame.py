@@ -53,6 +53,17 @@ class Frame:
         return self.aspects[0] if self.aspects else None
 
 
+def origin_pattern(vocab: Understanding) -> re.Pattern[str] | None:
+    """ "<province>户口", "安徽人", "老家河南": a 户籍 from elsewhere, whichever page is asked
+    about; one pattern, built once (read per turn, and by the Tianjin flow's 户籍 step)."""
+    provinces = _alternation(vocab.provinces)
+    after = _alternation([*vocab.hukou_words, *vocab.origin_after])
+    before = _alternation(vocab.origin_before)
+    parts = [f"(?:{provinces})(?:{after})"] if provinces and after else []
+    parts += [f"(?:{before})(?:{provinces})"] if provinces and before else []
+    return re.compile("|".join(parts)) if parts else None
+
+
 class FrameReader:
     """Built once per knowledge base; `read` is a few substring scans."""
 
@@ -73,13 +84,7 @@ class FrameReader:
         )
         self._acts = {w.lower(): act for act, words in vocab.acts.items() for w in words}
         self._yes_no_words = frozenset(vocab.yes_no)
-        # "<province>户口", "安徽人", "老家河南": one pattern, built once (read per turn).
-        provinces = _alternation(vocab.provinces)
-        after = _alternation([*vocab.hukou_words, *vocab.origin_after])
-        before = _alternation(vocab.origin_before)
-        parts = [f"(?:{provinces})(?:{after})"] if provinces and after else []
-        parts += [f"(?:{before})(?:{provinces})"] if provinces and before else []
-        self._origin = re.compile("|".join(parts)) if parts else None
+        self._origin = origin_pattern(vocab)
         # A frame is a pure function of the text, and people send the same short messages
         # again and again ("积分", "1", "好的", "然后呢"): read each once.
         self.read = lru_cache(maxsize=READ_CACHE)(self._read)  # type: ignore[method-assign]

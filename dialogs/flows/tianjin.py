@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from dialogs import outcomes
 from dialogs.flows.base import FlowResult
 from dialogs.flows.machine import GuidedFlow
+from dialogs.flows.questions import CommonText, FlowText
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
 from dialogs.rules.dates import find_date, format_cn
@@ -22,6 +23,8 @@ from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
 from dialogs.slots import count_known
 from dialogs.types import Reply
+from knowledge.frame import origin_pattern
+from knowledge.loader import KnowledgeBase
 
 NAME = "tianjin"
 SKIP = "skip"
@@ -106,6 +109,11 @@ class TianjinFlow(GuidedFlow):
         }
     )  # fmt: skip  (variant_<value> texts are optional: a variant without one says nothing)
 
+    def __init__(self, kb: KnowledgeBase, text: FlowText, common: CommonText) -> None:
+        super().__init__(kb, text, common)
+        vocab = kb.understanding
+        self._origin = origin_pattern(vocab) if vocab is not None else None
+
     def make_turn(self, session: Session, today: date) -> Turn:
         return TianjinTurn(self, session, today)
 
@@ -119,6 +127,8 @@ class TianjinFlow(GuidedFlow):
 
     def extract(self, text: str, session: Session, today: date) -> dict[str, str]:
         found = super().extract(text, session, today)
+        if "hukou" not in found and self._origin is not None and self._origin.search(text):
+            found["hukou"] = "nonlocal"  # "其实我们是山东户口": a 户籍 from another province
         birth = self._everyday_birth(text, today, require_words=True)
         if birth is not None:
             found["birth"] = birth.isoformat()

@@ -967,6 +967,15 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("天津的宝宝能办积分入医吗？",), "这是苏州的来源页面里的说法", "可以："),
     # "我自己去" is the parent's errand, not a grown-up's own insurance.
     (("积分入医取得资格以后，入医手续是我自己去社保局办吗？",), "学校", "成年人"),
+    # A province's 户口 corrects the Tianjin flow's 户籍 (and the way it decides).
+    (
+        (
+            "我们是天津户口，宝宝刚出生，怎么上医保？",
+            "不对，其实我们是山东户口，只是在天津办了居住证",
+        ),
+        "居住证受理回执",
+        "母亲人脸核验",
+    ),
     # A status said with no city is judged when the city comes.
     (("孩子上的是小区里的托育班，没经过教育局批准", "能积分入医吗？"), "不符合", "认可哪些学校"),
     # In the Suzhou check, a child at school back home is outside the five districts.
