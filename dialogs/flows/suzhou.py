@@ -86,6 +86,7 @@ class SuzhouFlow(GuidedFlow):
             "ineligible",
             "judged",
             "district_place",
+            "insurance_place",
             "where",
             "materials_head",
             "material_items",
@@ -156,11 +157,13 @@ class SuzhouFlow(GuidedFlow):
         count = children_count(text, answering=False)
         if count is not None:
             found["children"] = birth_proof(count)
-        if found.get("district") == "other":
-            places = [str(p) for p in self.text.extra("places_outside")]
-            place = next((p for p in places if p in text), None)
-            if place is not None:
-                found[PLACE] = place
+        places = [str(p) for p in self.text.extra("places_outside")]
+        place = next((p for p in places if p in text), None)
+        if place is not None and (found.get("district") == "other" or "insurance" in found):
+            found[PLACE] = place
+            # "社保是在昆山交的": the place is the insurance's, not the school's.
+            if found.get("insurance") == "no" and text.count(place) == 1:
+                found.pop("district", None)
         return found
 
     def shortcut(self, session: Session) -> str | None:
@@ -201,6 +204,8 @@ class SuzhouFlow(GuidedFlow):
             place = session.slots.get(PLACE)
             if "district" in v.failing and isinstance(place, str):
                 body = self.t("district_place", place=place) + "\n" + body  # the verdict first
+            elif "insurance" in v.failing and isinstance(place, str):
+                body = self.t("insurance_place", place=place) + "\n" + body
             body = "\n".join([body, *notes])
         elif v.status is Status.UNSURE:
             body = self.t(

@@ -976,6 +976,12 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "居住证受理回执",
         "母亲人脸核验",
     ),
+    # 社保 paid in a county outside 市区 fails the insurance condition, not the school's.
+    (
+        ("我居住证在苏州姑苏区办的，住了两年", "但社保是在昆山的厂里交的"),
+        "不符合：社保在昆山交",
+        "昆山不在这五个区",
+    ),
     # A status said with no city is judged when the city comes.
     (("孩子上的是小区里的托育班，没经过教育局批准", "能积分入医吗？"), "不符合", "认可哪些学校"),
     # In the Suzhou check, a child at school back home is outside the five districts.
