@@ -13,6 +13,7 @@ from datetime import date
 
 from dialogs import callbacks as cb
 from dialogs import outcomes
+from dialogs.flows.base import FlowResult
 from dialogs.flows.machine import GuidedFlow
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
@@ -31,7 +32,7 @@ from dialogs.rules.suzhou import (
 )
 from dialogs.session import Session
 from dialogs.slots import children_count, count_known, residence_since, residence_years
-from dialogs.types import Button, Reply
+from dialogs.types import Button, Incoming, Reply
 
 NAME = "suzhou"
 CHECKS = ORDER  # permit, insurance, years, district, school, approved, firsttime
@@ -87,6 +88,7 @@ class SuzhouFlow(GuidedFlow):
             "judged",
             "district_place",
             "insurance_place",
+            "condition_met",
             "where",
             "materials_head",
             "material_items",
@@ -152,6 +154,10 @@ class SuzhouFlow(GuidedFlow):
     def extract(self, text: str, session: Session, today: date) -> dict[str, str]:
         found = super().extract(text, session, today)
         years = residence_years(text, answering=False) or residence_since(text, today)
+        if years is None and "years" in session.slots and self._corrects(text):
+            # "不对，我算错了，其实才十个月" after the residence was answered: that answer's
+            # duration, restated with no verb of living.
+            years = residence_years(text, answering=True)
         if years is not None:
             found["years"] = years
         count = children_count(text, answering=False)
@@ -165,6 +171,28 @@ class SuzhouFlow(GuidedFlow):
             if found.get("insurance") == "no" and text.count(place) == 1:
                 found.pop("district", None)
         return found
+
+    def step(self, session: Session, incoming: Incoming, today: date) -> FlowResult | None:
+        """A question's answer typed as a question ("住满整整一年了，居住年限够不够"): the
+        condition it meets is said before the next question (a failed one ends the check,
+        whose verdict says so)."""
+        state = session.state
+        result = super().step(session, incoming, today)
+        vocab = self.kb.understanding
+        text = incoming.text or ""
+        if result is None or state not in CHECKS or vocab is None:
+            return result
+        if session.slots.get(state) in (None, "unsure") or not any(w in text for w in vocab.yes_no):
+            return result
+        if state in verdict(session.slots).failing:
+            return result
+        conditions: dict[str, str] = self.text.extra("condition")
+        met = Reply(text=self.t("condition_met", condition=conditions[state]))
+        return FlowResult([met, *result.replies])
+
+    def _corrects(self, text: str) -> bool:
+        vocab = self.kb.understanding
+        return vocab is not None and any(w in text for w in vocab.corrections)
 
     def shortcut(self, session: Session) -> str | None:
         """A condition that fails decides at once: no need to ask the others first."""

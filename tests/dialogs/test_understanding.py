@@ -982,6 +982,18 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "不符合：社保在昆山交",
         "昆山不在这五个区",
     ),
+    # A duration restated in a correction is the residence answered before it.
+    (
+        ("积分入医", "有社保有居住证", "住了两年", "不对，我算错了，其实才十个月"),
+        "✗ 在苏州市区连续合法居住一年以上",
+        "异议",
+    ),
+    # An answer typed as a question hears which condition it meets.
+    (
+        ("我在苏州相城交社保，有居住证", "在这边住满整整一年了，居住年限够不够"),
+        "符合这一条：在苏州市区连续合法居住一年以上（含一年）",
+        "不符合",
+    ),
     # A status said with no city is judged when the city comes.
     (("孩子上的是小区里的托育班，没经过教育局批准", "能积分入医吗？"), "不符合", "认可哪些学校"),
     # In the Suzhou check, a child at school back home is outside the five districts.
