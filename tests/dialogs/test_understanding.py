@@ -995,7 +995,7 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "不符合",
     ),
     # Which year the enrolment is for; a fee figure said to be the parents' share.
-    (("积分入医九到十一月办的入医手续", "是给今年参保还是下一年"), "下一年度", "积分管理"),
+    (("积分入医九到十一月办的入医手续", "是给今年参保还是下一年"), "下一年度", "怎样才算纳入"),
     (("天津学生儿童医保830元", "这830都得我们家长出吗"), "不对：830元是筹资标准（总额）", ""),
     # A status said with no city is judged when the city comes.
     (("孩子上的是小区里的托育班，没经过教育局批准", "能积分入医吗？"), "不符合", "认可哪些学校"),
