@@ -104,6 +104,8 @@ class DialogueReader:
         )
         if studies_away or cared_away:
             cities = replace(cities, city=cities.previous)
+        if studies_away:  # "今年转去北京上学了": who studies away, whatever was said before
+            frame = self._with_note(frame, self.vocab.away_study_note)
         if cities.city is None and not query.cities:
             by_aspect = self._city_of_aspects(frame.aspects)
             if by_aspect is not None and self.matcher.implied_cities(query) <= {by_aspect}:
@@ -234,8 +236,31 @@ class DialogueReader:
             if ctx.get("origin"):  # "孩子安徽户口" is non-local in either city
                 keep.add("hukou")
             old = {p for p in old if self.groups.get(p) in keep}
+        pops -= self._only_implied(pops, old, surface, relative)
         stated_groups = {self.groups[n] for n in pops}
         return frozenset({p for p in old if self.groups.get(p) not in stated_groups} | pops)
+
+    def _with_note(self, frame: Frame, note: str) -> Frame:
+        """The frame with the populations a note says in place of those of their groups."""
+        said = self.reader.read(note).populations
+        groups = {self.groups[p] for p in said}
+        kept = {p for p in frame.populations if self.groups[p] not in groups}
+        return replace(frame, populations=frozenset(kept | said))
+
+    def _only_implied(
+        self, pops: set[str], old: set[str], surface: str, relative: str | None
+    ) -> set[str]:
+        """Who a word only implies ("出生一件事": a Tianjin-hukou baby) yields to who the
+        conversation said ("外地户口宝宝在天津出生" → "能用出生一件事吗" is still 外地)."""
+        compact = surface.replace(" ", "")
+        implied = {n for w, n in self.vocab.implied_populations.items() if w in compact}
+        return {
+            p
+            for p in pops & implied
+            if p != relative
+            and not any(w in compact for w in self.vocab.populations[p].words)
+            and any(self.groups.get(o) == self.groups[p] and o != p for o in old)
+        }
 
     def _both_again(self, surface: str, cities: _Cities, ctx: Mapping[str, object]) -> bool:
         """ "两个地方个人各交多少" right after a message naming both cities: both again."""

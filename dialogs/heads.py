@@ -269,7 +269,7 @@ class AnswerHeads:
             if word not in said or implied is None:
                 continue
             group = self.vocab.populations[implied].group
-            stated = {p for p in turn.frame.populations if self.vocab.populations[p].group == group}
+            stated = {p for p in turn.populations if self.vocab.populations[p].group == group}
             if stated and implied not in stated:
                 return self.kb.text(key)
         return None

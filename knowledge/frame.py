@@ -177,9 +177,10 @@ class FrameReader:
         rest = compact
         for word, name in self._population_words.present(compact):
             if word in rest:
-                group = self.vocab.populations[name].group
-                found.setdefault(group, name)
-                rest = rest.replace(word, " ")
+                spec = self.vocab.populations[name]
+                found.setdefault(spec.group, name)
+                if not spec.shares_words:
+                    rest = rest.replace(word, " ")
         # "<province>户口": a 户籍 from elsewhere, whichever page is asked about.
         if "hukou" not in found and self._origin is not None and self._origin.search(compact):
             found["hukou"] = "nonlocal"

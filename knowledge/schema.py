@@ -150,8 +150,10 @@ class PopulationSpec(_Strict):
     """Who a question is about; `group` is the dimension (an age group, a 户籍, town or
     country ("area": the Tianjin page has one way for each))."""
 
-    group: Literal["age", "area", "grownup", "hukou", "minor", "permit", "status"]
+    group: Literal["age", "area", "grownup", "hukou", "minor", "permit", "status", "study_place"]
     words: list[str] = Field(min_length=1)
+    # Its words leave theirs to the other groups ("在天津上小学" says where and what level).
+    shares_words: bool = False
 
 
 class HolidaySpec(_Strict):

@@ -124,7 +124,7 @@ def holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, Ho
 
 
 _PAST_MONTH_DAY = re.compile(
-    r"(上个?月|这个?月|本月)\s*" + r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]"
+    r"(上上个?月|上个?月|这个?月|本月)\s*" + r"(\d{1,2}|[一二三四五六七八九十]{1,3})\s*[号日]"
 )
 _MONTH_ONLY = re.compile(
     r"(?<![\d年])(\d{1,2}|[一二三四五六七八九十]{1,3})\s*(?:月份|月)"
@@ -140,11 +140,13 @@ _AGE_DAYS = re.compile(
     + NUMBER
     + r"\s*(?:多)?\s*天(?!\s*(?:内|以内|之内|后|以后|之后|期限|规定|的规定))"
 )
-_AGE_WEEKS = re.compile(NUMBER + r"\s*(?:个)?\s*(?:多)?\s*(?:星期|周)(?:大|了)")
+_AGE_WEEKS = re.compile(NUMBER + r"\s*(?:个)?\s*(?:多)?\s*(?:星期|周)(?:大|了|前|之前|以前)")
 # "四个月大", "三个多月了", "一个半月" (a month and a half; at the end of a message too:
 # "不对，是四个半月").
 _AGE_MONTHS = re.compile(
-    NUMBER + r"\s*(?:个)?\s*(多|半)?\s*月(?:大|了|的宝宝|的孩子|宝宝|\s*[了啦呀]?\s*[。！!]?\s*$)"
+    NUMBER
+    + r"\s*(?:个)?\s*(多|半)?\s*月"
+    + r"(?:大|了|前|之前|以前|的宝宝|的孩子|宝宝|\s*[了啦呀]?\s*[。！!]?\s*$)"
 )
 
 
@@ -242,7 +244,7 @@ def _this_or_last_month_day(norm: str, today: date) -> DaySpan | None:
     if m is None or n is None:
         return None
     month_start = today.replace(day=1)
-    if m.group(1).startswith("上"):
+    for _ in range(len(m.group(1)) - len(m.group(1).lstrip("上"))):  # 上个月, 上上个月
         month_start = (month_start - timedelta(days=1)).replace(day=1)
     try:
         day = month_start.replace(day=n)
@@ -288,6 +290,8 @@ def _age_in_weeks(norm: str, today: date) -> DaySpan | None:
     if m is None or weeks is None:
         return None
     days = int(weeks * 7)
+    if m.group(0).endswith("前"):  # "12周前": that many weeks ago, to the day
+        return DaySpan(today - timedelta(days=days), today - timedelta(days=days), m.group(0))
     return DaySpan(today - timedelta(days=days + 6), today - timedelta(days=days), m.group(0))
 
 

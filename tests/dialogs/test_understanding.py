@@ -997,6 +997,32 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     # Which year the enrolment is for; a fee figure said to be the parents' share.
     (("积分入医九到十一月办的入医手续", "是给今年参保还是下一年"), "下一年度", "怎样才算纳入"),
     (("天津学生儿童医保830元", "这830都得我们家长出吗"), "不对：830元是筹资标准（总额）", ""),
+    # Births two months back and weeks ago, to the day.
+    (("宝宝上上个月15号出生的",), "出生日期2026年10月15日", ""),
+    (("宝宝12周前在天津出生的", "还赶得上从出生就报销吗？最晚哪天"), "2026年12月6日", "来不及"),
+    # A word that only implies the 户籍 yields to the one the conversation said.
+    (("外地户口宝宝在天津出生", "能用津心办的出生一件事吗"), "不能走这个入口", ""),
+    (
+        ("天津外地户口的宝宝可以参保了", "那我这个当妈的没工作，能跟着一起参加居民医保吗"),
+        "成年人",
+        "",
+    ),
+    # Care back home is 异地就医, whatever province the family is from.
+    (
+        ("孩子是天津医保，回河北老家看门诊", "那家医院没开通直接结算怎么办"),
+        "垫付",
+        "外地户籍新生儿",
+    ),
+    # A full-time pupil in Tianjin is in the first class of who may enrol.
+    (
+        ("孩子在天津上职高，全日制的，没工作", "能参加天津学生儿童医保吗"),
+        "可以：在天津市各级各类学校",
+        "",
+    ),
+    (("天津的出生一件事", "它一共包括哪几件事"), "落户", "不在我能回答"),
+    # Where the child studies tells the Tianjin ways apart; moving away replaces it.
+    (("天津户口孩子在天津上小学怎么交医保",), "五种参保方式", "天津户籍在外地上学怎么参保"),
+    (("孩子天津户口，原来在天津上小学", "今年转去北京上学了，医保咋弄"), "通过家庭办理", ""),
     # A status said with no city is judged when the city comes.
     (("孩子上的是小区里的托育班，没经过教育局批准", "能积分入医吗？"), "不符合", "认可哪些学校"),
     # In the Suzhou check, a child at school back home is outside the five districts.
