@@ -36,6 +36,9 @@ CLAUSE_ENDS = "，,。；;！!？?\n"
 BIRTH_READS = 3  # days in one message tried as the birth day before giving up
 
 
+_BARE = re.compile(r"[\s，,。.？?！!~～…]+")  # what is left of "现在怎么办？" to compare
+
+
 @dataclass
 class Turn:
     """The merged frame of this turn: the message plus what the dialogue already knew."""
@@ -80,6 +83,7 @@ class DialogueReader:
         self.vocab = vocab
         self.matcher = matcher
         self.reader = FrameReader(vocab)
+        self._what_now = frozenset(vocab.what_now)
         self.holidays = holidays_from(vocab.holidays)
         self._birth_words = (*vocab.birth_words, *vocab.age_words)
         self._siblings = sorted(vocab.sibling_words, key=len, reverse=True)
@@ -117,7 +121,9 @@ class DialogueReader:
             or frame.yes_no
             or len(surface) <= SHORT
         )
-        aspects, inherited = self._aspects(frame, ctx, leans, cities.named)
+        bare = _BARE.sub("", surface)
+        what_now = bare in self._what_now  # "咋办" after an answer: its subject still
+        aspects, inherited = self._aspects(frame, ctx, leans or what_now, cities.named, what_now)
         care = self.vocab.away_care_aspect
         if cared_away and all(  # "要是在北京看病要提前弄什么": care elsewhere
             self.vocab.aspects[a].rank < self.vocab.aspects[care].rank for a in frame.aspects
@@ -229,7 +235,14 @@ class DialogueReader:
         if relative is not None:
             pops = (pops - {"local", "nonlocal"}) | {relative}
         old = {p for p in str(ctx.get("pops") or "").split(",") if p}
-        if cities.named and cities.previous and cities.named != cities.previous:
+        if ctx.get("both") and cities.named:
+            # "我们天津户口，孩子在苏州读小学" then "天津那边的医保还能上吗": the facts said
+            # of both cities hold for the one named now; the 户籍 is read again against it.
+            before = said(session)[-1:] or [""]
+            again = self.relative_hukou(before[0], cities.named)
+            if relative is None and again is not None:
+                pops = (pops - {"local", "nonlocal"}) | {again}
+        elif cities.named and cities.previous and cities.named != cities.previous:
             # 户籍 is relative to a city; who the question was about carries over only when
             # the parent compares ("苏州也一样吗"), not for a bare "苏州呢" on a subject.
             keep = {"age"} if frame.compare else set()
@@ -296,11 +309,18 @@ class DialogueReader:
 
     @staticmethod
     def _aspects(
-        frame: Frame, ctx: Mapping[str, object], leans: bool, named: str | None
+        frame: Frame,
+        ctx: Mapping[str, object],
+        leans: bool,
+        named: str | None,
+        what_now: bool = False,
     ) -> tuple[tuple[str, ...], bool]:
         """The frame's aspects; none of its own in a message that leans on the one before
-        ("关系证明带原件就够了吧" after a question on materials) means the last ones."""
+        ("关系证明带原件就够了吧" after a question on materials) means the last ones, as does
+        a bare "咋办" (its 办 says no aspect of its own)."""
         old = tuple(a for a in str(ctx.get("aspects") or "").split(",") if a)
+        if what_now and old:
+            return old, True
         if not frame.aspects and old and (leans or frame.populations or named):
             return old, True
         # "那现在还能用吗" about the app just described: a bare "能…吗" follow-up that states

@@ -194,7 +194,7 @@ class Clerk:
         if guard is not None:
             return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
         # The message's own first aspect: "为啥非要原件" after the materials asks the reason.
-        asked = (turn.frame.aspects or turn.aspects)[:1]
+        asked = (turn.aspects if turn.inherited else turn.frame.aspects or turn.aspects)[:1]
         if asked and self.vocab.aspects[asked[0]].silent and not self.scope.topic_says_more(turn):
             what = self.vocab.aspects[asked[0]].name  # "复印件要几份": neither page says
             return [self._said_as(self.kb.text("abstain_aspect", what=what), Outcome.ABSTAIN)]

@@ -215,6 +215,8 @@ class Understanding(_Strict):
     # "在那之前呢", "上一步呢": the step before the answer just given (the entry whose `next`
     # it is).
     previous_step: list[str] = []
+    # A bare "what now" ("咋办", "现在怎么办"): the same subject as the answer before it.
+    what_now: list[str] = []
     # "它拿去哪里用": a message opening with one of these points at the thing just named.
     thing_words: list[str] = []
     # "核定表拿到以后呢": what comes after the thing the message names (its entry's `next`).

@@ -1023,6 +1023,18 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     # Where the child studies tells the Tianjin ways apart; moving away replaces it.
     (("天津户口孩子在天津上小学怎么交医保",), "五种参保方式", "天津户籍在外地上学怎么参保"),
     (("孩子天津户口，原来在天津上小学", "今年转去北京上学了，医保咋弄"), "通过家庭办理", ""),
+    # A bare "what now" keeps the subject: the page's silence, or the objection's office.
+    (("积分入医申请表交上去了，发现孩子名字填错了一个字", "咋办"), "（申请表填错了怎么更正）", ""),
+    (
+        ("苏州积分入医公示名单出来了", "里面没有我家孩子", "现在怎么办"),
+        "区流动人口积分管理办公室",
+        "",
+    ),
+    (("今年9月积分入医公示通过了", "是今年就能用苏州医保，还是明年"), "下一年度", ""),
+    (("苏州积分入医为什么非要打印核定表",), "（这样规定的原因）", "11月15日前"),
+    (("孩子的苏州积分入医办下来了", "我们当爸妈的能一起参加吗"), "成年人", ""),
+    # Facts said of both cities hold for the one named next, the 户籍 read against it.
+    (("我们天津户口，孩子在苏州读小学", "天津那边是什么参保方式"), "通过家庭办理", "随学校"),
     # A status said with no city is judged when the city comes.
     (("孩子上的是小区里的托育班，没经过教育局批准", "能积分入医吗？"), "不符合", "认可哪些学校"),
     # In the Suzhou check, a child at school back home is outside the five districts.
