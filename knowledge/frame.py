@@ -53,6 +53,9 @@ class Frame:
         return self.aspects[0] if self.aspects else None
 
 
+_AGE_YEARS = re.compile(r"(?<!\d)(\d{2,3})\s*(?:周岁|岁)")
+
+
 def origin_pattern(vocab: Understanding) -> re.Pattern[str] | None:
     """ "<province>户口", "安徽人", "老家河南": a 户籍 from elsewhere, whichever page is asked
     about; one pattern, built once (read per turn, and by the Tianjin flow's 户籍 step)."""
@@ -184,10 +187,22 @@ class FrameReader:
         # "<province>户口": a 户籍 from elsewhere, whichever page is asked about.
         if "hukou" not in found and self._origin is not None and self._origin.search(compact):
             found["hukou"] = "nonlocal"
+        grownup = self._grownup(compact)
+        if grownup is not None:
+            found.setdefault(self.vocab.populations[grownup].group, grownup)
         for word, name in self.vocab.implied_populations.items():
             if word in compact:
                 found.setdefault(self.vocab.populations[name].group, name)
         return frozenset(found.values())
+
+    def _grownup(self, compact: str) -> str | None:
+        """ "我今年62岁": an age in years no child has (`grownup_age`), a grown-up's."""
+        rule = self.vocab.grownup_age
+        years, name = rule.get("years"), rule.get("population")
+        if not isinstance(years, int) or not isinstance(name, str):
+            return None
+        ages = (int(m.group(1)) for m in _AGE_YEARS.finditer(compact))
+        return name if any(age >= years for age in ages) else None
 
     def _next_step(self, compact: str) -> bool:
         """ "然后呢", "接下来呢怎么弄"; "打印完然后呢": a step done, then the next."""

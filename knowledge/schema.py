@@ -196,6 +196,8 @@ class Understanding(_Strict):
     populations: dict[str, PopulationSpec]
     hukou_words: list[str]
     provinces: list[str]
+    # "我今年62岁": an age in years at least `years` is a grown-up's (`population`).
+    grownup_age: dict[Literal["years", "population"], int | str] = {}
     # "老家河南", "我们是河北的", "安徽人": a province said as where the family is from.
     origin_before: list[str] = []
     origin_after: list[str] = []

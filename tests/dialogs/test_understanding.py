@@ -1035,6 +1035,17 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("孩子的苏州积分入医办下来了", "我们当爸妈的能一起参加吗"), "成年人", ""),
     # Facts said of both cities hold for the one named next, the 户籍 read against it.
     (("我们天津户口，孩子在苏州读小学", "天津那边是什么参保方式"), "通过家庭办理", "随学校"),
+    # An age no child has is a grown-up's; 我能参加 asks for them.
+    (
+        ("您好，我今年62岁，天津户口，一直没工作", "我能参加你们说的这个学生儿童医保吗？"),
+        "成年人",
+        "可以：",
+    ),
+    (
+        ("宝宝两个月前在天津出生，姥姥问", "我这个当姥姥的能用我自己的身份证替她办吗？"),
+        "妈妈",
+        "可以：",
+    ),
     # A status said with no city is judged when the city comes.
     (("孩子上的是小区里的托育班，没经过教育局批准", "能积分入医吗？"), "不符合", "认可哪些学校"),
     # In the Suzhou check, a child at school back home is outside the five districts.
