@@ -220,6 +220,10 @@ def _one_clause(gap: str, birth_after: bool) -> bool:
 
 def _explicit_date(norm: str, today: date) -> DaySpan | None:
     hits = [h for h in find_dates(norm, today) if h.value is not None]
+    # "今天大年初一，宝宝是去年11月1号出生的": with another date said, today is when the
+    # parent writes, not the birth.
+    others = [h for h in hits if h.value != today]
+    hits = others if len(hits) > 1 and others else hits
     if not hits or hits[0].value is None:
         return None
     return DaySpan(hits[0].value, hits[0].value, norm[hits[0].span[0] : hits[0].span[1]])

@@ -91,6 +91,14 @@ def test_an_age_counted_today_is_not_a_birth_today(phrase: str) -> None:
     assert span is not None and span.last <= today - timedelta(days=25)
 
 
+def test_today_said_beside_the_birth_day_is_not_the_birth() -> None:
+    """ "今天大年初一，宝宝是去年11月1号出生的": today is when the parent writes."""
+    span = birth_span(
+        "今天大年初一，宝宝是去年11月1号在天津出生的", date(2028, 1, 26), HOLIDAYS, AGES
+    )
+    assert span is not None and span.first == span.last == date(2027, 11, 1)
+
+
 def test_a_vague_age_is_a_range_not_a_day() -> None:
     span = birth_span("宝宝三个月大", date(2026, 12, 1), HOLIDAYS, AGES)
     assert span is not None and span.exact is None and span.first < span.last
@@ -1046,6 +1054,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "妈妈",
         "可以：",
     ),
+    # A pronoun asks of the thing just named; an aspect that answer lacks finds its own.
+    (("津医保APP", "它能办异地就医备案吗"), "备案", "外地户籍新生儿线上参保登记"),
     # A status said with no city is judged when the city comes.
     (("孩子上的是小区里的托育班，没经过教育局批准", "能积分入医吗？"), "不符合", "认可哪些学校"),
     # In the Suzhou check, a child at school back home is outside the five districts.
