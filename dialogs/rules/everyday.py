@@ -176,9 +176,10 @@ def birth_span(
     )
     span = first_span(readers, norm, today)
     if span is not None and span.last == today:
-        # "今天出生满50天", "今天满月了": today is when the age is counted, not the birth.
-        ages = readers[6:10]  # a fixed age word, days, weeks, months
-        aged = (a for r in ages if (a := r(norm, today)) is not None and a.last < today)
+        # "今天出生满50天", "今天满月了": today is when the age is counted, not the birth;
+        # "今天大年初一，宝宝是上个月15号出生的": today is when the parent writes. Any other
+        # day said, before today, is the birth.
+        aged = (a for r in readers[1:] if (a := r(norm, today)) is not None and a.last < today)
         return next(aged, span)
     return span
 

@@ -3,6 +3,7 @@ and everyday dates (dialogs/rules/everyday.py), with the clock passed in."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -89,6 +90,19 @@ def test_an_age_counted_today_is_not_a_birth_today(phrase: str) -> None:
     today = date(2026, 7, 10)
     span = birth_span(phrase, today, HOLIDAYS, AGES)
     assert span is not None and span.last <= today - timedelta(days=25)
+
+
+@pytest.mark.parametrize("lead", ["今天", "今天礼拜五", "今天在家", "今天才想起来"])
+@pytest.mark.parametrize(
+    "said", ["去年11月1号", "上个月15号", "10月3日", "元旦那天", "上周三", "两个月前", "12周前"]
+)
+@pytest.mark.parametrize("today", [date(2027, 2, 6), date(2028, 1, 26), date(2026, 12, 1)])
+def test_today_said_first_never_replaces_the_birth_day(lead: str, said: str, today: date) -> None:
+    """The clock passed in; "今天…" said before the birth day leaves its reading as it is."""
+    alone = birth_span(f"宝宝是{said}出生的", today, HOLIDAYS, AGES)
+    span = birth_span(f"{lead}，宝宝是{said}出生的", today, HOLIDAYS, AGES)
+    assert alone is not None and alone.last < today
+    assert span == replace(alone, phrase=span.phrase if span else ""), (lead, said, today, span)
 
 
 def test_today_said_beside_the_birth_day_is_not_the_birth() -> None:
@@ -462,7 +476,7 @@ async def test_a_holiday_birth_behind_todays_errand_is_found(
     """ "今天办" was read first and dropped as an errand's day; the holiday behind it is the
     birth day (the answer was the general rule, without the verdict)."""
     reply = await _say(engine, 36, today, question)
-    assert reply.startswith("还来得及") and f"最晚办理日期：{last_day}" in reply, reply
+    assert f"还来得及，可以从出生之日起享受待遇。最晚办理日期：{last_day}" in reply, reply
 
 
 async def test_a_birth_correction_while_hukou_is_asked_gets_the_new_verdict(
