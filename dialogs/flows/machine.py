@@ -21,6 +21,7 @@ from dialogs import callbacks as cb
 from dialogs import outcomes
 from dialogs.callbacks import Callback, Kind
 from dialogs.flows.base import FlowResult
+from dialogs.flows.hosting import TurnHosts
 from dialogs.flows.questions import CommonText, FlowText, build_question, generic_words, pick
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
@@ -55,6 +56,7 @@ class GuidedFlow:
         if unknown:
             raise ValueError(f"flow {self.name}: questions for unknown states {sorted(unknown)}")
         self.machine = Machine(model=None, **self.spec.kwargs())
+        self._hosts = TurnHosts(self.machine)
         missing = sorted(self.TEXT_KEYS - set(text.text))
         if missing:
             raise ValueError(f"flow {self.name}: text keys missing: {', '.join(missing)}")
@@ -233,17 +235,14 @@ class GuidedFlow:
     # ---------------------------------------------------------------- running the machine
     @contextmanager
     def attached(self, session: Session, today: date) -> Iterator[Turn]:
-        """Add a Turn to the shared machine at the saved state; always remove it again."""
-        model = self.make_turn(session, today)
-        self.machine.add_model(model, initial=session.state or self.spec.initial)
-        try:
-            yield model
-        finally:
-            session.state = model.state
-            self.machine.remove_model(model)
-            # transitions bound partials referring back to the model (trigger, is_<state>):
-            # drop them so the model is freed at once instead of waiting for the cyclic GC.
-            vars(model).clear()
+        """A Turn on the shared machine at the saved state; always taken off again (a model
+        bound once is reused: `dialogs.flows.hosting`)."""
+        turn = self.make_turn(session, today)
+        with self._hosts.on_machine(turn, session.state or self.spec.initial) as model:
+            try:
+                yield model
+            finally:
+                session.state = model.state
 
     def shortcut(self, session: Session) -> str | None:
         """A state to go to at once whatever is still unanswered (a failed condition)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 
 from dialogs.rules.dates import cn_int
 
@@ -27,10 +28,8 @@ def children_count(text: str, child_words: Iterable[str], births: Mapping[str, i
     for word, n in sorted(births.items(), key=lambda kv: -len(kv[0])):
         if word in text:
             return n
-    nouns = "|".join(re.escape(w) for w in sorted(set(child_words), key=len, reverse=True) if w)
-    if not nouns:
-        return None
-    m = re.search(r"(?<!第)(\d|[俩仨两二三四五六七八九])\s*(?:个|位)?\s*(?:" + nouns + ")", text)
+    pattern = _count_pattern(tuple(child_words))
+    m = pattern.search(text) if pattern is not None else None
     if m is None:
         return None
     raw = m.group(1)
@@ -38,3 +37,13 @@ def children_count(text: str, child_words: Iterable[str], births: Mapping[str, i
     if raw in "俩仨" or "个" in m.group(0) or "位" in m.group(0) or raw.isdigit():
         return n if 2 <= n <= MAX_CHILDREN else None
     return None  # "二胎" names the second child, "三娃" may be a nickname: not a count
+
+
+@lru_cache(maxsize=8)
+def _count_pattern(child_words: tuple[str, ...]) -> re.Pattern[str] | None:
+    """A numeral before one of the words for children (longest first); None without words.
+    Built once per word list: every message read for a count asked for it again."""
+    nouns = "|".join(re.escape(w) for w in sorted(set(child_words), key=len, reverse=True) if w)
+    if not nouns:
+        return None
+    return re.compile(r"(?<!第)(\d|[俩仨两二三四五六七八九])\s*(?:个|位)?\s*(?:" + nouns + ")")

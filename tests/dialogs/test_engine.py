@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 
 import pytest
@@ -191,3 +192,17 @@ async def test_a_question_waiting_for_its_city_is_kept_masked(engine: Engine) ->
     assert session is not None
     pending = str(session.slots.get("pending_q"))
     assert "13812345678" not in pending and "[PHONE]" in pending
+
+
+async def test_a_menus_buttons_are_built_once_and_anew_after_a_reload(engine: Engine) -> None:
+    first, again = await say(engine, "菜单"), await say(engine, "菜单", chat=2)
+    assert first[0].buttons is again[0].buttons  # built once for this knowledge
+    menus = dict(engine.kb.menus)
+    main = menus["main"]
+    row = main.buttons[0]
+    renamed = row[0].model_copy(update={"label": "改过的标签"})
+    menus["main"] = main.model_copy(update={"buttons": [[renamed, *row[1:]], *main.buttons[1:]]})
+    engine.reload(dataclasses.replace(engine.kb, menus=menus), engine.matcher)
+    after = await say(engine, "菜单", chat=3)
+    assert after[0].buttons[0][0].text == "改过的标签"
+    assert callbacks(after) == callbacks(first)
