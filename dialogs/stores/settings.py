@@ -67,10 +67,9 @@ class StoreSettings:
         return _chat_hash(self.hash_salt, chat_id)
 
 
-@lru_cache(maxsize=4096)
 def _chat_hash(salt: str, chat_id: ChatId) -> str:
-    """Cached: a WeChat turn asks twice (its record, its kept reply), and the two HMACs
-    took ~6 % of the engine's turn under load; the chats talking at a time are few."""
+    """One-shot `hmac.digest` (a WeChat turn asks twice: its record, its kept reply). Not
+    cached: a cache would keep erased chats' ids in memory after /forget."""
     digest = hmac.digest(salt.encode(), str(chat_id).encode(), hashlib.sha256)
     return digest.hex()[:CHAT_HASH_HEX]
 
