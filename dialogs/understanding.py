@@ -210,6 +210,7 @@ class Clerk:
             or "eligibility" in turn.aspects
             or self.heads.is_statement(turn)
             or any(w in frame.text for w in self.vocab.new_case_words)  # "第三家：住园区…"
+            or any(w in frame.text for w in self.vocab.place_words)  # "张家港的外地孩子怎么上"
         )
         if turn.city is not None and asks:
             # Facts stated a turn or two before count too ("以前参加过学生医保" then "还能走

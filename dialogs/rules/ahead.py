@@ -150,8 +150,19 @@ def _year_less_date(norm: str, today: date) -> DaySpan | None:
         if hit.value is not None and hit.value >= today and said not in RELATIVE_DAYS:
             if _said_past(norm[: hit.span[0]]):
                 continue
-            return DaySpan(hit.value, hit.value, said)
+            day = _earliest(hit.value, today) if not hit.had_year else hit.value
+            return DaySpan(day, day, said)
     return None
+
+
+def _earliest(day: date, today: date) -> date:
+    """The same month and day a year earlier when that is still not before today
+    ("今天十一月三号" on 11月3日 is today, not next year's)."""
+    try:
+        before = day.replace(year=day.year - 1)
+    except ValueError:  # 2月29日
+        return day
+    return before if before >= today else day
 
 
 def _today_word(norm: str, today: date) -> DaySpan | None:

@@ -128,11 +128,28 @@ def next_holiday(rule: HolidayRule, today: date) -> date | None:
 def holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, HolidayRule] | None:
     """The holiday the text names; of several, the one said last (the longer at one end):
     "过完年初七" is the seventh day of the new year, not the new year itself."""
-    found = [(text.rfind(n) + len(n), len(n), n) for n in holidays if n in text]
+    found = [(at + len(n), len(n), n) for n in holidays if (at := _said_at(text, n)) >= 0]
     if not found:
         return None
     name = max(found)[2]
     return name, holidays[name]
+
+
+_NUMERAL_BEFORE = "一二三四五六七八九十零〇两月第0123456789"
+_UNIT_AFTER = "月号日点岁个天年周"
+
+
+def _said_at(text: str, name: str) -> int:
+    """Where `name` is last said as a holiday, -1 if not: "十一" is 国庆 in "十一去办", not in
+    "十一月十五号" or "二十一号"."""
+    at = text.rfind(name)
+    while at >= 0:
+        after = text[at + len(name) : at + len(name) + 1]
+        before = text[at - 1 : at] if at else ""
+        if not (after and after in _UNIT_AFTER) and not (before and before in _NUMERAL_BEFORE):
+            return at
+        at = text.rfind(name, 0, at)
+    return -1
 
 
 _PAST_MONTH_DAY = re.compile(
@@ -244,8 +261,35 @@ def _explicit_date(norm: str, today: date) -> DaySpan | None:
 
 def _holiday_birth(norm: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
     found = holiday_hit(norm, holidays)
-    day = last_holiday(found[1], today) if found is not None else None
-    return DaySpan(day, day, found[0]) if found is not None and day is not None else None
+    if found is None:
+        return None
+    low, high = holiday_offset(norm, found[0])
+    # "春节前两天" two days before a 春节 still to come is a birth already past.
+    days = (next_holiday(found[1], today), last_holiday(found[1], today))
+    past = [d for d in days if d is not None and d + timedelta(days=high) <= today]
+    if not past:
+        return None
+    day = past[0]
+    return DaySpan(day + timedelta(days=low), day + timedelta(days=high), found[0])
+
+
+# "春节前两天", "国庆后一天", "元旦前几天": days before or after the holiday.
+_OFFSET = re.compile(r"^\s*(?:的)?\s*(前|后)\s*(\d|[一二两三四五六七几])\s*天")
+
+
+def holiday_offset(norm: str, name: str) -> tuple[int, int]:
+    """Days from the holiday its name is followed by: (low, high), (0, 0) for none;
+    "前几天" is a range (a week before, up to the day before)."""
+    at = _said_at(norm, name)
+    m = _OFFSET.match(norm[at + len(name) :]) if at >= 0 else None
+    if m is None:
+        return 0, 0
+    sign = -1 if m.group(1) == "前" else 1
+    if m.group(2) == "几":
+        return (-7, -2) if sign < 0 else (2, 7)
+    n = cn_number(m.group(2))
+    days = sign * int(n) if n is not None else 0
+    return days, days
 
 
 def _past_weekday(norm: str, today: date) -> DaySpan | None:

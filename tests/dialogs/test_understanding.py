@@ -105,6 +105,22 @@ def test_today_said_first_never_replaces_the_birth_day(lead: str, said: str, tod
     assert span == replace(alone, phrase=span.phrase if span else ""), (lead, said, today, span)
 
 
+@pytest.mark.parametrize(
+    ("phrase", "today", "day"),
+    [
+        ("宝宝是今年春节前两天生的", date(2027, 2, 10), date(2027, 2, 4)),
+        ("宝宝是春节前两天生的", date(2027, 2, 5), date(2027, 2, 4)),  # 春节 still to come
+        ("国庆后一天出生的", date(2027, 2, 10), date(2026, 10, 2)),
+        ("十一月十五号出生的", date(2027, 2, 10), date(2026, 11, 15)),  # 十一月 is no 国庆
+    ],
+)
+def test_days_around_a_holiday_and_months_named_like_one(
+    phrase: str, today: date, day: date
+) -> None:
+    span = birth_span(phrase, today, HOLIDAYS, AGES)
+    assert span is not None and span.first == span.last == day, span
+
+
 def test_today_said_beside_the_birth_day_is_not_the_birth() -> None:
     """ "今天大年初一，宝宝是去年11月1号出生的": today is when the parent writes."""
     span = birth_span(
@@ -1070,6 +1086,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # A pronoun asks of the thing just named; an aspect that answer lacks finds its own.
     (("津医保APP", "它能办异地就医备案吗"), "备案", "外地户籍新生儿线上参保登记"),
+    # A county outside the five districts is judged, whatever the question.
+    (("张家港的外地孩子怎么上医保",), "不符合：张家港不在这五个区", ""),
     # A status said with no city is judged when the city comes.
     (("孩子上的是小区里的托育班，没经过教育局批准", "能积分入医吗？"), "不符合", "认可哪些学校"),
     # In the Suzhou check, a child at school back home is outside the five districts.
@@ -1079,6 +1097,20 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "孩子在哪类学校",
     ),
 ]
+
+
+async def test_a_day_said_as_today_is_this_year_s(engine: Engine) -> None:
+    """ "今天十一月三号，还剩几天" on 11月3日: today, not next year's 11月3日."""
+    today = date(2026, 11, 3)
+    reply = await _say(
+        engine, 91, today, "积分入医的核定表是十一月十五号前打印对吧", "今天十一月三号，还剩几天"
+    )
+    assert "今天是2026年11月3日" in reply and "还有12天" in reply, reply
+
+
+async def test_catching_the_window_is_a_deadline_question(engine: Engine) -> None:
+    reply = await _say(engine, 92, date(2027, 7, 15), "苏州积分入医今年还赶得上申请吗")
+    assert "正在申请期内" in reply and "2027年8月31日" in reply, reply
 
 
 async def test_the_last_day_of_the_window_is_still_a_yes(engine: Engine) -> None:
