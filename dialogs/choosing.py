@@ -90,6 +90,10 @@ class EntryChooser:
             return [matched]
         if candidates and not named and self._primary_named(candidates[0], entry, turn):
             return candidates  # "流程": the entry that is about the steps, not one that has some
+        if closer and self.specific(matched, turn) == 0:
+            # "医保去哪办" for a town child not in school: the entry written for that child,
+            # over a general one the words picked.
+            return candidates
         off_aspect = self._off_aspect(entry, candidates, turn, session)
         if off_aspect and not candidates and self.by_chance(entry.id, turn):
             return []  # a news snippet that shares words only ("在天津还要积分吗" is no 备案)

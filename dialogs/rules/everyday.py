@@ -135,7 +135,8 @@ def holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, Ho
     return name, holidays[name]
 
 
-_NUMERAL_BEFORE = "一二三四五六七八九十零〇两月第0123456789"
+_TODAY_WORDS = frozenset({"今天", "今日", "今儿"})
+_NUMERAL_BEFORE = "一二三四五六七八九十零〇两第0123456789"
 _UNIT_AFTER = "月号日点岁个天年周"
 
 
@@ -208,7 +209,9 @@ def birth_span(
         # "今天出生满50天", "今天满月了": today is when the age is counted, not the birth;
         # "今天大年初一，宝宝是上个月15号出生的": today is when the parent writes. Any other
         # day said, before today, is the birth.
-        aged = (a for r in readers[1:] if (a := r(norm, today)) is not None and a.last < today)
+        said_today = span.phrase in _TODAY_WORDS  # not a holiday that falls today
+        others = readers[1:] if said_today else readers[6:10]  # else the ages only
+        aged = (a for r in others if (a := r(norm, today)) is not None and a.last < today)
         return next(aged, span)
     return span
 

@@ -1086,6 +1086,11 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # A pronoun asks of the thing just named; an aspect that answer lacks finds its own.
     (("津医保APP", "它能办异地就医备案吗"), "备案", "外地户籍新生儿线上参保登记"),
+    # An entry written for the child stated beats a general one the words picked.
+    (("我们住天津市区，孩子三岁还没上幼儿园", "医保去哪办"), "劳动保障服务中心", "各区分中心"),
+    # The grown-up's own 职工医保; how a document itself is obtained (the page is silent).
+    (("我自己的天津职工医保，生孩子能报多少",), "成年人", "90天"),
+    (("外地户口孩子在天津上医保要父母有居住证", "那天津居住证本身怎么办下来"), "本身怎么办理", ""),
     # A county outside the five districts is judged, whatever the question.
     (("张家港的外地孩子怎么上医保",), "不符合：张家港不在这五个区", ""),
     # A status said with no city is judged when the city comes.
