@@ -256,10 +256,10 @@ class EntryChooser:
         # "在它里面哪个栏目办" asks of the same thing; "它能给外地户口的新生儿办吗" asks for
         # someone new, which the frame's own entry answers.
         pronoun = not turn.frame.populations and any(w in said for w in self.vocab.pronouns)
-        # "它能办异地就医备案吗" after the app: an aspect the answer does not cover is asked
-        # of the thing, and an entry of that aspect answers it.
-        own = set(turn.frame.aspects)
-        pronoun = pronoun and (not own or bool(own & set(last.aspects)))
+        # "它能办异地就医备案吗" after the app: a strong aspect the answer does not cover is
+        # asked of the thing, and an entry of that aspect answers it ("在它里面哪里办" stays).
+        other = [a for a in turn.frame.aspects if a not in last.aspects]
+        pronoun = pronoun and not any(self.vocab.aspects[a].rank > STRONG_RANK for a in other)
         if (
             not turn.switched
             and self.fits(last, turn)

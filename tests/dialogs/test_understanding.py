@@ -1086,6 +1086,12 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # A pronoun asks of the thing just named; an aspect that answer lacks finds its own.
     (("津医保APP", "它能办异地就医备案吗"), "备案", "外地户籍新生儿线上参保登记"),
+    # 它 after the app: where inside it stays on it; a strong aspect it lacks does not.
+    (
+        ("外地户口新生儿在天津能网上登记参保吗", "津医保APP是啥", "它里面在哪个地方办"),
+        "医保办事大厅",
+        "天津外地户籍新生儿线下在哪登记",
+    ),
     # An entry written for the child stated beats a general one the words picked.
     (("我们住天津市区，孩子三岁还没上幼儿园", "医保去哪办"), "劳动保障服务中心", "各区分中心"),
     # The grown-up's own 职工医保; how a document itself is obtained (the page is silent).
