@@ -418,7 +418,10 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
         ("blind13_dev.yaml", 0.93, 0.05),
         ("blind14_dev.yaml", 0.95, 0.03),
         ("blind15_dev.yaml", 0.96, 0.02),
-        ("blind16_dev.yaml", 0.91, 0.08),
+        ("blind16_dev.yaml", 0.93, 0.06),
+        ("blind17_dev.yaml", 0.97, 0.02),
+        ("blind18_dev.yaml", 0.96, 0.03),
+        ("blind19_dev.yaml", 0.88, 0.09),
     ],
 )
 async def test_blind_development_sets_keep_their_floor(
