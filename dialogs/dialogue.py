@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from dialogs.hukou import RelativeHukou
+from dialogs.inheritance import asks_what_now, inherited_aspects, only_implied, with_note
 from dialogs.rules.ahead import ahead_span
 from dialogs.rules.counting import children_count
 from dialogs.rules.dates import DaySpan, find_dates, format_cn
@@ -34,9 +35,6 @@ STUDY_GAP = 6  # characters after another city's name where a study word makes i
 SIBLING_CLAUSE = re.compile(r"[\s，,。；;！!？?、]+")  # one child per clause: "老二刚出生"
 CLAUSE_ENDS = "，,。；;！!？?\n"
 BIRTH_READS = 3  # days in one message tried as the birth day before giving up
-
-
-_BARE = re.compile(r"[\s，,。.？?！!~～…]+")  # what is left of "现在怎么办？" to compare
 
 
 @dataclass
@@ -109,7 +107,7 @@ class DialogueReader:
         if studies_away or cared_away:
             cities = replace(cities, city=cities.previous)
         if studies_away:  # "今年转去北京上学了": who studies away, whatever was said before
-            frame = self._with_note(frame, self.vocab.away_study_note)
+            frame = with_note(self.reader, self.groups, frame, self.vocab.away_study_note)
         if cities.city is None and not query.cities:
             by_aspect = self._city_of_aspects(frame.aspects)
             if by_aspect is not None and self.matcher.implied_cities(query) <= {by_aspect}:
@@ -121,9 +119,8 @@ class DialogueReader:
             or frame.yes_no
             or len(surface) <= SHORT
         )
-        bare = _BARE.sub("", surface)
-        what_now = bare in self._what_now  # "咋办" after an answer: its subject still
-        aspects, inherited = self._aspects(frame, ctx, leans or what_now, cities.named, what_now)
+        what_now = asks_what_now(surface, self._what_now)  # "咋办": the subject still
+        aspects, inherited = inherited_aspects(frame, ctx, leans, cities.named, what_now)
         care = self.vocab.away_care_aspect
         if cared_away and all(  # "要是在北京看病要提前弄什么": care elsewhere
             self.vocab.aspects[a].rank < self.vocab.aspects[care].rank for a in frame.aspects
@@ -249,31 +246,9 @@ class DialogueReader:
             if ctx.get("origin"):  # "孩子安徽户口" is non-local in either city
                 keep.add("hukou")
             old = {p for p in old if self.groups.get(p) in keep}
-        pops -= self._only_implied(pops, old, surface, relative)
+        pops -= only_implied(self.vocab, self.groups, pops, old, surface, relative)
         stated_groups = {self.groups[n] for n in pops}
         return frozenset({p for p in old if self.groups.get(p) not in stated_groups} | pops)
-
-    def _with_note(self, frame: Frame, note: str) -> Frame:
-        """The frame with the populations a note says in place of those of their groups."""
-        said = self.reader.read(note).populations
-        groups = {self.groups[p] for p in said}
-        kept = {p for p in frame.populations if self.groups[p] not in groups}
-        return replace(frame, populations=frozenset(kept | said))
-
-    def _only_implied(
-        self, pops: set[str], old: set[str], surface: str, relative: str | None
-    ) -> set[str]:
-        """Who a word only implies ("出生一件事": a Tianjin-hukou baby) yields to who the
-        conversation said ("外地户口宝宝在天津出生" → "能用出生一件事吗" is still 外地)."""
-        compact = surface.replace(" ", "")
-        implied = {n for w, n in self.vocab.implied_populations.items() if w in compact}
-        return {
-            p
-            for p in pops & implied
-            if p != relative
-            and not any(w in compact for w in self.vocab.populations[p].words)
-            and any(self.groups.get(o) == self.groups[p] and o != p for o in old)
-        }
 
     def _both_again(self, surface: str, cities: _Cities, ctx: Mapping[str, object]) -> bool:
         """ "两个地方个人各交多少" right after a message naming both cities: both again."""
@@ -306,33 +281,6 @@ class DialogueReader:
                     if ages:
                         return ages
         return set()
-
-    @staticmethod
-    def _aspects(
-        frame: Frame,
-        ctx: Mapping[str, object],
-        leans: bool,
-        named: str | None,
-        what_now: bool = False,
-    ) -> tuple[tuple[str, ...], bool]:
-        """The frame's aspects; none of its own in a message that leans on the one before
-        ("关系证明带原件就够了吧" after a question on materials) means the last ones, as does
-        a bare "咋办" (its 办 says no aspect of its own)."""
-        old = tuple(a for a in str(ctx.get("aspects") or "").split(",") if a)
-        if what_now and old:
-            return old, True
-        if not frame.aspects and old and (leans or frame.populations or named):
-            return old, True
-        # "那现在还能用吗" about the app just described: a bare "能…吗" follow-up that states
-        # nothing new asks about the same thing, not about eligibility in general.
-        if frame.by_ability and frame.followup and old and not frame.populations and not named:
-            return old, True
-        if len(frame.aspects) > 1 and old and old[0] in frame.aspects[1:] and frame.yes_no:
-            # "公示结束了才发现，还能提吗" after the objection: the aspect being discussed,
-            # which the message also says, before the one its context clause says.
-            kept = (old[0], *(a for a in frame.aspects if a != old[0]))
-            return kept, False
-        return frame.aspects, False
 
     def _days(
         self, text: str, surface: str, frame: Frame, session: Session, today: date

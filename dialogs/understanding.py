@@ -271,8 +271,7 @@ class Clerk:
         other city's word, a stated birth day's verdict, another year's figures."""
         # "孩子其实上初一了", or a bare "天津的" answering which city: the question again.
         restates = turn.inherited and (turn.frame.correction or self._names_only_city(turn))
-        # A birth day said with no city ("宝宝上个月1号出生的") is context too: an entry
-        # would be a guess at the city and the question.
+        # A birth day said with no city ("宝宝上个月1号出生的") is context, not a question.
         weak = match.kind != "answer" or (turn.city is None and turn.birth is not None)
         if weak and turn.stated and self.heads.is_statement(turn) and not restates:
             return [self._said_as(self.heads.context_ack(turn), Outcome.ACT)]
