@@ -1100,6 +1100,12 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     # The grown-up's own 职工医保; how a document itself is obtained (the page is silent).
     (("我自己的天津职工医保，生孩子能报多少",), "成年人", "90天"),
     (("外地户口孩子在天津上医保要父母有居住证", "那天津居住证本身怎么办下来"), "本身怎么办理", ""),
+    # A foreign child living in Tianjin: the third class, with the passport the page asks.
+    (
+        ("我女儿在加拿大出生，加拿大籍，现在跟我们在天津长期住", "她能参加天津的居民医保吗"),
+        "可以：办理对象包括",
+        "不符合",
+    ),
     # Whether two names are one thing is not on the page; whether one was chosen is 公示.
     (("天津材料里说的暂住证和居住证是一回事吗",), "（这两个叫法是不是同一个东西）", "通信地址"),
     (("积分入医几号开始申请", "截止到哪天", "那什么时候知道有没有选上"), "9月份", "申请流程规定"),
