@@ -51,7 +51,12 @@ class GuidedFlow:
         self.text = text
         self.common = common
         self.name = self.spec.name
-        self.questions = {s: build_question(s, q) for s, q in text.questions.items()}
+        lists = {
+            k: v
+            for k, v in (text.model_extra or {}).items()
+            if isinstance(v, list) and all(isinstance(w, str) for w in v)
+        }
+        self.questions = {s: build_question(s, q, lists) for s, q in text.questions.items()}
         unknown = set(self.questions) - set(self.spec.states)
         if unknown:
             raise ValueError(f"flow {self.name}: questions for unknown states {sorted(unknown)}")

@@ -96,7 +96,24 @@ class Question:
         return next((o for o in self.options if o.value == value), None)
 
 
-def build_question(state: str, text: QuestionText) -> Question:
+_LIST_REF = re.compile(r"<<(\w+)>>")
+
+
+def build_question(
+    state: str, text: QuestionText, lists: Mapping[str, list[str]] | None = None
+) -> Question:
+    """A question of the flow; `<<name>>` in an option's pattern stands for the flow's own
+    word list `name` ("社保在<<places_outside>>交": the counties listed once, in the data)."""
+    known = lists or {}
+
+    def words(m: re.Match[str]) -> str:
+        if m.group(1) not in known:
+            raise ValueError(f"question {state}: pattern names no word list {m.group(1)!r}")
+        return "|".join(map(re.escape, known[m.group(1)]))
+
+    def compiled(pattern: str) -> re.Pattern[str]:
+        return re.compile(_LIST_REF.sub(words, pattern))
+
     options = tuple(
         Option(
             value=o.value,
@@ -104,7 +121,7 @@ def build_question(state: str, text: QuestionText) -> Question:
             said=o.said or o.label,
             answers=frozenset(o.answers),
             typed=frozenset(normalize(t) for t in o.typed),
-            choice=Choice(o.value, tuple(o.words), tuple(re.compile(p) for p in o.patterns)),
+            choice=Choice(o.value, tuple(o.words), tuple(compiled(p) for p in o.patterns)),
         )
         for o in text.options
     )

@@ -22,7 +22,7 @@ from datetime import date, timedelta
 from functools import lru_cache
 from typing import Literal, Protocol
 
-from dialogs.rules.dates import DaySpan, SpanReader, cn_int, find_dates, first_span
+from dialogs.rules.dates import RELATIVE_DAYS, DaySpan, SpanReader, cn_int, find_dates, first_span
 from dialogs.rules.month_spans import month_third, numbered_day, weekday_span
 
 
@@ -135,7 +135,7 @@ def holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, Ho
     return name, holidays[name]
 
 
-_TODAY_WORDS = frozenset({"今天", "今日", "今儿"})
+_TODAY_WORDS = frozenset(w for w, back in RELATIVE_DAYS.items() if back == 0)  # 今天, 今日
 _NUMERAL_BEFORE = "一二三四五六七八九十零〇两第0123456789"
 _UNIT_AFTER = "月号日点岁个天年周"
 
