@@ -85,7 +85,7 @@ class AnswerHeads:
             # "那我妈退休的呢" after a question about a child: who the message itself names
             # replaces the conversation's, which would otherwise keep the child in the frame.
             own = turn.frame.populations
-            if own & set(guard.any_population) and self._only_states(turn):
+            if own & set(guard.any_population) and self.only_states(turn):
                 continue  # "居住证？有，我老公有": who holds the permit, not a question for them
             populations = own if own & set(guard.any_population) else turn.populations
             if guard.any_population and not (populations & set(guard.any_population)):
@@ -119,7 +119,7 @@ class AnswerHeads:
         text = turn.frame.text
         return not turn.frame.aspects and not any(w in text for w in self.vocab.question_words)
 
-    def _only_states(self, turn: Turn) -> bool:
+    def only_states(self, turn: Turn) -> bool:
         """A statement that is no yes/no, "…呢" or correction either: it asks nothing."""
         frame = turn.frame
         return self.is_statement(turn) and not (frame.yes_no or frame.followup or frame.correction)

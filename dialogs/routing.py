@@ -308,6 +308,11 @@ class Router:
         flow = self.flows.get(city)
         return flow.judge(text, session, today) if isinstance(flow, Judges) else None
 
+    def met(self, session: Session, city: str, text: str, today: date) -> Reply | None:
+        """The conditions city's flow finds met by the facts in `text`, the last message."""
+        flow = self.flows.get(city)
+        return flow.met(text, said(session), session, today) if isinstance(flow, Judges) else None
+
     def birth_rule_cities(self) -> frozenset[str]:
         """Cities whose flow judges a birth date (the clerk's verdicts on stated births)."""
         return self._birth_cities

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from typing import Protocol
 
 from dialogs import callbacks as cb
 from dialogs import outcomes
@@ -35,6 +34,7 @@ from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
 from dialogs.heads import AnswerHeads, headed
 from dialogs.items import ItemPointer, beside
 from dialogs.outcomes import Outcome
+from dialogs.renders import Renders
 from dialogs.scope_match import ScopeMatches
 from dialogs.session import Session
 from dialogs.splitting import CaseSplitter
@@ -55,30 +55,6 @@ NEW_CASE_FORGETS = (
     "paid",
 )
 ONLY_CITY_FILLER = "的呢吧啊呀哦嗯是在市那边这边。，,.!！~"  # "是天津的呀": still only a city
-
-
-class Renders(Protocol):
-    """What the clerk needs from the engine to say things (entries, flows' rule texts)."""
-
-    def entry_reply(
-        self, session: Session, entry_id: str, today: date, when: date | None = None
-    ) -> Reply: ...
-
-    def deadline_text(
-        self, city: str, birth: date, today: date, when: date | None
-    ) -> str | None: ...
-
-    def birth_rule_cities(self) -> frozenset[str]: ...
-
-    def judged(self, session: Session, city: str, text: str, today: date) -> Reply | None: ...
-
-    def entry_item(self, session: Session, entry_id: str, number: int) -> Reply | None: ...
-
-    def entry_buttons(self, ids: list[str]) -> tuple[tuple[Button, ...], ...]: ...
-
-    def decided_flow(
-        self, session: Session, name: str, text: str, today: date, correcting: bool = False
-    ) -> list[Reply] | None: ...
 
 
 class Clerk:
@@ -219,6 +195,10 @@ class Clerk:
             decided = render.decided_flow(session, turn.city, recent, today, frame.correction)
             if decided is not None:
                 return decided
+        if turn.city is not None and "eligibility" in turn.aspects and self.heads.only_states(turn):
+            met = render.met(session, turn.city, frame.text, today)  # "初三" after "有要求吗"
+            if met is not None:
+                return [met]
         if (frame.next_step or frame.previous_step) and session.last_entry in self.kb.entries:
             step = beside(self.kb, session.last_entry, after=frame.next_step)
             if step is None:  # "然后呢" after the last step, "在那之前呢" before the first

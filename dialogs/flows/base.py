@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Protocol, runtime_checkable
@@ -77,6 +77,12 @@ class Judges(Protocol):
     小学" fails the district condition); None when they do not decide it."""
 
     def judge(self, text: str, session: Session, today: date) -> Reply | None: ...
+
+    def met(self, text: str, said: Sequence[str], session: Session, today: date) -> Reply | None:
+        """The conditions the last message's facts meet ("初三" after "对年级有要求吗"), and
+        those still to check after everything `said` before it; None when it states none
+        or one fails (that is `judge`'s)."""
+        ...
 
 
 @runtime_checkable

@@ -8,7 +8,7 @@ not fail, they are listed as things to check.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from dialogs import callbacks as cb
@@ -89,6 +89,7 @@ class SuzhouFlow(GuidedFlow):
             "district_place",
             "insurance_place",
             "condition_met",
+            "conditions_left",
             "where",
             "materials_head",
             "material_items",
@@ -220,6 +221,25 @@ class SuzhouFlow(GuidedFlow):
             return None
         kept = {k: v for k, v in found.items() if k in CHECKS or k == PLACE}
         return self.verdict_reply(Session(chat_id=session.chat_id, slots=dict(kept)), "judged")
+
+    def met(self, text: str, said: Sequence[str], session: Session, today: date) -> Reply | None:
+        """A fact stated as the answer to a question about the conditions ("初三", "相城"):
+        the condition it meets, then the ones nobody has stated yet in this conversation."""
+        found = {k: v for k, v in self.extract(text, session, today).items() if k in CHECKS}
+        v = verdict(found)
+        ok = [n for n in CHECKS if n in found and n not in v.failing and n not in v.unsure]
+        if not ok or v.failing:
+            return None
+        known = dict(session.slots)
+        for line in said:
+            known.update(self.extract(line, session, today))
+        known.update(found)
+        left = [n for n in CHECKS if n not in known]
+        conditions: dict[str, str] = self.text.extra("condition")
+        lines = [self.t("condition_met", condition=conditions[n]) for n in ok]
+        if left:
+            lines.append(self.t("conditions_left", conditions=self._bullets(left, "unsure")))
+        return Reply(text="\n".join(lines))
 
     def verdict_reply(self, session: Session, key: str = "ineligible") -> Reply:
         """The verdict on the answers so far; `key`: the ineligible text (the flow's own, or

@@ -608,6 +608,11 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
 
 # (turns, what the last reply must say, what it must not say ("" = nothing))
 STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
+    # A fact typed as the answer to a question about the conditions: the condition it
+    # meets, then those still open (never the "记下了" of a plain statement).
+    (("积分入医对孩子上几年级有要求吗", "初三"), "符合这一条：孩子在托幼机构或义务教育", "记下了"),
+    (("苏州积分入医哪些人能申请", "相城"), "符合这一条：孩子在吴中区、相城区", "不在这五个区"),
+    (("苏州积分入医哪些人能申请", "昆山"), "不符合：昆山不在这五个区", "符合这一条"),
     (
         (
             "我们是山东户口，孩子在天津生的",
