@@ -18,10 +18,9 @@ from datetime import date
 
 from dialogs.hukou import RelativeHukou
 from dialogs.inheritance import asks_what_now, inherited_aspects, only_implied, with_note
-from dialogs.rules.ahead import ahead_span
 from dialogs.rules.counting import children_count
-from dialogs.rules.dates import DaySpan, find_dates, format_cn
-from dialogs.rules.everyday import birth_span, holidays_from, said_of_birth
+from dialogs.rules.dates import DaySpan
+from dialogs.said_days import SaidDays
 from dialogs.session import Session
 from dialogs.stores.records import redact
 from knowledge.analysis import Query
@@ -33,8 +32,6 @@ SAID_TURNS, SAID_CHARS, SAID_SEP = 2, 120, "\n"  # earlier messages kept for the
 SHORT = 8  # characters: a message this short leans on the one before
 STUDY_GAP = 6  # characters after another city's name where a study word makes it a school
 SIBLING_CLAUSE = re.compile(r"[\s，,。；;！!？?、]+")  # one child per clause: "老二刚出生"
-CLAUSE_ENDS = "，,。；;！!？?\n"
-BIRTH_READS = 3  # days in one message tried as the birth day before giving up
 
 
 @dataclass
@@ -82,8 +79,8 @@ class DialogueReader:
         self.matcher = matcher
         self.reader = FrameReader(vocab)
         self._what_now = frozenset(vocab.what_now)
-        self.holidays = holidays_from(vocab.holidays)
-        self._birth_words = (*vocab.birth_words, *vocab.age_words)
+        self.days = SaidDays(vocab)
+        self.holidays = self.days.holidays
         self._siblings = sorted(vocab.sibling_words, key=len, reverse=True)
         self.groups = {name: spec.group for name, spec in vocab.populations.items()}
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
@@ -128,7 +125,7 @@ class DialogueReader:
             aspects, inherited = (care,), False
         if frame.year is None and "cost" in aspects:  # "明年也是这个价吗" after the fee
             frame = replace(frame, year=self._relative_year(surface, today))
-        birth, when, corrected = self._days(text, surface, frame, session, today)
+        birth, when, corrected = self.days.read(text, surface, frame, session, today)
         raw, elsewhere, away = self._away(text, query, cities, ctx, leans or not frame.aspects)
         if studies_away:
             raw, elsewhere, away = f"{text} {self.vocab.away_study_note}", False, None
@@ -151,7 +148,7 @@ class DialogueReader:
             away,
             query.cities,
             self._children(surface, ctx),
-            self._paid(text, today, ctx),
+            self.days.paid(text, today, ctx, when is not None),
             cared_away and aspects == (care,),
         )
 
@@ -164,20 +161,6 @@ class DialogueReader:
             return said_now
         before = ctx.get("children")
         return int(before) if isinstance(before, int | str) and str(before).isdigit() else None
-
-    def _paid(self, text: str, today: date, ctx: Mapping[str, object]) -> date | None:
-        """The day the fee was paid: a date in a clause that says paying ("3月10号交的钱",
-        "于二〇二七年二月二十八日方为其缴费"), said now or earlier in the conversation."""
-        for hit in find_dates(text, today):
-            if hit.value is None:
-                continue
-            start = max(text.rfind(c, 0, hit.span[0]) for c in CLAUSE_ENDS) + 1
-            ends = [i for c in CLAUSE_ENDS if (i := text.find(c, hit.span[1])) >= 0]
-            clause = text[start : min(ends, default=len(text))]
-            if any(w in clause for w in self.vocab.pay_words):
-                return hit.value
-        saved = ctx.get("paid")
-        return date.fromisoformat(saved) if isinstance(saved, str) else None
 
     def _goes_away(self, surface: str, query: Query, cities: _Cities, words: Sequence[str]) -> bool:
         """Another city named as where the child goes to school ("转去北京上学了") or is
@@ -282,61 +265,6 @@ class DialogueReader:
                         return ages
         return set()
 
-    def _days(
-        self, text: str, surface: str, frame: Frame, session: Session, today: date
-    ) -> tuple[DaySpan | None, DaySpan | None, dict[str, str]]:
-        """The birth day (stated now, or earlier in the conversation or the flow), a day
-        asked about ("后天呢"), and a birth day a correction restates."""
-        ctx = session.context
-        # A correction after a stated birth day ("哦不对 是10月3日") restates that day.
-        corrects_birth = frame.correction and isinstance(ctx.get("birth"), str)
-        birth = None
-        if corrects_birth or any(w in surface for w in self.vocab.birth_words):
-            birth = self._birth_said(text, today, corrects_birth)
-        birth = birth or self._known_birth(session)
-        when = ahead_span(text, today, self.holidays)
-        if (
-            when is not None
-            and birth is not None
-            and (corrects_birth or when.phrase in birth.phrase)
-        ):
-            when = None  # the (corrected) birth day, not a day to go: "劳动节生的"
-        corrected: dict[str, str] = {}
-        if corrects_birth and birth is not None and birth.first == birth.last:
-            corrected["birth"] = birth.first.isoformat()
-        return birth, when, corrected
-
-    def _birth_said(self, text: str, today: date, corrects: bool) -> DaySpan | None:
-        """The birth day the message states. A day said of an errand ("今天去交，还能从出生
-        当天享受吗": today is not the birth day) is masked and the rest read again, so
-        "儿童节那天出生，今天办还来得及吗" finds 儿童节 behind 今天."""
-        for _ in range(BIRTH_READS):
-            birth = birth_span(text, today, self.holidays, self.vocab.age_words)
-            if birth is None or corrects:
-                return birth
-            if said_of_birth(text, birth, self._birth_words, self.vocab.errand_words):
-                return birth
-            at = text.find(birth.phrase)
-            if at < 0:
-                return None
-            text = text[:at] + " " * len(birth.phrase) + text[at + len(birth.phrase) :]
-        return None
-
-    @staticmethod
-    def _known_birth(session: Session) -> DaySpan | None:
-        ctx = session.context
-        if isinstance(ctx.get("birth"), str):
-            first = date.fromisoformat(str(ctx["birth"]))
-            last = date.fromisoformat(str(ctx.get("birth_last") or ctx["birth"]))
-            return DaySpan(first, last, str(ctx.get("birth_phrase") or ""))
-        if isinstance(session.slots.get("birth"), str):
-            try:
-                day = date.fromisoformat(str(session.slots["birth"]))
-            except ValueError:
-                return None
-            return DaySpan(day, day, format_cn(day))
-        return None
-
     def _away(
         self, text: str, query: Query, cities: _Cities, ctx: Mapping[str, object], leans: bool
     ) -> tuple[str, bool, str | None]:
@@ -372,6 +300,7 @@ class DialogueReader:
         ctx["pops"] = ",".join(sorted(kept)) or None
         ctx["children"] = turn.children
         ctx["paid"] = turn.paid.isoformat() if turn.paid is not None else None
+        SaidDays.remember(ctx, turn.when if turn.birth is not None else None)
         ctx["both"] = "1" if turn.both else None
         if turn.frame.origin or "local" in turn.populations:
             ctx["origin"] = turn.frame.origin or None

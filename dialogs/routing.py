@@ -28,6 +28,7 @@ from dialogs.flows.machine import GuidedFlow
 from dialogs.hygiene import clean_line
 from dialogs.outcomes import Outcome
 from dialogs.replies import Replies
+from dialogs.rules.dates import DaySpan
 from dialogs.session import Session
 from dialogs.types import Button, Incoming, Reply
 from dialogs.understanding import Clerk
@@ -373,7 +374,8 @@ class Router:
                 # Facts said a message or two before ("外地户口的孩子医保怎么办" → "在天津，孩子
                 # 刚出生") are not asked again; a later message's fact replaces an earlier one.
                 recent = SAID_SEP.join([*said(session), text])
-                return flow.start(session, today, facts=_facts(flow, recent, session, today)[0])
+                facts = _facts(flow, recent, session, today)[0]
+                return flow.start(session, today, facts=facts, when=_errand_day(turn))
         return None
 
     def _back(self, session: Session, today: date) -> list[Reply]:
@@ -410,6 +412,13 @@ def _facts(
         last = flow.extract(line, session, today)
         facts.update(last)
     return facts, last
+
+
+def _errand_day(turn: Turn | None) -> DaySpan | None:
+    """The day(s) a message beside a birth says the parent will go ("下周再去办")."""
+    if turn is None or turn.birth is None:
+        return None
+    return turn.when
 
 
 def _ended_flow(session: Session) -> str | None:

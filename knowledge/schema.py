@@ -278,6 +278,9 @@ class Understanding(_Strict):
     confirm_words: list[str] = []
     # "3月10号交的钱": a date said with one of these is the day the fee was paid.
     pay_words: list[str] = []
+    # "下周再去办" then "这样还能从出生那天起算吗": a follow-up asks of the day said before,
+    # unless it says one of these ("那现在去呢" is today).
+    now_words: list[str] = []
     pronouns: list[str] = []
     duration_rules: dict[str, DurationRule] = {}
     # "是不是要交到区人社局": offices a parent may name as where to go; one the answer on

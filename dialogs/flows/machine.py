@@ -25,6 +25,7 @@ from dialogs.flows.hosting import TurnHosts
 from dialogs.flows.questions import CommonText, FlowText, build_question, generic_words, pick
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
+from dialogs.rules.dates import DaySpan
 from dialogs.session import Session
 from dialogs.slots import normalize, spot
 from dialogs.types import Button, Incoming, Reply
@@ -118,7 +119,11 @@ class GuidedFlow:
         """Replies for a state that is not a question (results, the end)."""
         raise NotImplementedError(state)
 
-    def on_start(self, session: Session, today: date, found: Mapping[str, str]) -> list[Reply]:
+    def on_start(
+        self, session: Session, today: date, found: Mapping[str, str], when: DaySpan | None = None
+    ) -> list[Reply]:
+        """Replies before the first question; `when`: the day(s) the first message says the
+        parent will go ("下周再去办"), for rules that depend on the day of the errand."""
         return []
 
     def describe(self, slot: str, value: str) -> str | None:
@@ -137,6 +142,7 @@ class GuidedFlow:
         today: date,
         text: str | None = None,
         facts: Mapping[str, str] | None = None,
+        when: DaySpan | None = None,
     ) -> list[Reply]:
         """Begin at the first question; facts stated in `text` (or given as `facts`, read
         by the caller from several messages) fill their slots and are acknowledged."""
@@ -151,7 +157,7 @@ class GuidedFlow:
         # who asked "怎么弄" learns what the process is before the first question.
         intro = f"{self.text.intro}\n{self._ack(found)}" if found else self.text.intro
         out: list[Reply] = [Reply(text=intro, title=self.text.title)]
-        out.extend(self.on_start(session, today, found))
+        out.extend(self.on_start(session, today, found, when))
         return self._run(session, today, out)
 
     def step(self, session: Session, incoming: Incoming, today: date) -> FlowResult | None:

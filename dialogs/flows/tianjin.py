@@ -17,7 +17,7 @@ from dialogs.flows.machine import GuidedFlow
 from dialogs.flows.questions import CommonText, FlowText
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
-from dialogs.rules.dates import find_date, format_cn
+from dialogs.rules.dates import DaySpan, find_date, format_cn
 from dialogs.rules.everyday import birth_span, holidays_from, said_of_birth
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
@@ -192,12 +192,23 @@ class TianjinFlow(GuidedFlow):
         return super().describe(slot, value)
 
     # ---------------------------------------------------------------- replies
-    def on_start(self, session: Session, today: date, found: Mapping[str, str]) -> list[Reply]:
-        """A birth date in the first message gets its deadline at once, before any question."""
+    def on_start(
+        self, session: Session, today: date, found: Mapping[str, str], when: DaySpan | None = None
+    ) -> list[Reply]:
+        """A birth date in the first message gets its deadline at once, before any question:
+        as of the day the parent says they will go ("等2月10号出院后再去办"), else today
+        (also when the days meant ("下周") straddle the last day: the date decides)."""
         birth = found.get("birth")
         if not birth or found.get("hukou") == "other":
             return []
         session.slots[TOLD] = birth
+        if when is not None and birth != SKIP and when.last != today:
+            born = date.fromisoformat(birth)
+            ends = {
+                deadline(born, day).standing is Standing.LATE for day in (when.first, when.last)
+            }
+            if len(ends) == 1:
+                return [self.deadline_reply(birth, when.last, then=True)]
         return [self.deadline_reply(birth, today)]
 
     def deadline_text(self, birth: date, today: date, when: date | None) -> str:

@@ -613,6 +613,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("积分入医对孩子上几年级有要求吗", "初三"), "符合这一条：孩子在托幼机构或义务教育", "记下了"),
     (("苏州积分入医哪些人能申请", "相城"), "符合这一条：孩子在吴中区、相城区", "不在这五个区"),
     (("苏州积分入医哪些人能申请", "昆山"), "不符合：昆山不在这五个区", "符合这一条"),
+    # Who may do it: the page's 法定监护人 and the mother's login, never a bare "可以".
+    (("我和孩子爸离婚了，孩子跟我，天津户口的新生儿", "医保得他来办还是我能办"), "法定监护人", ""),
     (
         (
             "我们是山东户口，孩子在天津生的",
@@ -1155,3 +1157,43 @@ async def test_facts_stated_and_follow_ups_decide_the_answer(
     reply = await _say(engine, 400 + STATE_CASES.index((turns, present, absent)), TODAY, *turns)
     assert present in reply, reply
     assert not absent or absent not in reply, reply
+
+
+# The day the parent will go, said beside the birth day or before: the verdict is for that
+# day, never today's (the worst kind of wrong: "还来得及" for a plan that is too late).
+ERRAND_DAY_CASES = [
+    (
+        date(2026, 6, 10),
+        ("宝宝3月13号在天津出生的，今天去交医保，能从出生那天开始报吗？", "那后天去呢"),
+        ("来不及", "2026年6月12日"),
+    ),
+    (
+        date(2027, 9, 15),
+        ("宝宝6月20号出生，天津户口，医保我打算下周再去办",),
+        ("来不及", "第90天是2027年9月17日"),
+    ),
+    (
+        date(2027, 9, 15),
+        ("宝宝6月20号出生，天津户口，医保我打算下周再去办", "这样还能从出生那天起算吗"),
+        ("来不及", "第90天是2027年9月17日"),
+    ),
+    (
+        date(2027, 9, 15),
+        ("宝宝6月20号出生，天津户口，医保我打算下周再去办", "那现在去还能从出生那天起算吗"),
+        ("还来得及", "2027年9月17日"),
+    ),
+    (
+        date(2026, 12, 25),
+        ("她是11月2号出生的，天津户口，我想等2月10号出院后再去办，行吗",),
+        ("来不及", "2027年2月10日"),
+    ),
+]
+
+
+@pytest.mark.parametrize(("today", "turns", "present"), ERRAND_DAY_CASES)
+async def test_the_day_to_go_decides_the_verdict(
+    engine: Engine, today: date, turns: tuple[str, ...], present: tuple[str, ...]
+) -> None:
+    chat = 900 + ERRAND_DAY_CASES.index((today, turns, present))
+    reply = await _say(engine, chat, today, *turns)
+    assert all(p in reply for p in present), reply
