@@ -32,8 +32,10 @@ class ScopeMatches:
 
     def topic_says_more(self, turn: Turn) -> bool:
         """An out-of-scope topic says more than the page's silence ("医保卡丢了咋补" is the
-        card service's own reply)."""
-        return self.matcher.match(turn.raw, MatchContext(city=turn.city)).kind == "out_of_scope"
+        card service's own reply) - when it says one of that topic's words: "孩子要不要本人
+        到场" shares only "要不要…孩子" with "要不要给孩子买商业保险"."""
+        match = self.matcher.match(turn.raw, MatchContext(city=turn.city))
+        return match.kind == "out_of_scope" and not self.by_chance(turn, match)
 
     def elsewhere(self, turn: Turn) -> Match:
         """Another city's question: the matcher's related snippets or "not covered"; an answer
