@@ -120,6 +120,9 @@ class EntryChooser:
             ]
         if turn.when is not None or turn.frame.yes_no or turn.frame.year is not None:
             return out
+        asked = turn.aspects[:1]
+        if asked and asked[0] in entry.verdicts and self.vocab.aspects[asked[0]].verdict_any:
+            return out  # "先办哪个": the entry's verdict says the order first
         return out if len(out) > 1 else []
 
     def _candidates(self, turn: Turn, session: Session) -> tuple[Turn, list[str]]:

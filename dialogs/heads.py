@@ -160,8 +160,11 @@ class AnswerHeads:
         return covered[-1], year
 
     def verdict(self, turn: Turn, entry_id: str) -> str | None:
-        """The entry's own verdict for a yes/no question about its aspect ("能网上办吗")."""
-        if not turn.frame.yes_no or not turn.aspects or turn.inherited:
+        """The entry's own verdict for a yes/no question about its aspect ("能网上办吗"), or
+        for any question of an aspect whose answer is a verdict ("先办哪个": the order)."""
+        if not turn.aspects or turn.inherited:
+            return None
+        if not turn.frame.yes_no and not self.vocab.aspects[turn.aspects[0]].verdict_any:
             return None
         verdicts = self.kb.entries[entry_id].verdicts
         return next((verdicts[a] for a in turn.aspects if a in verdicts), None)

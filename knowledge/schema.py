@@ -144,6 +144,9 @@ class AspectSpec(_Strict):
     # at the 街道, whose answer says the page names no online way) - never a keyword pick
     # that shares a word ("提交") with the question.
     instead: str | None = None
+    # A question of this aspect is answered by the entry's verdict even with no yes/no word:
+    # "先办哪个" / "先公示还是先打核定表" ask for the order, which the verdict says first.
+    verdict_any: bool = False
 
 
 class PopulationSpec(_Strict):
