@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from dialogs.dated_entries import DatedEntries
 from dialogs.dialogue import Turn
+from dialogs.keywords_said import GENERAL, KeywordsSaid
 from dialogs.pointing import PointingBack
 from dialogs.session import Session
 from knowledge.analysis import Query
@@ -21,7 +22,6 @@ from knowledge.loader import KnowledgeBase
 from knowledge.matcher import MatchContext, Matcher
 from knowledge.schema import Entry, Understanding
 
-GENERAL = "general"  # entries for every city
 STRONG_RANK = 5  # aspects at least this specific may overrule the matcher's pick
 
 
@@ -43,7 +43,9 @@ class EntryChooser:
         reader = reader or FrameReader(vocab)
         self.pointing = PointingBack(kb, vocab, matcher.lexicon.city_names, self._query, reader)
         self.dated = DatedEntries(kb)
-        self._places = frozenset(vocab.place_words)
+        self.keywords = KeywordsSaid(kb, vocab, matcher.lexicon.city_names)
+        self.names_keyword = self.keywords.names
+        self.other_process = self.keywords.other_process
 
     def new_turn(self) -> None:
         """Forget the keyword scores and the analysis memoised for the previous turn."""
@@ -170,27 +172,6 @@ class EntryChooser:
         asked = turn.aspects[0]
         return theirs.aspects[0] == asked != entry.aspects[0] and self.names_keyword(theirs, turn)
 
-    def names_keyword(self, entry: Entry, turn: Turn, own: bool = False) -> bool:
-        """The message says one of the entry's keywords (a city's name alone does not count);
-        `own`: a keyword no entry of the turn's city says (积分 is Suzhou's word, 回执 both's)."""
-        said = turn.frame.text.replace(" ", "")
-        cities = self.matcher.lexicon.city_names
-        places = self._places  # a district is the case's fact, not the subject
-        return any(
-            len(k) >= 2
-            and k in said
-            and k not in cities
-            and k not in places
-            and not (own and self._city_says(turn.city, k))
-            for k in entry.keywords
-        )
-
-    def _city_says(self, city: str | None, word: str) -> bool:
-        return any(
-            e.city == city and (word in e.answer or word in e.keywords)
-            for e in self.kb.entries.values()
-        )
-
     def _closer(self, candidate: str, matched: str, turn: Turn, session: Session) -> bool:
         """The frame's entry is written for the conversation's population and the keyword
         pick is not: the answer just given, or after a correction of who it is about."""
@@ -202,20 +183,6 @@ class EntryChooser:
             # that child, over the general list of who may enrol.
             return not self._judges(matched, turn)
         return candidate == session.last_entry and theirs == 0 < mine
-
-    def other_process(self, turn: Turn) -> str | None:
-        """An entry of the other covered city's own process whose word the message says and
-        no answer of the turn's city says ("积分" asked of Tianjin)."""
-        return next(
-            (
-                e.id
-                for e in self.kb.entries.values()
-                if e.group == "core"
-                and e.city not in (turn.city, GENERAL)
-                and self.names_keyword(e, turn, own=True)
-            ),
-            None,
-        )
 
     def by_chance(self, entry_id: str, turn: Turn) -> bool:
         """A news snippet picked for a question with a strong aspect of its own that the
@@ -269,6 +236,8 @@ class EntryChooser:
             and (pronoun or self.pointing.back(last, turn))
         ):
             return last.id  # whatever aspect its words suggest ("那个第三方代办系统是啥")
+        if turn.aspects and self.vocab.aspects[turn.aspects[0]].of_answer and not turn.switched:
+            return last.id  # "你确定吗？有依据吗": that answer, with its source
         if (
             not turn.aspects
             or not set(last.aspects) & set(turn.aspects)

@@ -5,7 +5,6 @@ it with the chat's lock, the session store, delivery and the turn record.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import date
@@ -24,11 +23,11 @@ from dialogs.flows.base import (
     Reopens,
     WantsText,
 )
+from dialogs.flows.facts import ended_flow, facts_of
 from dialogs.flows.machine import GuidedFlow
 from dialogs.hygiene import clean_line
 from dialogs.outcomes import Outcome
 from dialogs.replies import Replies
-from dialogs.rules.dates import DaySpan
 from dialogs.session import Session
 from dialogs.types import Button, Incoming, Reply
 from dialogs.understanding import Clerk
@@ -88,7 +87,6 @@ class Router:
             self._clerk = Clerk(self._kb, self.matcher) if has else None
         return self._clerk
 
-    # ------------------------------------------------------------------ routing
     def turn(self, session: Session, incoming: Incoming, today: date) -> list[Reply]:
         """Decide the replies and mutate `session`; no I/O, so it is cheap to test and fuzz."""
         notices: list[Reply] = []
@@ -284,10 +282,10 @@ class Router:
         flow = self.flows.get(name)
         if not isinstance(flow, GuidedFlow):
             return None
-        facts, last = _facts(flow, text, session, today)
+        facts, last = facts_of(flow, text, session, today)
         decided = flow.shortcut(Session(chat_id=session.chat_id, slots=dict(facts))) is not None
         # (Only after the flow's own verdict: a fact it did not ask about stays with the clerk.)
-        restated = correcting and _ended_flow(session) == name and bool(last)
+        restated = correcting and ended_flow(session) == name and bool(last)
         if not decided and not restated:
             return None
         self._enter_flow(session, name)
@@ -374,8 +372,9 @@ class Router:
                 # Facts said a message or two before ("外地户口的孩子医保怎么办" → "在天津，孩子
                 # 刚出生") are not asked again; a later message's fact replaces an earlier one.
                 recent = SAID_SEP.join([*said(session), text])
-                facts = _facts(flow, recent, session, today)[0]
-                return flow.start(session, today, facts=facts, when=_errand_day(turn))
+                facts = facts_of(flow, recent, session, today)[0]
+                going = turn.when if turn and turn.birth else None  # "下周再去办"
+                return flow.start(session, today, facts=facts, when=going)
         return None
 
     def _back(self, session: Session, today: date) -> list[Reply]:
@@ -399,33 +398,3 @@ class Router:
         session.end_flow()
         session.flow = name
         session.city = name if name in self.cities else session.city
-
-
-def _facts(
-    flow: GuidedFlow, text: str, session: Session, today: date
-) -> tuple[dict[str, str], dict[str, str]]:
-    """The facts of several messages (one per line, oldest first; a later one's fact
-    replaces an earlier one's), and those of the last message alone."""
-    facts: dict[str, str] = {}
-    last: dict[str, str] = {}
-    for line in text.split(SAID_SEP):
-        last = flow.extract(line, session, today)
-        facts.update(last)
-    return facts, last
-
-
-def _errand_day(turn: Turn | None) -> DaySpan | None:
-    """The day(s) a message beside a birth says the parent will go ("下周再去办")."""
-    if turn is None or turn.birth is None:
-        return None
-    return turn.when
-
-
-def _ended_flow(session: Session) -> str | None:
-    """The flow that last ended on a verdict one can step back from (`Session.ended`)."""
-    try:
-        kept = json.loads(session.ended) if session.ended else None
-    except ValueError:
-        return None
-    name = kept.get("flow") if isinstance(kept, dict) else None
-    return name if isinstance(name, str) else None

@@ -34,6 +34,7 @@ from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
 from dialogs.heads import AnswerHeads, headed
 from dialogs.items import ItemPointer, beside
 from dialogs.outcomes import Outcome
+from dialogs.quoting import QuotedText
 from dialogs.renders import Renders
 from dialogs.scope_match import ScopeMatches
 from dialogs.session import Session
@@ -68,6 +69,7 @@ class Clerk:
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self.chooser = EntryChooser(kb, self.vocab, matcher, self.dialogue.reader)
         self.pointer = ItemPointer(self.vocab.ordinal_units)
+        self.quoting = QuotedText(kb, self.vocab)
         self.city_names = matcher.lexicon.city_names
         self.heads = AnswerHeads(kb, self.city_names)
         self._things = tuple(self.vocab.thing_words)  # "它拿去哪里用"
@@ -146,6 +148,9 @@ class Clerk:
         item = self.pointer.item(session, turn, render.entry_item)
         if item is not None:
             return [item]
+        quoted = self.quoting.entry(turn.raw, turn.city)  # "说的9月15日是什么日子"
+        if quoted is not None:
+            return [render.entry_reply(session, quoted, today)]
         early = self._before_matching(session, turn, today, render)
         if early is not None:
             return early

@@ -147,6 +147,9 @@ class AspectSpec(_Strict):
     # A question of this aspect is answered by the entry's verdict even with no yes/no word:
     # "先办哪个" / "先公示还是先打核定表" ask for the order, which the verdict says first.
     verdict_any: bool = False
+    # Asked right after an answer, a question about that answer ("有依据吗", "哪个文件说的"):
+    # the answer again, whose source line names the page and section.
+    of_answer: bool = False
 
 
 class PopulationSpec(_Strict):
@@ -284,6 +287,8 @@ class Understanding(_Strict):
     # "下周再去办" then "这样还能从出生那天起算吗": a follow-up asks of the day said before,
     # unless it says one of these ("那现在去呢" is today).
     now_words: list[str] = []
+    # "…里说的9月15日是什么日子": a phrase of the page asked back (dialogs.quoting).
+    meaning_words: list[str] = []
     pronouns: list[str] = []
     duration_rules: dict[str, DurationRule] = {}
     # "是不是要交到区人社局": offices a parent may name as where to go; one the answer on

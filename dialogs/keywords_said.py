@@ -1,0 +1,57 @@
+"""Which entries' keywords a message says, and whose they are.
+
+"积分" asked of Tianjin is Suzhou's own word: no Tianjin answer says it, so the question
+names the other city's process. "回执" is both cities' word, and "去哪" is nobody's: words
+that ask (an aspect's words) belong to no process, whichever keyword list holds them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from dialogs.dialogue import Turn
+from knowledge.loader import KnowledgeBase
+from knowledge.schema import Entry, Understanding
+
+GENERAL = "general"  # entries for every city
+
+
+class KeywordsSaid:
+    def __init__(self, kb: KnowledgeBase, vocab: Understanding, cities: Mapping[str, str]) -> None:
+        self.kb = kb
+        self._cities = cities
+        self._places = frozenset(vocab.place_words)  # a district is the case's fact
+        self._asking = frozenset(w for spec in vocab.aspects.values() for w in spec.words)
+
+    def names(self, entry: Entry, turn: Turn, own: bool = False) -> bool:
+        """The message says one of the entry's keywords (a city's name alone does not count);
+        `own`: a keyword no entry of the turn's city says (积分 is Suzhou's word, 回执 both's)."""
+        said = turn.frame.text.replace(" ", "")
+        return any(
+            len(k) >= 2
+            and k in said
+            and k not in self._cities
+            and k not in self._places
+            and not (own and (k in self._asking or self._city_says(turn.city, k)))
+            for k in entry.keywords
+        )
+
+    def other_process(self, turn: Turn) -> str | None:
+        """An entry of the other covered city's own process whose word the message says and
+        no answer of the turn's city says ("积分" asked of Tianjin)."""
+        return next(
+            (
+                e.id
+                for e in self.kb.entries.values()
+                if e.group == "core"
+                and e.city not in (turn.city, GENERAL)
+                and self.names(e, turn, own=True)
+            ),
+            None,
+        )
+
+    def _city_says(self, city: str | None, word: str) -> bool:
+        return any(
+            e.city == city and (word in e.answer or word in e.keywords)
+            for e in self.kb.entries.values()
+        )
