@@ -177,8 +177,13 @@ class Clerk:
         # The message's own first aspect: "为啥非要原件" after the materials asks the reason.
         asked = (turn.aspects if turn.inherited else turn.frame.aspects or turn.aspects)[:1]
         if asked and self.vocab.aspects[asked[0]].silent and not self.scope.topic_says_more(turn):
-            what = self.vocab.aspects[asked[0]].name  # "复印件要几份": neither page says
-            return [self._said_as(self.kb.text("abstain_aspect", what=what), Outcome.ABSTAIN)]
+            spec = self.vocab.aspects[asked[0]]  # "复印件要几份": neither page says
+            near = spec.near.get(turn.city or "")
+            if near is not None:  # then what the page does say beside it
+                head = self.kb.text("abstain_aspect_near", what=spec.name)
+                return [self._headed(head, render.entry_reply(session, near, today))]
+            body = self.kb.text("abstain_aspect", what=spec.name)
+            return [self._said_as(body, Outcome.ABSTAIN)]
         # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow
         # reads the children's facts as one family's.
         each = self.splitter.per_child(turn, session, today, render)
@@ -322,12 +327,16 @@ class Clerk:
             and self.chooser.other_city(picked, turn)
             and (turn.switched or self._names_other_process(picked, turn))
         )
-        if theirs and picked is not None:
+        word_of = picked if theirs else None
+        if word_of is None and turn.switched:  # "苏州那边也有这个90天吗": Tianjin's own term
+            word_of = self.chooser.other_process(turn)
+            theirs = word_of is not None
+        if word_of is not None:
             # "天津也要积分吗" after Suzhou: the word belongs to the other city's process;
             # say whose it is and that this city's page describes its own way, then that
             # way - with no verdict of this city's entry, which answers another question.
             label = self.kb.ui.get(f"city_{turn.city}", turn.city)
-            other = self.kb.entries[picked].city
+            other = self.kb.entries[word_of].city
             head = self.kb.text(
                 "compare_other", city=label, other=self.kb.ui.get(f"city_{other}", other)
             )

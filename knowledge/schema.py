@@ -150,6 +150,9 @@ class AspectSpec(_Strict):
     # Asked right after an answer, a question about that answer ("有依据吗", "哪个文件说的"):
     # the answer again, whose source line names the page and section.
     of_answer: bool = False
+    # A silent aspect's nearest entry per city, said after the page's silence: "要多少分才能
+    # 过" is not on the page, but how the list is ranked (by points, within the quota) is.
+    near: dict[str, str] = {}
 
 
 class PopulationSpec(_Strict):

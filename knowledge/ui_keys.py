@@ -19,6 +19,7 @@ USED: Mapping[str, frozenset[str]] = {
     "about": frozenset({"sources"}),
     "about_line": frozenset({"published", "title"}),
     "abstain_aspect": frozenset({"what"}),
+    "abstain_aspect_near": frozenset({"what"}),
     "abstain_city_aspect": frozenset({"city", "what"}),
     "act_context": frozenset({"facts"}),
     "act_context_none": NONE,

@@ -62,6 +62,11 @@ def _aspect_problems(
                 problems.append(Problem(*at("aspects"), f"{name}: absorbs unknown {other!r}"))
         if spec.instead is not None and spec.instead not in u.aspects:
             problems.append(Problem(*at("aspects"), f"{name}: instead unknown {spec.instead!r}"))
+        for city, near in spec.near.items():
+            if near not in entries or entries[near].city != city:
+                problems.append(
+                    Problem(*at("aspects"), f"{name}: near {near!r} is no {city} entry")
+                )
     used = {a for e in entries.values() for a in e.aspects}
     for aspect, spec in u.aspects.items():
         if aspect not in used and not spec.silent:
