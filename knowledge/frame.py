@@ -56,13 +56,24 @@ class Frame:
 _AGE_YEARS = re.compile(r"(?<!\d)(\d{2,3})\s*(?:周岁|岁)")
 
 
+def without_origin(pattern: re.Pattern[str] | None, text: str) -> str:
+    """`text` with its "<province>户口" phrases blanked: "沧州户口在天津打工" holds the words
+    "户口在天津", which say nothing of a Tianjin 户籍 once the origin is read."""
+    if pattern is None:
+        return text
+    return pattern.sub(lambda m: " " * len(m.group()), text)
+
+
 def origin_pattern(vocab: Understanding) -> re.Pattern[str] | None:
     """ "<province>户口", "安徽人", "老家河南": a 户籍 from elsewhere, whichever page is asked
     about; one pattern, built once (read per turn, and by the Tianjin flow's 户籍 step)."""
     provinces = _alternation(vocab.provinces)
     after = _alternation([*vocab.hukou_words, *vocab.origin_after])
     before = _alternation(vocab.origin_before)
-    parts = [f"(?:{provinces})(?:{after})"] if provinces and after else []
+    # "河北沧州户口": a city's name (two characters, 市 or not) may stand between.
+    parts = (
+        [f"(?:{provinces})(?:[\u4e00-\u9fff]{{2}}市?)?(?:{after})"] if provinces and after else []
+    )
     parts += [f"(?:{before})(?:{provinces})"] if provinces and before else []
     return re.compile("|".join(parts)) if parts else None
 
@@ -177,7 +188,7 @@ class FrameReader:
 
     def _populations(self, compact: str) -> frozenset[str]:
         found: dict[str, str] = {}  # group -> population; the longest word decides
-        rest = compact
+        rest = without_origin(self._origin, compact)
         for word, name in self._population_words.present(compact):
             if word in rest:
                 spec = self.vocab.populations[name]

@@ -23,7 +23,7 @@ from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
 from dialogs.slots import count_known
 from dialogs.types import Reply
-from knowledge.frame import origin_pattern
+from knowledge.frame import origin_pattern, without_origin
 from knowledge.loader import KnowledgeBase
 
 NAME = "tianjin"
@@ -127,6 +127,11 @@ class TianjinFlow(GuidedFlow):
 
     def extract(self, text: str, session: Session, today: date) -> dict[str, str]:
         found = super().extract(text, session, today)
+        if found.get("hukou") == "local" and self._origin is not None:
+            # "河北沧州户口在天津打工": the province's 户口, not the words "户口在天津".
+            kept = super().extract(without_origin(self._origin, text), session, today)
+            if kept.get("hukou") != "local":
+                found.pop("hukou")
         if "hukou" not in found and self._origin is not None and self._origin.search(text):
             found["hukou"] = "nonlocal"  # "其实我们是山东户口": a 户籍 from another province
         birth = self._everyday_birth(text, today, require_words=True)

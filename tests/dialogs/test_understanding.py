@@ -644,6 +644,12 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "新生儿妈妈的身份信息",
         "办理材料：",
     ),
+    # "沧州户口在天津打工": the province's 户口, not the words "户口在天津".
+    (
+        ("我们都是河北沧州户口在天津西青打工，我老公有天津居住证，孩子在天津生的，能上医保吗",),
+        "居住证受理回执",
+        "出生一件事",
+    ),
     # Who may do it: the page's 法定监护人 and the mother's login, never a bare "可以".
     (("我和孩子爸离婚了，孩子跟我，天津户口的新生儿", "医保得他来办还是我能办"), "法定监护人", ""),
     (
