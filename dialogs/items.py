@@ -54,6 +54,9 @@ class ItemPointer:
             session.context["item"] = number
         return reply
 
+    def asks_last(self, turn: Turn) -> bool:
+        return self._last.search(turn.frame.text.replace(" ", "")) is not None
+
     def _last_item(self, session: Session, last: str, item_of: ItemOf) -> Reply | None:
         """ "最后一步": the answer's last numbered item (if it has numbered items)."""
         for number in range(MAX_ITEMS, 0, -1):
@@ -70,3 +73,13 @@ def beside(kb: KnowledgeBase, entry_id: str, after: bool) -> str | None:
     if after:
         return kb.entries[entry_id].next
     return next((e.id for e in kb.entries.values() if e.next == entry_id), None)
+
+
+def last_step(kb: KnowledgeBase, entry_id: str) -> str:
+    """ "最后一步是什么" after an answer with no numbered items: the end of the process it
+    belongs to (its `next` chain), or the answer itself when it is the end."""
+    seen = {entry_id}
+    while (following := kb.entries[entry_id].next) is not None and following not in seen:
+        seen.add(following)
+        entry_id = following
+    return entry_id

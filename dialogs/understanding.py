@@ -32,7 +32,7 @@ from dialogs.birth_verdicts import BirthVerdicts
 from dialogs.choosing import EntryChooser
 from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
 from dialogs.heads import AnswerHeads, headed
-from dialogs.items import ItemPointer, beside
+from dialogs.items import ItemPointer, beside, last_step
 from dialogs.outcomes import Outcome
 from dialogs.quoting import QuotedText
 from dialogs.renders import Renders
@@ -148,6 +148,9 @@ class Clerk:
         item = self.pointer.item(session, turn, render.entry_item)
         if item is not None:
             return [item]
+        if self.pointer.asks_last(turn) and session.last_entry in self.kb.entries:
+            end = last_step(self.kb, str(session.last_entry))  # "最后一步是什么"
+            return [render.entry_reply(session, end, today)]
         quoted = self.quoting.entry(turn.raw, turn.city)  # "说的9月15日是什么日子"
         if quoted is not None:
             return [render.entry_reply(session, quoted, today)]

@@ -650,6 +650,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "居住证受理回执",
         "出生一件事",
     ),
+    # "最后一步" after an answer with no numbered items: the end of its process.
+    (("积分入医我啥都不懂，先干嘛", "最后一步是什么"), "享受", "核定表：来不及"),
     # Who may do it: the page's 法定监护人 and the mother's login, never a bare "可以".
     (("我和孩子爸离婚了，孩子跟我，天津户口的新生儿", "医保得他来办还是我能办"), "法定监护人", ""),
     (
