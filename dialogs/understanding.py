@@ -29,7 +29,7 @@ from datetime import date
 from dialogs import callbacks as cb
 from dialogs import outcomes
 from dialogs.birth_verdicts import BirthVerdicts
-from dialogs.choosing import EntryChooser
+from dialogs.choosing import STRONG_RANK, EntryChooser
 from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
 from dialogs.heads import AnswerHeads, headed
 from dialogs.items import ItemPointer, beside, last_step
@@ -184,7 +184,7 @@ class Clerk:
             near = spec.near.get(turn.city or "")
             if near is not None:  # then what the page does say beside it
                 head = self.kb.text("abstain_aspect_near", what=spec.name)
-                return [self._headed(head, render.entry_reply(session, near, today))]
+                return [headed(head, render.entry_reply(session, near, today))]
             body = self.kb.text("abstain_aspect", what=spec.name)
             return [self._said_as(body, Outcome.ABSTAIN)]
         # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow
@@ -212,7 +212,12 @@ class Clerk:
             met = render.met(session, turn.city, frame.text, today)  # "初三" after "有要求吗"
             if met is not None:
                 return [met]
-        if (frame.next_step or frame.previous_step) and session.last_entry in self.kb.entries:
+        own = any(self.vocab.aspects[a].rank > STRONG_RANK for a in frame.aspects)
+        if (
+            (frame.next_step or frame.previous_step)
+            and not own
+            and session.last_entry in self.kb.entries
+        ):
             step = beside(self.kb, session.last_entry, after=frame.next_step)
             if step is None:  # "然后呢" after the last step, "在那之前呢" before the first
                 key = "next_none" if frame.next_step else "previous_none"
@@ -283,7 +288,7 @@ class Clerk:
             replies = [render.entry_reply(session, e, today) for e in way[:1]]
             if not replies:
                 return [self._said_as(uncovered, Outcome.ABSTAIN)]
-            return [self._headed(uncovered, replies[0])]
+            return [headed(uncovered, replies[0])]
         chosen = self.chooser.choose(turn, session, picked)
         last = self.kb.entries.get(session.last_entry or "")
         if turn.frame.after and turn.frame.text.startswith(self._things) and last is not None:
@@ -302,7 +307,7 @@ class Clerk:
         if not chosen and picked is not None:
             elsewhere = self.heads.snippet_elsewhere(turn, [picked])
             if elsewhere is not None:  # "那孩子在外地看病怎么备案" in a Suzhou conversation
-                return [self._headed(elsewhere, render.entry_reply(session, picked, today))]
+                return [headed(elsewhere, render.entry_reply(session, picked, today))]
         if not chosen:
             if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
                 return self._abstain(turn, session) or match
@@ -343,7 +348,7 @@ class Clerk:
             head = self.kb.text(
                 "compare_other", city=label, other=self.kb.ui.get(f"city_{other}", other)
             )
-            replies[0] = self._headed(head, replies[0])
+            replies[0] = headed(head, replies[0])
         birth_city = self.births.city(turn, render, today)
         if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
             asked = replace(turn, aspects=("deadline",))
@@ -354,10 +359,6 @@ class Clerk:
     @staticmethod
     def _said_as(text: str, outcome: Outcome) -> Reply:
         return Reply(text=text, state=outcomes.state(outcome))
-
-    @staticmethod
-    def _headed(head: str, reply: Reply) -> Reply:
-        return headed(head, reply)
 
     # ---------------------------------------------------------------- parts
     def _names_other_process(self, picked: str, turn: Turn) -> bool:

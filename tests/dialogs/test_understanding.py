@@ -652,6 +652,15 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # "最后一步" after an answer with no numbered items: the end of its process.
     (("积分入医我啥都不懂，先干嘛", "最后一步是什么"), "享受", "核定表：来不及"),
+    # Filler "然后就是" before a question of its own is no "然后呢".
+    (
+        (
+            "积分入医资格我们拿到了",
+            "然后就是，嗯，那个学校那边的入医手续，就是要是没按时办会咋样啊",
+        ),
+        "自动放弃",
+        "方可享受",
+    ),
     # Who may do it: the page's 法定监护人 and the mother's login, never a bare "可以".
     (("我和孩子爸离婚了，孩子跟我，天津户口的新生儿", "医保得他来办还是我能办"), "法定监护人", ""),
     (
