@@ -659,7 +659,7 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
             "然后就是，嗯，那个学校那边的入医手续，就是要是没按时办会咋样啊",
         ),
         "自动放弃",
-        "方可享受",
+        "什么时候开始享受医保待遇",
     ),
     # Who may do it: the page's 法定监护人 and the mother's login, never a bare "可以".
     (("我和孩子爸离婚了，孩子跟我，天津户口的新生儿", "医保得他来办还是我能办"), "法定监护人", ""),
