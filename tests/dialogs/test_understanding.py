@@ -421,7 +421,10 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
         ("blind16_dev.yaml", 0.93, 0.06),
         ("blind17_dev.yaml", 0.97, 0.02),
         ("blind18_dev.yaml", 0.96, 0.03),
-        ("blind19_dev.yaml", 0.88, 0.09),
+        ("blind19_dev.yaml", 0.92, 0.05),
+        ("blind20_dev.yaml", 0.95, 0.04),
+        ("blind21_dev.yaml", 0.95, 0.04),
+        ("blind22_dev.yaml", 0.92, 0.07),
     ],
 )
 async def test_blind_development_sets_keep_their_floor(
