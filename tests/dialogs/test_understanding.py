@@ -664,6 +664,12 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "自动放弃",
         "什么时候开始享受医保待遇",
     ),
+    # "已办居住证" is a permit held: the check does not ask it again.
+    (
+        ("犬子在苏已办居住证，孙儿在吴中区公办小学，不知可否申请积分入医？",),
+        "有居住证",
+        "办理苏州居住证了吗",
+    ),
     # Who may do it: the page's 法定监护人 and the mother's login, never a bare "可以".
     (("我和孩子爸离婚了，孩子跟我，天津户口的新生儿", "医保得他来办还是我能办"), "法定监护人", ""),
     (
