@@ -119,6 +119,13 @@ class AnswerHeads:
         text = turn.frame.text
         return not turn.frame.aspects and not any(w in text for w in self.vocab.question_words)
 
+    def consequence(self, text: str) -> bool:
+        """ "这样孩子就已经有医保了吧": a state asked of the step before, not facts to judge."""
+        compact = text.replace(" ", "").rstrip("?？")
+        return compact.startswith(tuple(self.vocab.consequence_leads)) and compact.endswith(
+            tuple(self.vocab.consequence_tails)
+        )
+
     def only_states(self, turn: Turn) -> bool:
         """A statement that is no yes/no, "…呢" or correction either: it asks nothing."""
         frame = turn.frame

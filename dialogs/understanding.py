@@ -201,7 +201,7 @@ class Clerk:
             or any(w in frame.text for w in self.vocab.new_case_words)  # "第三家：住园区…"
             or any(w in frame.text for w in self.vocab.place_words)  # "张家港的外地孩子怎么上"
         )
-        if turn.city is not None and asks:
+        if turn.city is not None and asks and not self.heads.consequence(frame.text):
             # Facts stated a turn or two before count too ("以前参加过学生医保" then "还能走
             # 积分入医吗"): the flow reads them with this message.
             recent = SAID_SEP.join([*said(session), frame.text])

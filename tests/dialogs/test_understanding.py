@@ -670,6 +670,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "有居住证",
         "办理苏州居住证了吗",
     ),
+    # A state asked as the consequence of the step before is no fact for the check to judge.
+    (("积分入医核定表已经拿到了", "这样孩子就已经有医保了吧"), "参保缴费后，方可享受", "不符合"),
     # Who may do it: the page's 法定监护人 and the mother's login, never a bare "可以".
     (("我和孩子爸离婚了，孩子跟我，天津户口的新生儿", "医保得他来办还是我能办"), "法定监护人", ""),
     (
