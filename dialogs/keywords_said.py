@@ -1,8 +1,9 @@
 """Which entries' keywords a message says, and whose they are.
 
 "积分" asked of Tianjin is Suzhou's own word: no Tianjin answer says it, so the question
-names the other city's process. "回执" is both cities' word, and "去哪" is nobody's: words
-that ask (an aspect's words) belong to no process, whichever keyword list holds them.
+names the other city's process. "回执" is both cities' word, and "去哪" or "是啥" is nobody's: words
+that ask (an aspect's words, or with a question word) belong to no process, whichever keyword
+list holds them.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ class KeywordsSaid:
         self._cities = cities
         self._places = frozenset(vocab.place_words)  # a district is the case's fact
         self._asking = frozenset(w for spec in vocab.aspects.values() for w in spec.words)
+        self._question_words = tuple(vocab.question_words)  # "是啥", "几天": asking too
 
     def names(self, entry: Entry, turn: Turn, own: bool = False) -> bool:
         """The message says one of the entry's keywords (a city's name alone does not count);
@@ -32,7 +34,7 @@ class KeywordsSaid:
             and k in said
             and k not in self._cities
             and k not in self._places
-            and not (own and (k in self._asking or self._city_says(turn.city, k)))
+            and not (own and (self._asks(k) or self._city_says(turn.city, k)))
             for k in entry.keywords
         )
 
@@ -49,6 +51,9 @@ class KeywordsSaid:
             ),
             None,
         )
+
+    def _asks(self, keyword: str) -> bool:
+        return keyword in self._asking or any(q in keyword for q in self._question_words)
 
     def _city_says(self, city: str | None, word: str) -> bool:
         return any(

@@ -672,6 +672,12 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # A state asked as the consequence of the step before is no fact for the check to judge.
     (("积分入医核定表已经拿到了", "这样孩子就已经有医保了吧"), "参保缴费后，方可享受", "不符合"),
+    # "是啥" in a Suzhou keyword list is no Suzhou term: Tianjin's own 回执 is not "苏州的说法".
+    (
+        ("我们外地户口，在天津生的娃，我有天津居住证", "你说的那个回执是啥回执？"),
+        "受理回执",
+        "苏州的来源页面",
+    ),
     # Who may do it: the page's 法定监护人 and the mother's login, never a bare "可以".
     (("我和孩子爸离婚了，孩子跟我，天津户口的新生儿", "医保得他来办还是我能办"), "法定监护人", ""),
     (
