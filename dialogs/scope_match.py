@@ -10,8 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from dialogs import outcomes
 from dialogs.choosing import STRONG_RANK
 from dialogs.dialogue import Turn
+from dialogs.heads import headed
+from dialogs.outcomes import Outcome
+from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 from knowledge.schema import Entry, Understanding
@@ -29,6 +33,20 @@ class ScopeMatches:
         self.vocab = vocab
         self.matcher = matcher
         self.fits = fits  # whether an entry is written for the turn's child
+
+    def silence(self, turn: Turn, entry_reply: Callable[[str], Reply]) -> list[Reply] | None:
+        """The message's own first aspect is one neither page says ("复印件要几份", "为啥非要
+        原件" after the materials): said so, then the entry beside it for this city if the
+        vocabulary names one (`near`); None when the aspect is not silent."""
+        asked = (turn.aspects if turn.inherited else turn.frame.aspects or turn.aspects)[:1]
+        if not asked or not self.vocab.aspects[asked[0]].silent or self.topic_says_more(turn):
+            return None
+        spec = self.vocab.aspects[asked[0]]
+        near = spec.near.get(turn.city or "")
+        if near is not None:  # then what the page does say beside it
+            return [headed(self.kb.text("abstain_aspect_near", what=spec.name), entry_reply(near))]
+        body = self.kb.text("abstain_aspect", what=spec.name)
+        return [Reply(text=body, state=outcomes.state(Outcome.ABSTAIN))]
 
     def topic_says_more(self, turn: Turn) -> bool:
         """An out-of-scope topic says more than the page's silence ("医保卡丢了咋补" is the

@@ -177,41 +177,17 @@ class Clerk:
         guard = self.heads.guard(turn)
         if guard is not None:
             return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
-        # The message's own first aspect: "为啥非要原件" after the materials asks the reason.
-        asked = (turn.aspects if turn.inherited else turn.frame.aspects or turn.aspects)[:1]
-        if asked and self.vocab.aspects[asked[0]].silent and not self.scope.topic_says_more(turn):
-            spec = self.vocab.aspects[asked[0]]  # "复印件要几份": neither page says
-            near = spec.near.get(turn.city or "")
-            if near is not None:  # then what the page does say beside it
-                head = self.kb.text("abstain_aspect_near", what=spec.name)
-                return [headed(head, render.entry_reply(session, near, today))]
-            body = self.kb.text("abstain_aspect", what=spec.name)
-            return [self._said_as(body, Outcome.ABSTAIN)]
+        silence = self.scope.silence(turn, lambda e: render.entry_reply(session, e, today))
+        if silence is not None:
+            return silence
         # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow
         # reads the children's facts as one family's.
         each = self.splitter.per_child(turn, session, today, render)
         if each:
             return each
-        # A yes/no or eligibility question, or a plain statement of facts ("我们在苏州住了
-        # 11个月"), in a city whose flow can decide: a failed condition is said at once.
-        asks = (
-            frame.yes_no
-            or "eligibility" in turn.aspects
-            or self.heads.is_statement(turn)
-            or any(w in frame.text for w in self.vocab.new_case_words)  # "第三家：住园区…"
-            or any(w in frame.text for w in self.vocab.place_words)  # "张家港的外地孩子怎么上"
-        )
-        if turn.city is not None and asks and not self.heads.consequence(frame.text):
-            # Facts stated a turn or two before count too ("以前参加过学生医保" then "还能走
-            # 积分入医吗"): the flow reads them with this message.
-            recent = SAID_SEP.join([*said(session), frame.text])
-            decided = render.decided_flow(session, turn.city, recent, today, frame.correction)
-            if decided is not None:
-                return decided
-        if turn.city is not None and "eligibility" in turn.aspects and self.heads.only_states(turn):
-            met = render.met(session, turn.city, frame.text, today)  # "初三" after "有要求吗"
-            if met is not None:
-                return [met]
+        decided = self._flow_decides(session, turn, today, render)
+        if decided is not None:
+            return decided
         own = any(self.vocab.aspects[a].rank > STRONG_RANK for a in frame.aspects)
         if (
             (frame.next_step or frame.previous_step)
@@ -236,6 +212,32 @@ class Clerk:
                 return verdict
         if turn.both:
             return self.splitter.per_city(turn, session, today, render) or None
+        return None
+
+    def _flow_decides(
+        self, session: Session, turn: Turn, today: date, render: Renders
+    ) -> list[Reply] | None:
+        """A yes/no or eligibility question, or a plain statement of facts ("我们在苏州住了
+        11个月"), in a city whose flow can decide: a failed condition is said at once, a
+        fact typed as the answer to a question about the conditions is said to meet one."""
+        frame = turn.frame
+        asks = (
+            frame.yes_no
+            or "eligibility" in turn.aspects
+            or self.heads.is_statement(turn)
+            or any(w in frame.text for w in self.vocab.new_case_words)  # "第三家：住园区…"
+            or any(w in frame.text for w in self.vocab.place_words)  # "张家港的外地孩子怎么上"
+        )
+        if turn.city is not None and asks and not self.heads.consequence(frame.text):
+            # Facts said a turn or two before count too ("以前参加过学生医保" → "还能走积分入医吗").
+            recent = SAID_SEP.join([*said(session), frame.text])
+            decided = render.decided_flow(session, turn.city, recent, today, frame.correction)
+            if decided is not None:
+                return decided
+        if turn.city is not None and "eligibility" in turn.aspects and self.heads.only_states(turn):
+            met = render.met(session, turn.city, frame.text, today)  # "初三" after "有要求吗"
+            if met is not None:
+                return [met]
         return None
 
     def _out_of_scope(
