@@ -4,7 +4,7 @@ whatever other entries the question's words would reach (9月15日 is also a day
 application calendar, but the page says it of the 入学指标).
 
 Only a phrase the parent marks as quoted counts: in quotation marks, or after 说的 / 写的 /
-提到的 - a bare "出生一件事是什么意思" is an ordinary question the frame answers.
+提到的 (`quote_markers`) - a bare "出生一件事是什么意思" is an ordinary question the frame answers.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from knowledge.loader import KnowledgeBase
 from knowledge.schema import Understanding
 
 _QUOTED = re.compile(r"[“\"「『‘'](.{2,40}?)[”\"」』’']")
-_SAID = ("说的", "写的", "提到的", "讲的", "里的")
 _NOT_TEXT = re.compile(r"[\s\W_]+")
 MIN_CHARS = 3  # shorter quotes ("90") say too little to find their sentence
 
@@ -30,6 +29,7 @@ class QuotedText:
     def __init__(self, kb: KnowledgeBase, vocab: Understanding) -> None:
         self._kb = kb
         self._meaning = tuple(vocab.meaning_words)
+        self._markers = tuple(vocab.quote_markers)  # 说的, 写的 …
         self._answers = {e.id: _plain(e.answer) for e in kb.entries.values()}
 
     def entry(self, text: str, city: str | None) -> str | None:
@@ -54,5 +54,5 @@ class QuotedText:
             return _plain(marked.group(1))
         at = min((i for w in self._meaning if (i := text.find(w)) >= 0), default=-1)
         before = text[:at] if at > 0 else ""
-        cut = max((before.rfind(s) + len(s) for s in _SAID if s in before), default=-1)
+        cut = max((before.rfind(m) + len(m) for m in self._markers if m in before), default=-1)
         return _plain(before[cut:]) if cut > 0 else None

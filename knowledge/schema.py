@@ -292,6 +292,7 @@ class Understanding(_Strict):
     now_words: list[str] = []
     # "…里说的9月15日是什么日子": a phrase of the page asked back (dialogs.quoting).
     meaning_words: list[str] = []
+    quote_markers: list[str] = []  # "…里说的9月15日": the phrase after one is quoted
     # "这样孩子就已经有医保了吧": a state asked as the consequence of the step just described,
     # not a fact stated (no flow judges it): a lead word and a question tail.
     consequence_leads: list[str] = []
