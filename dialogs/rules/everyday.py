@@ -171,6 +171,8 @@ _AGE_DAYS = re.compile(
     + r"\s*(?:多)?\s*天(?!\s*(?:内|以内|之内|后|以后|之后|期限|规定|的规定))"
 )
 _AGE_WEEKS = re.compile(NUMBER + r"\s*(?:个)?\s*(?:多)?\s*(?:星期|周)(?:大|了|前|之前|以前)")
+# "刚满3周": that many weeks to the day, as 满月 is a month (not 周岁, an age in years).
+_FULL_WEEKS = re.compile(r"满\s*" + NUMBER + r"\s*(?:个)?\s*(?:星期|周)(?!岁)")
 # "四个月大", "三个多月了", "一个半月" (a month and a half; at the end of a message too:
 # "不对，是四个半月").
 _AGE_MONTHS = re.compile(
@@ -349,6 +351,11 @@ def _age_in_days(norm: str, today: date) -> DaySpan | None:
 
 
 def _age_in_weeks(norm: str, today: date) -> DaySpan | None:
+    full = _FULL_WEEKS.search(norm)
+    weeks = cn_number(full.group(1)) if full else None
+    if full is not None and weeks is not None:
+        day = today - timedelta(days=int(weeks * 7))
+        return DaySpan(day, day, full.group(0))
     m = _AGE_WEEKS.search(norm)
     weeks = cn_number(m.group(1)) if m else None
     if m is None or weeks is None:

@@ -112,6 +112,8 @@ def test_today_said_first_never_replaces_the_birth_day(lead: str, said: str, tod
         ("宝宝是春节前两天生的", date(2027, 2, 5), date(2027, 2, 4)),  # 春节 still to come
         ("国庆后一天出生的", date(2027, 2, 10), date(2026, 10, 2)),
         ("十一月十五号出生的", date(2027, 2, 10), date(2026, 11, 15)),  # 十一月 is no 国庆
+        ("宝宝刚满3周", date(2027, 4, 5), date(2027, 3, 15)),  # 满 N 周: to the day
+        ("宝宝满两个星期了", date(2027, 4, 5), date(2027, 3, 22)),
     ],
 )
 def test_days_around_a_holiday_and_months_named_like_one(
