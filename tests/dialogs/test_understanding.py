@@ -680,6 +680,13 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "受理回执",
         "苏州的来源页面",
     ),
+    # Grandparents asked as who goes, not as grown-ups insuring themselves; a permit expired.
+    (("天津新生儿参保谁来办", "爷爷奶奶能替着去办吗"), "法定监护人", "成年人、退休人员"),
+    (
+        ("外地户口孩子在天津参保要什么条件", "如果我居住证过期了呢？"),
+        "有效居住证",
+        "随出生、随参保",
+    ),
     # Who may do it: the page's 法定监护人 and the mother's login, never a bare "可以".
     (("我和孩子爸离婚了，孩子跟我，天津户口的新生儿", "医保得他来办还是我能办"), "法定监护人", ""),
     (
