@@ -42,11 +42,13 @@ class AnswerHeads:
             a for e in kb.entries.values() if e.group == "related" for a in e.aspects
         }
 
-    def opened(self, turn: Turn, chosen: list[str], first: Reply, verdict: bool = True) -> Reply:
+    def opened(
+        self, turn: Turn, chosen: list[str], first: Reply, verdict: bool = True, before: str = ""
+    ) -> Reply:
         """The first reply with what it must open with, innermost first: the entry's verdict
         (unless an office is checked, or not `verdict`: the question was another city's),
         another year's label, another case's or place's note, the fee for several children
-        or a stated duration checked."""
+        or a stated duration checked. `before`: the message this one follows."""
         office = self.office_check(turn, chosen)  # "要交到区人社局吗": not that office
         said = next((v for e in chosen if (v := self.verdict(turn, e)) is not None), None)
         if said is not None and office is None and verdict:
@@ -55,7 +57,7 @@ class AnswerHeads:
         if year is not None:
             first = headed(self.kb.text("guard_year", covered=year[0], year=year[1]), first)
         other = (
-            self.implied_other(turn)
+            self.implied_other(turn, before)
             or self.beside_uncovered(turn)
             or self.snippet_elsewhere(turn, chosen)
             or office
@@ -270,10 +272,13 @@ class AnswerHeads:
             return None
         return self.kb.text("office_other", office=office)
 
-    def implied_other(self, turn: Turn) -> str | None:
+    def implied_other(self, turn: Turn, before: str = "") -> str | None:
         """ "外地户口在天津生孩子 能用津心办出生一件事吗": the way the message names is for
-        another 户籍 than the one it states; that comes first, then the stated case's way."""
+        another 户籍 than the one it states; that comes first, then the stated case's way.
+        A bare "外地户口的宝宝能用吗" asks of the way the message before it named."""
         said = turn.frame.text.replace(" ", "")
+        if turn.frame.yes_no and not any(w in said for w in self.vocab.implied_notes):
+            said += before.replace(" ", "")
         for word, key in self.vocab.implied_notes.items():
             implied = self.vocab.implied_populations.get(word)
             if word not in said or implied is None:

@@ -180,8 +180,7 @@ class Clerk:
         silence = self.scope.silence(turn, lambda e: render.entry_reply(session, e, today))
         if silence is not None:
             return silence
-        # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow
-        # reads the children's facts as one family's.
+        # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow.
         each = self.splitter.per_child(turn, session, today, render)
         if each:
             return each
@@ -355,7 +354,8 @@ class Clerk:
         if birth_city is not None and turn.birth is not None and set(turn.aspects) & HOW_ASPECTS:
             asked = replace(turn, aspects=("deadline",))
             replies += self.births.verdict(asked, birth_city, today, render) or []
-        replies[0] = self.heads.opened(turn, chosen, replies[0], verdict=not theirs)
+        before = "".join(said(session)[-1:])  # "外地户口的宝宝能用吗" after 出生一件事
+        replies[0] = self.heads.opened(turn, chosen, replies[0], not theirs, before)
         return replies
 
     @staticmethod

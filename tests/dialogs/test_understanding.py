@@ -687,6 +687,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "有效居住证",
         "随出生、随参保",
     ),
+    # A bare "能用吗" asks of the way the message before named (出生一件事: 本市户籍 only).
+    (("天津的出生一件事是什么", "外地户口的宝宝能用吗"), "不能走这个入口", ""),
     # Who may do it: the page's 法定监护人 and the mother's login, never a bare "可以".
     (("我和孩子爸离婚了，孩子跟我，天津户口的新生儿", "医保得他来办还是我能办"), "法定监护人", ""),
     (
