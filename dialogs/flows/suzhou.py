@@ -13,7 +13,9 @@ from datetime import date
 
 from dialogs import callbacks as cb
 from dialogs import outcomes
+from dialogs.dialogue import SAID_SEP
 from dialogs.flows.base import FlowResult
+from dialogs.flows.facts import facts_of
 from dialogs.flows.machine import GuidedFlow
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
@@ -230,10 +232,7 @@ class SuzhouFlow(GuidedFlow):
         ok = [n for n in CHECKS if n in found and n not in v.failing and n not in v.unsure]
         if not ok or v.failing:
             return None
-        known = dict(session.slots)
-        for line in said:
-            known.update(self.extract(line, session, today))
-        known.update(found)
+        known = {**session.slots, **facts_of(self, SAID_SEP.join(said), session, today)[0], **found}
         left = [n for n in CHECKS if n not in known]
         conditions: dict[str, str] = self.text.extra("condition")
         lines = [self.t("condition_met", condition=conditions[n]) for n in ok]
