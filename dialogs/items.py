@@ -1,15 +1,17 @@
 """Pointing at one numbered item of the answer just given: "第二步是啥", "第三条呢", "最后一步",
 and "然后呢" after an item ("津心办登录后第一步点哪" → step 1 … "然后呢" → step 2).
 
-The items are the answer's own numbered lines (`dialogs.replies.Replies.entry_item`); an
-item the answer does not have is never made up (the turn goes on as any other). The item
-last asked about is kept in `session.context["item"]` for one turn.
+The items are the answer's own numbered lines (`numbered_items`); an item the answer does
+not have is never made up (the turn goes on as any other). The item last asked about is kept
+in `session.context["item"]` for one turn; so is the item a parent says they have done
+("人脸核验做完了" names step 2 of the answer given, so "然后呢" is step 3).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
+from difflib import SequenceMatcher
 
 from dialogs.dialogue import Turn
 from dialogs.rules.dates import cn_int
@@ -19,11 +21,20 @@ from knowledge.loader import KnowledgeBase
 
 ItemOf = Callable[[Session, str, int], Reply | None]
 MAX_ITEMS = 20  # more numbered items than any answer has
+MIN_SHARED = 3  # characters a done step must share with its item ("人脸核验", not "办理")
+_NUMBERED = re.compile(r"^\s*(\d{1,2})[.、．]\s*(.+)$", re.MULTILINE)
+
+
+def numbered_items(answer: str) -> dict[int, str]:
+    """An answer's numbered lines by number ("1. …" → {1: "…"})."""
+    return {int(m.group(1)): m.group(2).strip() for m in _NUMBERED.finditer(answer)}
 
 
 class ItemPointer:
-    def __init__(self, units: Sequence[str]) -> None:
-        """`units`: the words after 第N (understanding.yaml `ordinal_units`: 步, 条, 项 …)."""
+    def __init__(self, units: Sequence[str], done_words: Sequence[str] = ()) -> None:
+        """`units`: the words after 第N (understanding.yaml `ordinal_units`: 步, 条, 项 …);
+        `done_words`: a step said as done ("做完了", "弄好了")."""
+        self._done = tuple(done_words)
         alternation = "|".join(re.escape(u) for u in units) or "(?!)"
         self._pattern = re.compile(f"第([0-9一二两三四五六七八九十]{{1,3}})(?:{alternation})")
         self._last = re.compile(f"最后(?:一|1)?(?:{alternation})")
@@ -54,6 +65,20 @@ class ItemPointer:
             session.context["item"] = number
         return reply
 
+    def done(self, session: Session, text: str, replies: list[Reply], kb: KnowledgeBase) -> None:
+        """Keep the item of the answer just given that a message says is done: the one
+        sharing the longest stretch of words with it, when no other shares as much."""
+        entry = kb.entries.get(str(replies[-1].entry)) if replies else None
+        if entry is None or not any(w in text for w in self._done):
+            return
+        for word in self._done:
+            text = text.replace(word, "|")
+        shared = {n: _shared(text, item) for n, item in numbered_items(entry.answer).items()}
+        best = max(shared.values(), default=0)
+        ties = [n for n, size in shared.items() if size == best]
+        if best >= MIN_SHARED and len(ties) == 1:
+            session.context["item"] = ties[0]
+
     def asks_last(self, turn: Turn) -> bool:
         return self._last.search(turn.frame.text.replace(" ", "")) is not None
 
@@ -65,6 +90,12 @@ class ItemPointer:
                 session.context["item"] = number
                 return reply
         return None
+
+
+def _shared(text: str, item: str) -> int:
+    """Characters of the longest stretch `text` and `item` have in common."""
+    match = SequenceMatcher(None, text, item, autojunk=False)
+    return match.find_longest_match(0, len(text), 0, len(item)).size
 
 
 def beside(kb: KnowledgeBase, entry_id: str, after: bool) -> str | None:

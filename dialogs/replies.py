@@ -7,7 +7,6 @@ the aspect answered), since what was just said is what a follow-up leans on.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -15,6 +14,7 @@ from datetime import date
 
 from dialogs import callbacks as cb
 from dialogs import outcomes
+from dialogs.items import numbered_items
 from dialogs.outcomes import Outcome
 from dialogs.session import Session
 from dialogs.stores.records import redact
@@ -24,7 +24,6 @@ from knowledge.matcher import Match
 from knowledge.schema import Entry, Menu
 
 # "1. 用新生儿妈妈的身份信息登录…": a numbered item of an answer, one per line.
-_NUMBERED = re.compile(r"^\s*(\d{1,2})[.、．]\s*(.+)$", re.MULTILINE)
 
 MAX_RELATED_BUTTONS = 3
 Note = Callable[[date, date | None], str]
@@ -116,9 +115,7 @@ class Replies:
         """Item `number` of an entry's numbered list ("第二步是啥" after the steps), with the
         entry's footer; None when the answer has no such item."""
         entry = self.kb.entries[entry_id]
-        items = dict(
-            (int(m.group(1)), m.group(2).strip()) for m in _NUMBERED.finditer(entry.answer)
-        )
+        items = numbered_items(entry.answer)
         if number not in items:
             return None
         text = self.kb.text("entry_item", title=entry.title, n=number, item=items[number])

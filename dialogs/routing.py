@@ -248,15 +248,14 @@ class Router:
         self, session: Session, text: str, today: date, turn: Turn | None = None
     ) -> list[Reply]:
         clerk = self.clerk
-        understood = None
-        if clerk is not None:
-            understood = clerk.answer(session, text, today, self, turn)
-        if isinstance(understood, list):
-            return understood
-        match = understood or self.matcher.match(
-            text, MatchContext(city=session.city, topic=session.topic, entry=session.last_entry)
-        )
-        return self.say.match(session, text, match, today)
+        understood = clerk.answer(session, text, today, self, turn) if clerk else None
+        if not isinstance(understood, list):
+            context = MatchContext(city=session.city, topic=session.topic, entry=session.last_entry)
+            match = understood or self.matcher.match(text, context)
+            understood = self.say.match(session, text, match, today)
+        if clerk is not None:  # "人脸核验做完了": the step of the answer said as done
+            clerk.pointer.done(session, text, understood, self._kb)
+        return understood
 
     def entry_reply(
         self, session: Session, entry_id: str, today: date, when: date | None = None

@@ -68,7 +68,7 @@ class Clerk:
         self._groups = self.dialogue.groups
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self.chooser = EntryChooser(kb, self.vocab, matcher, self.dialogue.reader)
-        self.pointer = ItemPointer(self.vocab.ordinal_units)
+        self.pointer = ItemPointer(self.vocab.ordinal_units, self.vocab.done_words)
         self.quoting = QuotedText(kb, self.vocab)
         self.city_names = matcher.lexicon.city_names
         self.heads = AnswerHeads(kb, self.city_names)

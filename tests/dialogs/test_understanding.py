@@ -550,6 +550,24 @@ async def test_then_after_an_item_is_the_next_item(engine: Engine) -> None:
     assert "第2项" in reply and "母亲人脸核验" in reply
 
 
+@pytest.mark.parametrize(
+    ("done", "then", "step"),
+    [
+        ("出生一件事人脸核验做完了", "下一步呢", "填写信息"),
+        ("津心办里的办理须知看完了，人脸核验也弄好了", "然后呢", "填写信息"),
+        ("津心办已经登录好了", "然后呢", "办理须知"),
+    ],
+)
+async def test_then_after_a_step_said_done_is_the_step_after_it(
+    engine: Engine, done: str, then: str, step: str
+) -> None:
+    """ "人脸核验做完了" names step 2 of the answer: "下一步呢" is step 3 of the same answer,
+    not the next entry (the materials)."""
+    await _say(engine, 136, TODAY, done)
+    reply = await _say(engine, 136, TODAY, then)
+    assert step in reply and "办理材料" not in reply
+
+
 async def test_a_baby_of_non_local_parents_is_not_a_pupil(engine: Engine) -> None:
     """宝宝 is a baby: the newborn's way (居住证), never "随学校参保" for pupils."""
     reply = await _say(engine, 37, TODAY, "天津外地户口宝宝医保咋办")
