@@ -26,7 +26,6 @@ MAX_ASPECTS = 3  # "多少钱、在哪办、要带啥": a compound question's pa
 
 
 # What a parent says is done before asking what comes next ("打印完然后呢").
-DONE = ("完", "完了", "好了", "以后", "之后")
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,7 +220,7 @@ class FrameReader:
         if any(compact.startswith(w) for w in steps):
             return True
         return any(compact.endswith(w) and w.endswith("呢") for w in steps) and any(
-            d + w in compact for w in steps for d in DONE
+            d + w in compact for w in steps for d in self.vocab.done_words
         )
 
     @staticmethod

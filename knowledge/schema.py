@@ -290,7 +290,8 @@ class Understanding(_Strict):
     # "下周再去办" then "这样还能从出生那天起算吗": a follow-up asks of the day said before,
     # unless it says one of these ("那现在去呢" is today).
     now_words: list[str] = []
-    # "人脸核验做完了": a step of the answer given said as done ("然后呢" is the one after it).
+    # A step said as done: "打印完然后呢" asks the next step; "人脸核验做完了" names the item
+    # of the answer given, so "然后呢" is the one after it.
     done_words: list[str] = []
     # "…里说的9月15日是什么日子": a phrase of the page asked back (dialogs.quoting).
     meaning_words: list[str] = []

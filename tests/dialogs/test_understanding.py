@@ -631,6 +631,9 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
 
 # (turns, what the last reply must say, what it must not say ("" = nothing))
 STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
+    # A step done with the form in hand: where it goes next (the school), not where to apply.
+    (("积分入医核定表", "它要在哪天前打出来", "打完交给谁"), "学校", "提出书面申请"),
+    (("核定表打好了", "拿着它去哪"), "学校", "提出书面申请"),
     # A fact typed as the answer to a question about the conditions: the condition it
     # meets, then those still open (never the "记下了" of a plain statement).
     (("积分入医对孩子上几年级有要求吗", "初三"), "符合这一条：孩子在托幼机构或义务教育", "记下了"),
