@@ -22,6 +22,7 @@ from knowledge.schema import Understanding
 
 CLAUSE_ENDS = "，,。；;！!？?\n"
 BIRTH_READS = 3  # days in one message tried as the birth day before giving up
+DAY_ASPECTS = frozenset({"time", "deadline"})  # aspects that ask of a day
 GO_KEY = "go"  # context: the day(s) to go said before, "first|last|phrase"
 
 
@@ -39,10 +40,13 @@ class SaidDays:
         ctx = session.context
         # A correction after a stated birth day ("哦不对 是10月3日") restates that day.
         corrects_birth = frame.correction and isinstance(ctx.get("birth"), str)
-        birth = None
+        birth, known = None, known_birth(session)
         if corrects_birth or any(w in surface for w in self.vocab.birth_words):
             birth = self._birth_said(text, today, corrects_birth)
-        birth = birth or known_birth(session)
+        checks = any(w in surface for w in self.vocab.check_words)
+        if known is not None and checks and not frame.correction:
+            birth = None  # "我算今天是第60天，对吧": the parent's count, to be checked
+        birth = birth or known
         asked = text
         if birth is not None and birth.phrase and not corrects_birth:
             # "11月2号出生的，我想等2月10号再去办": the day to go is the other date.
@@ -54,12 +58,27 @@ class SaidDays:
             and (corrects_birth or when.phrase in birth.phrase)
         ):
             when = None  # the (corrected) birth day, not a day to go: "劳动节生的"
+        if (
+            when is not None
+            and when.first == when.last == today
+            and not self._asks_of(frame, surface)
+        ):
+            when = None  # "今天中秋，资格到手了": today's date said as context, not asked about
         if when is None and birth is not None and (frame.yes_no or frame.followup):
             when = self._go_before(surface, ctx)
         corrected: dict[str, str] = {}
         if corrects_birth and birth is not None and birth.first == birth.last:
             corrected["birth"] = birth.first.isoformat()
         return birth, when, corrected
+
+    def _asks_of(self, frame: Frame, surface: str) -> bool:
+        """The message asks of a day ("今天能去吗", "今天11月10号，还剩几天") or says an
+        errand on it ("今天去交")."""
+        return (
+            frame.yes_no
+            or bool(DAY_ASPECTS.intersection(frame.aspects))
+            or any(w in surface for w in self.vocab.errand_words)
+        )
 
     def paid(self, text: str, today: date, ctx: Mapping[str, object], new_day: bool) -> date | None:
         """The day the fee was paid: a date in a clause that says paying ("3月10号交的钱",

@@ -170,6 +170,9 @@ class HolidaySpec(_Strict):
     month: int = Field(default=0, ge=0, le=12)
     day: int = Field(default=0, ge=0, le=31)
     term: str = ""
+    # Statutory days off from the holiday on (国庆 3, 春节 初一–初三): its break in a year
+    # the official calendar package does not cover yet.
+    days_off: int = Field(default=0, ge=0, le=7)
 
 
 class Guard(_Strict):
@@ -290,6 +293,8 @@ class Understanding(_Strict):
     # "下周再去办" then "这样还能从出生那天起算吗": a follow-up asks of the day said before,
     # unless it says one of these ("那现在去呢" is today).
     now_words: list[str] = []
+    # "我算今天是第60天，对吧": a day count asked to be checked keeps the birth day said before.
+    check_words: list[str] = []
     # A step said as done: "打印完然后呢" asks the next step; "人脸核验做完了" names the item
     # of the answer given, so "然后呢" is the one after it.
     done_words: list[str] = []

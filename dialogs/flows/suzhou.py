@@ -20,7 +20,7 @@ from dialogs.flows.machine import GuidedFlow
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
 from dialogs.rules.dates import format_cn
-from dialogs.rules.everyday import is_workday
+from dialogs.rules.everyday import is_workday, next_workday
 from dialogs.rules.suzhou import (
     ORDER,
     UNSURE,
@@ -105,6 +105,7 @@ class SuzhouFlow(GuidedFlow):
             "calendar_review_2017",
             "calendar_closed",
             "calendar_holiday",
+            "calendar_next_workday",
             "calendar_holiday_unknown",
             "form_not_yet",
             "form_open",
@@ -337,14 +338,22 @@ class SuzhouFlow(GuidedFlow):
         )
         if cal.within_2017_notice:
             body += "\n" + self.t("calendar_review_2017")
-        if when is not None and cal.phase is Phase.OPEN:
+        if cal.phase is Phase.OPEN:
             # "节假日除外": the official holiday calendar, or say it is not published yet.
             workday = is_workday(day)
             if workday is False:  # the answer to "端午节那天收吗" comes first
-                body = self.t("calendar_holiday", today=format_cn(day)) + "\n" + body
-            elif workday is None:
+                body = self._day_off(day, cal.closes) + "\n" + body
+            elif workday is None and when is not None:
                 body += "\n" + self.t("calendar_holiday_unknown", year=day.year)
         return Reply(text=body, state=outcomes.state(Outcome.CALENDAR, cal.phase.value))
+
+    def _day_off(self, day: date, closes: date) -> str:
+        """A day off in the window: not that day, and the first working day after it."""
+        text = self.t("calendar_holiday", today=format_cn(day))
+        following = next_workday(day)
+        if following is not None and following <= closes:
+            text += self.t("calendar_next_workday", next=format_cn(following))
+        return text
 
     def prompt(self, state: str, session: Session, today: date) -> str:
         if state == "materials":

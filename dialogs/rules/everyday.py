@@ -35,6 +35,7 @@ class Holiday:
     month: int = 0
     day: int = 0
     term: str = ""
+    days_off: int = 0  # statutory days off from the holiday on
 
 
 HolidayRule = Holiday
@@ -45,6 +46,7 @@ class _HolidayLike(Protocol):
     month: int
     day: int
     term: str
+    days_off: int
 
 
 # The tables built last, with the knowledge's table each came from (a reload replaces that
@@ -59,11 +61,12 @@ def holidays_from(specs: Mapping[str, _HolidayLike]) -> dict[str, Holiday]:
     for table, built in _BUILT:
         if table is specs:
             return built
-    built = {name: Holiday(h.kind, h.month, h.day, h.term) for name, h in specs.items()}
+    built = {name: Holiday(h.kind, h.month, h.day, h.term, h.days_off) for name, h in specs.items()}
     _BUILT[:] = [(specs, built), *_BUILT[:1]]
     return built
 
 
+MAX_DAYS_OFF = 9  # the longest official break (春节, 国庆: 8 days) and a weekend day
 NUMBER = r"(\d{1,3}|[一二两三四五六七八九十百]{1,4}|半)"
 
 
@@ -117,12 +120,27 @@ def last_holiday(rule: HolidayRule, today: date) -> date | None:
 
 
 def next_holiday(rule: HolidayRule, today: date) -> date | None:
-    """The next occurrence on or after today ("国庆节去办")."""
+    """The next occurrence on or after today ("国庆节去办"); today, while the days off that
+    began with this year's occurrence last ("国庆人多" said on 10月3日 is this 国庆)."""
     for year in (today.year, today.year + 1):
         found = holiday_on(rule, year)
         if found is not None and found >= today:
             return found
+        if found is not None and _days_off_since(found, today, rule.days_off):
+            return today
     return None
+
+
+def _days_off_since(start: date, today: date, statutory: int) -> bool:
+    """Every day from `start` to today is an official day off: by the calendar package
+    where it covers the year, else within the statutory days off."""
+    days = (today - start).days
+    if not 0 <= days <= MAX_DAYS_OFF:
+        return False
+    off = [is_workday(start + timedelta(d)) for d in range(days + 1)]
+    if any(o is None for o in off):
+        return days < statutory
+    return not any(off)
 
 
 def holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, HolidayRule] | None:
@@ -394,3 +412,16 @@ def is_workday(day: date) -> bool | None:
         return bool(chinese_calendar.is_workday(day))
     except NotImplementedError:
         return None
+
+
+def next_workday(day: date) -> date | None:
+    """The first working day after `day` by the official calendar; None when the calendar
+    does not cover the days in between."""
+    for ahead in range(1, MAX_DAYS_OFF + 2):
+        following = day + timedelta(ahead)
+        workday = is_workday(following)
+        if workday is None:
+            return None
+        if workday:
+            return following
+    return None

@@ -1287,10 +1287,52 @@ ERRAND_DAY_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("today", "turns", "present"), ERRAND_DAY_CASES)
+# Days as people say them around holidays, with the clock passed in: a break in progress is
+# this year's (2028's calendar is not published: the statutory days off decide), 正月十五
+# is a day of its own, 双十一 is 11月11日, a count the parent asks to check keeps the birth
+# day said before, today's date said as context asks nothing of it, a day off in the
+# window names the next working day, and a day after the window is "来不及".
+DAY_PHRASE_CASES = [
+    (
+        date(2028, 10, 3),
+        (
+            "今天中秋节，宝宝7月20号出生的，天津户口",
+            "国庆人多，我想晚点去，最晚哪天办完还能从出生起享受",
+        ),
+        ("还来得及", "2028年10月17日"),
+    ),
+    (
+        date(2028, 1, 30),
+        ("宝宝是去年11月20号生的，天津户口", "年后正月十五再去办，还能从出生起享受吗"),
+        ("还来得及", "2028年2月9日"),
+    ),
+    (
+        date(2027, 1, 20),
+        ("宝宝去年双十一出生的，天津户口，还没办医保", "我算今天是第60天，对吧？"),
+        ("2026年11月11日出生", "第71天"),
+    ),
+    (
+        date(2027, 5, 20),
+        (
+            "我家老二是今年大年初一生的，天津户口",
+            "今天才第85天，还来得及从出生起享受吧？帮我核一下",
+        ),
+        ("2027年2月6日出生", "第104天", "来不及"),
+    ),
+    (
+        date(2028, 10, 3),
+        ("今天中秋，积分入医资格到手了", "核定表还有多少天截止"),
+        ("还有43天",),
+    ),
+    (date(2026, 6, 19), ("今天端午，积分入医最早哪天能去交",), ("下一个工作日2026年6月22日",)),
+    (date(2028, 8, 31), ("积分入医截止哪天", "那我明天去还行吗"), ("来不及", "2028年9月1日")),
+]
+
+
+@pytest.mark.parametrize(("today", "turns", "present"), ERRAND_DAY_CASES + DAY_PHRASE_CASES)
 async def test_the_day_to_go_decides_the_verdict(
     engine: Engine, today: date, turns: tuple[str, ...], present: tuple[str, ...]
 ) -> None:
-    chat = 900 + ERRAND_DAY_CASES.index((today, turns, present))
+    chat = 900 + (ERRAND_DAY_CASES + DAY_PHRASE_CASES).index((today, turns, present))
     reply = await _say(engine, chat, today, *turns)
     assert all(p in reply for p in present), reply
