@@ -22,11 +22,14 @@ class KeywordsSaid:
         self.kb = kb
         self._cities = cities
         self._places = frozenset(vocab.place_words)  # a district is the case's fact
+        # "天津新生儿的呢": a population's word says who it is about, not what is asked.
+        self._who = frozenset(w for spec in vocab.populations.values() for w in spec.words)
         self._asking = frozenset(w for spec in vocab.aspects.values() for w in spec.words)
         self._question_words = tuple(vocab.question_words)  # "是啥", "几天": asking too
 
     def names(self, entry: Entry, turn: Turn, own: bool = False) -> bool:
-        """The message says one of the entry's keywords (a city's name alone does not count);
+        """The message says one of the entry's keywords (a city's or a place's name alone does
+        not count, nor a population's: "天津新生儿的呢" names who, not the subject);
         `own`: a keyword no entry of the turn's city says (积分 is Suzhou's word, 回执 both's)."""
         said = turn.frame.text.replace(" ", "")
         return any(
@@ -34,6 +37,7 @@ class KeywordsSaid:
             and k in said
             and k not in self._cities
             and k not in self._places
+            and (own or k not in self._who)
             and not (own and (self._asks(k) or self._city_says(turn.city, k)))
             for k in entry.keywords
         )

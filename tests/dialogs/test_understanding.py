@@ -631,6 +631,11 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
 
 # (turns, what the last reply must say, what it must not say ("" = nothing))
 STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
+    # "天津新生儿的呢" names who, not the subject: the materials asked before, for them.
+    (("苏州积分入医的材料有哪些", "天津新生儿的呢"), "户口簿", "办理总览"),
+    # Initials typed for the city and the terms (sz 苏州, jzz 居住证, sb 社保).
+    (("sz 外地娃 医保咋办", "jzz要住几年"), "一年以上", "天津"),
+    (("sz jfry sb 哪年的算",), "当年在市区参加社会保险", "天津"),
     # A step done with the form in hand: where it goes next (the school), not where to apply.
     (("积分入医核定表", "它要在哪天前打出来", "打完交给谁"), "学校", "提出书面申请"),
     (("核定表打好了", "拿着它去哪"), "学校", "提出书面申请"),
