@@ -631,6 +631,13 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
 
 # (turns, what the last reply must say, what it must not say ("" = nothing))
 STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
+    # "时间窗口" asks a time, not a 窗口 (where); a receipt is no pass.
+    (
+        ("苏州积分入医要在6到8月申请", "天津外地户口的新生儿也有这种时间窗口吗"),
+        "不受参保缴费时间限制",
+        "线下",
+    ),
+    (("积分入医去街道申请", "那个回执什么时候给", "拿到回执算通过了吗"), "还不算通过", "是的"),
     # "天津新生儿的呢" names who, not the subject: the materials asked before, for them.
     (("苏州积分入医的材料有哪些", "天津新生儿的呢"), "户口簿", "办理总览"),
     # Initials typed for the city and the terms (sz 苏州, jzz 居住证, sb 社保).
