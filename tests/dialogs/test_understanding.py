@@ -631,6 +631,18 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
 
 # (turns, what the last reply must say, what it must not say ("" = nothing))
 STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
+    # An objection raised by "去哪提"; a missed window asked as "会怎么样" / "就不能参保了".
+    (
+        ("苏州积分入医名单公示了，我家没在上面", "我觉得有问题，去哪提？"),
+        "区流动人口积分管理办公室",
+        "提出书面申请",
+    ),
+    (
+        ("苏州积分入医资格拿到了，但一直没通过学校办入医手续", "11月都过了，会怎么样？"),
+        "自动放弃",
+        "首次",
+    ),
+    (("天津的，宝宝过了90天还没办医保", "是不是就不能参保了？"), "还能参保：", "没上学"),
     # "时间窗口" asks a time, not a 窗口 (where); a receipt is no pass.
     (
         ("苏州积分入医要在6到8月申请", "天津外地户口的新生儿也有这种时间窗口吗"),
