@@ -135,6 +135,10 @@ class EntryChooser:
         if not candidates and turn.switched and turn.inherited:
             turn = replace(turn, populations=turn.frame.populations)
             candidates = self.entries(turn, session)
+        if not candidates and turn.switched and not turn.aspects:
+            # "苏州呢" after a flow's answer, nothing asked before it: that city's way.
+            turn = replace(turn, aspects=("steps",))
+            candidates = self.entries(turn, session)
         return turn, candidates
 
     def _off_aspect(

@@ -631,6 +631,14 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
 
 # (turns, what the last reply must say, what it must not say ("" = nothing))
 STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
+    # "是不是马上就能刷医保了" asks when benefits start (after paying), not the 核定表's date;
+    # "苏州呢" after a flow's answer, nothing asked before it: Suzhou's way.
+    (
+        ("苏州积分入医核定表拿到了，学校也办了手续", "是不是马上就能刷医保了？"),
+        "参保缴费后",
+        "打印已在",
+    ),
+    (("天津外地户籍的孩子在天津上学，随学校参保", "苏州呢？"), "积分入医", "不在我能回答的范围"),
     # An objection raised by "去哪提"; a missed window asked as "会怎么样" / "就不能参保了".
     (
         ("苏州积分入医名单公示了，我家没在上面", "我觉得有问题，去哪提？"),
