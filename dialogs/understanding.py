@@ -261,6 +261,8 @@ class Clerk:
             chosen = self.chooser.choose(turn, session, None)
             if chosen:
                 return self._entry_replies(session, turn, today, render, chosen, None)
+            if turn.cared_away and turn.aspects:  # "去上海看病能报吗" of Suzhou: its page is silent
+                return self._abstain(turn, session) or match
         return match
 
     def _from_entries(
@@ -310,7 +312,8 @@ class Clerk:
             if elsewhere is not None:  # "那孩子在外地看病怎么备案" in a Suzhou conversation
                 return [headed(elsewhere, render.entry_reply(session, picked, today))]
         if not chosen:
-            if match.kind != "answer" and self._sure_of_aspect(turn) and not turn.stated:
+            sure = turn.city is not None and bool(turn.aspects) and not turn.inherited
+            if match.kind != "answer" and sure and not turn.stated:
                 return self._abstain(turn, session) or match
             if picked is not None and self.chooser.other_city(picked, turn):
                 # Never the other city's process for this city's question: not covered.
@@ -386,9 +389,6 @@ class Clerk:
             if city == turn.city:
                 rest = rest.replace(name, "")
         return not rest.strip(ONLY_CITY_FILLER)
-
-    def _sure_of_aspect(self, turn: Turn) -> bool:
-        return turn.city is not None and bool(turn.aspects) and not turn.inherited
 
     def _abstain(self, turn: Turn, session: Session) -> list[Reply] | None:
         aspect = turn.aspects[0]
