@@ -631,6 +631,8 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
 
 # (turns, what the last reply must say, what it must not say ("" = nothing))
 STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
+    # Suzhou's page gives no amounts.
+    (("苏州积分入医取得资格后要参保缴费", "政府给补多少"), "政府补助多少都没有写", "730"),
     # Care in another city asked of Suzhou: its page is silent (never the medical guard).
     (("苏州积分入医办下来了", "孩子去上海看病能报吗"), "来源页面没有写（异地就医）", "医疗建议"),
     # "是不是马上就能刷医保了" asks when benefits start (after paying), not the 核定表's date;
