@@ -631,6 +631,28 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
 
 # (turns, what the last reply must say, what it must not say ("" = nothing))
 STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
+    # The Suzhou check reads insurance paid in another city or province, a permit never
+    # applied for and a toddler at home as failed conditions (its intro asks "是否符合").
+    (
+        ("我社保在上海交的，人住苏州园区，有苏州居住证，孩子能积分入医吗",),
+        "不符合：社保在上海交",
+        "能不能申请",
+    ),
+    (
+        ("我社保是在安徽老家交的 人在姑苏区住了三年有居住证 孩子在姑苏上小学 能积分入医吗",),
+        "✗ 当年在苏州市区参加社会保险",
+        "能不能申请",
+    ),
+    (
+        ("孩子在相城区公办小学上三年级，社保交了快两年了，但是一直没去办居住证，能申请积分入医吗",),
+        "✗ 已办理居住证",
+        "能不能申请",
+    ),
+    (
+        ("孩子才一岁半 在家没上托班 我们在姑苏区 能积分入医吗",),
+        "✗ 孩子在托幼机构或义务教育",
+        "能不能申请",
+    ),
     # Suzhou's page gives no amounts.
     (("苏州积分入医取得资格后要参保缴费", "政府给补多少"), "政府补助多少都没有写", "730"),
     # Care in another city asked of Suzhou: its page is silent (never the medical guard).
