@@ -20,7 +20,6 @@ from dialogs.flows.machine import GuidedFlow
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
 from dialogs.rules.dates import format_cn
-from dialogs.rules.everyday import is_workday, next_workday
 from dialogs.rules.suzhou import (
     ORDER,
     UNSURE,
@@ -32,6 +31,7 @@ from dialogs.rules.suzhou import (
     school_phase,
     verdict,
 )
+from dialogs.rules.workdays import is_workday, next_workday
 from dialogs.session import Session
 from dialogs.slots import children_count, count_known, residence_since, residence_years
 from dialogs.types import Button, Incoming, Reply

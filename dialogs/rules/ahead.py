@@ -13,7 +13,14 @@ from collections.abc import Mapping
 from datetime import date, timedelta
 
 from dialogs.rules.dates import RELATIVE_DAYS, DaySpan, SpanReader, cn_int, find_dates, first_span
-from dialogs.rules.everyday import NUMBER, HolidayRule, cn_number, holiday_hit, next_holiday
+from dialogs.rules.everyday import (
+    NUMBER,
+    HolidayRule,
+    cn_number,
+    holiday_hit,
+    holiday_to_go,
+    next_holiday,
+)
 from dialogs.rules.month_spans import month_day, month_third, numbered_day, weekday_span
 
 _AHEAD_DAYS = re.compile(r"(?:再过|过)\s*" + NUMBER + r"\s*天|" + NUMBER + r"\s*天(?:以后|之后|后)")
@@ -134,7 +141,7 @@ def _next_month(norm: str, today: date) -> DaySpan | None:
 
 def _holiday_ahead(norm: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
     found = holiday_hit(norm, holidays)
-    upcoming = next_holiday(found[1], today) if found is not None else None
+    upcoming = holiday_to_go(found[1], today) if found is not None else None
     if found is None or upcoming is None:
         return None
     return DaySpan(upcoming, upcoming, found[0])

@@ -1,10 +1,9 @@
-"""Dates as people say them: holidays, relative days, a child's age, working days.
+"""Dates as people say them: holidays, relative days, a child's age.
 
 Pure functions with the clock (`today`) passed in. Holiday names and their calendar rules
 are data (knowledge/data/understanding.yaml `holidays`); this module only computes them:
 lunar festivals and solar terms through `lunar_python` (a maintained calendar library, not
-a hand-made table), China's official holidays and make-up workdays through
-`chinese_calendar`, which knows a year only once the State Council has published it.
+a hand-made table); China's official days off are `dialogs.rules.workdays`.
 
 Two directions matter. A birth date is in the past: "中秋节那天出生" is the latest 中秋 not
 after today. A "what if" date is in the future: "后天呢", "下周才去办". A phrase that cannot
@@ -24,6 +23,7 @@ from typing import Literal, Protocol
 
 from dialogs.rules.dates import RELATIVE_DAYS, DaySpan, SpanReader, cn_int, find_dates, first_span
 from dialogs.rules.month_spans import month_third, numbered_day, weekday_span
+from dialogs.rules.workdays import days_off_since
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +66,6 @@ def holidays_from(specs: Mapping[str, _HolidayLike]) -> dict[str, Holiday]:
     return built
 
 
-MAX_DAYS_OFF = 9  # the longest official break (春节, 国庆: 8 days) and a weekend day
 NUMBER = r"(\d{1,3}|[一二两三四五六七八九十百]{1,4}|半)"
 
 
@@ -120,27 +119,22 @@ def last_holiday(rule: HolidayRule, today: date) -> date | None:
 
 
 def next_holiday(rule: HolidayRule, today: date) -> date | None:
-    """The next occurrence on or after today ("国庆节去办"); today, while the days off that
-    began with this year's occurrence last ("国庆人多" said on 10月3日 is this 国庆)."""
+    """The next occurrence on or after today ("国庆后三天去办")."""
     for year in (today.year, today.year + 1):
         found = holiday_on(rule, year)
         if found is not None and found >= today:
             return found
-        if found is not None and _days_off_since(found, today, rule.days_off):
-            return today
     return None
 
 
-def _days_off_since(start: date, today: date, statutory: int) -> bool:
-    """Every day from `start` to today is an official day off: by the calendar package
-    where it covers the year, else within the statutory days off."""
-    days = (today - start).days
-    if not 0 <= days <= MAX_DAYS_OFF:
-        return False
-    off = [is_workday(start + timedelta(d)) for d in range(days + 1)]
-    if any(o is None for o in off):
-        return days < statutory
-    return not any(off)
+def holiday_to_go(rule: HolidayRule, today: date) -> date | None:
+    """The day a parent means by "国庆去办": the next occurrence, or today while the days
+    off that began with this year's occurrence last ("国庆人多" said on 10月3日 is this
+    国庆, not next year's). Never for a birth day, which is the occurrence itself."""
+    found = holiday_on(rule, today.year)
+    if found is not None and found < today and days_off_since(found, today, rule.days_off):
+        return today
+    return next_holiday(rule, today)
 
 
 def holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, HolidayRule] | None:
@@ -401,27 +395,3 @@ def _age_in_months(norm: str, today: date) -> DaySpan | None:
 def _bare_day(norm: str, today: date) -> DaySpan | None:
     """ "12号": this month's 12th if it has come, else the latest month that has one."""
     return numbered_day(_BARE_DAY, norm, today, -1)
-
-
-def is_workday(day: date) -> bool | None:
-    """True/False from China's official calendar (make-up workdays count); None when the
-    calendar for that year is not published yet, so callers can say so."""
-    import chinese_calendar
-
-    try:
-        return bool(chinese_calendar.is_workday(day))
-    except NotImplementedError:
-        return None
-
-
-def next_workday(day: date) -> date | None:
-    """The first working day after `day` by the official calendar; None when the calendar
-    does not cover the days in between."""
-    for ahead in range(1, MAX_DAYS_OFF + 2):
-        following = day + timedelta(ahead)
-        workday = is_workday(following)
-        if workday is None:
-            return None
-        if workday:
-            return following
-    return None

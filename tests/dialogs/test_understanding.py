@@ -14,8 +14,9 @@ from paths import CONVERSATIONS
 from bot.wiring import build_engine
 from dialogs.engine import Engine
 from dialogs.rules.ahead import ahead_span
-from dialogs.rules.everyday import birth_span, holidays_from, is_workday
+from dialogs.rules.everyday import birth_span, holidays_from
 from dialogs.rules.suzhou import Phase, publicity_end, school_phase
+from dialogs.rules.workdays import is_workday
 from dialogs.types import Incoming
 from knowledge.loader import load_kb
 
@@ -1385,6 +1386,8 @@ DAY_PHRASE_CASES = [
         ("还有43天",),
     ),
     (date(2026, 6, 19), ("今天端午，积分入医最早哪天能去交",), ("下一个工作日2026年6月22日",)),
+    # A birth on a holiday said during its break is the holiday itself, never today.
+    (date(2026, 10, 3), ("宝宝国庆那天出生的，天津户口，医保还没办",), ("2026年10月1日出生",)),
     (date(2028, 8, 31), ("积分入医截止哪天", "那我明天去还行吗"), ("来不及", "2028年9月1日")),
 ]
 
