@@ -33,6 +33,18 @@ SHORT = 8  # characters: a message this short leans on the one before
 STUDY_GAP = 6  # characters after another city's name where a study word makes it a school
 SIBLING_CLAUSE = re.compile(r"[\s，,。；;！!？?、]+")  # one child per clause: "老二刚出生"
 
+# One family's case in the context: another family's ("第二家：…") forgets them.
+CASE_KEYS = (
+    "pops",
+    "birth",
+    "birth_last",
+    "birth_phrase",
+    "children",
+    "item",
+    "origin",
+    "paid",
+)
+
 
 @dataclass
 class Turn:

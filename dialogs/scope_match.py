@@ -20,6 +20,8 @@ from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 from knowledge.schema import Entry, Understanding
 
+_PARTICLES = "呢吧啊呀哦嗯啦那？?！!。，,~ "  # "那为啥呢？" is still a bare why
+
 
 class ScopeMatches:
     def __init__(
@@ -34,14 +36,26 @@ class ScopeMatches:
         self.matcher = matcher
         self.fits = fits  # whether an entry is written for the turn's child
 
-    def silence(self, turn: Turn, entry_reply: Callable[[str], Reply]) -> list[Reply] | None:
+    def silence(
+        self,
+        turn: Turn,
+        entry_reply: Callable[[str], Reply],
+        verdict: Callable[[], Reply | None] | None = None,
+    ) -> list[Reply] | None:
         """The message's own first aspect is one neither page says ("复印件要几份", "为啥非要
         原件" after the materials): said so, then the entry beside it for this city if the
-        vocabulary names one (`near`); None when the aspect is not silent."""
+        vocabulary names one (`near`); None when the aspect is not silent. A bare "为什么"
+        right after a verdict (`verdict`: that verdict again) asks why it was given: the
+        conditions the page sets, which the verdict lists."""
         asked = (turn.aspects if turn.inherited else turn.frame.aspects or turn.aspects)[:1]
         if not asked or not self.vocab.aspects[asked[0]].silent or self.topic_says_more(turn):
             return None
         spec = self.vocab.aspects[asked[0]]
+        said_text = turn.frame.text.replace(" ", "")
+        bare = not said_text.strip(_PARTICLES + "".join(spec.words))
+        given = verdict() if verdict is not None and bare else None
+        if given is not None:
+            return [given]
         near = spec.near.get(turn.city or "")
         if near is not None:  # then what the page does say beside it
             return [headed(self.kb.text("abstain_aspect_near", what=spec.name), entry_reply(near))]

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from functools import partial
 
 from dialogs import callbacks as cb
 from dialogs import outcomes
 from dialogs.birth_verdicts import BirthVerdicts
 from dialogs.choosing import STRONG_RANK, EntryChooser
-from dialogs.dialogue import SAID_SEP, DialogueReader, Turn, said
+from dialogs.dialogue import CASE_KEYS, SAID_SEP, DialogueReader, Turn, said
+from dialogs.flows.facts import ended_flow
 from dialogs.heads import AnswerHeads, headed
 from dialogs.items import ItemPointer, beside, last_step
 from dialogs.outcomes import Outcome
@@ -45,16 +47,6 @@ from knowledge.matcher import Match, MatchContext, Matcher
 
 HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
 MAX_SUGGESTIONS = 3
-NEW_CASE_FORGETS = (
-    "pops",
-    "birth",
-    "birth_last",
-    "birth_phrase",
-    "children",
-    "item",
-    "origin",
-    "paid",
-)
 ONLY_CITY_FILLER = "的呢吧啊呀哦嗯是在市那边这边。，,.!！~"  # "是天津的呀": still only a city
 
 
@@ -93,7 +85,7 @@ class Clerk:
         family's (who, birth day, children, the item pointed at); the city stays."""
         if not any(w in text for w in self.vocab.new_case_words):
             return False
-        for key in NEW_CASE_FORGETS:
+        for key in CASE_KEYS:
             session.context.pop(key, None)
         return True
 
@@ -177,7 +169,14 @@ class Clerk:
         guard = self.heads.guard(turn)
         if guard is not None:
             return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
-        silence = self.scope.silence(turn, lambda e: render.entry_reply(session, e, today))
+        # "为什么" right after a verdict: the conditions it judged, not the rule's reason.
+        verdict_of = "".join(said(session)[-1:]) if ended_flow(session) else ""
+        why = (
+            partial(render.judged, session, str(turn.city), verdict_of, today)
+            if verdict_of
+            else None
+        )
+        silence = self.scope.silence(turn, lambda e: render.entry_reply(session, e, today), why)
         if silence is not None:
             return silence
         # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow.

@@ -634,6 +634,13 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
 
 # (turns, what the last reply must say, what it must not say ("" = nothing))
 STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
+    # A bare "为什么" right after a verdict: the conditions it judged (not the silence on
+    # why the rule exists, which a "为什么是90天" still gets).
+    (
+        ("我居住证才办了8个月，在苏州相城交社保，能申请积分入医吗", "为什么"),
+        "✗ 在苏州市区连续合法居住一年以上",
+        "这样规定的原因",
+    ),
     # The Suzhou check reads insurance paid in another city or province, a permit never
     # applied for and a toddler at home as failed conditions (its intro asks "是否符合").
     (
