@@ -232,6 +232,8 @@ def birth_span(
 
 _CLAUSE_BREAK = re.compile(r"[，,。.;；!！?？\n]")
 BIRTH_WORD_GAP = 8  # characters between a date and its birth word ("7月28号在天津出生的")
+_AGE_UNITS = "天周个"  # a birth word starting with a unit counts after a number only
+_COUNTS = frozenset("0123456789一二两三四五六七八九十百半多几")
 
 
 def said_of_birth(
@@ -249,6 +251,8 @@ def said_of_birth(
     end = at + len(span.phrase)
     for word in birth_words:
         for hit in re.finditer(re.escape(word), norm):
+            if word[0] in _AGE_UNITS and norm[hit.start() - 1 : hit.start()] not in _COUNTS:
+                continue  # "天大" of an age ("50天大"), not of "今天大年初一"
             if hit.start() < end and hit.end() > at:
                 return True  # the phrase itself says it ("出生50天")
             gap = norm[end : hit.start()] if hit.start() >= end else norm[hit.end() : at]

@@ -19,3 +19,13 @@ def test_a_cached_frame_is_the_frame_a_fresh_reader_gives() -> None:
     assert first == [fresh.read(t) for t in texts]
     assert reader.read("积分") is first[0]  # read once, not again
     assert first[1].yes_no and "newborn" in first[1].populations
+
+
+def test_a_day_named_after_the_new_year_is_no_school_grade() -> None:
+    """ "大年初一" holds 初一 (the first year of junior school): a day's name, not a grade;
+    "孩子上初一" still is one."""
+    kb = load_kb(DATA)
+    assert kb.understanding is not None
+    reader = FrameReader(kb.understanding)
+    assert "junior" not in reader.read("今天大年初一，孩子医保怎么办").populations
+    assert "junior" in reader.read("孩子上初一了，医保怎么办").populations
