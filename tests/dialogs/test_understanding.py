@@ -634,6 +634,8 @@ async def test_a_day_to_go_is_never_taken_for_the_birth_day(engine: Engine, ques
 
 # (turns, what the last reply must say, what it must not say ("" = nothing))
 STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
+    # "在哪段时间" asks a time (not a 在哪); "这种申请期" asked of Tianjin is its time rule.
+    (("苏州积分入医要在哪段时间申请", "天津也有这种申请期吗"), "不受参保缴费时间限制", "办理地址"),
     # A bare "为什么" right after a verdict: the conditions it judged (not the silence on
     # why the rule exists, which a "为什么是90天" still gets).
     (
