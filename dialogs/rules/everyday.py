@@ -128,9 +128,8 @@ def next_holiday(rule: HolidayRule, today: date) -> date | None:
 
 
 def holiday_to_go(rule: HolidayRule, today: date) -> date | None:
-    """The day a parent means by "国庆去办": the next occurrence, or today while the days
-    off that began with this year's occurrence last ("国庆人多" said on 10月3日 is this
-    国庆, not next year's). Never for a birth day, which is the occurrence itself."""
+    """The day meant by "国庆去办": the next occurrence, or today while this year's days off
+    last ("国庆人多" on 10月3日 is this 国庆). Never a birth day: that is the holiday itself."""
     found = holiday_on(rule, today.year)
     if found is not None and found < today and days_off_since(found, today, rule.days_off):
         return today
