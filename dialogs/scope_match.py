@@ -15,12 +15,13 @@ from dialogs.choosing import STRONG_RANK
 from dialogs.dialogue import Turn
 from dialogs.heads import headed
 from dialogs.outcomes import Outcome
+from dialogs.slots import PARTICLES
 from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 from knowledge.schema import Entry, Understanding
 
-_PARTICLES = "呢吧啊呀哦嗯啦那？?！!。，,~ "  # "那为啥呢？" is still a bare why
+_AROUND_WHY = PARTICLES + "嗯那？?！!。，,~ "  # "那为啥呢？" is still a bare why
 
 
 class ScopeMatches:
@@ -52,7 +53,7 @@ class ScopeMatches:
             return None
         spec = self.vocab.aspects[asked[0]]
         said_text = turn.frame.text.replace(" ", "")
-        bare = not said_text.strip(_PARTICLES + "".join(spec.words))
+        bare = not said_text.strip(_AROUND_WHY + "".join(spec.words))
         given = verdict() if verdict is not None and bare else None
         if given is not None:
             return [given]

@@ -18,7 +18,7 @@ from dialogs.rules.dates import DateHit, cn_int, find_date
 from knowledge.normalize import fold
 
 _PUNCT = " \t\r\n,.!?;:~，。！？；：、…~～“”\"'‘’()（）【】[]"
-_PARTICLES = "啊呀吧呢哦噢嘛啦哈了的"
+PARTICLES = "啊呀吧呢哦噢嘛啦哈了的"  # sentence-final particles, not words
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ def normalize(text: str) -> str:
     """`knowledge.normalize.fold`, then punctuation and trailing particles trimmed:
     '是的！' -> '是', '已辦理' -> '已办理'."""
     out = fold(text).strip(_PUNCT)
-    while len(out) > 1 and out[-1] in _PARTICLES:
+    while len(out) > 1 and out[-1] in PARTICLES:
         out = out[:-1].strip(_PUNCT)
     return out
 
