@@ -22,6 +22,8 @@ from knowledge.loader import KnowledgeBase
 ItemOf = Callable[[Session, str, int], Reply | None]
 MAX_ITEMS = 20  # more numbered items than any answer has
 MIN_SHARED = 3  # characters a done step must share with its item ("人脸核验", not "办理")
+# The step goes on after the part said done ("阅览完办理须知后点击确认，先进行…").
+_CLAUSE_AFTER = re.compile(r"^[^，,；;。]{0,2}(?:之后|以后|后)[，,]?[^，,；;。（(]{2,}")
 _NUMBERED = re.compile(r"^\s*(\d{1,2})[.、．]\s*(.+)$", re.MULTILINE)
 
 
@@ -73,11 +75,16 @@ class ItemPointer:
             return
         for word in self._done:
             text = text.replace(word, "|")
-        shared = {n: _shared(text, item) for n, item in numbered_items(entry.answer).items()}
-        best = max(shared.values(), default=0)
-        ties = [n for n, size in shared.items() if size == best]
+        items = numbered_items(entry.answer)
+        shared = {n: _shared(text, item) for n, item in items.items()}
+        best = max((size for size, _ in shared.values()), default=0)
+        ties = [n for n, (size, _) in shared.items() if size == best]
         if best >= MIN_SHARED and len(ties) == 1:
-            session.context["item"] = ties[0]
+            number = ties[0]
+            # "看完办理须知以后" names the first half of step 2 ("阅览完办理须知后点击确认，先进行
+            # 电子证照调用…"): what comes next is the rest of that step, not step 3.
+            rest = _CLAUSE_AFTER.match(items[number][shared[number][1] :])
+            session.context["item"] = number - 1 if rest else number
 
     def asks_last(self, turn: Turn) -> bool:
         return self._last.search(turn.frame.text.replace(" ", "")) is not None
@@ -92,10 +99,15 @@ class ItemPointer:
         return None
 
 
-def _shared(text: str, item: str) -> int:
-    """Characters of the longest stretch `text` and `item` have in common."""
+def _shared(text: str, item: str) -> tuple[int, int]:
+    """Characters of the longest stretch `text` and `item` have in common, and where the
+    latest of the stretches long enough to count ends in `item` ("办理须知看完了，人脸核验
+    也弄好了": after 人脸核验)."""
     match = SequenceMatcher(None, text, item, autojunk=False)
-    return match.find_longest_match(0, len(text), 0, len(item)).size
+    found = match.find_longest_match(0, len(text), 0, len(item))
+    pieces = [text[b.a : b.a + b.size] for b in match.get_matching_blocks() if b.size >= MIN_SHARED]
+    ends = [item.rfind(piece) + len(piece) for piece in pieces]
+    return found.size, max(ends, default=found.b + found.size)
 
 
 def beside(kb: KnowledgeBase, entry_id: str, after: bool) -> str | None:

@@ -31,11 +31,19 @@ Note = Callable[[date, date | None], str]
 
 class Replies:
     def __init__(
-        self, kb: KnowledgeBase, notes: Mapping[str, Note], cities: tuple[str, ...]
+        self,
+        kb: KnowledgeBase,
+        notes: Mapping[str, Note],
+        cities: tuple[str, ...],
+        city_names: Mapping[str, str] | None = None,
     ) -> None:
         self.kb = kb
         self.notes = notes  # dated notes by name, from the flows (DatedNotes)
         self.cities = cities
+        # city id -> the first name people use for it ("上海"), for "上海的不在页面里".
+        self.city_name: dict[str, str] = {}
+        for name, city in (city_names or {}).items():
+            self.city_name.setdefault(city, name)
         self._menu_rows: dict[str, tuple[Menu, tuple[tuple[Button, ...], ...]]] = {}
 
     def match(self, session: Session, text: str, match: Match, today: date) -> list[Reply]:
@@ -53,7 +61,7 @@ class Replies:
             rows = (tuple(Button(self.kb.text(f"city_{c}"), cb.city(c)) for c in self.cities),)
             return [
                 Reply(
-                    text=self.kb.text("clarify_city"),
+                    text=self._clarify_text(session),
                     buttons=rows,
                     state=outcomes.state(Outcome.CLARIFY),
                 )
@@ -70,6 +78,13 @@ class Replies:
             (Button(self.kb.text("main_menu"), cb.menu("main")),),
         )
         return [Reply(text=body, buttons=buttons, state=outcomes.state(Outcome.UNANSWERED))]
+
+    def _clarify_text(self, session: Session) -> str:
+        """Which city? - after "我们在上海", first that the pages do not cover 上海: the
+        question that follows is as likely about the place just named as about either page."""
+        away = self.city_name.get(str(session.context.get("away") or ""))
+        ask = self.kb.text("clarify_city")
+        return ask if away is None else f"{self.kb.text('clarify_city_away', city=away)}\n{ask}"
 
     def entry(
         self,

@@ -339,7 +339,7 @@ class Router:
                 if isinstance(flow, DatedNotes)
                 for name, note in flow.dated_notes().items()
             }
-            self._say = Replies(self._kb, notes, self.cities)
+            self._say = Replies(self._kb, notes, self.cities, self.matcher.lexicon.city_names)
             self._say_key = key
         return self._say
 

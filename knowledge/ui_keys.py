@@ -35,6 +35,7 @@ USED: Mapping[str, frozenset[str]] = {
     "city_suzhou": NONE,
     "city_tianjin": NONE,
     "clarify_city": NONE,
+    "clarify_city_away": frozenset({"city"}),
     "compare_other": frozenset({"city", "other"}),
     "compare_uncovered": frozenset({"city", "what"}),
     "abstain_unfit": frozenset({"what", "titles"}),

@@ -559,6 +559,9 @@ async def test_then_after_an_item_is_the_next_item(engine: Engine) -> None:
         ("出生一件事人脸核验做完了", "下一步呢", "填写信息"),
         ("津心办里的办理须知看完了，人脸核验也弄好了", "然后呢", "填写信息"),
         ("津心办已经登录好了", "然后呢", "办理须知"),
+        # The part said done is the first half of a step ("阅览完办理须知后点击确认，先进行电子
+        # 证照调用提示…"): the rest of that step comes next, not step 3.
+        ("出生一件事看完办理须知以后", "下一步是啥", "电子证照调用提示"),
     ],
 )
 async def test_then_after_a_step_said_done_is_the_step_after_it(
@@ -569,6 +572,18 @@ async def test_then_after_a_step_said_done_is_the_step_after_it(
     await _say(engine, 136, TODAY, done)
     reply = await _say(engine, 136, TODAY, then)
     assert step in reply and "办理材料" not in reply
+
+
+async def test_which_city_after_another_city_says_that_city_is_not_covered(
+    engine: Engine,
+) -> None:
+    """ "我们在上海" then a question naming no city: the question may well be about 上海, so
+    before "天津还是苏州" the reply says the pages do not cover 上海 - never only the ask."""
+    await _say(engine, 137, TODAY, "我们在上海")
+    reply = await _say(engine, 137, TODAY, "外地户口孩子怎么上医保")
+    assert "上海的办法页面没有写" in reply and "天津还是苏州" in reply
+    fresh = await _say(engine, 138, TODAY, "外地户口孩子怎么上医保")
+    assert "天津还是苏州" in fresh and "没有写" not in fresh
 
 
 async def test_a_baby_of_non_local_parents_is_not_a_pupil(engine: Engine) -> None:
