@@ -116,7 +116,7 @@ class EntryChooser:
         question; a pick alone stands only for a day, a yes/no or a year asked."""
         out = [entry.id]
         if len(turn.aspects) > 1:  # a compound question: the other part too
-            missing = set(turn.aspects) - set(entry.aspects)
+            missing = set(turn.aspects) - set(entry.aspects[:1])
             out += [
                 c for c in candidates if c != entry.id and set(self.kb.entries[c].aspects) & missing
             ]

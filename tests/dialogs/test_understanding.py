@@ -1308,6 +1308,24 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "暂不符合",
         "孩子在哪类学校",
     ),
+    # A grown-up named as who does the errand, not who it is about.
+    (("外地户口新生儿在天津参保由谁来办", "奶奶带孩子，奶奶能办吗"), "法定监护人", "成年人"),
+    (("津心办里面办出生一件事", "到人脸那一步了 是谁刷脸啊 我老公刷行不行"), "母亲", "成年人"),
+    # ...but a grown-up asking for themselves is still outside the pages.
+    (("我妈退休了能办吗",), "不在页面里", "830"),
+    # Money back is something the page never says.
+    (("天津新生儿医保交了100", "如果后来孩子户口迁走了，钱能退吗"), "没有写", "830"),
+    # 缴费期 is about time: the newborn's payment is not bound to it.
+    (("天津居民医保不是每年有集中缴费期吗", "新生儿也要等缴费期吗"), "不受", "730"),
+    # The part of a compound question the first entry covers only in passing.
+    (
+        ("问下苏州积分入医", "一是要带什么证明孩子在上学，二是我们家三个孩子要开什么证明"),
+        "入园、入学的证明",
+        "抱歉",
+    ),
+    # Where the form is printed: the answer says who prints it, so it is no silence.
+    (("苏州积分入医公示完了，没人提异议", "那个核定表去哪打"), "社会事务中心", "没有写"),
+    (("苏州积分入医的条件我想确认下", "居住证要满多久"), "一年以上", "6月1日至8月31日"),
 ]
 
 
