@@ -17,24 +17,21 @@ from dialogs.dialogue import SAID_SEP
 from dialogs.flows.base import FlowResult
 from dialogs.flows.facts import facts_of
 from dialogs.flows.machine import GuidedFlow
+from dialogs.flows.questions import CommonText, FlowText
 from dialogs.flows.spec import MachineSpec, Turn
+from dialogs.flows.suzhou_calendar import SuzhouCalendar
 from dialogs.outcomes import Outcome
-from dialogs.rules.dates import format_cn
 from dialogs.rules.suzhou import (
     ORDER,
     UNSURE,
-    Phase,
     Status,
     birth_proof,
-    calendar,
-    publicity_end,
-    school_phase,
     verdict,
 )
-from dialogs.rules.workdays import is_workday, next_workday
 from dialogs.session import Session
 from dialogs.slots import children_count, count_known, residence_since, residence_years
 from dialogs.types import Button, Incoming, Reply
+from knowledge.loader import KnowledgeBase
 
 NAME = "suzhou"
 CHECKS = ORDER  # permit, insurance, years, district, school, approved, firsttime
@@ -115,6 +112,8 @@ class SuzhouFlow(GuidedFlow):
             "school_closed",
             "publicity_end",
             "publicity_unknown",
+            "points_within",
+            "points_late",
             "proof_unknown",
             "unsure",
             *(f"bullet_{kind}" for kind in ("ok", "fail", "unsure")),
@@ -123,6 +122,10 @@ class SuzhouFlow(GuidedFlow):
     )  # fmt: skip  (<condition>_note texts are optional extras under a failed condition)
 
     BACK_FROM_END = frozenset({"ineligible"})
+
+    def __init__(self, kb: KnowledgeBase, text: FlowText, common: CommonText) -> None:
+        super().__init__(kb, text, common)
+        self.calendar = SuzhouCalendar(self.t)
 
     def back(self, session: Session, today: date) -> list[Reply]:
         """From the "不符合" verdict: back to the (first) question that failed, its answer
@@ -266,94 +269,10 @@ class SuzhouFlow(GuidedFlow):
         return Reply(text=body, state=outcomes.state(Outcome.VERDICT, v.status.value))
 
     def dated_notes(self) -> Mapping[str, Callable[[date, date | None], str]]:
-        """The calendar for today (or the day asked about), for FAQ answers about the
-        application window, the 公示 and the 核定表."""
-        return {
-            "suzhou_calendar": lambda today, when: self.calendar_reply(today, when).text,
-            "suzhou_form": lambda today, when: self.form_note(today, when),
-            "suzhou_school": lambda today, when: self.school_note(today, when),
-            "suzhou_publicity": lambda today, when: self.publicity_note(today, when),
-        }
-
-    def school_note(self, today: date, when: date | None = None) -> str:
-        """Is it the time to enrol through the school (9–11月) on that day."""
-        day = when or today
-        fields = {"now": self._now(today, day), "today": format_cn(day)}
-        key = {
-            Phase.PREPARE: "school_not_yet",
-            Phase.OPEN: "school_open",
-            Phase.CLOSED: "school_closed",
-        }[school_phase(day)]
-        return self.t(key, **fields)
-
-    def publicity_note(self, today: date, when: date | None = None) -> str:
-        """A 公示 said to start on a day: its earliest end (5 working days, official calendar).
-        Without a start day there is nothing to compute: the entry's text says the rule."""
-        if when is None:
-            return ""
-        end = publicity_end(when, is_workday)
-        if end is None:
-            return self.t("publicity_unknown", year=when.year)
-        return self.t("publicity_end", start=format_cn(when), end=format_cn(end))
-
-    def form_note(self, today: date, when: date | None = None) -> str:
-        """Can the 核定表 still be printed on that day: "还来得及，还有N天" / "已过"."""
-        day = when or today
-        cal = calendar(day)
-        fields = {"now": self._now(today, day), "today": format_cn(day)}
-        if cal.phase is Phase.PREPARE or cal.phase is Phase.OPEN:
-            return self.t("form_not_yet", **fields, deadline=format_cn(cal.form_deadline))
-        if cal.phase is Phase.REVIEW:
-            days = (cal.form_deadline - day).days
-            return self.t("form_open", **fields, deadline=format_cn(cal.form_deadline), days=days)
-        return self.t(
-            "form_closed",
-            **fields,
-            deadline=format_cn(cal.form_deadline),
-            opens=format_cn(cal.opens),
-        )
-
-    def _now(self, today: date, day: date) -> str:
-        return self.t("now_today") if day == today else self.t("now_then")
+        return self.calendar.dated_notes()
 
     def calendar_reply(self, today: date, when: date | None = None) -> Reply:
-        day = when or today
-        now = self._now(today, day)
-        today = day
-        cal = calendar(today)
-        key = {
-            Phase.PREPARE: "calendar_prepare",
-            Phase.OPEN: "calendar_open_last" if cal.days_left == 0 else "calendar_open",
-            Phase.REVIEW: "calendar_review",
-            Phase.CLOSED: "calendar_closed",
-        }[cal.phase]
-        days = cal.days_to_open if cal.phase is Phase.PREPARE else cal.days_left
-        body = self.t(
-            key,
-            now=now,
-            today=format_cn(today),
-            opens=format_cn(cal.opens),
-            closes=format_cn(cal.closes),
-            days=days,
-        )
-        if cal.within_2017_notice:
-            body += "\n" + self.t("calendar_review_2017")
-        if cal.phase is Phase.OPEN:
-            # "节假日除外": the official holiday calendar, or say it is not published yet.
-            workday = is_workday(day)
-            if workday is False:  # the answer to "端午节那天收吗" comes first
-                body = self._day_off(day, cal.closes) + "\n" + body
-            elif workday is None and when is not None:
-                body += "\n" + self.t("calendar_holiday_unknown", year=day.year)
-        return Reply(text=body, state=outcomes.state(Outcome.CALENDAR, cal.phase.value))
-
-    def _day_off(self, day: date, closes: date) -> str:
-        """A day off in the window: not that day, and the first working day after it."""
-        text = self.t("calendar_holiday", today=format_cn(day))
-        following = next_workday(day)
-        if following is not None and following <= closes:
-            text += self.t("calendar_next_workday", next=format_cn(following))
-        return text
+        return self.calendar.reply(today, when)
 
     def prompt(self, state: str, session: Session, today: date) -> str:
         if state == "materials":

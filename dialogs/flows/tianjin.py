@@ -22,13 +22,14 @@ from dialogs.rules.everyday import birth_span, holidays_from, said_of_birth
 from dialogs.rules.tianjin import Standing, deadline
 from dialogs.session import Session
 from dialogs.slots import count_known
-from dialogs.types import Reply
+from dialogs.types import Incoming, Reply
 from knowledge.frame import origin_pattern, without_origin
 from knowledge.loader import KnowledgeBase
 
 NAME = "tianjin"
 SKIP = "skip"
 SCHOOLING = frozenset({"outside", "school"})  # variants that say the child goes to school
+DEADLINE_ASPECT = "deadline"  # understanding.yaml's aspect of "最晚哪天", "期限"
 TOLD = "_told"  # the birth value whose deadline was already said this flow
 
 SPEC = MachineSpec(
@@ -113,6 +114,10 @@ class TianjinFlow(GuidedFlow):
         super().__init__(kb, text, common)
         vocab = kb.understanding
         self._origin = origin_pattern(vocab) if vocab is not None else None
+        # The words that ask for a deadline ("90天的期限到哪天"): such an answer to a step
+        # hears the deadline again even when it was told at the start.
+        asks = vocab.aspects.get(DEADLINE_ASPECT) if vocab is not None else None
+        self._deadline_words = tuple(asks.words) if asks is not None else ()
 
     def make_turn(self, session: Session, today: date) -> Turn:
         return TianjinTurn(self, session, today)
@@ -220,6 +225,18 @@ class TianjinFlow(GuidedFlow):
         """The 90-day verdict for free text: as of today, or as of the day asked about."""
         then = when is not None and when != today  # "今天去办" is today, said as such
         return self.deadline_reply(birth.isoformat(), when or today, then=then).text
+
+    def step(self, session: Session, incoming: Incoming, today: date) -> FlowResult | None:
+        """ "天津户口，90天的期限到哪天" at the 户籍 step: the step taken, and the deadline
+        said again although it was told when the flow started - the parent asked for it."""
+        told = session.slots.get(TOLD)
+        result = super().step(session, incoming, today)
+        text = incoming.text or ""
+        birth = session.slots.get("birth")
+        asks = any(w in text for w in self._deadline_words)
+        if result is not None and asks and isinstance(birth, str) and birth == told:
+            result.replies.insert(min(1, len(result.replies)), self.deadline_reply(birth, today))
+        return result
 
     def _apply(
         self, state: str, found: Mapping[str, str], session: Session, today: date

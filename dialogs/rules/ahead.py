@@ -154,12 +154,31 @@ def _year_less_date(norm: str, today: date) -> DaySpan | None:
     the real today, not the shifted one: "今天去办" is today.)"""
     for hit in find_dates(norm, today + timedelta(days=365)):
         said = norm[hit.span[0] : hit.span[1]]
+        if hit.value is not None and not hit.had_year and _done_on(norm[hit.span[1] :]):
+            day = _latest_before(hit.value, today)  # "9月2号刚拿到的证书": this year's
+            return DaySpan(day, day, said)
         if hit.value is not None and hit.value >= today and said not in RELATIVE_DAYS:
             if _said_past(norm[: hit.span[0]]):
                 continue
             day = _earliest(hit.value, today) if not hit.had_year else hit.value
             return DaySpan(day, day, said)
     return None
+
+
+def _latest_before(day: date, today: date) -> date:
+    """The same month and day on or before today."""
+    while day > today:
+        try:
+            day = day.replace(year=day.year - 1)
+        except ValueError:  # 2月29日
+            day = day.replace(year=day.year - 1, day=28)
+    return day
+
+
+def _done_on(after: str) -> bool:
+    """The words after a date say something was done on it ("9月2号刚拿到", "10号已经交了"):
+    a day behind today, not a day to go."""
+    return after.lstrip().startswith(_DONE_AFTER)
 
 
 def _earliest(day: date, today: date) -> date:
@@ -177,6 +196,18 @@ def _today_word(norm: str, today: date) -> DaySpan | None:
     return DaySpan(today, today, word) if word is not None else None
 
 
+_DONE_AFTER = (
+    "刚拿到",
+    "才拿到",
+    "拿到了",
+    "刚领到",
+    "领到了",
+    "刚办",
+    "已经",
+    "就已经",
+    "刚取得",
+    "取得了",
+)
 _PAST_MARKERS = ("过了", "超过", "超过了", "错过", "错过了", "晚于", "已过", "过完")
 # "假期过完10月8号再去": what is over is the holiday, and the date is the day to go.
 _SPELL_OVER = ("假期", "假", "节", "年", "长假", "假日")

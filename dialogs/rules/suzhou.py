@@ -21,6 +21,8 @@ WINDOW_CLOSE = (8, 31)
 NOTICE_YEAR = 2017
 NOTICE_2017_CLOSE = (9, 10)
 FORM_DEADLINE = (11, 15)
+# "对…8月31日以前的积分项目进行核查评分" (申请后怎样才算通过): the items scored each year.
+SCORING_CUTOFF = (8, 31)
 
 UNSURE = "unsure"
 DISTRICTS = ("wuzhong", "xiangcheng", "gusu", "sip", "snd")
@@ -164,3 +166,13 @@ def birth_proof(children: int | None) -> str:
     if children is None or children < 1:
         return "unknown"
     return "upto2" if children <= 2 else "3plus"
+
+
+def scoring_cutoff(year: int) -> date:
+    """The last day whose 积分 items that year's review scores."""
+    return date(year, *SCORING_CUTOFF)
+
+
+def scored_this_year(day: date) -> bool:
+    """Is an item obtained on `day` among that year's scored items (by 8月31日)."""
+    return day <= scoring_cutoff(day.year)

@@ -185,6 +185,9 @@ def test_days_ahead(phrase: str, first: date) -> None:
         ("核定表我打算下个月20号再去打，行不", date(2026, 10, 28), date(2026, 11, 20)),
         # "明天就五一放假了，今天去办": the day said with going, not the holiday nor 明天.
         ("明天就五一放假了，今天去办还在90天以内吗", date(2026, 4, 30), date(2026, 4, 30)),
+        # Something done on a year-less date ("刚拿到") happened this year, not next.
+        ("我9月2号刚拿到一个加分证书", date(2026, 9, 3), date(2026, 9, 2)),
+        ("3月1号已经交了", date(2027, 2, 27), date(2026, 3, 1)),
     ],
 )
 def test_days_ahead_around_holidays(phrase: str, today: date, first: date) -> None:
@@ -1326,6 +1329,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     # Where the form is printed: the answer says who prints it, so it is no silence.
     (("苏州积分入医公示完了，没人提异议", "那个核定表去哪打"), "社会事务中心", "没有写"),
     (("苏州积分入医的条件我想确认下", "居住证要满多久"), "一年以上", "6月1日至8月31日"),
+    # "周末算不算" asks how the days of the answer just given are counted.
+    (("苏州积分入医公示几天", "就5天？周末算不算"), "5个工作日", "申请时间"),
 ]
 
 
@@ -1450,3 +1455,26 @@ async def test_the_day_to_go_decides_the_verdict(
     chat = 900 + (ERRAND_DAY_CASES + DAY_PHRASE_CASES).index((today, turns, present))
     reply = await _say(engine, chat, today, *turns)
     assert all(p in reply for p in present), reply
+
+
+async def test_a_bonus_obtained_after_august_31_is_not_scored_this_year(engine: Engine) -> None:
+    """The day a 加分 certificate came, said as done ("9月2号刚拿到"), against the page's
+    "8月31日以前的积分项目": the verdict first, for this year (not next year's 9月2日)."""
+    today = date(2026, 9, 3)
+    await _say(engine, 140, today, "苏州积分入医申请我已经交了")
+    late = await _say(engine, 140, today, "我9月2号刚拿到一个可以加分的证书，这次能算上吗")
+    assert late.startswith("积分入医的加分证明材料\n算不进今年这次：2026年9月2日"), late
+    early = await _say(engine, 141, today, "苏州积分入医的加分证书8月20号就已经拿到了，能算吗")
+    assert "能算进今年的核查评分：2026年8月20日" in early, early
+
+
+async def test_the_tianjin_flow_says_the_deadline_again_when_asked(engine: Engine) -> None:
+    """ "天津户口，90天的期限到哪天" at the 户籍 step, the deadline told when the flow began:
+    the step is taken and the deadline said again, since it was asked."""
+    today = date(2026, 10, 20)
+    await _say(engine, 142, today, "我家宝宝国庆节那天在天津出生的")
+    reply = await _say(engine, 142, today, "天津户口，90天的期限到哪天")
+    assert "出生一件事" in reply and "最晚办理日期：2026年12月29日" in reply, reply
+    plain = await _say(engine, 143, today, "我家宝宝国庆节那天在天津出生的")
+    plain = await _say(engine, 143, today, "天津户口")
+    assert "最晚办理日期" not in plain, plain

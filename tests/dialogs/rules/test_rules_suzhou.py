@@ -6,7 +6,15 @@ from datetime import date, timedelta
 
 import pytest
 
-from dialogs.rules.suzhou import ORDER, Phase, Status, birth_proof, calendar, verdict
+from dialogs.rules.suzhou import (
+    ORDER,
+    Phase,
+    Status,
+    birth_proof,
+    calendar,
+    scored_this_year,
+    verdict,
+)
 
 ALL_OK = {
     "permit": "yes",
@@ -113,3 +121,12 @@ def test_missing_answers_are_incomplete_unless_something_fails() -> None:
 )
 def test_birth_proof(n: int | None, proof: str) -> None:
     assert birth_proof(n) == proof
+
+
+@pytest.mark.parametrize(
+    ("day", "scored"),
+    [(date(2027, 8, 31), True), (date(2027, 9, 1), False), (date(2027, 1, 1), True)],
+)
+def test_items_are_scored_up_to_august_31(day: date, scored: bool) -> None:
+    """ "对8月31日以前的积分项目进行核查评分": the last day counts, the next does not."""
+    assert scored_this_year(day) is scored
