@@ -27,6 +27,9 @@ _DURATION = re.compile(
 )
 
 
+ONLY_CITY_FILLER = "的呢吧啊呀哦嗯是在市那边这边。，,.!！~"  # "是天津的呀": still only a city
+
+
 class AnswerHeads:
     def __init__(self, kb: KnowledgeBase, city_names: Mapping[str, str]) -> None:
         assert kb.understanding is not None
@@ -34,6 +37,7 @@ class AnswerHeads:
         self.vocab = kb.understanding
         # Names of the cities the pages do not cover (the lexicon knows them as cities).
         self._uncovered = {n: c for n, c in city_names.items() if c not in self.vocab.coverage}
+        self._city_names = city_names
         # Who only a guard for every city is about (grown-ups).
         self._guarded = frozenset(
             p for g in self.vocab.guards if g.city is None for p in g.any_population
@@ -109,6 +113,17 @@ class AnswerHeads:
         if grown and self.guard(turn) is None and self.errand(turn):
             return replace(turn, populations=turn.populations - grown)
         return turn
+
+    def names_only_city(self, turn: Turn) -> bool:
+        """The message is a city's name and nothing else ("天津的", "苏州"), as when the
+        question before it did not say which city."""
+        if turn.city is None or turn.frame.populations:
+            return False
+        rest = turn.frame.text.replace(" ", "")
+        for name, city in sorted(self._city_names.items(), key=lambda n: -len(n[0])):
+            if city == turn.city:
+                rest = rest.replace(name, "")
+        return not rest.strip(ONLY_CITY_FILLER)
 
     def errand(self, turn: Turn) -> bool:
         """The message names a grown-up in an errand for the child ("我老婆说…", "替她办"),

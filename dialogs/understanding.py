@@ -47,7 +47,6 @@ from knowledge.matcher import Match, MatchContext, Matcher
 
 HOW_ASPECTS = frozenset({"steps", "eligibility"})  # a stated birth day adds its verdict
 MAX_SUGGESTIONS = 3
-ONLY_CITY_FILLER = "的呢吧啊呀哦嗯是在市那边这边。，,.!！~"  # "是天津的呀": still only a city
 
 
 class Clerk:
@@ -168,7 +167,8 @@ class Clerk:
             return [self._said_as(self.heads.context_ack(turn), Outcome.ACT)]
         guard = self.heads.guard(turn)
         if guard is not None:
-            return [self._said_as(self.kb.text(guard), Outcome.GUARD)]
+            said_instead = self._page_says(session, turn, today, render, guard)
+            return [self._said_as(self.kb.text(guard), Outcome.GUARD), *said_instead]
         # "为什么" right after a verdict: the conditions it judged, not the rule's reason.
         verdict_of = "".join(said(session)[-1:]) if ended_flow(session) else ""
         why = (
@@ -270,7 +270,7 @@ class Clerk:
         """Frame -> entries (dialogs.choosing), then what the answer must say with them: the
         other city's word, a stated birth day's verdict, another year's figures."""
         # "孩子其实上初一了", or a bare "天津的" answering which city: the question again.
-        restates = turn.inherited and (turn.frame.correction or self._names_only_city(turn))
+        restates = turn.inherited and (turn.frame.correction or self.heads.names_only_city(turn))
         # A birth day said with no city ("宝宝上个月1号出生的") is context, not a question.
         weak = match.kind != "answer" or (turn.city is None and turn.birth is not None)
         if weak and turn.stated and self.heads.is_statement(turn) and not restates:
@@ -378,16 +378,17 @@ class Clerk:
             or self.chooser.other_process(turn) is not None
         )
 
-    def _names_only_city(self, turn: Turn) -> bool:
-        """The message is a city's name and nothing else ("天津的", "苏州"), as when the
-        question before it did not say which city."""
-        if turn.city is None or turn.frame.populations:
-            return False
-        rest = turn.frame.text.replace(" ", "")
-        for name, city in sorted(self.city_names.items(), key=lambda n: -len(n[0])):
-            if city == turn.city:
-                rest = rest.replace(name, "")
-        return not rest.strip(ONLY_CITY_FILLER)
+    def _page_says(
+        self, session: Session, turn: Turn, today: date, render: Renders, guard: str
+    ) -> list[Reply]:
+        """ "苏州也一样吗" after a Tianjin newborn's question, a population the Suzhou page
+        lacks: after the guard, what that page says of the aspect for its own population
+        (the answer's title names it), which is the comparison asked."""
+        own_city = any(g.reply == guard and g.city for g in self.vocab.guards)
+        if not (own_city and turn.frame.compare and turn.inherited and turn.aspects):
+            return []
+        chosen = self.chooser.choose(replace(turn, populations=frozenset()), session, None)
+        return [render.entry_reply(session, e, today) for e in chosen[:1]]
 
     def _abstain(self, turn: Turn, session: Session) -> list[Reply] | None:
         aspect = turn.aspects[0]

@@ -1478,3 +1478,14 @@ async def test_the_tianjin_flow_says_the_deadline_again_when_asked(engine: Engin
     plain = await _say(engine, 143, today, "我家宝宝国庆节那天在天津出生的")
     plain = await _say(engine, 143, today, "天津户口")
     assert "最晚办理日期" not in plain, plain
+
+
+async def test_a_comparison_the_other_page_lacks_the_population_for(engine: Engine) -> None:
+    """ "苏州也一样吗" after a Tianjin newborn's question: the Suzhou page says nothing of
+    newborns (said first), then what it does say of the same aspect, for 积分入医."""
+    await _say(engine, 144, TODAY, "天津新生儿医保什么时候都能办吗")
+    reply = await _say(engine, 144, TODAY, "苏州也一样吗")
+    assert reply.index("苏州新生儿怎么参保，页面没有写") < reply.index("苏州积分入医申请时间")
+    assert "6月1日至8月31日" in reply
+    grown = await _say(engine, 145, TODAY, "天津新生儿医保交多少钱", "我老婆也一样吗")
+    assert "830" not in grown and "成年人" in grown and len(grown.split("\n")) == 2, grown
