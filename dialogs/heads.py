@@ -84,9 +84,13 @@ class AnswerHeads:
             return self.kb.text("act_context_none")
         return self.kb.text("act_context", facts="；".join(facts))
 
-    def guard(self, turn: Turn) -> str | None:
+    def guard(self, turn: Turn, before_flows: bool = False) -> str | None:
+        """The reply key of the first scope guard the turn meets; `before_flows`: only the
+        guards for what a city's check does not ask (a case it cannot take)."""
         for guard in self.vocab.guards:
             if guard.city is not None and guard.city != turn.city:
+                continue
+            if before_flows and not guard.before_flows:
                 continue
             # "那我妈退休的呢" after a question about a child: who the message itself names
             # replaces the conversation's, which would otherwise keep the child in the frame.

@@ -361,15 +361,14 @@ class Router:
         if turn is not None and turn.children and "cost" in turn.frame.aspects:
             return None  # "俩娃一共交多少": a sum the flow (one child's case) does not give
         clerk = self.clerk
-        if turn is not None and clerk is not None and clerk.splitter.apart(turn):
-            return None  # "老大在天津上小学，老二刚出生", "老三刚出生呢": a child's own case
+        if turn and clerk and (clerk.splitter.apart(turn) or clerk.heads.guard(turn, True)):
+            return None  # one child's own case ("老三刚出生呢"), or one a check cannot take
         for name, flow in self._wanting:
             if name != session.flow and flow.wants(text, session, today):
                 self._enter_flow(session, name)
                 if not isinstance(flow, GuidedFlow):
                     return self.flows[name].start(session, today, text)
-                # Facts said a message or two before ("外地户口的孩子医保怎么办" → "在天津，孩子
-                # 刚出生") are not asked again; a later message's fact replaces an earlier one.
+                # Facts said a message or two before are not asked again; later ones win.
                 recent = SAID_SEP.join([*said(session), text])
                 facts = facts_of(flow, recent, session, today)[0]
                 going = turn.when if turn and turn.birth else None  # "下周再去办"

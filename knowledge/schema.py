@@ -189,6 +189,9 @@ class Guard(_Strict):
     # Words that make that person the one doing an errand for the child ("孩子姥姥帮着刷可以
     # 吗"), not the one insured: the guard does not answer then.
     errand_words: list[str] = Field(default_factory=list)
+    # The city's guided check does not ask this ("从没申请过积分管理"): a message that states
+    # it gets the guard, never the check started as if the case were open.
+    before_flows: bool = False
     reply: str
 
 

@@ -1489,3 +1489,15 @@ async def test_a_comparison_the_other_page_lacks_the_population_for(engine: Engi
     assert "6月1日至8月31日" in reply
     grown = await _say(engine, 145, TODAY, "天津新生儿医保交多少钱", "我老婆也一样吗")
     assert "830" not in grown and "成年人" in grown and len(grown.split("\n")) == 2, grown
+
+
+async def test_a_case_the_check_cannot_take_is_not_started_as_open(engine: Engine) -> None:
+    """ "…但从没申请过积分管理，能积分入医吗": the Suzhou check does not ask about 积分管理,
+    so the guard answers (apply for it first) instead of the check's next question."""
+    reply = await _say(
+        engine,
+        146,
+        TODAY,
+        "我在苏州有居住证三年、社保也交，孩子在吴中上小学，但从没申请过积分管理，能积分入医吗",
+    )
+    assert reply.startswith("暂不符合：积分入医的申请人须是已纳入") and "批准设立" not in reply
