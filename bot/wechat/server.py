@@ -34,6 +34,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from aiohttp import web
 
@@ -51,6 +52,7 @@ from dialogs.types import Incoming
 from knowledge.ui_keys import apology
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 SUCCESS = "success"  # "received, nothing to say": WeChat shows nothing and does not resend
@@ -181,12 +183,14 @@ class WeChatServer:
         key = f"m:{msg_id}" if msg_id else f"e:{fields.get('CreateTime', '')}:{event or kind}"
         turn = asyncio.ensure_future(self._turn(chat, key, incoming))
         try:
-            text, _ = await asyncio.wait_for(asyncio.shield(turn), self.config.reply_within)
-            return text
-        except TimeoutError:
-            log.warning("wechat: turn slower than %.1fs, answered later", self.config.reply_within)
-            self._later(turn, openid, _float(fields.get("CreateTime")) or self.clock())
-            return None
+            if await within(turn, self.config.reply_within):
+                text, _ = turn.result()
+                return text
+        except TimeoutError:  # raised by the turn itself: handled as wait_for did
+            pass
+        log.warning("wechat: turn slower than %.1fs, answered later", self.config.reply_within)
+        self._later(turn, openid, _float(fields.get("CreateTime")) or self.clock())
+        return None
 
     async def _turn(self, chat: str, key: str, incoming: Incoming) -> tuple[str | None, bool]:
         """The reply text, and whether this call produced it (False: a resend's, from the
@@ -246,6 +250,29 @@ class WeChatServer:
         """Wait for late replies still being sent (at shutdown)."""
         if self._late:
             await asyncio.gather(*self._late, return_exceptions=True)
+
+
+async def within(turn: asyncio.Future[T], seconds: float) -> bool:
+    """Wait for `turn` at most `seconds` without ever cancelling it (a slow turn goes on; its
+    reply is sent later); True when it is done. What `wait_for(shield(turn))` did, with one
+    future and one timer a message instead of that pair's three futures and their
+    callbacks (about 10 µs of a message's CPU)."""
+    if turn.done() or seconds <= 0:  # as wait_for: no budget, no wait
+        return turn.done()
+    woken = asyncio.get_running_loop().create_future()
+
+    def wake(_: object = None) -> None:
+        if not woken.done():
+            woken.set_result(None)
+
+    timer = woken.get_loop().call_later(seconds, wake)
+    turn.add_done_callback(wake)
+    try:
+        await woken
+    finally:
+        timer.cancel()
+        turn.remove_done_callback(wake)
+    return turn.done()
 
 
 def to_incoming(kind: str, event: str, fields: dict[str, str]) -> Incoming | None:
