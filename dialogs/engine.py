@@ -86,10 +86,11 @@ class Engine(Router):
         "更多". `remember`: the reply kept with the turn for the channel's resends. Two store
         calls a turn: the load, and the commit of session, record and reply."""
         today = incoming.today or self.clock()
-        # The one place input is cleaned before anything of it is kept (dialogs.hygiene).
-        incoming = replace(
-            incoming, text=scrub_optional(incoming.text), callback=scrub_optional(incoming.callback)
-        )
+        # The one place input is cleaned before anything of it is kept (dialogs.hygiene);
+        # copied only when cleaning changed something (most turns: nothing to drop).
+        text, callback = scrub_optional(incoming.text), scrub_optional(incoming.callback)
+        if text != incoming.text or callback != incoming.callback:
+            incoming = replace(incoming, text=text, callback=callback)
         async with self.store.lock(chat_id):
             session = await self.store.load(chat_id) or Session(chat_id=chat_id)
             if is_redelivery(session, incoming.update_id):

@@ -49,10 +49,11 @@ async def check_health(store: SessionStore, kb_version: Callable[[], str]) -> He
 
 def health_handler(
     store: SessionStore, kb_version: Callable[[], str]
-) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """An aiohttp handler answering the health check as JSON (200 or 503)."""
+) -> Callable[[web.BaseRequest], Awaitable[web.Response]]:
+    """An aiohttp handler answering the health check as JSON (200 or 503); it reads nothing
+    of the request, so it serves an Application (Telegram) and a low-level server (WeChat)."""
 
-    async def healthz(_: web.Request) -> web.Response:
+    async def healthz(_: web.BaseRequest) -> web.Response:
         health = await check_health(store, kb_version)
         return web.json_response(health.as_json(), status=200 if health.ok else 503)
 

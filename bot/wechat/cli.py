@@ -124,7 +124,7 @@ async def serve(
     api = WeChatApi(wx, engine.store) if wx.app_id and wx.app_secret else None
     server = WeChatServer(engine, wx, config, api)
     healthz = health_handler(engine.store, lambda: reloader.version)
-    runner = web.AppRunner(server.app(healthz), access_log=None, handle_signals=False)
+    runner = web.ServerRunner(server.http(healthz), handle_signals=False)
     purger = asyncio.ensure_future(_purge_hourly(engine))
     follower = asyncio.ensure_future(hot.follow_others())
     compactor = Compactor(engine.store)

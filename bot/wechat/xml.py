@@ -1,4 +1,5 @@
-"""The message XML: parsed with expat (no tree, no DTD), built as a string with CDATA.
+"""The message XML: read by one regular expression when it has WeChat's flat shape, else by
+expat (no tree, no DTD); built as a string with CDATA.
 
 WeChat posts a flat `<xml>` element of fields (ToUserName, FromUserName, CreateTime,
 MsgType, Content, MsgId, Event, EventKey, Encrypt …). The body comes from the network, so
@@ -6,17 +7,35 @@ the parser refuses what defusedxml refuses — a DOCTYPE (hence any entity decla
 billion laughs, XXE) and external references — and expat itself rejects an undeclared
 entity. It reads the fields straight from expat's callbacks instead of building an
 ElementTree (a third of the time per message, which is parsed twice in safe mode). Text of
-elements nested inside a field (a few events have them) is ignored, as before. Replies put
-every string in CDATA (as WeChat's own samples do), splitting a "]]>" inside the text so it
-cannot close the section.
+elements nested inside a field (a few events have them) is ignored, as before.
+
+What WeChat posts (a message, or the safe-mode envelope around one) is `<xml>` and fields
+that are each one CDATA section or plain text: `_flat` reads that with a regular expression
+in a fifth of expat's time (no parser to build, no callback per element). It takes only
+bodies whose fields it reads exactly as expat would: no declaration, DOCTYPE, comment,
+attribute, reference (`&...;`), nesting or mixed content, no character XML forbids and no
+carriage return (which expat turns into a line feed). Anything else goes to expat, which
+refuses what it must; tests/bot/wechat/test_wechat_xml.py holds the two to the same fields.
+Replies put every string in CDATA (as WeChat's own samples do), splitting a "]]>" inside
+the text so it cannot close the section.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
 from xml.parsers import expat
 
 MAX_FIELDS = 64  # a WeChat message has about a dozen
+# The flat shape: `<xml>`, then fields each of one CDATA section or of plain text (no markup,
+# no reference), whitespace between them. A field holds no "]" (so no "]]>", which ends a
+# section and is an error outside one), no CR (expat would turn it into LF), no character
+# XML forbids: a body with any of these is expat's to read.
+_KEPT = r"[^\]\x00-\x08\x0b-\x1f\ufffe\uffff"
+_OPEN = re.compile(r"[ \t\n]*<xml>")
+_FIELD = re.compile(
+    rf"[ \t\n]*<([A-Za-z_][A-Za-z0-9_]*)>(?:<!\[CDATA\[({_KEPT}]*)\]\]>|({_KEPT}<&]*))</\1>"
+)
+_CLOSE = re.compile(r"[ \t\n]*</xml>[ \t\n]*")
 
 
 class XmlError(ValueError):
@@ -60,6 +79,32 @@ class _Fields:
 
 def parse(body: bytes | str) -> dict[str, str]:
     """The fields of a message; XmlError for anything WeChat would not send."""
+    if isinstance(body, str):
+        return _expat(body)
+    try:
+        fields = _flat(body.decode())  # strict UTF-8, as expat reads it: no lone surrogate
+    except UnicodeDecodeError:
+        fields = None
+    return _expat(body) if fields is None else fields
+
+
+def _flat(text: str) -> dict[str, str] | None:
+    """The fields of a body of the flat shape, as expat reads them; None for any other."""
+    opened = _OPEN.match(text)
+    if opened is None:
+        return None
+    fields: dict[str, str] = {}
+    pos = opened.end()
+    while (field := _FIELD.match(text, pos)) is not None:
+        name, section, plain = field.groups()
+        if len(fields) >= MAX_FIELDS:
+            return None
+        fields[name] = plain if section is None else section
+        pos = field.end()
+    return fields if _CLOSE.fullmatch(text, pos) else None
+
+
+def _expat(body: bytes | str) -> dict[str, str]:
     into = _Fields()
     parser = expat.ParserCreate()
     parser.buffer_text = True
@@ -84,37 +129,20 @@ def cdata(text: str) -> str:
     return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
 
 
-def build(fields: Mapping[str, str | int]) -> str:
-    """`<xml>` with one element per field: strings in CDATA, integers as they are."""
-    inner = "".join(
-        f"<{name}>{value}</{name}>"
-        if isinstance(value, int)
-        else f"<{name}>{cdata(value)}</{name}>"
-        for name, value in fields.items()
-    )
-    return f"<xml>{inner}</xml>"
-
-
 def text_reply(to_user: str, from_user: str, content: str, now: int) -> str:
-    """A passive text reply (被动回复 文本消息)."""
-    return build(
-        {
-            "ToUserName": to_user,
-            "FromUserName": from_user,
-            "CreateTime": now,
-            "MsgType": "text",
-            "Content": content,
-        }
+    """A passive text reply (被动回复 文本消息): strings in CDATA, the time as it is. A
+    template rather than a loop over fields: built on every message."""
+    return (
+        f"<xml><ToUserName>{cdata(to_user)}</ToUserName>"
+        f"<FromUserName>{cdata(from_user)}</FromUserName><CreateTime>{now}</CreateTime>"
+        f"<MsgType><![CDATA[text]]></MsgType><Content>{cdata(content)}</Content></xml>"
     )
 
 
 def encrypted_reply(encrypted: str, msg_signature: str, timestamp: int, nonce: str) -> str:
     """The envelope of a reply in safe mode."""
-    return build(
-        {
-            "Encrypt": encrypted,
-            "MsgSignature": msg_signature,
-            "TimeStamp": timestamp,
-            "Nonce": nonce,
-        }
+    return (
+        f"<xml><Encrypt>{cdata(encrypted)}</Encrypt>"
+        f"<MsgSignature>{cdata(msg_signature)}</MsgSignature>"
+        f"<TimeStamp>{timestamp}</TimeStamp><Nonce>{cdata(nonce)}</Nonce></xml>"
     )

@@ -18,7 +18,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import TypeVar
 
 from dialogs.session import Session
@@ -178,32 +178,10 @@ class ResilientStore(SessionStore):
         return bool(removed) or in_memory
 
     def lock(self, chat_id: ChatId) -> AbstractAsyncContextManager[None]:
-        return self._lock(chat_id)
-
-    @asynccontextmanager
-    async def _lock(self, chat_id: ChatId) -> AsyncIterator[None]:
         """This process's lock always; the backend's (Redis: across instances) when it works.
         A backend failing to take or release its lock degrades the store, never the turn; a
         chat whose lock stays busy (`StoreBusyError`) fails only that update."""
-        async with self._locks.hold(chat_id):
-            held: AbstractAsyncContextManager[None] | None = None
-            if self._due():
-                candidate = self.inner.lock(chat_id)
-                try:
-                    await candidate.__aenter__()
-                    held = candidate
-                except StoreBusyError:
-                    raise
-                except self._errors as exc:
-                    self._fail(exc)
-            try:
-                yield
-            finally:
-                if held is not None:
-                    try:
-                        await held.__aexit__(None, None, None)
-                    except self._errors as exc:
-                        self._fail(exc)
+        return _Guard(self, chat_id)
 
     async def purge_idle(self, older_than: float) -> int:
         in_memory = await self.fallback.purge_idle(older_than)
@@ -280,3 +258,45 @@ def _newer(kept: Session, stored: Session | None) -> bool:
     if stored is None:
         return True
     return (kept.updated, kept.version) > (stored.updated, stored.version)
+
+
+class _Guard:
+    """A turn's locks (ResilientStore.lock): this process's, then the backend's. A small
+    class rather than a generator context manager: every turn takes one."""
+
+    __slots__ = ("chat_id", "held", "local", "store")
+
+    def __init__(self, store: ResilientStore, chat_id: ChatId) -> None:
+        self.store = store
+        self.chat_id = chat_id
+        self.local = store._locks.hold(chat_id)
+        self.held: AbstractAsyncContextManager[None] | None = None
+
+    async def __aenter__(self) -> None:
+        await self.local.__aenter__()
+        store = self.store
+        if not store._due():
+            return
+        candidate = store.inner.lock(self.chat_id)
+        try:
+            await candidate.__aenter__()
+        except StoreBusyError:
+            await self.local.__aexit__(None, None, None)
+            raise
+        except store._errors as exc:
+            store._fail(exc)
+            return
+        except BaseException:
+            await self.local.__aexit__(None, None, None)
+            raise
+        self.held = candidate
+
+    async def __aexit__(self, *exc: object) -> None:
+        try:
+            if self.held is not None:
+                try:
+                    await self.held.__aexit__(None, None, None)
+                except self.store._errors as error:
+                    self.store._fail(error)
+        finally:
+            await self.local.__aexit__(None, None, None)

@@ -115,3 +115,20 @@ def test_xml_tricks_and_garbage_are_refused(body: bytes) -> None:
 def test_cdata_cannot_be_closed_by_the_text() -> None:
     built = xml.text_reply("o", "gh", "a]]>b<c>&d", 1)
     assert xml.parse(built.encode())["Content"] == "a]]>b<c>&d"
+
+
+def test_one_envelope_seals_and_opens_message_after_message_as_a_fresh_one_does() -> None:
+    """The envelope keeps its AES contexts between messages: each message must still be
+    what a fresh envelope makes of it (CBC from the IV), whatever came before, a refused
+    message included."""
+    kept = crypto.Envelope(TOKEN, AES_KEY, APP_ID)
+    fake = WeChatCipher(AES_KEY, APP_ID)
+    for size in (0, 1, 11, 12, 13, 44, 45, 300, 2048, 7):
+        message = ("积" * size).encode()[: size * 2] or b"x"
+        sealed = kept.encrypt(message, RANDOM)
+        assert sealed == crypto.Envelope(TOKEN, AES_KEY, APP_ID).encrypt(message, RANDOM)
+        assert fake.open(sealed) == message
+        assert kept.decrypt(fake.seal(message)) == message
+        with pytest.raises(crypto.CryptoError):
+            kept.decrypt(MESSAGE_ENCRYPT[:-8] + "AAAAAAA=")
+    assert kept.decrypt(MESSAGE_ENCRYPT).startswith(b"<xml>")

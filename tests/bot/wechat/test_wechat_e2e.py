@@ -214,6 +214,30 @@ async def test_healthz(server: WeChatProcess, http: aiohttp.ClientSession) -> No
         assert resp.status == 200 and (await resp.json())["ok"] is True
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "status", "allow"),
+    [
+        ("GET", "/nope", 404, None),
+        ("POST", "/wechat/", 404, None),
+        ("PUT", "/wechat", 405, "GET,HEAD,POST"),
+        ("POST", "/healthz", 405, "GET,HEAD"),
+        ("HEAD", "/healthz", 200, None),
+    ],
+)
+async def test_other_paths_and_methods_are_answered_as_aiohttp_routes_do(
+    server: WeChatProcess,
+    http: aiohttp.ClientSession,
+    method: str,
+    path: str,
+    status: int,
+    allow: str | None,
+) -> None:
+    """The server's own dispatch (no Application) answers as the router did."""
+    url = server.health_url.removesuffix("/healthz") + path
+    async with http.request(method, url) as resp:
+        assert (resp.status, resp.headers.get("Allow")) == (status, allow)
+
+
 async def test_transcript_is_what_the_fake_saw(
     server: WeChatProcess, http: aiohttp.ClientSession
 ) -> None:
