@@ -55,9 +55,11 @@ class SaidDays:
         if (
             when is not None
             and birth is not None
-            and (corrects_birth or when.phrase in birth.phrase)
+            and (corrects_birth or when.phrase in birth.phrase or self._of_birth(text, when))
         ):
-            when = None  # the (corrected) birth day, not a day to go: "劳动节生的"
+            # The (corrected) birth day, not a day to go: "劳动节生的"; "五一假期里宝宝出生了，
+            # 5月2号" names the holiday of the birth too.
+            when = None
         if (
             when is not None
             and when.first == when.last == today
@@ -116,6 +118,9 @@ class SaidDays:
         except ValueError:
             return None
 
+    def _of_birth(self, text: str, span: DaySpan) -> bool:
+        return said_of_birth(text, span, self._birth_words, self.vocab.errand_words)
+
     def _birth_said(self, text: str, today: date, corrects: bool) -> DaySpan | None:
         """The birth day the message states. A day said of an errand ("今天去交，还能从出生
         当天享受吗": today is not the birth day) is masked and the rest read again, so
@@ -124,7 +129,7 @@ class SaidDays:
             birth = birth_span(text, today, self.holidays, self.vocab.age_words)
             if birth is None or corrects:
                 return birth
-            if said_of_birth(text, birth, self._birth_words, self.vocab.errand_words):
+            if self._of_birth(text, birth):
                 return birth
             at = text.find(birth.phrase)
             if at < 0:

@@ -239,9 +239,8 @@ def said_of_birth(
     text: str, span: DaySpan, birth_words: Iterable[str], errands: Iterable[str] = ()
 ) -> bool:
     """Whether the day in `text` is the birth day: a birth word in the same clause, close to
-    the date, with no errand between them ("今天出生", "元旦那天生的", "出生50天"). Neither
-    "今天去交医保，还能从出生当天开始享受吗" nor "今天办还算出生90天内吗" says when the baby
-    was born."""
+    the date, with no errand between them ("今天出生", "元旦那天生的", "出生50天"); not so in
+    "今天去交医保，还能从出生当天开始享受吗" or "今天办还算出生90天内吗"."""
     errand = re.compile("|".join(re.escape(e) for e in errands) or "(?!)")
     norm = unicodedata.normalize("NFKC", text)
     at = norm.find(span.phrase)
@@ -256,16 +255,17 @@ def said_of_birth(
                 return True  # the phrase itself says it ("出生50天")
             gap = norm[end : hit.start()] if hit.start() >= end else norm[hit.end() : at]
             close = len(gap) <= BIRTH_WORD_GAP
-            if close and _one_clause(gap, hit.start() >= end) and not errand.search(gap):
+            alone = not _CLAUSE_BREAK.split(norm[end:], 1)[0].strip(" 的那天")
+            if close and _one_clause(gap, hit.start() >= end or alone) and not errand.search(gap):
                 return True
     return False
 
 
-def _one_clause(gap: str, birth_after: bool) -> bool:
-    """No clause break between the date and its birth word - but one comma before a birth
-    word that follows ("就是12月28号，我家宝宝在天津出生了": the date, then who was born)."""
+def _one_clause(gap: str, comma_ok: bool) -> bool:
+    """No clause break between the date and its birth word - but one comma where the date is
+    its own clause ("就是12月28号，我家宝宝在天津出生了", "宝宝出生了，5月2号")."""
     breaks = _CLAUSE_BREAK.findall(gap)
-    return not breaks or (birth_after and breaks in (["，"], [","]))
+    return not breaks or (comma_ok and breaks in (["，"], [","]))
 
 
 def _explicit_date(norm: str, today: date) -> DaySpan | None:

@@ -1330,7 +1330,23 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("苏州积分入医公示完了，没人提异议", "那个核定表去哪打"), "社会事务中心", "没有写"),
     (("苏州积分入医的条件我想确认下", "居住证要满多久"), "一年以上", "6月1日至8月31日"),
     # "周末算不算" asks how the days of the answer just given are counted.
-    (("苏州积分入医公示几天", "就5天？周末算不算"), "5个工作日", "申请时间"),
+    (
+        ("苏州积分入医公示几天", "就5天？周末算不算"),
+        "5个工作日",
+        "申请时间",
+    ),  # Things the pages never say, asked in money or paper terms.
+    (("天津小孩医保要钱吗", "那个730是给我们的吗", "补贴到谁账上？"), "补贴打到谁的账户", "830"),
+    (("天津新生儿医保多少钱", "过了90天再交要多交钱吗", "有没有滞纳金"), "没有写", "830"),
+    (("tj外地hukou宝宝办yb card要啥材料", "jzz算不算那个暂住证？"), "同一个东西", "暂住证原件"),
+    # "能顺便把户口也落了吗" asks what 出生一件事 includes: the verdict first.
+    (("天津出生一件事是什么", "能顺便把户口也落了吗"), "可以：出生、落户", ""),
+    # Where the 社保 must be paid is the condition, not the place to apply.
+    (("sz积分入医家长要交sb吗", "在哪交的sb才算"), "市区参加社会保险", "书面申请"),
+    (
+        ("孩子在吴江区上学能积分入医吗", "你就说，吴江区到底在不在积分入医的范围里"),
+        "吴江不在这五个区",
+        "原因",
+    ),
 ]
 
 
@@ -1501,3 +1517,20 @@ async def test_a_case_the_check_cannot_take_is_not_started_as_open(engine: Engin
         "我在苏州有居住证三年、社保也交，孩子在吴中上小学，但从没申请过积分管理，能积分入医吗",
     )
     assert reply.startswith("暂不符合：积分入医的申请人须是已纳入") and "批准设立" not in reply
+
+
+async def test_going_on_a_holiday_in_the_window_hears_it_is_closed(engine: Engine) -> None:
+    """ "能去街道办交积分入医申请吗" on 端午 (in the window): asked of going now, so the
+    window's note for today says the day is off and the next working day."""
+    reply = await _say(engine, 147, date(2026, 6, 19), "能去街道办交积分入医申请吗")
+    assert reply.startswith("苏州积分入医申请时间\n那天不受理") and "2026年6月22日" in reply, reply
+
+
+async def test_a_date_said_after_the_birth_is_the_birth(engine: Engine) -> None:
+    """ "五一假期里宝宝出生了，5月2号": the date said on its own after the birth is the day
+    (not 五一, and the holiday is no day to go either)."""
+    today = date(2026, 5, 6)
+    first = await _say(engine, 148, today, "五一假期里宝宝出生了，5月2号")
+    assert "出生日期2026年5月2日" in first and "2027" not in first, first
+    reply = await _say(engine, 148, today, "天津户口，医保啥时候前办好")
+    assert "最晚办理日期：2026年7月30日" in reply, reply
