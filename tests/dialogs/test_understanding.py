@@ -1299,7 +1299,7 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "不符合",
     ),
     # Whether two names are one thing is not on the page; whether one was chosen is 公示.
-    (("天津材料里说的暂住证和居住证是一回事吗",), "（这两个叫法是不是同一个东西）", "通信地址"),
+    (("天津材料里说的暂住证和居住证是一回事吗",), "（这两个叫法指的是否为同一证件）", "通信地址"),
     (("积分入医几号开始申请", "截止到哪天", "那什么时候知道有没有选上"), "9月份", "申请流程规定"),
     # A county outside the five districts is judged, whatever the question.
     (("张家港的外地孩子怎么上医保",), "不符合：张家港不在这五个区", ""),
@@ -1337,7 +1337,7 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),  # Things the pages never say, asked in money or paper terms.
     (("天津小孩医保要钱吗", "那个730是给我们的吗", "补贴到谁账上？"), "补贴打到谁的账户", "830"),
     (("天津新生儿医保多少钱", "过了90天再交要多交钱吗", "有没有滞纳金"), "没有写", "830"),
-    (("tj外地hukou宝宝办yb card要啥材料", "jzz算不算那个暂住证？"), "同一个东西", "暂住证原件"),
+    (("tj外地hukou宝宝办yb card要啥材料", "jzz算不算那个暂住证？"), "是否为同一证件", "暂住证原件"),
     # "能顺便把户口也落了吗" asks what 出生一件事 includes: the verdict first.
     (("天津出生一件事是什么", "能顺便把户口也落了吗"), "可以：出生、落户", ""),
     # Where the 社保 must be paid is the condition, not the place to apply.
@@ -1346,6 +1346,15 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         ("孩子在吴江区上学能积分入医吗", "你就说，吴江区到底在不在积分入医的范围里"),
         "吴江不在这五个区",
         "原因",
+    ),  # 外省 said of where a Tianjin-hukou child goes to 托班 is studying away, not the 户籍.
+    (
+        (
+            "我家两个娃都是天津户口",
+            "老大在外省上托班，老二刚出生",
+            "老大那个医保是托班给办还是我们自己办",
+        ),
+        "通过家庭办理参保",
+        "随学校、托幼机构参保",
     ),
 ]
 
