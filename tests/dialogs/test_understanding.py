@@ -1355,7 +1355,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         ),
         "通过家庭办理参保",
         "随学校、托幼机构参保",
-    ),
+    ),  # "一是…二是…" about two children: each its own way.
+    (("一是天津农村没上学的孩子怎么参保，二是天津户口在外地上学的怎么办",), "以行政村为单位", ""),
 ]
 
 
