@@ -433,6 +433,8 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
         ("blind22_dev.yaml", 0.92, 0.07),
         ("blind23_dev.yaml", 0.95, 0.04),
         ("blind24_dev.yaml", 0.93, 0.06),
+        ("blind25_dev.yaml", 0.96, 0.03),
+        ("blind26_dev.yaml", 0.96, 0.03),
     ],
 )
 async def test_blind_development_sets_keep_their_floor(
