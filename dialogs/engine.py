@@ -50,6 +50,15 @@ class Remember:
     ttl: float
 
 
+def _scrubbed(incoming: Incoming) -> Incoming:
+    """The update with its text and callback cleaned before anything of it is kept; copied
+    only when cleaning changed something (most turns: nothing to drop)."""
+    text, callback = scrub_optional(incoming.text), scrub_optional(incoming.callback)
+    if text == incoming.text and callback == incoming.callback:
+        return incoming
+    return replace(incoming, text=text, callback=callback)
+
+
 class Engine(Router):
     """Stateless between turns: everything per chat lives in the store."""
 
@@ -86,11 +95,7 @@ class Engine(Router):
         "更多". `remember`: the reply kept with the turn for the channel's resends. Two store
         calls a turn: the load, and the commit of session, record and reply."""
         today = incoming.today or self.clock()
-        # The one place input is cleaned before anything of it is kept (dialogs.hygiene);
-        # copied only when cleaning changed something (most turns: nothing to drop).
-        text, callback = scrub_optional(incoming.text), scrub_optional(incoming.callback)
-        if text != incoming.text or callback != incoming.callback:
-            incoming = replace(incoming, text=text, callback=callback)
+        incoming = _scrubbed(incoming)  # the one place input is cleaned (dialogs.hygiene)
         async with self.store.lock(chat_id):
             session = await self.store.load(chat_id) or Session(chat_id=chat_id)
             if is_redelivery(session, incoming.update_id):
