@@ -60,7 +60,10 @@ class DatedEntries:
         """The city's entry with a dated note for the turn's aspect (its main aspect first,
         then any of its aspects), else its "time" one."""
         dated = self._dated(turn.city)
-        for aspect in (*turn.aspects, "time"):
+        # "入学指标是9月30号之前定的吧": a day said of a thing with no dated note of its own
+        # is not a day to apply; the window's note answers only time-like questions.
+        fallback = () if set(turn.frame.aspects) - GENERIC_ASPECTS else ("time",)
+        for aspect in (*turn.aspects, *fallback):
             for entry in dated:
                 if entry.aspects[0] == aspect:
                     return entry.id

@@ -1357,8 +1357,17 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         ),
         "通过家庭办理参保",
         "随学校、托幼机构参保",
-    ),  # "一是…二是…" about two children: each its own way.
+    ),
+    # "一是…二是…" about two children: each its own way.
     (("一是天津农村没上学的孩子怎么参保，二是天津户口在外地上学的怎么办",), "以行政村为单位", ""),
+    # "从交钱第二天起算" is when the benefits start, not the fee.
+    (
+        ("天津新生儿医保我印象里要在出生60天以内办，过了60天就只能从交钱第二天起算了，是这样吧",),
+        "90天内办理参保缴费手续的，从出生之日起享受",
+        "830",
+    ),
+    # A day said of a thing with no dated note (the quota's 9月15日) is no day to apply.
+    (("积分入医的入学指标是教育部门9月30号之前定下来的吧",), "9月15日前认定的入学指标数", "申请期"),
 ]
 
 
