@@ -12,7 +12,15 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from dialogs.rules.dates import RELATIVE_DAYS, DaySpan, SpanReader, cn_int, find_dates, first_span
+from dialogs.rules.dates import (
+    RELATIVE_DAYS,
+    DaySpan,
+    SpanReader,
+    cn_int,
+    find_dates,
+    first_span,
+    latest_not_after,
+)
 from dialogs.rules.everyday import (
     NUMBER,
     HolidayRule,
@@ -155,24 +163,16 @@ def _year_less_date(norm: str, today: date) -> DaySpan | None:
     for hit in find_dates(norm, today + timedelta(days=365)):
         said = norm[hit.span[0] : hit.span[1]]
         if hit.value is not None and not hit.had_year and _done_on(norm[hit.span[1] :]):
-            day = _latest_before(hit.value, today)  # "9月2号刚拿到的证书": this year's
-            return DaySpan(day, day, said)
+            # "9月2号刚拿到的证书": the latest such day, this year's.
+            done = latest_not_after(hit.value.month, hit.value.day, today)
+            if done is not None:
+                return DaySpan(done, done, said)
         if hit.value is not None and hit.value >= today and said not in RELATIVE_DAYS:
             if _said_past(norm[: hit.span[0]]):
                 continue
             day = _earliest(hit.value, today) if not hit.had_year else hit.value
             return DaySpan(day, day, said)
     return None
-
-
-def _latest_before(day: date, today: date) -> date:
-    """The same month and day on or before today."""
-    while day > today:
-        try:
-            day = day.replace(year=day.year - 1)
-        except ValueError:  # 2月29日
-            day = day.replace(year=day.year - 1, day=28)
-    return day
 
 
 def _done_on(after: str) -> bool:
