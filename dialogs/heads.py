@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from dialogs.dialogue import Turn
+from dialogs.figure_claims import figure_check
 from dialogs.rules.dates import format_cn
 from dialogs.rules.everyday import cn_number
 from dialogs.types import Reply
@@ -68,7 +69,7 @@ class AnswerHeads:
         )
         if other is not None:
             first = headed(other, first)
-        total = self.fee(turn, chosen) or self.duration_check(turn)
+        total = self.fee(turn, chosen) or self.duration_check(turn) or self.claimed(turn)
         return headed(total, first) if total is not None else first
 
     def context_ack(self, turn: Turn) -> str:
@@ -276,6 +277,16 @@ class AnswerHeads:
         if months < rule.months:
             return self.kb.text("duration_less", said=m.group(0))
         return self.kb.text("duration_enough")
+
+    def claimed(self, turn: Turn) -> str | None:
+        """ "不是60天内吗": a figure of the page's rule said back, confirmed or corrected."""
+        found = figure_check(self.vocab, turn)
+        if found is None:
+            return None
+        right, fact, figure = found
+        if right:
+            return self.kb.text("claim_right", fact=fact)
+        return self.kb.text("claim_wrong", fact=fact, said=figure)
 
     def office_check(self, turn: Turn, chosen: list[str]) -> str | None:
         """ "是不是要交到区人社局": an office the answer on where does not name is not where

@@ -317,6 +317,9 @@ class Clerk:
             if picked is not None and self.chooser.other_city(picked, turn):
                 # Never the other city's process for this city's question: not covered.
                 return replace(match, kind="unknown", entry_id=None)
+            claim = self.heads.claimed(turn)  # "公示3天吧": the matcher's entry, 不对 first
+            if claim is not None and picked is not None:
+                return [headed(claim, render.entry_reply(session, picked, today))]
             return match
         return self._entry_replies(session, turn, today, render, chosen, picked)
 

@@ -204,6 +204,23 @@ class DurationRule(_Strict):
     claim_words: list[str] = Field(min_length=1)  # a requirement, not the family's own time
 
 
+class FigureClaim(_Strict):
+    """A figure of a page's rule a parent may misremember ("不是60天内吗", "申请是7月到9月吧"):
+    what kind of figure it is, its value on the page, the words that say what it is of, and
+    the page's own statement of it, quoted in the reply that confirms or corrects it."""
+
+    city: str
+    # days_within: "90天内" [90]; month_span: "6月到8月" [6, 8]; day_before: "11月15日前"
+    # [11, 15]; count: "5个工作日" [5].
+    kind: Literal["days_within", "month_span", "day_before", "count"]
+    value: list[int] = Field(min_length=1, max_length=2)
+    words: list[str] = []  # any must be said ("公示"); none: the figure's form is enough
+    # Any must be said when the figure could be the family's plan ("30天内去办就行吧" is
+    # within the rule, not a claim of it): a requirement ("要", "必须") or "不是".
+    claim_words: list[str] = []
+    fact: str = Field(min_length=1)
+
+
 class Understanding(_Strict):
     """The vocabulary of question frames (knowledge/data/understanding.yaml)."""
 
@@ -310,6 +327,9 @@ class Understanding(_Strict):
     consequence_tails: list[str] = []
     pronouns: list[str] = []
     duration_rules: dict[str, DurationRule] = {}
+    figure_claims: list[FigureClaim] = []
+    claim_tags: list[str] = []  # "是这样吧", "没错吧": a figure said to be confirmed
+    plan_words: list[str] = []  # "就行吧", "来得及吗": the family's plan, not a rule's figure
     # "是不是要交到区人社局": offices a parent may name as where to go; one the answer on
     # where does not name is not where the page sends them.
     offices: dict[str, list[str]] = {}  # office -> how a page may name it

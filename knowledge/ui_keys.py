@@ -44,6 +44,8 @@ USED: Mapping[str, frozenset[str]] = {
     "paid_unknown": frozenset({"next"}),
     "office_other": frozenset({"office"}),
     "duration_more": frozenset({"said"}),
+    "claim_right": frozenset({"fact"}),
+    "claim_wrong": frozenset({"fact", "said"}),
     "duration_enough": frozenset(),
     "duration_less": frozenset({"said"}),
     "per_child": frozenset({"child"}),

@@ -1045,6 +1045,17 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     # A duration claimed to be required is checked against the page's one rule on time.
     (("苏州外地户口孩子积分入医", "是不是要在苏州交满两年社保才行？"), "不是：", "对："),
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
+    # A figure of a page's rule said back is confirmed or corrected first; a figure that is
+    # the family's own plan or age, or said in no claim, is not checked.
+    (("天津新生儿出生后60天以内要参保，是这样吧",), "不对：页面写的是出生90天内", "，不是“90"),
+    (("天津宝宝医保", "不是60天内办吗"), "不对：页面写的是出生90天内", ""),
+    (("天津新生儿90天内办就行吧",), "", "不对"),
+    (("天津新生儿是不是必须90天内参保",), "对：页面写的是出生90天内", "不对"),
+    (("天津 我们不是本地户口，宝宝出生60天内能办吗",), "", "不对：页面"),
+    (("苏州积分入医申请是7月到9月吧",), "不对：页面写的申请时间是每年6月1日至8月31日", ""),
+    (("积分入医核定表11月30号前打印对吧",), "不对：页面写的是经公示无异议的，应于11月15日前", ""),
+    (("积分入医公示3天吧",), "不对：页面写的是公示期不得少于5个工作日，不是“3天”", ""),
+    (("积分入医公示5个工作日对吧",), "对：页面写的是公示期不得少于5个工作日", "不对"),
     # "两个地方" right after both cities were named: both again.
     (("天津和苏州两边都在考虑", "给孩子上医保，两个地方个人各交多少？"), "没有写缴费金额", ""),
     # A province's 户籍 is non-local in either city; Suzhou's word asked of Tianjin.
@@ -1403,7 +1414,7 @@ async def test_facts_stated_and_follow_ups_decide_the_answer(
 
 # The day the parent will go, said beside the birth day or before: the verdict is for that
 # day, never today's (the worst kind of wrong: "还来得及" for a plan that is too late).
-ERRAND_DAY_CASES = [
+ERRAND_DAY_CASES: list[tuple[date, tuple[str, ...], tuple[str, ...]]] = [
     (
         date(2026, 6, 10),
         ("宝宝3月13号在天津出生的，今天去交医保，能从出生那天开始报吗？", "那后天去呢"),
@@ -1437,7 +1448,7 @@ ERRAND_DAY_CASES = [
 # is a day of its own, 双十一 is 11月11日, a count the parent asks to check keeps the birth
 # day said before, today's date said as context asks nothing of it, a day off in the
 # window names the next working day, and a day after the window is "来不及".
-DAY_PHRASE_CASES = [
+DAY_PHRASE_CASES: list[tuple[date, tuple[str, ...], tuple[str, ...]]] = [
     (
         date(2028, 10, 3),
         (
