@@ -226,6 +226,8 @@ class EntryChooser:
         last = self.kb.entries.get(session.last_entry or "")
         if last is None or last.city != turn.city:
             return None
+        if not turn.switched and self.pointing.asks_issuer(last, turn):
+            return last.id  # "去哪开" after the 计生证明: that answer says who issues it
         said = turn.frame.text.replace(" ", "")
         # "在它里面哪个栏目办" asks of the same thing; "它能给外地户口的新生儿办吗" asks for
         # someone new, which the frame's own entry answers.

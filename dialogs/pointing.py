@@ -39,6 +39,7 @@ class PointingBack:
         self.query = query  # the turn's text as the matcher reads it (memoised per turn)
         self.reader = reader  # what a message asks of the thing it points at
         self._rarity: dict[str, int] = {}  # term -> answers saying it (the KB is fixed)
+        self._all_keywords: frozenset[str] | None = None
 
     def back(self, last: Entry, turn: Turn) -> bool:
         """ "你说的那个第三方代办系统是啥": a pointing word and a word of three characters or
@@ -50,6 +51,28 @@ class PointingBack:
         if any(" " not in t and len(t) >= 3 and t in last.answer and self._rare(t) for t in terms):
             return True
         return "time" in turn.aspects and self._dated_sentence(last, terms)
+
+    def asks_issuer(self, last: Entry, turn: Turn) -> bool:
+        """ "我家两个孩子 去哪开" after the answer on the 计生证明: who issues the thing just
+        answered, which that answer says; the message names no thing (no entry's keyword)
+        and points at none ("这个…" is the thing named before, not the answer)."""
+        said = turn.frame.text.replace(" ", "")
+        if not any(w in said for w in self.vocab.issue_asks):
+            return False
+        if not any(w in last.answer for w in self.vocab.issuers):
+            return False
+        if any(w in said for w in (*self.vocab.pointing, *self.vocab.thing_words)):
+            return False  # "它去哪开": the thing named before, which `unsaid` knows
+        keywords = self._keywords()
+        return not any(
+            len(t) >= 2 and t in keywords and t not in self.city_names
+            for t in self.query(turn).terms
+        )
+
+    def _keywords(self) -> frozenset[str]:
+        if self._all_keywords is None:
+            self._all_keywords = frozenset(k for e in self.kb.entries.values() for k in e.keywords)
+        return self._all_keywords
 
     def _issued_by(self, last: Entry, term: str) -> bool:
         """A sentence of the answer names the thing and who issues it."""

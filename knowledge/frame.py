@@ -22,6 +22,8 @@ READ_CACHE = 4096  # distinct messages whose frame is kept (a few MB at most)
 _YEAR = re.compile(r"(20\d\d)\s*(?:年度|年(?!\s*\d{1,2}\s*月))")
 _QUESTION_TAIL = ("吗", "呢", "么", "嘛", "?", "不", "没")
 _CLAUSE = re.compile(r"(?:[ ，,、。；;]|还有|另外|以及|顺便|同时)+")
+# "哦不是今年春节 是去年春节", "不是初三，是高一": a correction by its form ("不是…是吗" asks).
+_NOT_BUT = re.compile(r"^(?:哦|噢|喔|啊|嗯|呃)?不是.{1,12}?[，,。 ]*是(?!吗|吧|不是|的吧|么)")
 MAX_ASPECTS = 3  # "多少钱、在哪办、要带啥": a compound question's parts, best first
 
 
@@ -132,7 +134,8 @@ class FrameReader:
             yes_no=yes_no,
             act=act,
             followup=any(w in compact for w in self.vocab.followup),
-            correction=any(w in compact for w in self.vocab.corrections),
+            correction=any(w in compact for w in self.vocab.corrections)
+            or _NOT_BUT.match(text) is not None,
             next_step=self._next_step(compact),
             previous_step=any(w in compact for w in self.vocab.previous_step),
             after=any(

@@ -329,6 +329,7 @@ class Understanding(_Strict):
     duration_rules: dict[str, DurationRule] = {}
     figure_claims: list[FigureClaim] = []
     claim_tags: list[str] = []  # "是这样吧", "没错吧": a figure said to be confirmed
+    issue_asks: list[str] = []  # "去哪开": who issues the thing just answered
     plan_words: list[str] = []  # "就行吧", "来得及吗": the family's plan, not a rule's figure
     # "是不是要交到区人社局": offices a parent may name as where to go; one the answer on
     # where does not name is not where the page sends them.

@@ -1,9 +1,8 @@
 """Dates as people say them: holidays, relative days, a child's age.
 
-Pure functions with the clock (`today`) passed in. Holiday names and their calendar rules
-are data (knowledge/data/understanding.yaml `holidays`); this module only computes them:
-lunar festivals and solar terms through `lunar_python` (a maintained calendar library, not
-a hand-made table); China's official days off are `dialogs.rules.workdays`.
+Pure functions with the clock (`today`) passed in. Holiday names and rules are data
+(understanding.yaml `holidays`); lunar festivals and solar terms come from `lunar_python` (a
+maintained calendar library), China's official days off from `dialogs.rules.workdays`.
 
 Two directions matter. A birth date is in the past: "中秋节那天出生" is the latest 中秋 not
 after today. A "what if" date is in the future: "后天呢", "下周才去办". A phrase that cannot
@@ -147,6 +146,7 @@ def holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, Ho
 
 
 _TODAY_WORDS = frozenset(w for w, back in RELATIVE_DAYS.items() if back == 0)  # 今天, 今日
+_YEARS_BACK = {"今年": 0, "去年": 1, "前年": 2}  # said before a holiday: which year's
 _NUMERAL_BEFORE = "一二三四五六七八九十零〇两第0123456789"
 _UNIT_AFTER = "月号日点岁个天年周"
 
@@ -198,11 +198,9 @@ def birth_span(
 ) -> DaySpan | None:
     """When a child was born, from anything a parent may say; None if nothing is said.
 
-    Explicit dates and 今天/昨天/前天 (dates.find_dates), a holiday ("元旦那天"), "上个月15号",
-    a bare "12号", an age ("出生50天", "三周大", "四个月大") or a fixed age word from the data
-    (`fixed`: 刚出生 -> 0 days, 满月 -> 30, 百天 -> 99 ...). An age in months is a range.
-    The readers are tried in this order; the first that finds something decides.
-    """
+    Explicit dates and 今天/昨天/前天, a holiday ("元旦那天", "去年春节"), "上个月15号", a bare
+    "12号", an age ("出生50天", "四个月大": a range) or a fixed age word (`fixed`: 刚出生 -> 0
+    days, 满月 -> 30 ...). The readers are tried in order; the first that finds one decides."""
     norm = unicodedata.normalize("NFKC", text)
     readers: tuple[SpanReader, ...] = (
         _explicit_date,
@@ -284,13 +282,16 @@ def _holiday_birth(norm: str, today: date, holidays: Mapping[str, HolidayRule]) 
     if found is None:
         return None
     low, high = holiday_offset(norm, found[0])
+    at = _said_at(norm, found[0])
+    back = _YEARS_BACK.get(norm[max(0, at - 2) : at])  # "去年春节": that year's, not the last
     # "春节前两天" two days before a 春节 still to come is a birth already past.
-    days = (next_holiday(found[1], today), last_holiday(found[1], today))
-    past = [d for d in days if d is not None and d + timedelta(days=high) <= today]
-    if not past:
-        return None
-    day = past[0]
-    return DaySpan(day + timedelta(days=low), day + timedelta(days=high), found[0])
+    days: list[date | None] = [next_holiday(found[1], today), last_holiday(found[1], today)]
+    if back is not None:  # its day in that calendar year (除夕 is the lunar year's last day)
+        days = [holiday_on(found[1], today.year - back - y) for y in (1, 0)]
+        days = [d for d in days if d is not None and d.year == today.year - back]
+    day = next((d for d in days if d is not None and d + timedelta(days=high) <= today), None)
+    span = (day + timedelta(days=low), day + timedelta(days=high)) if day else None
+    return DaySpan(*span, found[0]) if span else None
 
 
 # "春节前两天", "国庆后一天", "元旦前几天": days before or after the holiday.
@@ -298,8 +299,7 @@ _OFFSET = re.compile(r"^\s*(?:的)?\s*(前|后)\s*(\d|[一二两三四五六七�
 
 
 def holiday_offset(norm: str, name: str) -> tuple[int, int]:
-    """Days from the holiday its name is followed by: (low, high), (0, 0) for none;
-    "前几天" is a range (a week before, up to the day before)."""
+    """Days from the holiday (low, high), (0, 0) for none; "前几天" is a week up to the day."""
     at = _said_at(norm, name)
     m = _OFFSET.match(norm[at + len(name) :]) if at >= 0 else None
     if m is None:
@@ -313,8 +313,7 @@ def holiday_offset(norm: str, name: str) -> tuple[int, int]:
 
 
 def _past_weekday(norm: str, today: date) -> DaySpan | None:
-    """ "上周五出生的": a weekday said of a birth is one not after today."""
-    span = weekday_span(norm, today)
+    span = weekday_span(norm, today)  # "上周五出生的": a birth's weekday is not after today
     return span if span is not None and span.first <= today else None
 
 
@@ -355,8 +354,7 @@ def _fixed_age(norm: str, today: date, fixed: Mapping[str, int]) -> DaySpan | No
 
 
 def _age_in_days(norm: str, today: date) -> DaySpan | None:
-    """ "出生50天" = 50 days after the day of birth; whether the day of birth counts is not
-    said, so a one-day range, wider with 多."""
+    """ "出生50天": whether the day of birth counts is not said: a 2-day range (wider: 多)."""
     m = _AGE_DAYS.search(norm)
     days_old = cn_number(m.group(1)) if m else None
     if m is None or days_old is None or days_old >= 1000:

@@ -40,6 +40,25 @@ def engine() -> Engine:
 
 
 # ---------------------------------------------------------------- everyday dates
+@pytest.mark.parametrize(
+    ("said", "born"),
+    [
+        ("宝宝去年春节那天出生的", date(2025, 1, 29)),
+        ("娃是今年除夕出生的", date(2026, 2, 16)),  # the lunar year 2025's last day
+        ("去年除夕出生", date(2025, 1, 28)),
+        ("前年中秋出生的", date(2024, 9, 17)),
+        ("去年国庆节出生", date(2025, 10, 1)),
+    ],
+)
+def test_a_year_said_before_a_holiday_is_that_year_s(said: str, born: date) -> None:
+    span = birth_span(said, date(2026, 3, 15), HOLIDAYS, AGES)
+    assert span is not None and span.first == span.last == born
+
+
+def test_a_holiday_of_this_year_still_to_come_is_no_birth_day() -> None:
+    assert birth_span("今年国庆出生的", date(2026, 3, 15), HOLIDAYS, AGES) is None
+
+
 @settings(max_examples=200, deadline=None)
 @given(
     today=st.dates(min_value=date(2024, 1, 1), max_value=date(2027, 12, 31)),
@@ -1047,6 +1066,10 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
     # A figure of a page's rule said back is confirmed or corrected first; a figure that is
     # the family's own plan or age, or said in no claim, is not checked.
+    # "去哪开" after the answer on a certificate: who issues it, as that answer says.
+    (("积分入医要计生证明", "我家两个孩子 去哪开"), "乡级以上", "提出书面申请"),
+    # The mother who gave birth is no grown-up asked about: the baby's deadline is.
+    (("我老婆前天在天津生了 天津户口", "医保最晚几号办完"), "最晚办理日期", "成年人"),
     (("天津新生儿出生后60天以内要参保，是这样吧",), "不对：页面写的是出生90天内", "，不是“90"),
     (("天津宝宝医保", "不是60天内办吗"), "不对：页面写的是出生90天内", ""),
     (("天津新生儿90天内办就行吧",), "", "不对"),
@@ -1493,6 +1516,16 @@ DAY_PHRASE_CASES: list[tuple[date, tuple[str, ...], tuple[str, ...]]] = [
     # A birth on a holiday said during its break is the holiday itself, never today.
     (date(2026, 10, 3), ("宝宝国庆那天出生的，天津户口，医保还没办",), ("2026年10月1日出生",)),
     (date(2028, 8, 31), ("积分入医截止哪天", "那我明天去还行吗"), ("来不及", "2028年9月1日")),
+    # "不是今年春节，是去年春节": a correction by its form, and the year said before a holiday.
+    (
+        date(2026, 3, 15),
+        (
+            "天津 宝宝春节那天生的 外地户口",
+            "现在去办医保 能从出生那天开始享受吗",
+            "哦不是今年春节 是去年春节",
+        ),
+        ("2025年1月29日出生", "从缴费次日起"),
+    ),
 ]
 
 
