@@ -10,14 +10,17 @@ in `session.context["item"]` for one turn; so is the item a parent says they hav
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from difflib import SequenceMatcher
 
+from dialogs import outcomes
 from dialogs.dialogue import Turn
+from dialogs.outcomes import Outcome
 from dialogs.rules.dates import cn_int
 from dialogs.session import Session
 from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
+from knowledge.schema import Entry, Understanding
 
 ItemOf = Callable[[Session, str, int], Reply | None]
 MAX_ITEMS = 20  # more numbered items than any answer has
@@ -33,11 +36,12 @@ def numbered_items(answer: str) -> dict[int, str]:
 
 
 class ItemPointer:
-    def __init__(self, units: Sequence[str], done_words: Sequence[str] = ()) -> None:
-        """`units`: the words after 第N (understanding.yaml `ordinal_units`: 步, 条, 项 …);
-        `done_words`: a step said as done ("做完了", "弄好了")."""
-        self._done = tuple(done_words)
-        alternation = "|".join(re.escape(u) for u in units) or "(?!)"
+    def __init__(self, vocab: Understanding) -> None:
+        """The vocabulary's `ordinal_units` (the words after 第N: 步, 条, 项 …), `done_words`
+        (a step said as done: "做完了") and `then_words` (what follows asked: "以后呢")."""
+        self._done = tuple(vocab.done_words)
+        self._then = tuple(vocab.then_words)
+        alternation = "|".join(re.escape(u) for u in vocab.ordinal_units) or "(?!)"
         self._pattern = re.compile(f"第([0-9一二两三四五六七八九十]{{1,3}})(?:{alternation})")
         self._last = re.compile(f"最后(?:一|1)?(?:{alternation})")
 
@@ -46,7 +50,9 @@ class ItemPointer:
         found = self._pattern.search(text.replace(" ", ""))
         return cn_int(found.group(1)) if found else None
 
-    def item(self, session: Session, turn: Turn, item_of: ItemOf) -> Reply | None:
+    def item(
+        self, session: Session, turn: Turn, item_of: ItemOf, kb: KnowledgeBase
+    ) -> Reply | None:
         """The item the turn points at, or None. A message that asks something else too
         ("第二步要带什么材料") is not pointing: it is answered as a question."""
         asked = session.context.pop("item", None)
@@ -60,6 +66,14 @@ class ItemPointer:
             return self._last_item(session, last, item_of)
         if number is None and turn.frame.next_step and isinstance(asked, int):
             number = asked + 1
+        elif number is None and any(w in turn.frame.text for w in self._then):
+            # "填完信息以后呢" after the steps: the page says nothing after its last step
+            # (a shared "信息" is enough when no other step shares as much).
+            entry = kb.entries.get(last)
+            done = self._said_done(turn.frame.text, entry, 2) if entry else None
+            if entry is None or done is None or done + 1 in numbered_items(entry.answer):
+                return None
+            return Reply(text=kb.text("next_none"), state=outcomes.state(Outcome.ABSTAIN))
         elif number is None or set(turn.frame.aspects) - {"steps"}:
             return None
         reply = item_of(session, last, number)
@@ -68,23 +82,32 @@ class ItemPointer:
         return reply
 
     def done(self, session: Session, text: str, replies: list[Reply], kb: KnowledgeBase) -> None:
-        """Keep the item of the answer just given that a message says is done: the one
-        sharing the longest stretch of words with it, when no other shares as much."""
+        """Keep the item of the answer just given that a message says is done."""
         entry = kb.entries.get(str(replies[-1].entry)) if replies else None
         if entry is None or not any(w in text for w in self._done):
             return
+        number = self._said_done(text, entry)
+        if number is not None:
+            session.context["item"] = number
+
+    def _said_done(self, text: str, entry: Entry, least: int = MIN_SHARED) -> int | None:
+        """The item of a steps answer a message says is done: the one sharing the longest
+        stretch of words with it, when no other shares as much; one less when the message
+        names only the first half of that step ("看完办理须知以后": the rest of step 2)."""
         for word in self._done:
             text = text.replace(word, "|")
         items = numbered_items(entry.answer)
         shared = {n: _shared(text, item) for n, item in items.items()}
-        best = max((size for size, _ in shared.values()), default=0)
-        ties = [n for n, (size, _) in shared.items() if size == best]
-        if best >= MIN_SHARED and len(ties) == 1:
-            number = ties[0]
-            # "看完办理须知以后" names the first half of step 2 ("阅览完办理须知后点击确认，先进行
-            # 电子证照调用…"): what comes next is the rest of that step, not step 3.
-            rest = _CLAUSE_AFTER.match(items[number][shared[number][1] :])
-            session.context["item"] = number - 1 if rest else number
+        best = max((size for size, _, _ in shared.values()), default=0)
+        ties = [n for n, (size, _, _) in shared.items() if size == best]
+        if len(ties) > 1:  # "填完信息": 信息 in two steps, 填 and 信息 in one
+            most = max(shared[n][2] for n in ties)
+            ties = [n for n in ties if shared[n][2] == most]
+        if best < least or len(ties) != 1:
+            return None
+        number = ties[0]
+        rest = _CLAUSE_AFTER.match(items[number][shared[number][1] :])
+        return number - 1 if rest else number
 
     def asks_last(self, turn: Turn) -> bool:
         return self._last.search(turn.frame.text.replace(" ", "")) is not None
@@ -99,15 +122,16 @@ class ItemPointer:
         return None
 
 
-def _shared(text: str, item: str) -> tuple[int, int]:
-    """Characters of the longest stretch `text` and `item` have in common, and where the
-    latest of the stretches long enough to count ends in `item` ("办理须知看完了，人脸核验
-    也弄好了": after 人脸核验)."""
+def _shared(text: str, item: str) -> tuple[int, int, int]:
+    """Characters of the longest stretch `text` and `item` have in common, where the latest
+    of the stretches long enough to count ends in `item` ("办理须知看完了，人脸核验也弄好了":
+    after 人脸核验), and all the characters they share in order."""
     match = SequenceMatcher(None, text, item, autojunk=False)
     found = match.find_longest_match(0, len(text), 0, len(item))
-    pieces = [text[b.a : b.a + b.size] for b in match.get_matching_blocks() if b.size >= MIN_SHARED]
+    blocks = match.get_matching_blocks()
+    pieces = [text[b.a : b.a + b.size] for b in blocks if b.size >= MIN_SHARED]
     ends = [item.rfind(piece) + len(piece) for piece in pieces]
-    return found.size, max(ends, default=found.b + found.size)
+    return found.size, max(ends, default=found.b + found.size), sum(b.size for b in blocks)
 
 
 def beside(kb: KnowledgeBase, entry_id: str, after: bool) -> str | None:

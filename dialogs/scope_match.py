@@ -83,11 +83,19 @@ class ScopeMatches:
         ):
             # Nor a snippet about somewhere else ("杭州有没有类似的政策" is not 异地备案).
             return self.matcher.not_covered(turn.raw)
+        if entry is not None and self._not_of_snippet(turn, entry):
+            return self.matcher.not_covered(turn.raw)
         topic = self.kb.out_of_scope.get(match.entry_id or "")
         if match.kind == "out_of_scope" and topic is not None and topic.about is not None:
             # "深圳少儿医保一年多少钱" is not Suzhou's fee topic (nor Tianjin's 830 beside it).
             return self.matcher.not_covered(turn.raw)
         return match
+
+    def _not_of_snippet(self, turn: Turn, entry: Entry) -> bool:
+        """ "深圳外地户口小孩少儿医保怎么参保": how to enrol there is not what the snippet on
+        深圳医保 used elsewhere says (a snippet answers using insurance, never enrolling)."""
+        said = turn.frame.text.replace(" ", "")
+        return entry.group == "related" and any(w in said for w in self.vocab.enrol_asks)
 
     def by_chance(self, turn: Turn, match: Match) -> bool:
         """An out-of-scope match none of whose keywords the message says, for a question with

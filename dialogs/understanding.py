@@ -9,16 +9,13 @@ Order of decisions (each is data-driven; the wording is in knowledge/data/*.yaml
 2. conversation acts (你好, 谢谢, a statement of context) get a short reply, facts remembered;
 3. scope guards: a population or year the pages do not cover gets an honest reply, never
    the nearest in-scope answer;
-4. verdicts from the same pure rules the flows use: the 90-day rule for a stated birth day
-   (and "what if we go next week"), the Suzhou calendar for a dated step ("核定表现在还能
-   打印吗", "后天呢");
-5. frame -> entry: entries answering the frame's aspect for its city and population,
-   keyword overlap only breaking ties; no such entry means an honest "the page does not
-   say" with the closest entries as buttons.
+4. verdicts from the pure rules the flows use: the 90-day rule for a stated birth day, the
+   Suzhou calendar for a dated step ("核定表现在还能打印吗", "后天呢");
+5. frame -> entry: entries answering the frame's aspect for its city and population, keyword
+   overlap breaking ties; no such entry: "the page does not say", the closest as buttons.
 
-`answer` returns replies, or the keyword matcher's `Match` when the clerk has no opinion
-of its own (the engine renders that match: one matcher run per turn), or None when the
-question names only other cities (the engine's matcher handles those).
+`answer` returns replies, the keyword matcher's `Match` when the clerk has no opinion of its
+own (the engine renders it), or None when the question names only other cities.
 """
 
 from __future__ import annotations
@@ -59,7 +56,7 @@ class Clerk:
         self._groups = self.dialogue.groups
         self.cities = matcher.lexicon.cities  # the covered cities, in declared order
         self.chooser = EntryChooser(kb, self.vocab, matcher, self.dialogue.reader)
-        self.pointer = ItemPointer(self.vocab.ordinal_units, self.vocab.done_words)
+        self.pointer = ItemPointer(self.vocab)
         self.quoting = QuotedText(kb, self.vocab)
         self.city_names = matcher.lexicon.city_names
         self.heads = AnswerHeads(kb, self.city_names)
@@ -136,7 +133,7 @@ class Clerk:
             turn = replace(turn, aspects=("steps",), inherited=True)
         if turn.elsewhere:
             return self.scope.elsewhere(turn)
-        item = self.pointer.item(session, turn, render.entry_item)
+        item = self.pointer.item(session, turn, render.entry_item, self.kb)
         if item is not None:
             return [item]
         if self.pointer.asks_last(turn) and session.last_entry in self.kb.entries:

@@ -329,6 +329,8 @@ class Understanding(_Strict):
     duration_rules: dict[str, DurationRule] = {}
     figure_claims: list[FigureClaim] = []
     claim_tags: list[str] = []  # "是这样吧", "没错吧": a figure said to be confirmed
+    then_words: list[str] = []  # "填完信息以后呢": the step after one said done
+    enrol_asks: list[str] = []  # "怎么参保": how to enrol, never a snippet's care elsewhere
     issue_asks: list[str] = []  # "去哪开": who issues the thing just answered
     plan_words: list[str] = []  # "就行吧", "来得及吗": the family's plan, not a rule's figure
     # "是不是要交到区人社局": offices a parent may name as where to go; one the answer on

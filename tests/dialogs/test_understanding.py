@@ -1066,6 +1066,23 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
     # A figure of a page's rule said back is confirmed or corrected first; a figure that is
     # the family's own plan or age, or said in no claim, is not checked.
+    # How to enrol in another city is no news snippet's care there.
+    (("深圳外地户口小孩少儿医保怎么参保",), "不在我能回答的范围", "可直接使用"),
+    # "银行卡要吗" after the materials: the bank named among them, not how to pay.
+    (("tj新生儿医保 要带啥材料", "银行卡要吗"), "指定的服务银行名称", "用什么方式缴费"),
+    # After the last step said done, the page says nothing more (not the steps again).
+    (
+        ("津心办 新生儿出生 人脸核验做完了", "填完信息以后呢 还要干嘛"),
+        "之后还要做什么，来源页面没有写",
+        "1. 用新生儿妈妈",
+    ),
+    # Paying through the school is the way for a non-local pupil in Tianjin.
+    (("天津 外地户口孩子在天津上小学", "学校说医保费交给学校 这正常吗"), "随学校", "各区分中心"),
+    (
+        ("孩子在苏州姑苏区一个私人早教托班 没有教育局批的", "能申请积分入医吗"),
+        "暂不符合",
+        "随学校",
+    ),
     # "去哪开" after the answer on a certificate: who issues it, as that answer says.
     (("积分入医要计生证明", "我家两个孩子 去哪开"), "乡级以上", "提出书面申请"),
     # The mother who gave birth is no grown-up asked about: the baby's deadline is.
