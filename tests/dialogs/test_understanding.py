@@ -1066,6 +1066,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
     # A figure of a page's rule said back is confirmed or corrected first; a figure that is
     # the family's own plan or age, or said in no claim, is not checked.
+    # Whether the application is made again every year: the page says only the first time.
+    (("积分入医第二年还要重新申请吗",), "来源页面没有写以后每年是否还要重新申请", "6月1日至"),
     # How to enrol in another city is no news snippet's care there.
     (("深圳外地户口小孩少儿医保怎么参保",), "不在我能回答的范围", "可直接使用"),
     # "银行卡要吗" after the materials: the bank named among them, not how to pay.
@@ -1616,3 +1618,13 @@ async def test_a_date_said_after_the_birth_is_the_birth(engine: Engine) -> None:
     assert "出生日期2026年5月2日" in first and "2027" not in first, first
     reply = await _say(engine, 148, today, "天津户口，医保啥时候前办好")
     assert "最晚办理日期：2026年7月30日" in reply, reply
+
+
+@pytest.mark.parametrize("said", ["居住证没有", "居住证？还没有", "居住证 都没有", "居住證沒有"])
+async def test_a_permit_said_first_then_denied_is_no_permit(engine: Engine, said: str) -> None:
+    """The permit step takes "居住证没有" as the "没有" it is (not a question about how a
+    居住证 is issued); "居住证没过期" is one held."""
+    reply = await _say(engine, 900, TODAY, "/suzhou", said)
+    assert "暂不符合" in reply and "已办理居住证" in reply
+    held = await _say(engine, 901, TODAY, "/suzhou", "居住证没过期")
+    assert "参加社会保险" in held and "暂不符合" not in held
