@@ -30,6 +30,10 @@ from knowledge.schema import Understanding
 
 SAID_TURNS, SAID_CHARS, SAID_SEP = 2, 120, "\n"  # earlier messages kept for their facts
 SHORT = 8  # characters: a message this short leans on the one before
+# What a bare why says around its word ("那为啥会这样呢？"); under two characters left of a
+# why, it asks of the answer just given.
+WHY_FILLER = "啊呀吧呢哦噢嘛啦哈了的嗯那？?！!。，,~ 会这样是要就还又"
+MIN_WHY_OF = 2
 STUDY_GAP = 6  # characters after another city's name where a study word makes it a school
 SIBLING_CLAUSE = re.compile(r"[\s，,。；;！!？?、]+")  # one child per clause: "老二刚出生"
 
@@ -105,7 +109,7 @@ class DialogueReader:
     # ---------------------------------------------------------------- reading
     def read(self, session: Session, text: str, today: date) -> Turn:
         surface = self.matcher.normalizer.surface(text)
-        frame = self.reader.read(surface)
+        frame = self._why_of_thing(self.reader.read(surface))
         ctx = session.context
         query = self.matcher.analyze(text)
         cities = self._cities(surface, query, session)
@@ -293,6 +297,22 @@ class DialogueReader:
                 return f"{names[0]} {text}", True, saved
         return text, elsewhere, away
 
+    def _why_of_thing(self, frame: Frame) -> Frame:
+        """ "为什么才交100", "为什么我在津心办找不到": why, of a thing the message names — that
+        thing is asked (the rule is the answer the page has), the why aspect dropped; a bare
+        "为什么(会这样)" keeps it: it asks of the answer just given."""
+        why = [a for a in frame.aspects if self.vocab.aspects[a].explains]
+        if not why:
+            return frame
+        rest = frame.text.replace(" ", "")
+        for a in why:
+            for word in sorted(self.vocab.aspects[a].words, key=len, reverse=True):
+                rest = rest.replace(word, "")
+        if len(rest.strip(WHY_FILLER)) < MIN_WHY_OF:
+            return frame
+        kept = tuple(a for a in frame.aspects if a not in why)
+        return replace(frame, aspects=kept, asks_why=True)
+
     # ---------------------------------------------------------------- remembering
     def remember(self, session: Session, turn: Turn) -> None:
         """Keep the dialogue state: city, aspects, populations, the birth day stated, and
@@ -303,8 +323,9 @@ class DialogueReader:
         if turn.city and not turn.elsewhere:
             ctx["city"] = turn.city
         ctx["away"] = turn.away
-        if turn.aspects:
-            ctx["aspects"] = ",".join(turn.aspects)
+        asked = [a for a in turn.aspects if not self.vocab.aspects[a].explains]
+        if asked:  # "为什么" then "那怎么办": what now, of the question before the why
+            ctx["aspects"] = ",".join(asked)
         # A status ("还没弄积分管理") answers the turn that states it; it is not a fact about
         # who the conversation is about, so it does not follow into later questions - unless
         # that turn named no city to judge it in ("…托育班，没经过教育局批准" → "能积分入医吗").

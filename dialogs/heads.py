@@ -72,6 +72,11 @@ class AnswerHeads:
         total = self.fee(turn, chosen) or self.duration_check(turn) or self.claimed(turn)
         return headed(total, first) if total is not None else first
 
+    def why_silence(self) -> str:
+        """ "为什么才交100": no page says why a rule is so; the rule it states comes after."""
+        why = next(a.name for a in self.vocab.aspects.values() if a.explains)
+        return self.kb.text("abstain_aspect_near", what=why)
+
     def context_ack(self, turn: Turn) -> str:
         """ "我在苏州上班，老家河南的": what was understood, and an invitation to ask."""
         label = self.kb.ui.get(f"city_{turn.city}") if turn.city else None

@@ -9,12 +9,16 @@ Split from `dialogs.understanding` (the clerk); pure over the knowledge base and
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from dialogs import outcomes
 from dialogs.choosing import STRONG_RANK
-from dialogs.dialogue import Turn
+from dialogs.dialogue import Turn, said
+from dialogs.flows.facts import ended_flow
 from dialogs.heads import headed
 from dialogs.outcomes import Outcome
+from dialogs.renders import Renders
+from dialogs.session import Session
 from dialogs.slots import PARTICLES
 from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
@@ -38,28 +42,32 @@ class ScopeMatches:
         self.fits = fits  # whether an entry is written for the turn's child
 
     def silence(
-        self,
-        turn: Turn,
-        entry_reply: Callable[[str], Reply],
-        verdict: Callable[[], Reply | None] | None = None,
+        self, turn: Turn, session: Session, today: date, render: Renders
     ) -> list[Reply] | None:
         """The message's own first aspect is one neither page says ("复印件要几份", "为啥非要
         原件" after the materials): said so, then the entry beside it for this city if the
         vocabulary names one (`near`); None when the aspect is not silent. A bare "为什么"
-        right after a verdict (`verdict`: that verdict again) asks why it was given: the
-        conditions the page sets, which the verdict lists."""
+        asks of the answer just given: right after a flow's verdict, the conditions it
+        judged; after an answer, that answer again under the silence (the rule is what the
+        page has to say of why)."""
         asked = (turn.aspects if turn.inherited else turn.frame.aspects or turn.aspects)[:1]
         if not asked or not self.vocab.aspects[asked[0]].silent or self.topic_says_more(turn):
             return None
         spec = self.vocab.aspects[asked[0]]
         said_text = turn.frame.text.replace(" ", "")
         bare = not said_text.strip(_AROUND_WHY + "".join(spec.words))
-        given = verdict() if verdict is not None and bare else None
-        if given is not None:
-            return [given]
+        verdict_of = "".join(said(session)[-1:]) if ended_flow(session) else ""
+        if verdict_of and bare:  # "为什么" right after a verdict: the conditions it judged
+            given = render.judged(session, str(turn.city), verdict_of, today)
+            if given is not None:
+                return [given]
+        last = self.kb.entries.get(session.last_entry or "")
         near = spec.near.get(turn.city or "")
+        if spec.explains and last is not None and last.city == turn.city:
+            near = last.id  # "为什么会这样": the answer just given, its rule
         if near is not None:  # then what the page does say beside it
-            return [headed(self.kb.text("abstain_aspect_near", what=spec.name), entry_reply(near))]
+            reply = render.entry_reply(session, near, today)
+            return [headed(self.kb.text("abstain_aspect_near", what=spec.name), reply)]
         body = self.kb.text("abstain_aspect", what=spec.name)
         return [Reply(text=body, state=outcomes.state(Outcome.ABSTAIN))]
 

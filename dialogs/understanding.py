@@ -22,14 +22,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
-from functools import partial
 
 from dialogs import callbacks as cb
 from dialogs import outcomes
 from dialogs.birth_verdicts import BirthVerdicts
 from dialogs.choosing import STRONG_RANK, EntryChooser
 from dialogs.dialogue import CASE_KEYS, SAID_SEP, DialogueReader, Turn, said
-from dialogs.flows.facts import ended_flow
 from dialogs.heads import AnswerHeads, headed
 from dialogs.items import ItemPointer, beside, last_step
 from dialogs.outcomes import Outcome
@@ -111,11 +109,16 @@ class Clerk:
         """Decide a free-text turn. With `turn` given, the caller has read the message and
         remembers it; without, the clerk reads and remembers it itself."""
         self.chooser.new_turn()
-        if turn is not None:
-            return self._decide(session, turn, today, render)
-        turn = self.read(session, text, today)
-        replies = self._decide(session, turn, today, render)
-        self.remember(session, turn)
+        if turn is None:
+            turn = self.read(session, text, today)
+            replies = self._decide(session, turn, today, render)
+            self.remember(session, turn)
+        else:
+            replies = self._decide(session, turn, today, render)
+        if turn.frame.asks_why and isinstance(replies, Match) and replies.kind == "answer":
+            replies = [render.entry_reply(session, str(replies.entry_id), today)]
+        if turn.frame.asks_why and isinstance(replies, list) and replies:
+            replies[0] = headed(self.heads.why_silence(), replies[0])  # "为什么才交100"
         return replies
 
     def _decide(
@@ -166,14 +169,7 @@ class Clerk:
         if guard is not None:
             said_instead = self._page_says(session, turn, today, render, guard)
             return [self._said_as(self.kb.text(guard), Outcome.GUARD), *said_instead]
-        # "为什么" right after a verdict: the conditions it judged, not the rule's reason.
-        verdict_of = "".join(said(session)[-1:]) if ended_flow(session) else ""
-        why = (
-            partial(render.judged, session, str(turn.city), verdict_of, today)
-            if verdict_of
-            else None
-        )
-        silence = self.scope.silence(turn, lambda e: render.entry_reply(session, e, today), why)
+        silence = self.scope.silence(turn, session, today, render)
         if silence is not None:
             return silence
         # "老大在天津上小学，老二刚出生，分别怎么办": each child's own case, before any flow.

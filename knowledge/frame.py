@@ -48,6 +48,7 @@ class Frame:
     origin: bool = False  # "孩子安徽户口": a 户籍 from elsewhere, for whichever city
     compare: bool = False  # "也一样吗"
     by_ability: bool = False  # the aspect is only the ability fallback ("…能…吗")
+    asks_why: bool = False  # "为什么才交100": why, of what the message names (its aspect dropped)
 
     @property
     def aspect(self) -> str | None:

@@ -150,6 +150,11 @@ class AspectSpec(_Strict):
     # Asked right after an answer, a question about that answer ("有依据吗", "哪个文件说的"):
     # the answer again, whose source line names the page and section.
     of_answer: bool = False
+    # "为什么才交100": why a rule is so, which no page says; asked of something the message
+    # names, that thing is answered (the rule itself) under the silence; alone, it asks of
+    # the answer just given. Never the conversation's aspect ("那怎么办" asks of the one
+    # before it).
+    explains: bool = False
     # A silent aspect's nearest entry per city, said after the page's silence: "要多少分才能
     # 过" is not on the page, but how the list is ranked (by points, within the quota) is.
     near: dict[str, str] = {}

@@ -1066,6 +1066,17 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("苏州积分入医是不是住满一年就行",), "对：页面写的是连续合法居住一年以上", ""),
     # A figure of a page's rule said back is confirmed or corrected first; a figure that is
     # the family's own plan or age, or said in no claim, is not checked.
+    # "为什么X": X is answered (the rule the page states) under the page's silence on why;
+    # a bare "为什么" after an answer asks of it; "那怎么办" after a why asks what now.
+    (("天津宝宝医保一年交多少", "为什么才交100"), "没有写这样规定的原因", "（这样规定的原因），"),
+    (("天津宝宝医保一年交多少", "为什么才交100"), "政府补助730元", "请咨询当地医保经办机构。"),
+    (
+        ("苏州积分入医核定表拿到了", "9到11月没去学校办手续会怎样", "为什么会这样"),
+        "视为自动放弃",
+        "请咨询当地医保经办机构。",
+    ),
+    (("天津外地户籍新生儿 线上能办吗", "为什么我在津心办找不到"), "不能走这个入口", ""),
+    (("苏州积分入医现在还能申请吗", "为什么", "那怎么办"), "下一次申请期是", "这样规定的原因"),
     # Whether the application is made again every year: the page says only the first time.
     (("积分入医第二年还要重新申请吗",), "来源页面没有写以后每年是否还要重新申请", "6月1日至"),
     # How to enrol in another city is no news snippet's care there.
@@ -1233,16 +1244,17 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "还来得及",
         "没有这一说",
     ),
-    # The pages state rules, not their reasons; nor how the fee is paid.
+    # The pages state rules, not their reasons (said first, then the rule); nor how the fee
+    # is paid.
     (
         ("天津新生儿90天的规定是啥意思", "为什么是90天，不是半年？"),
-        "（这样规定的原因）",
-        "缴费次日",
+        "来源页面没有写这样规定的原因，我不替它下结论。页面写到的相关规定",
+        "因为",
     ),
     (
         ("外地户籍在天津办新生儿医保要带啥", "为啥非要暂住证原件？"),
-        "（这样规定的原因）",
-        "通信地址",
+        "来源页面没有写这样规定的原因，我不替它下结论。页面写到的相关规定",
+        "因为",
     ),
     (("外地户口宝宝在天津参保要凭什么",), "居住证受理回执", "原因"),
     (("天津宝宝医保那100块能用微信付吗？",), "（用什么方式缴费）", "可以："),
@@ -1319,7 +1331,7 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
         "",
     ),
     (("今年9月积分入医公示通过了", "是今年就能用苏州医保，还是明年"), "下一年度", ""),
-    (("苏州积分入医为什么非要打印核定表",), "（这样规定的原因）", "11月15日前"),
+    (("苏州积分入医为什么非要打印核定表",), "没有写这样规定的原因", "因为"),
     (("孩子的苏州积分入医办下来了", "我们当爸妈的能一起参加吗"), "成年人", ""),
     # Facts said of both cities hold for the one named next, the 户籍 read against it.
     (("我们天津户口，孩子在苏州读小学", "天津那边是什么参保方式"), "通过家庭办理", "随学校"),
