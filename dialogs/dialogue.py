@@ -32,7 +32,7 @@ SAID_TURNS, SAID_CHARS, SAID_SEP = 2, 120, "\n"  # earlier messages kept for the
 SHORT = 8  # characters: a message this short leans on the one before
 # What a bare why says around its word ("那为啥会这样呢？"); under two characters left of a
 # why, it asks of the answer just given.
-WHY_FILLER = "啊呀吧呢哦噢嘛啦哈了的嗯那？?！!。，,~ 会这样是要就还又"
+WHY_FILLER = "啊呀吧呢哦噢嘛啦哈了的嗯那？?！!。，,~ 会这样是要就还又不行能可以"
 MIN_WHY_OF = 2
 STUDY_GAP = 6  # characters after another city's name where a study word makes it a school
 SIBLING_CLAUSE = re.compile(r"[\s，,。；;！!？?、]+")  # one child per clause: "老二刚出生"

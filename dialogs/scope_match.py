@@ -13,19 +13,16 @@ from datetime import date
 
 from dialogs import outcomes
 from dialogs.choosing import STRONG_RANK
-from dialogs.dialogue import Turn, said
+from dialogs.dialogue import SAID_SEP, WHY_FILLER, Turn, said
 from dialogs.flows.facts import ended_flow
 from dialogs.heads import headed
 from dialogs.outcomes import Outcome
 from dialogs.renders import Renders
 from dialogs.session import Session
-from dialogs.slots import PARTICLES
 from dialogs.types import Reply
 from knowledge.loader import KnowledgeBase
 from knowledge.matcher import Match, MatchContext, Matcher
 from knowledge.schema import Entry, Understanding
-
-_AROUND_WHY = PARTICLES + "嗯那？?！!。，,~ "  # "那为啥呢？" is still a bare why
 
 
 class ScopeMatches:
@@ -55,8 +52,9 @@ class ScopeMatches:
             return None
         spec = self.vocab.aspects[asked[0]]
         said_text = turn.frame.text.replace(" ", "")
-        bare = not said_text.strip(_AROUND_WHY + "".join(spec.words))
-        verdict_of = "".join(said(session)[-1:]) if ended_flow(session) else ""
+        bare = not said_text.strip(WHY_FILLER + "".join(spec.words))
+        # The facts of the conversation so far ("去年办过学生医保" then "还能再申请吗").
+        verdict_of = SAID_SEP.join(said(session)) if ended_flow(session) else ""
         if verdict_of and bare:  # "为什么" right after a verdict: the conditions it judged
             given = render.judged(session, str(turn.city), verdict_of, today)
             if given is not None:
@@ -70,6 +68,15 @@ class ScopeMatches:
             return [headed(self.kb.text("abstain_aspect_near", what=spec.name), reply)]
         body = self.kb.text("abstain_aspect", what=spec.name)
         return [Reply(text=body, state=outcomes.state(Outcome.ABSTAIN))]
+
+    def what_now(self, turn: Turn, session: Session, today: date, render: Renders) -> list[Reply]:
+        """ "那我怎么办" after a flow's "暂不符合": the page names no other way in; when the
+        conditions not met are met, the next window — then those conditions again."""
+        head = self.kb.text("what_now_ineligible")
+        judged = render.judged(session, str(turn.city), SAID_SEP.join(said(session)), today)
+        if judged is None:
+            return [Reply(text=head, state=outcomes.state(Outcome.ABSTAIN))]
+        return [headed(head, judged)]
 
     def topic_says_more(self, turn: Turn) -> bool:
         """An out-of-scope topic says more than the page's silence ("医保卡丢了咋补" is the

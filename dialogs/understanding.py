@@ -28,7 +28,9 @@ from dialogs import outcomes
 from dialogs.birth_verdicts import BirthVerdicts
 from dialogs.choosing import STRONG_RANK, EntryChooser
 from dialogs.dialogue import CASE_KEYS, SAID_SEP, DialogueReader, Turn, said
+from dialogs.flows.facts import ended_flow
 from dialogs.heads import AnswerHeads, headed
+from dialogs.inheritance import asks_what_now
 from dialogs.items import ItemPointer, beside, last_step
 from dialogs.outcomes import Outcome
 from dialogs.quoting import QuotedText
@@ -169,6 +171,8 @@ class Clerk:
         if guard is not None:
             said_instead = self._page_says(session, turn, today, render, guard)
             return [self._said_as(self.kb.text(guard), Outcome.GUARD), *said_instead]
+        if ended_flow(session) and asks_what_now(turn.frame.text, self.vocab.what_now):
+            return self.scope.what_now(turn, session, today, render)  # after "暂不符合"
         silence = self.scope.silence(turn, session, today, render)
         if silence is not None:
             return silence

@@ -45,6 +45,7 @@ USED: Mapping[str, frozenset[str]] = {
     "office_other": frozenset({"office"}),
     "duration_more": frozenset({"said"}),
     "claim_right": frozenset({"fact"}),
+    "what_now_ineligible": NONE,
     "claim_wrong": frozenset({"fact", "said"}),
     "duration_enough": frozenset(),
     "duration_less": frozenset({"said"}),

@@ -1077,6 +1077,23 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     (("天津外地户籍新生儿 线上能办吗", "为什么我在津心办找不到"), "不能走这个入口", ""),
     (("苏州积分入医现在还能申请吗", "为什么", "那怎么办"), "下一次申请期是", "这样规定的原因"),
+    # After a flow's "暂不符合": "为啥不行" is the conditions judged (facts of the whole
+    # conversation), "那怎么办" the page's silence on other ways, then those conditions.
+    (("苏州积分入医 我们住在张家港", "为啥不行"), "张家港不在这五个区", "这样规定的原因"),
+    (
+        ("苏州积分入医 我们住在张家港", "为啥不行", "那怎么办"),
+        "没有写不符合积分入医条件时",
+        "视为自动放弃",
+    ),
+    (
+        (
+            "苏州积分入医 孩子去年读幼儿园时已经办过学生医保",
+            "现在上小学了能再申请积分入医吗",
+            "为什么",
+        ),
+        "属首次申请",
+        "这样规定的原因）",
+    ),
     # Whether the application is made again every year: the page says only the first time.
     (("积分入医第二年还要重新申请吗",), "来源页面没有写以后每年是否还要重新申请", "6月1日至"),
     # How to enrol in another city is no news snippet's care there.
