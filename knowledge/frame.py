@@ -20,6 +20,7 @@ from knowledge.wordscan import WordScan
 
 READ_CACHE = 4096  # distinct messages whose frame is kept (a few MB at most)
 _YEAR = re.compile(r"(20\d\d)\s*(?:年度|年(?!\s*\d{1,2}\s*月))")
+_CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "00012345678" + "9")
 _QUESTION_TAIL = ("吗", "呢", "么", "嘛", "?", "不", "没")
 _CLAUSE = re.compile(r"(?:[ ，,、。；;]|还有|另外|以及|顺便|同时)+")
 # "哦不是今年春节 是去年春节", "不是初三，是高一": a correction by its form ("不是…是吗" asks).
@@ -233,7 +234,8 @@ class FrameReader:
 
     @staticmethod
     def _year(compact: str) -> int | None:
-        m = _YEAR.search(compact)
+        """ "2027年", "二零二七年度" (digits said one by one, as years are)."""
+        m = _YEAR.search(compact.translate(_CN_DIGITS))
         return int(m.group(1)) if m else None
 
     def _yes_no(self, compact: str) -> bool:

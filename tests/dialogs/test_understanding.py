@@ -1077,6 +1077,13 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     (("天津外地户籍新生儿 线上能办吗", "为什么我在津心办找不到"), "不能走这个入口", ""),
     (("苏州积分入医现在还能申请吗", "为什么", "那怎么办"), "下一次申请期是", "这样规定的原因"),
+    # A year said digit by digit is another year's; English mixed in is read; an office's
+    # phone or street address is not on the page (said so, then where it does send them).
+    (("天津小孩医保一年交多少钱", "那二零二七年呢"), "2027年度的标准页面没有写", ""),
+    (("天津 newborn 医保 local hukou 能 online 办吗", "app 叫啥"), "津心办", "外地户籍"),
+    (("non-local hukou 宝宝 天津 医保 居住证",), "受理回执", "津心办"),
+    (("天津新生儿医保在哪办", "社保中心电话多少"), "没有写电话号码", ""),
+    (("积分入医去哪申请", "街道办具体地址在哪"), "没有写具体地址", ""),
     # After a flow's "暂不符合": "为啥不行" is the conditions judged (facts of the whole
     # conversation), "那怎么办" the page's silence on other ways, then those conditions.
     (("苏州积分入医 我们住在张家港", "为啥不行"), "张家港不在这五个区", "这样规定的原因"),
