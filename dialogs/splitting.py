@@ -10,7 +10,7 @@ of everyone (a 户籍, a parent's 居住证) for the dimensions its own clauses 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
@@ -42,6 +42,7 @@ class Child:
     word: str  # how the message names it: 老大, 老二, 大的 …
     populations: set[str]  # what its own clauses say
     clauses: list[str]
+    city: str | None = None  # "老大在苏州上小学，老二刚在天津生的": where its case is
 
 
 class CaseSplitter:
@@ -50,7 +51,7 @@ class CaseSplitter:
         kb: KnowledgeBase,
         chooser: EntryChooser,
         heads: AnswerHeads,
-        cities: list[str],
+        cities: Mapping[str, list[str]],
         hukou: Callable[[str, str | None], str | None],
         reader: FrameReader,
     ) -> None:
@@ -59,7 +60,7 @@ class CaseSplitter:
         self.vocab = kb.understanding
         self.chooser = chooser
         self.heads = heads
-        self.cities = cities
+        self.cities = cities  # each covered city's names ("天津", "津"), in declared order
         self.reader = reader  # the clerk's one frame reader (a clause is read like a message)
         self.hukou = hukou  # "天津户口" in a clause: local or not, for the turn's city
         self.groups = {name: spec.group for name, spec in self.vocab.populations.items()}
@@ -97,39 +98,63 @@ class CaseSplitter:
         kids: dict[str, Child] = {}
         shared: list[str] = []
         last: Child | None = None
-        for clause in (c for c in CLAUSE.split(text) if c):
+        for clause in (c for c in CLAUSE.split(self._clauses(text)) if c):
             word = next((w for w in self._siblings if w in clause), None)
-            pops = set(self.reader.read(clause).populations)
-            hukou = self.hukou(clause, city)
-            if hukou is not None:
-                pops = {p for p in pops if self.groups[p] != "hukou"} | {hukou}
             if word is not None:
                 last = kids.setdefault(word, Child(word, set(), []))
-            elif last is None or not any(self.groups[p] == "age" for p in pops):
+            here = self._city_in(clause) or (last.city if word is None and last else None)
+            pops = set(self.reader.read(clause).populations)
+            hukou = self.hukou(clause, here or city)
+            if hukou is not None:
+                pops = {p for p in pops if self.groups[p] != "hukou"} | {hukou}
+            if word is None and (last is None or not any(self.groups[p] == "age" for p in pops)):
                 shared.append(clause)
                 continue
+            assert last is not None
+            last.city = last.city or here
             last.populations.update(pops)
             last.clauses.append(clause)
         return list(kids.values()), shared
+
+    def _clauses(self, text: str) -> str:
+        """ "俺大孙子在苏州上小学外地户口二孙子刚在天津生的": a clause break before each child's
+        word, so a run-on message still tells them apart."""
+        for word in self._siblings:
+            text = re.sub(f"(?<=[^\\s，,。；;！!？?、])(?={re.escape(word)})", " ", text)
+        return text
+
+    def _city_in(self, clause: str) -> str | None:
+        """The covered city a clause places a child in ("在苏州上小学", "在天津生的"); a city
+        said of a 户口 ("天津户口") is where the family is from, not where the child is."""
+        for city, names in self.cities.items():
+            if any(re.search(f"在{re.escape(n)}", clause) for n in names if len(n) >= 2):
+                return city
+        return None
 
     def per_child(
         self, turn: Turn, session: Session, today: date, render: EntryRenders
     ) -> list[Reply] | None:
         """Each child the message tells apart by age or school, answered for its own case."""
-        if turn.city is None or not self.several(turn):
+        if (turn.city is None and not turn.both) or not self.several(turn):
             return None
         kids, shared = self.children(turn.frame.text, turn.city)
         out: list[Reply] = []
         aspects = turn.aspects or ("steps",)
         for kid in kids:
             head = self.kb.text("per_child", child=kid.word)
-            judged = render.judged(session, turn.city, " ".join([*kid.clauses, *shared]), today)
+            city = kid.city or turn.city
+            if city is None:
+                return None  # "老大…老二…" of both cities, one child placed in neither
+            judged = render.judged(session, city, " ".join([*kid.clauses, *shared]), today)
             if judged is not None:  # "老大在昆山上小学": that child's case fails a condition
                 out.append(replace(judged, text=f"{head}\n{judged.text}"))
                 continue
+            if kid.city is not None:  # "在苏州上小学": studies in the city of its case
+                kid.populations -= {p for p in kid.populations if self.groups[p] == "study_place"}
             own = {self.groups[p] for p in kid.populations}
             rest = {p for p in turn.populations if self.groups[p] not in own}
-            case = replace(turn, populations=frozenset(kid.populations | rest), aspects=aspects)
+            pops = frozenset(kid.populations | rest)
+            case = replace(turn, city=city, populations=pops, aspects=aspects)
             ids = self.chooser.entries(case, session)
             if not ids:
                 return None  # a child nothing answers: the whole question goes the usual way
@@ -147,12 +172,13 @@ class CaseSplitter:
         return self.several(turn)
 
     def several(self, turn: Turn) -> bool:
-        """The message tells apart two children or more whose ages or schools differ."""
+        """The message tells apart two children or more whose ages, schools or cities differ."""
         if not any(w in turn.frame.text for w in self._siblings):
             return False
         found = self.children(turn.frame.text, turn.city)[0]
-        kids = [k for k in found if self._ages(k.populations)]
-        return len(kids) >= MIN_CHILDREN and len({self._ages(k.populations) for k in kids}) > 1
+        kids = [k for k in found if self._ages(k.populations) or k.city]
+        cases = {(self._ages(k.populations), k.city) for k in kids}
+        return len(kids) >= MIN_CHILDREN and len(cases) > 1
 
     def _ages(self, populations: set[str]) -> frozenset[str]:
         return frozenset(p for p in populations if self.groups[p] == "age")

@@ -67,7 +67,7 @@ class Clerk:
             kb,
             self.chooser,
             self.heads,
-            list(self.cities),
+            {c: [n for n, cid in self.city_names.items() if cid == c] for c in self.cities},
             self.dialogue.relative_hukou,
             self.dialogue.reader,
         )

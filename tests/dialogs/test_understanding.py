@@ -1077,6 +1077,21 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     (("天津外地户籍新生儿 线上能办吗", "为什么我在津心办找不到"), "不能走这个入口", ""),
     (("苏州积分入医现在还能申请吗", "为什么", "那怎么办"), "下一次申请期是", "这样规定的原因"),
+    # Two children in two cities, in one run-on message: each child's own city and case.
+    (
+        ("俺大孙子在苏州上小学外地户口二孙子刚在天津生的天津户口这俩医保各自咋办",),
+        "二孙子：\n本市户籍新生儿",
+        "五种情况",
+    ),
+    (
+        ("老大在苏州上小学外地户口，老二刚在天津生的天津户口，这俩医保各自咋办",),
+        "老大：",
+        "五种情况",
+    ),
+    # "找哪个部门提" after the objection: the office that answer names.
+    (("积分入医公示名单里没有我们 有异议", "找哪个部门提"), "区流动人口积分管理办公室", "书面申请"),
+    (("苏州积分入医去街道交申请", "到那要照相不"), "拍摄照片", ""),
+    (("积分入医对孩子有什么要求", "我家孩子明年秋天才上幼儿园 现在能申请吗"), "暂不符合", ""),
     # A year said digit by digit is another year's; English mixed in is read; an office's
     # phone or street address is not on the page (said so, then where it does send them).
     (("天津小孩医保一年交多少钱", "那二零二七年呢"), "2027年度的标准页面没有写", ""),
