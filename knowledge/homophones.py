@@ -15,7 +15,8 @@ import unicodedata
 from collections.abc import Iterable
 from pathlib import Path
 
-FORMAT = 2
+FORMAT = 3
+_NASALS = (("ing", "in"), ("eng", "en"))  # folded: a typed slip between them is common
 _CJK_FIRST, _CJK_LAST = 0x4E00, 0x9FFF
 
 # char -> the toneless readings it shares with some character of a domain term
@@ -23,10 +24,15 @@ Table = dict[str, frozenset[str]]
 
 
 def _toneless(reading: str) -> str:
+    """The reading without tones, and with the back nasals many speakers do not tell from
+    the front ones (jing as jin, zheng as zhen): "天经户口" is typed for 天津户口."""
     stripped = "".join(
         c for c in unicodedata.normalize("NFD", reading) if not unicodedata.combining(c)
-    )
-    return stripped.lower()
+    ).lower()
+    for back, front in _NASALS:
+        if stripped.endswith(back):
+            return stripped[: -len(back)] + front
+    return stripped
 
 
 def build_table(terms: Iterable[str]) -> Table:

@@ -77,6 +77,18 @@ def test_real_words_are_not_corrected(norm: Normalizer, word: str) -> None:
     assert norm.normalize(word) == word
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("天经户口", "天津户口"),  # jing typed for jin: back and front nasals sound alike
+        ("医保怎么半", "医保怎么办"),
+        ("积分入一", "积分入医"),
+    ],
+)
+def test_sound_alike_slips_are_read_as_the_term(norm: Normalizer, typed: str, meant: str) -> None:
+    assert norm.surface(typed) == meant
+
+
 def test_tokens_before_and_after_synonyms(norm: Normalizer) -> None:
     raw, canonical = norm.tokens("天津宝宝多少钱")
     assert raw == ("天津", "宝宝", "多少钱")
