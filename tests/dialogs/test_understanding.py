@@ -454,6 +454,8 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
         ("blind24_dev.yaml", 0.93, 0.06),
         ("blind25_dev.yaml", 0.96, 0.03),
         ("blind26_dev.yaml", 0.96, 0.03),
+        ("blind27_dev.yaml", 0.96, 0.03),
+        ("blind27e_dev.yaml", 0.95, 0.04),
     ],
 )
 async def test_blind_development_sets_keep_their_floor(
