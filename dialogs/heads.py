@@ -74,8 +74,8 @@ class AnswerHeads:
 
     def why_silence(self) -> str:
         """ "为什么才交100": no page says why a rule is so; the rule it states comes after."""
-        why = next(a.name for a in self.vocab.aspects.values() if a.explains)
-        return self.kb.text("abstain_aspect_near", what=why)
+        why = next((a.name for a in self.vocab.aspects.values() if a.explains), "")
+        return self.kb.text("abstain_aspect_near", what=why)  # (asked only when one explains)
 
     def context_ack(self, turn: Turn) -> str:
         """ "我在苏州上班，老家河南的": what was understood, and an invitation to ask."""

@@ -126,7 +126,9 @@ class SaidDays:
         当天享受吗": today is not the birth day) is masked and the rest read again, so
         "儿童节那天出生，今天办还来得及吗" finds 儿童节 behind 今天."""
         for _ in range(BIRTH_READS):
-            birth = birth_span(text, today, self.holidays, self.vocab.age_words)
+            birth = birth_span(
+                text, today, self.holidays, self.vocab.age_words, self.vocab.relative_years
+            )
             if birth is None or corrects:
                 return birth
             if self._of_birth(text, birth):

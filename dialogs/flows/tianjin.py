@@ -170,7 +170,8 @@ class TianjinFlow(GuidedFlow):
             hit = find_date(text, today)
             day = hit.value if hit is not None else None
         else:
-            span = birth_span(text, today, holidays_from(vocab.holidays), vocab.age_words)
+            holidays = holidays_from(vocab.holidays)
+            span = birth_span(text, today, holidays, vocab.age_words, vocab.relative_years)
             words = (*self.text.extra("birth_words"), *vocab.age_words)
             errands = vocab.errand_words
             if span and require_words and not said_of_birth(text, span, words, errands):

@@ -4,10 +4,9 @@ Pure functions with the clock (`today`) passed in. Holiday names and rules are d
 (understanding.yaml `holidays`); lunar festivals and solar terms come from `lunar_python` (a
 maintained calendar library), China's official days off from `dialogs.rules.workdays`.
 
-Two directions matter. A birth date is in the past: "中秋节那天出生" is the latest 中秋 not
-after today. A "what if" date is in the future: "后天呢", "下周才去办". A phrase that cannot
-be pinned to one day ("三个月大", "上个月") is reported as a range, so a rule that needs the
-exact day can ask back instead of guessing — never today by default.
+A birth date is in the past ("中秋节那天出生": the latest 中秋 not after today), a "what if"
+date in the future ("后天呢"). A phrase not pinned to one day ("三个月大") is a range, so a
+rule that needs the exact day asks back instead of guessing — never today by default.
 """
 
 from __future__ import annotations
@@ -38,6 +37,8 @@ class Holiday:
 
 
 HolidayRule = Holiday
+Holidays = Mapping[str, HolidayRule]  # by name
+Years = Mapping[str, int]  # 去年 -> -1: a year said before a holiday
 
 
 class _HolidayLike(Protocol):
@@ -83,9 +84,8 @@ def cn_number(token: str) -> float | None:
 
 @lru_cache(maxsize=4096)
 def holiday_on(rule: HolidayRule, year: int) -> date | None:
-    """The Gregorian date of a holiday rule in `year` (None if it has none that year).
-    Cached: a solar term costs lunar_python about a millisecond, and the same few holidays
-    of the same few years are asked on every turn that mentions one."""
+    """The Gregorian date of a holiday rule in `year` (None if none). Cached: a solar term
+    costs lunar_python about a millisecond, and the same few are asked again and again."""
     kind, month, day = rule.kind, rule.month, rule.day
     try:
         if kind == "solar":
@@ -146,7 +146,6 @@ def holiday_hit(text: str, holidays: Mapping[str, HolidayRule]) -> tuple[str, Ho
 
 
 _TODAY_WORDS = frozenset(w for w, back in RELATIVE_DAYS.items() if back == 0)  # 今天, 今日
-_YEARS_BACK = {"今年": 0, "去年": 1, "前年": 2}  # said before a holiday: which year's
 _NUMERAL_BEFORE = "一二三四五六七八九十零〇两第0123456789"
 _UNIT_AFTER = "月号日点岁个天年周"
 
@@ -194,17 +193,21 @@ _AGE_MONTHS = re.compile(
 
 
 def birth_span(
-    text: str, today: date, holidays: Mapping[str, HolidayRule], fixed: Mapping[str, int]
+    text: str,
+    today: date,
+    holidays: Mapping[str, HolidayRule],
+    fixed: Mapping[str, int],
+    years: Mapping[str, int] | None = None,
 ) -> DaySpan | None:
     """When a child was born, from anything a parent may say; None if nothing is said.
 
-    Explicit dates and 今天/昨天/前天, a holiday ("元旦那天", "去年春节"), "上个月15号", a bare
-    "12号", an age ("出生50天", "四个月大": a range) or a fixed age word (`fixed`: 刚出生 -> 0
-    days, 满月 -> 30 ...). The readers are tried in order; the first that finds one decides."""
+    Explicit dates, a holiday ("元旦那天", "去年春节": `years` before it), "上个月15号", "12号",
+    an age ("出生50天", "四个月大": a range) or a fixed age word (`fixed`: 刚出生 -> 0 days,
+    满月 -> 30 ...). The readers are tried in order; the first that finds one decides."""
     norm = unicodedata.normalize("NFKC", text)
     readers: tuple[SpanReader, ...] = (
         _explicit_date,
-        lambda n, t: _holiday_birth(n, t, holidays),
+        lambda n, t: _holiday_birth(n, t, holidays, years or {}),
         _this_or_last_month_day,
         _past_weekday,
         lambda n, t: month_third(n, t, ahead=False),
@@ -277,21 +280,20 @@ def _explicit_date(norm: str, today: date) -> DaySpan | None:
     return DaySpan(hits[0].value, hits[0].value, norm[hits[0].span[0] : hits[0].span[1]])
 
 
-def _holiday_birth(norm: str, today: date, holidays: Mapping[str, HolidayRule]) -> DaySpan | None:
+def _holiday_birth(norm: str, today: date, holidays: Holidays, years: Years) -> DaySpan | None:
     found = holiday_hit(norm, holidays)
     if found is None:
         return None
     low, high = holiday_offset(norm, found[0])
     at = _said_at(norm, found[0])
-    back = _YEARS_BACK.get(norm[max(0, at - 2) : at])  # "去年春节": that year's, not the last
+    shift = years.get(norm[max(0, at - 2) : at])  # "去年春节": that year's, not the last
     # "春节前两天" two days before a 春节 still to come is a birth already past.
     days: list[date | None] = [next_holiday(found[1], today), last_holiday(found[1], today)]
-    if back is not None:  # its day in that calendar year (除夕 is the lunar year's last day)
-        days = [holiday_on(found[1], today.year - back - y) for y in (1, 0)]
-        days = [d for d in days if d is not None and d.year == today.year - back]
+    if shift is not None:  # its day in that calendar year (除夕 is the lunar year's last day)
+        days = [holiday_on(found[1], today.year + shift - y) for y in (1, 0)]
+        days = [d for d in days if d is not None and d.year == today.year + shift]
     day = next((d for d in days if d is not None and d + timedelta(days=high) <= today), None)
-    span = (day + timedelta(days=low), day + timedelta(days=high)) if day else None
-    return DaySpan(*span, found[0]) if span else None
+    return DaySpan(day + timedelta(days=low), day + timedelta(days=high), found[0]) if day else None
 
 
 # "春节前两天", "国庆后一天", "元旦前几天": days before or after the holiday.

@@ -24,6 +24,7 @@ KB = load_kb()
 assert KB.understanding is not None
 HOLIDAYS = holidays_from(KB.understanding.holidays)
 AGES = KB.understanding.age_words
+YEARS = KB.understanding.relative_years
 
 
 async def _say(engine: Engine, chat: int, today: date, *turns: str) -> str:
@@ -51,12 +52,13 @@ def engine() -> Engine:
     ],
 )
 def test_a_year_said_before_a_holiday_is_that_year_s(said: str, born: date) -> None:
-    span = birth_span(said, date(2026, 3, 15), HOLIDAYS, AGES)
+    span = birth_span(said, date(2026, 3, 15), HOLIDAYS, AGES, YEARS)
     assert span is not None and span.first == span.last == born
 
 
 def test_a_holiday_of_this_year_still_to_come_is_no_birth_day() -> None:
-    assert birth_span("今年国庆出生的", date(2026, 3, 15), HOLIDAYS, AGES) is None
+
+    assert birth_span("今年国庆出生的", date(2026, 3, 15), HOLIDAYS, AGES, YEARS) is None
 
 
 @settings(max_examples=200, deadline=None)
