@@ -50,8 +50,10 @@ def figure_check(vocab: Understanding, turn: Turn) -> tuple[bool, str, str] | No
     tagged = any(t in said for t in vocab.claim_tags)
     if any(w in said for w in vocab.plan_words):
         return None
-    for claim in vocab.figure_claims:
-        if claim.city != turn.city or (claim.words and not any(w in said for w in claim.words)):
+    # The claim whose own words the message says most specifically first ("入学指标数是几号
+    # 前认定的" is the quota's day, though it says 积分入医 too).
+    for claim in sorted(vocab.figure_claims, key=lambda c: -_named(c, said)):
+        if claim.city != turn.city or (claim.words and not _named(claim, said)):
             continue
         figure = said_figure(claim, said)
         if figure is None:
@@ -64,3 +66,8 @@ def figure_check(vocab: Understanding, turn: Turn) -> tuple[bool, str, str] | No
             continue
         return figure[0] == claim.value, claim.fact, figure[1].removeprefix("不是")
     return None
+
+
+def _named(claim: FigureClaim, said: str) -> int:
+    """How many of the claim's words the message says (0: none)."""
+    return sum(w in said for w in claim.words)

@@ -1152,6 +1152,8 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     (("积分入医核定表11月30号前打印对吧",), "不对：页面写的是经公示无异议的，应于11月15日前", ""),
     (("积分入医公示3天吧",), "不对：页面写的是公示期不得少于5个工作日，不是“3天”", ""),
     (("积分入医公示5个工作日对吧",), "对：页面写的是公示期不得少于5个工作日", "不对"),
+    # The claim the message names most specifically: the quota's day, not the window's.
+    (("积分入医的入学指标数是8月31号前认定的吧",), "不对：页面写的是市教育行政主管部门", ""),
     # "两个地方" right after both cities were named: both again.
     (("天津和苏州两边都在考虑", "给孩子上医保，两个地方个人各交多少？"), "没有写缴费金额", ""),
     # A province's 户籍 is non-local in either city; Suzhou's word asked of Tianjin.
