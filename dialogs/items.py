@@ -25,6 +25,7 @@ from knowledge.schema import Entry, Understanding
 ItemOf = Callable[[Session, str, int], Reply | None]
 MAX_ITEMS = 20  # more numbered items than any answer has
 MIN_SHARED = 3  # characters a done step must share with its item ("人脸核验", not "办理")
+MIN_ASKED = 4  # ... and a step asked about ("人脸核验", not "津心办", which the whole names)
 # The step goes on after the part said done ("阅览完办理须知后点击确认，先进行…").
 _CLAUSE_AFTER = re.compile(r"^[^，,；;。]{0,2}(?:之后|以后|后)[，,]?[^，,；;。（(]{2,}")
 _NUMBERED = re.compile(r"^\s*(\d{1,2})[.、．]\s*(.+)$", re.MULTILINE)
@@ -82,11 +83,13 @@ class ItemPointer:
         return reply
 
     def done(self, session: Session, text: str, replies: list[Reply], kb: KnowledgeBase) -> None:
-        """Keep the item of the answer just given that a message says is done."""
+        """Keep the item of the answer just given that a message says is done, or asks about
+        by its own words ("人脸核验是谁来做": "然后呢" is the step after it)."""
         entry = kb.entries.get(str(replies[-1].entry)) if replies else None
-        if entry is None or not any(w in text for w in self._done):
+        if entry is None:
             return
-        number = self._said_done(text, entry)
+        said_done = any(w in text for w in self._done)
+        number = self._said_done(text, entry, MIN_SHARED if said_done else MIN_ASKED)
         if number is not None:
             session.context["item"] = number
 

@@ -24,7 +24,11 @@ class KeywordsSaid:
         self._places = frozenset(vocab.place_words)  # a district is the case's fact
         # "天津新生儿的呢": a population's word says who it is about, not what is asked.
         self._who = frozenset(w for spec in vocab.populations.values() for w in spec.words)
-        self._asking = frozenset(w for spec in vocab.aspects.values() for w in spec.words)
+        # "下一步", "然后呢", "以后呢" lead on in any conversation: nobody's own word either.
+        steps = (*vocab.next_step, *vocab.previous_step, *vocab.then_words)
+        self._asking = frozenset(w for spec in vocab.aspects.values() for w in spec.words) | set(
+            steps
+        )
         self._question_words = tuple(vocab.question_words)  # "是啥", "几天": asking too
 
     def names(self, entry: Entry, turn: Turn, own: bool = False) -> bool:

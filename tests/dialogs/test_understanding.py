@@ -1122,6 +1122,14 @@ STATE_CASES: list[tuple[tuple[str, ...], str, str]] = [
     ),
     # Whether the application is made again every year: the page says only the first time.
     (("积分入医第二年还要重新申请吗",), "来源页面没有写以后每年是否还要重新申请", "6月1日至"),
+    # "然后呢" after a question about one step: the step after it; "下一步" is nobody's
+    # own word (no "这是苏州的说法" head over Tianjin's answer).
+    (("津心办出生一件事里的人脸核验是谁来做", "然后呢"), "第3项", "办理材料"),
+    (
+        ("外地户口在天津生的孩子，上医保先做什么", "材料准备好了，下一步呢"),
+        "天津",
+        "苏州的来源页面",
+    ),
     # How to enrol in another city is no news snippet's care there.
     (("深圳外地户口小孩少儿医保怎么参保",), "不在我能回答的范围", "可直接使用"),
     # "银行卡要吗" after the materials: the bank named among them, not how to pay.
