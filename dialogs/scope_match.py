@@ -53,10 +53,8 @@ class ScopeMatches:
         spec = self.vocab.aspects[asked[0]]
         said_text = turn.frame.text.replace(" ", "")
         bare = not said_text.strip(WHY_FILLER + "".join(spec.words))
-        # The facts of the conversation so far ("去年办过学生医保" then "还能再申请吗").
-        verdict_of = SAID_SEP.join(said(session)) if ended_flow(session) else ""
-        if verdict_of and bare:  # "为什么" right after a verdict: the conditions it judged
-            given = render.judged(session, str(turn.city), verdict_of, today)
+        if ended_flow(session) and bare:  # "为什么" right after a verdict: the conditions
+            given = self._judged(turn, session, today, render)
             if given is not None:
                 return [given]
         last = self.kb.entries.get(session.last_entry or "")
@@ -73,10 +71,16 @@ class ScopeMatches:
         """ "那我怎么办" after a flow's "暂不符合": the page names no other way in; when the
         conditions not met are met, the next window — then those conditions again."""
         head = self.kb.text("what_now_ineligible")
-        judged = render.judged(session, str(turn.city), SAID_SEP.join(said(session)), today)
+        judged = self._judged(turn, session, today, render)
         if judged is None:
             return [Reply(text=head, state=outcomes.state(Outcome.ABSTAIN))]
         return [headed(head, judged)]
+
+    @staticmethod
+    def _judged(turn: Turn, session: Session, today: date, render: Renders) -> Reply | None:
+        """The flow's verdict on the facts of the conversation so far ("去年办过学生医保" then
+        "还能再申请吗"), as the flow that just ended judged them."""
+        return render.judged(session, str(turn.city), SAID_SEP.join(said(session)), today)
 
     def topic_says_more(self, turn: Turn) -> bool:
         """An out-of-scope topic says more than the page's silence ("医保卡丢了咋补" is the

@@ -65,6 +65,7 @@ class CaseSplitter:
         self.hukou = hukou  # "天津户口" in a clause: local or not, for the turn's city
         self.groups = {name: spec.group for name, spec in self.vocab.populations.items()}
         self._siblings = sorted(self.vocab.sibling_words, key=len, reverse=True)
+        self._sibling_said = re.compile("|".join(map(re.escape, self._siblings)) or "(?!)")
 
     # ---------------------------------------------------------------- several cities
     def per_city(
@@ -118,10 +119,16 @@ class CaseSplitter:
 
     def _clauses(self, text: str) -> str:
         """ "俺大孙子在苏州上小学外地户口二孙子刚在天津生的": a clause break before each child's
-        word, so a run-on message still tells them apart."""
-        for word in self._siblings:
-            text = re.sub(f"(?<=[^\\s，,。；;！!？?、])(?={re.escape(word)})", " ", text)
-        return text
+        word, so a run-on message still tells them apart. One scan, longest word first, so
+        "老大的" stays 老大 (never "老 大的")."""
+        return self._sibling_said.sub(
+            lambda m: (
+                m.group(0)
+                if CLAUSE.fullmatch(text[m.start() - 1 : m.start()] or " ")
+                else f" {m.group(0)}"
+            ),
+            text,
+        )
 
     def _city_in(self, clause: str) -> str | None:
         """The covered city a clause places a child in ("在苏州上小学", "在天津生的"); a city

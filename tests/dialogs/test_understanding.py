@@ -1693,3 +1693,13 @@ async def test_a_permit_said_first_then_denied_is_no_permit(engine: Engine, said
     assert "暂不符合" in reply and "已办理居住证" in reply
     held = await _say(engine, 901, TODAY, "/suzhou", "居住证没过期")
     assert "参加社会保险" in held and "暂不符合" not in held
+
+
+def test_a_run_on_message_splits_before_each_child_word_never_inside_one() -> None:
+    """ "老大的学校…" keeps 老大 (not "老 大的"); a run-on message splits before 二孙子."""
+    clerk = build_engine("memory://").clerk
+    assert clerk is not None
+    kids, _ = clerk.splitter.children("老大的学校在天津上小学，老二刚出生", "tianjin")
+    assert [k.word for k in kids] == ["老大", "老二"]
+    kids, _ = clerk.splitter.children("大孙子在苏州上小学外地户口二孙子刚在天津生的", None)
+    assert [(k.word, k.city) for k in kids] == [("大孙子", "suzhou"), ("二孙子", "tianjin")]
