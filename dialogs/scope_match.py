@@ -48,9 +48,11 @@ class ScopeMatches:
         judged; after an answer, that answer again under the silence (the rule is what the
         page has to say of why)."""
         asked = (turn.aspects if turn.inherited else turn.frame.aspects or turn.aspects)[:1]
-        if not asked or not self.vocab.aspects[asked[0]].silent or self.topic_says_more(turn):
+        spec = self.vocab.aspects[asked[0]] if asked else None
+        if spec is None or self.topic_says_more(turn):
             return None
-        spec = self.vocab.aspects[asked[0]]
+        if not spec.silent and turn.city not in spec.silent_in:
+            return None
         said_text = turn.frame.text.replace(" ", "")
         bare = not said_text.strip(WHY_FILLER + "".join(spec.words))
         if ended_flow(session) and bare:  # "为什么" right after a verdict: the conditions
@@ -59,7 +61,7 @@ class ScopeMatches:
                 return [given]
         last = self.kb.entries.get(session.last_entry or "")
         near = spec.near.get(turn.city or "")
-        if spec.explains and last is not None and last.city == turn.city:
+        if (spec.explains or spec.silent_in) and last is not None and last.city == turn.city:
             near = last.id  # "为什么会这样": the answer just given, its rule
         if near is not None:  # then what the page does say beside it
             reply = render.entry_reply(session, near, today)

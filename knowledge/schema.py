@@ -139,6 +139,10 @@ class AspectSpec(_Strict):
     # Neither page says anything of it ("复印件要几份"): asked, the reply says so, whatever
     # entry the question's other words would reach.
     silent: bool = False
+    # The cities whose page says nothing of it while the other's does: "天津新生儿参保是
+    # 哪个文件规定的" - the Tianjin page names no document (Suzhou's names two), so asked of
+    # Tianjin it is silent there, with the answer just given (of Tianjin) as what it does say.
+    silent_in: list[str] = []
     # A city whose page does not cover this aspect answers with its entry for `instead`,
     # which says what the page does say ("能网上提交吗" of Suzhou: the written application
     # at the 街道, whose answer says the page names no online way) - never a keyword pick

@@ -54,7 +54,8 @@ def _aspect_problems(
     u: Understanding, entries: dict[str, Entry], at: Callable[[str], tuple[str, int]]
 ) -> list[Problem]:
     """Aspects name declared aspects (absorbs, instead, care, ability); each is answered by
-    some entry unless silent, and a silent one by none."""
+    some entry unless silent or asked of the answer before (`of_answer`), and a silent one
+    by none - nor one of a city it is `silent_in`."""
     problems: list[Problem] = []
     for name, spec in u.aspects.items():
         for other in spec.absorbs:
@@ -69,10 +70,15 @@ def _aspect_problems(
                 )
     used = {a for e in entries.values() for a in e.aspects}
     for aspect, spec in u.aspects.items():
-        if aspect not in used and not spec.silent:
+        if aspect not in used and not spec.silent and not spec.of_answer:
             problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: no entry answers it"))
         if aspect in used and spec.silent:
             problems.append(Problem(*at("aspects"), f"aspect {aspect!r}: silent, yet answered"))
+        for city in spec.silent_in:
+            if any(e.city == city and aspect in e.aspects for e in entries.values()):
+                problems.append(
+                    Problem(*at("aspects"), f"aspect {aspect!r}: silent in {city}, yet answered")
+                )
     for aspect in u.population_bound:
         if aspect not in u.aspects:
             problems.append(Problem(*at("population_bound"), f"unknown aspect {aspect!r}"))

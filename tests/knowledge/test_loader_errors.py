@@ -243,6 +243,17 @@ def test_a_silent_aspect_an_entry_answers_is_rejected(tmp_path: Path) -> None:
     assert "aspect 'copies': silent, yet answered" in str(err.value)
 
 
+def test_an_aspect_silent_in_a_city_its_entry_answers_is_rejected(tmp_path: Path) -> None:
+    """The Tianjin page names no document behind its rules: a Tianjin entry claiming the
+    policy basis contradicts `silent_in: [tianjin]`."""
+    data = _real_data_with(
+        tmp_path, {"tianjin.yaml": ("aspects: [eligibility]", "aspects: [eligibility, basis]")}
+    )
+    with pytest.raises(KnowledgeError) as err:
+        load_kb(data)
+    assert "aspect 'basis': silent in tianjin, yet answered" in str(err.value)
+
+
 def _real_data_with(tmp_path: Path, edit: dict[str, tuple[str, str]]) -> Path:
     """A copy of the shipped knowledge with one (old -> new) text edit per file."""
     import shutil
