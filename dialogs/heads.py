@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import replace
 
+from dialogs.choosing import STRONG_RANK
 from dialogs.dialogue import Turn
 from dialogs.figure_claims import figure_check
 from dialogs.rules.dates import format_cn
@@ -145,6 +146,14 @@ class AnswerHeads:
         """A statement of context ("我在苏州上班，老家河南的"): no aspect, no question word."""
         text = turn.frame.text
         return not turn.frame.aspects and not any(w in text for w in self.vocab.question_words)
+
+    def asks_beside(self, turn: Turn) -> bool:
+        """ "那我住的是高新区 在高新区哪里交申请" inside the check: the fact answers the flow's
+        question and the message asks another thing (a question of an aspect no flow question
+        asks), which is answered beside it - never dropped for the next question."""
+        aspects = [a for a in turn.frame.aspects if a not in self.vocab.flow_asks]
+        strong = any(self.vocab.aspects[a].rank >= STRONG_RANK for a in aspects)
+        return strong and not self.is_statement(turn) and not turn.frame.correction
 
     def consequence(self, text: str) -> bool:
         """ "这样孩子就已经有医保了吧": a state asked of the step before, not facts to judge."""

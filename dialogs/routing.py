@@ -161,6 +161,9 @@ class Router:
             result = flow.step(session, Incoming(text=said, today=today), today)
             if result is None and turn is not None and turn.corrected and isinstance(flow, Amends):
                 result = flow.amend(session, turn.corrected, today)
+            beside = turn is not None and self.clerk is not None and self.clerk.heads.asks_beside
+            if result is not None and turn is not None and beside and beside(turn):
+                return [*self._answer_free_text(session, text, today, turn), *result.replies]
             if result is not None:
                 return result.replies
             wanted = self._flow_wanting(session, said, today, turn)
@@ -345,8 +348,7 @@ class Router:
 
     @property
     def cities(self) -> tuple[str, ...]:
-        """The cities the knowledge covers, in their declared order (lexicon/cities.yaml):
-        clarify buttons, city menus and flows are keyed by these ids."""
+        """The cities covered, in declared order (lexicon/cities.yaml): keys of menus, flows."""
         return self.matcher.lexicon.cities
 
     def _flow_wanting(

@@ -118,6 +118,9 @@ class FrameReader:
         act = self._act(text)
         populations = self._populations(compact)
         aspects = self._aspects(text, stated=len(populations) >= 2)
+        next_step = self._next_step(compact)
+        if next_step and not compact.startswith(tuple(self.vocab.next_step)):
+            aspects = ()  # "材料备齐了下一步呢": what is done is not what is asked
         yes_no = self._yes_no(compact)
         ability = self.vocab.ability_aspect
         by_ability = (
@@ -138,7 +141,7 @@ class FrameReader:
             followup=any(w in compact for w in self.vocab.followup),
             correction=any(w in compact for w in self.vocab.corrections)
             or _NOT_BUT.match(text) is not None,
-            next_step=self._next_step(compact),
+            next_step=next_step,
             previous_step=any(w in compact for w in self.vocab.previous_step),
             after=any(
                 compact.endswith(w)

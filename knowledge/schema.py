@@ -300,6 +300,9 @@ class Understanding(_Strict):
     # "户口落天津", "落户在天津": words that put a 户籍 in the city named right after them.
     hukou_before_city: list[str] = []
     flow_aspects: list[str] = []
+    # What a flow's questions ask (residence, district …): said inside a flow they are the
+    # answer; any other aspect asked there is a question answered beside it.
+    flow_asks: list[str] = []
     # "第二步是啥", "第三条呢": the numbered item of the answer just given.
     ordinal_units: list[str] = []
     compare: list[str]
