@@ -354,7 +354,12 @@ class EntryChooser:
         # counts against it: the general entry answers a question that leaves it open. A
         # group with a `stated_only` value (no_permit) has a default (permit): not assumed.
         stated = {self.groups.get(p) for p in (*turn.populations, *self.vocab.stated_only)}
-        assumed = {self.groups.get(p) for p in entry.population if p != "all"} - stated
+        values = [p for p in entry.population if p != "all"]
+        # Two values of a group that are not kinds of one another (local and nonlocal) leave
+        # it open; kinder, primary … with student all assume a child in school.
+        roots = [p for p in values if not set(self.vocab.widen.get(p, ())) & set(values)]
+        groups = [self.groups.get(p) for p in roots]
+        assumed = {g for g in groups if groups.count(g) == 1} - stated
         specific -= len(assumed)
         primary = 1.0 if entry.aspects[0] == aspect else 0.0
         core = 1.0 if entry.group == "core" else 0.0
