@@ -185,11 +185,14 @@ class AnswerHeads:
             return None
         said = turn.frame.text.replace(" ", "")
         words = [w for w in spec.words if w in said]
+        # "也得交钱不" asks whether at all (an entry may say); "苏州呢" after "交多少" the amount.
+        yes_no = turn.frame.yes_no and aspect in turn.frame.aspects
         if any(
-            e.city == turn.city and any(w in e.answer for w in words)
+            e.city == turn.city
+            and ((yes_no and aspect in e.aspects) or any(w in e.answer for w in words))
             for e in self.kb.entries.values()
         ):
-            return None  # the page names the thing ("回执" in Tianjin): its entries answer
+            return None  # an entry answers it ("参保缴费后"), or names the thing ("回执")
         city = self.kb.ui.get(f"city_{turn.city}", turn.city or "")
         return self.kb.text("compare_uncovered", city=city, what=spec.name)
 
