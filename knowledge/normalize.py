@@ -107,7 +107,9 @@ class Normalizer:
         self.lexicon = lexicon
         self._tok = tok
         self._fix = (
-            re.compile("|".join(re.escape(w) for w in sorted(lexicon.fixes, key=len, reverse=True)))
+            re.compile(
+                "|".join(_fix_pattern(w) for w in sorted(lexicon.fixes, key=len, reverse=True))
+            )
             if lexicon.fixes
             else None
         )
@@ -271,3 +273,11 @@ def normalizer_for(lexicon: Lexicon) -> Normalizer:
             if synonyms is None:
                 cache.write("synonyms", key, list(found._synonyms.items()))
         return found
+
+
+def _fix_pattern(word: str) -> str:
+    """An English word is fixed only whole ("fee" -> 费用, never inside "coffee"); Chinese
+    and pinyin fixes anywhere ("居注证", "jzz")."""
+    if word.isascii() and word.replace(" ", "").isalpha():
+        return f"(?<![a-z]){re.escape(word)}(?![a-z])"
+    return re.escape(word)

@@ -107,3 +107,20 @@ def test_any_text_normalises_without_error(text: str) -> None:
     out = norm.normalize(text)
     assert isinstance(out, str)
     assert not any(ch in out for ch in "，。！？!?,.")
+
+
+@pytest.mark.parametrize(
+    ("raw", "present", "absent"),
+    [
+        ("天津 baby 医保 fee多少", "费用", "fee"),
+        ("apply window现在open了吗", "申请时间", "window"),
+        ("hukou book没带", "户口簿", "book"),  # the longer phrase wins over "hukou"
+        ("coffee多少钱", "coffee", "cof费用"),  # an English word is fixed only whole
+        ("paypal能交吗", "paypal", "交pal"),
+    ],
+)
+def test_english_words_are_fixed_whole(
+    norm: Normalizer, raw: str, present: str, absent: str
+) -> None:
+    out = norm.normalize(raw)
+    assert present in out and absent not in out, out
