@@ -14,7 +14,9 @@ from functools import lru_cache
 
 from dialogs.rules.dates import cn_int
 
-MAX_CHILDREN = 9  # more is not a family's children: "三十个孩子" is a class
+# A family's children or a teacher's class ("我们班30个学生 政府一共补多少"): the page's fee
+# is per child, so any count multiplies it; more than this is no count of children.
+MAX_CHILDREN = 999
 
 _SLANG = {"俩": 2, "仨": 3}  # 俩 = 两个, 仨 = 三个
 
@@ -46,4 +48,8 @@ def _count_pattern(child_words: tuple[str, ...]) -> re.Pattern[str] | None:
     nouns = "|".join(re.escape(w) for w in sorted(set(child_words), key=len, reverse=True) if w)
     if not nouns:
         return None
-    return re.compile(r"(?<!第)(\d|[俩仨两二三四五六七八九])\s*(?:个|位)?\s*(?:" + nouns + ")")
+    return re.compile(
+        r"(?<![第\d])(\d{1,3}|[俩仨两二三四五六七八九十百]{1,3})\s*(?:个|位|名)?\s*(?:"
+        + nouns
+        + ")"
+    )

@@ -23,7 +23,10 @@ BIRTHS = {"双胞胎": 2, "龙凤胎": 2, "三胞胎": 3}
         ("第二个孩子刚出生", None),  # the second child, not two
         ("孩子多少钱", None),
         ("1个孩子", None),
-        ("三十个孩子", None),  # not a family's children
+        ("三十个孩子", 30),  # a class: the fee per child times them
+        ("我们班30个孩子", 30),
+        ("1000个孩子", None),  # no count of children
+        ("2026年3个孩子", 3),  # a year's digits are not the count
     ],
 )
 def test_children_count(text: str, count: int | None) -> None:
