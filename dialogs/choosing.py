@@ -239,7 +239,7 @@ class EntryChooser:
         if (
             not turn.switched
             and self.fits(last, turn)
-            and (pronoun or self.pointing.back(last, turn))
+            and (pronoun or self.pointing.back(last, turn) or self.pointing.choice(last, turn))
         ):
             return last.id  # whatever aspect its words suggest ("那个第三方代办系统是啥")
         if turn.aspects and self.vocab.aspects[turn.aspects[0]].of_answer and not turn.switched:

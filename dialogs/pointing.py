@@ -24,6 +24,12 @@ SENTENCE = re.compile(r"[。；\n]")
 SNIPPET_WORDS = 2  # words of a follow-up found in the news snippet just given: about it
 
 
+# "是正式的还是试行的": two short options, the whole message.
+_CHOICE = re.compile(
+    r"^(?:那|那么)?(?:它|这个|那个)?(是?[^，,。还]{1,5}?的?)还是([^，,。]{1,5}?的?)[吗呢啊？?]*$"
+)
+
+
 class PointingBack:
     def __init__(
         self,
@@ -51,6 +57,16 @@ class PointingBack:
         if any(" " not in t and len(t) >= 3 and t in last.answer and self._rare(t) for t in terms):
             return True
         return "time" in turn.aspects and self._dated_sentence(last, terms)
+
+    @staticmethod
+    def choice(last: Entry, turn: Turn) -> bool:
+        """ "是正式的还是试行的" after the documents: a choice between two short words, one
+        of which the answer just given says (试行) - asked of that answer."""
+        found = _CHOICE.search(turn.frame.text.replace(" ", ""))
+        if found is None:
+            return False
+        options = [o.removeprefix("是").removesuffix("的") for o in found.groups()]
+        return all(options) and any(o in last.answer for o in options)
 
     def asks_issuer(self, last: Entry, turn: Turn) -> bool:
         """ "我家两个孩子 去哪开" after the answer on the 计生证明: who issues the thing just
