@@ -152,6 +152,8 @@ class EntryChooser:
             if not turn.inherited
             else list(turn.aspects)
         )
+        words = self.vocab.aspects
+        strong = [a for a in strong if not self.keywords.inside(entry, turn, words[a].words)]
         if strong and not set(entry.aspects) & set(strong):
             return True
         if not candidates:

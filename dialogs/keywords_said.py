@@ -46,6 +46,15 @@ class KeywordsSaid:
             for k in entry.keywords
         )
 
+    @staticmethod
+    def inside(entry: Entry, turn: Turn, words: list[str]) -> bool:
+        """Each of these words the message says lies within a longer keyword of the entry
+        that it says too ("代办" in "第三方代办系统是个啥"): it names that thing, asks nothing."""
+        said = turn.frame.text.replace(" ", "")
+        named = [k for k in entry.keywords if len(k) >= 3 and k in said]
+        found = [w for w in words if w in said]
+        return bool(found) and all(any(w in k and w != k for k in named) for w in found)
+
     def other_process(self, turn: Turn) -> str | None:
         """An entry of the other covered city's own process whose word the message says and
         no answer of the turn's city says ("积分" asked of Tianjin)."""
