@@ -22,7 +22,14 @@ from dialogs import outcomes
 from dialogs.callbacks import Callback, Kind
 from dialogs.flows.base import FlowResult
 from dialogs.flows.hosting import TurnHosts
-from dialogs.flows.questions import CommonText, FlowText, build_question, generic_words, pick
+from dialogs.flows.questions import (
+    CommonText,
+    FlowText,
+    bare_reply,
+    build_question,
+    generic_words,
+    pick,
+)
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
 from dialogs.rules.dates import DaySpan
@@ -173,6 +180,8 @@ class GuidedFlow:
             read = self._read(state, text, session, today)
             if read is None:
                 complaint = self.reject(state, text, session, today)
+                if complaint is None and state in self.questions and bare_reply(text, self.generic):
+                    complaint = self.common.not_an_answer.format(text=text[:20])
                 if complaint is not None:
                     return FlowResult([Reply(text=complaint), *self.render(state, session, today)])
                 return self._navigation(text, session, today)

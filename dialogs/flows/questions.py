@@ -48,6 +48,7 @@ class CommonText(_Text):
     again_label: str
     menu_label: str
     back_label: str
+    not_an_answer: str
 
 
 class FlowText(BaseModel):
@@ -131,6 +132,17 @@ def build_question(
 def generic_words(common: CommonText) -> dict[str, frozenset[str]]:
     """The generic replies (是、没有、跳过…) by kind, normalised once."""
     return {kind: frozenset(normalize(w) for w in words) for kind, words in common.words.items()}
+
+
+def bare_reply(text: str, generic: Mapping[str, frozenset[str]]) -> bool:
+    """ "有" typed while a date is asked: a bare yes or no that steers nothing (not 好/继续),
+    said to a question that does not take it - the question again, never an answer
+    picked for it from the knowledge base."""
+    norm = normalize(text)
+    steering = ("next", "resume", "stop", "back", "again", "skip")
+    if any(norm in generic.get(kind, frozenset()) for kind in steering):
+        return False
+    return any(norm in generic.get(kind, frozenset()) for kind in ("yes", "no"))
 
 
 def pick(q: Question, text: str, generic: Mapping[str, frozenset[str]]) -> str | None:
