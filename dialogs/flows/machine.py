@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import date
 
 from transitions import Machine
@@ -22,14 +23,8 @@ from dialogs import outcomes
 from dialogs.callbacks import Callback, Kind
 from dialogs.flows.base import FlowResult
 from dialogs.flows.hosting import TurnHosts
-from dialogs.flows.questions import (
-    CommonText,
-    FlowText,
-    bare_reply,
-    build_question,
-    generic_words,
-    pick,
-)
+from dialogs.flows import questions as qs
+from dialogs.flows.questions import CommonText, FlowText, build_question, generic_words, pick
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
 from dialogs.rules.dates import DaySpan
@@ -180,8 +175,15 @@ class GuidedFlow:
             read = self._read(state, text, session, today)
             if read is None:
                 complaint = self.reject(state, text, session, today)
-                if complaint is None and state in self.questions and bare_reply(text, self.generic):
+                if (
+                    complaint is None
+                    and state in self.questions
+                    and qs.bare_reply(text, self.generic)
+                ):
                     complaint = self.common.not_an_answer.format(text=text[:20])
+                if complaint is None and qs.names_only(text, self.text.context_words):
+                    shown = self.render(state, session, today)  # "那苏州这边呢": this check
+                    return FlowResult([replace(shown[0], title=self.text.title), *shown[1:]])
                 if complaint is not None:
                     return FlowResult([Reply(text=complaint), *self.render(state, session, today)])
                 return self._navigation(text, session, today)
