@@ -21,9 +21,9 @@ from transitions import Machine
 from dialogs import callbacks as cb
 from dialogs import outcomes
 from dialogs.callbacks import Callback, Kind
+from dialogs.flows import questions as qs
 from dialogs.flows.base import FlowResult
 from dialogs.flows.hosting import TurnHosts
-from dialogs.flows import questions as qs
 from dialogs.flows.questions import CommonText, FlowText, build_question, generic_words, pick
 from dialogs.flows.spec import MachineSpec, Turn
 from dialogs.outcomes import Outcome
@@ -175,13 +175,9 @@ class GuidedFlow:
             read = self._read(state, text, session, today)
             if read is None:
                 complaint = self.reject(state, text, session, today)
-                if (
-                    complaint is None
-                    and state in self.questions
-                    and qs.bare_reply(text, self.generic)
-                ):
+                if complaint is None and qs.bare_reply(text, self.generic, state in self.questions):
                     complaint = self.common.not_an_answer.format(text=text[:20])
-                if complaint is None and qs.names_only(text, self.text.context_words):
+                if complaint is None and qs.names_only(text, self.text.city_words):
                     shown = self.render(state, session, today)  # "那苏州这边呢": this check
                     return FlowResult([replace(shown[0], title=self.text.title), *shown[1:]])
                 if complaint is not None:

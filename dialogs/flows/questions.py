@@ -59,6 +59,8 @@ class FlowText(BaseModel):
     title: str
     intro: str
     context_words: list[str] = Field(min_length=1)
+    # The city's own names: "那苏州这边呢" inside its check asks nothing new.
+    city_words: list[str] = Field(default_factory=list)
     other_cities: list[str] = Field(default_factory=list)
     questions: dict[str, QuestionText]
     text: dict[str, str]
@@ -134,13 +136,13 @@ def generic_words(common: CommonText) -> dict[str, frozenset[str]]:
     return {kind: frozenset(normalize(w) for w in words) for kind, words in common.words.items()}
 
 
-def bare_reply(text: str, generic: Mapping[str, frozenset[str]]) -> bool:
+def bare_reply(text: str, generic: Mapping[str, frozenset[str]], asked: bool = True) -> bool:
     """ "有" typed while a date is asked: a bare yes or no that steers nothing (not 好/继续),
     said to a question that does not take it - the question again, never an answer
     picked for it from the knowledge base."""
     norm = normalize(text)
     steering = ("next", "resume", "stop", "back", "again", "skip")
-    if any(norm in generic.get(kind, frozenset()) for kind in steering):
+    if not asked or any(norm in generic.get(kind, frozenset()) for kind in steering):
         return False
     return any(norm in generic.get(kind, frozenset()) for kind in ("yes", "no"))
 
