@@ -58,6 +58,28 @@ class PointingBack:
             return True
         return "time" in turn.aspects and self._dated_sentence(last, terms)
 
+    def after(self, chosen: list[str], last_id: str | None, turn: Turn) -> list[str]:
+        """ "…以后呢": what follows the thing asked about - the answer just given when the
+        message starts at it ("它拿去哪里用") or names what it ends on ("拿到那个回执以后呢"),
+        else the entry chosen for the message ("公示以后呢" after another answer)."""
+        last = self.kb.entries.get(last_id or "")
+        if not turn.frame.after:
+            return chosen
+        if last is not None and turn.frame.text.startswith(tuple(self.vocab.thing_words)):
+            return [last.next or last.id]
+        if len(chosen) == 1 and (chosen[0] != last_id or (last and self.yields(last, turn))):
+            return [self.kb.entries[chosen[0]].next or chosen[0]]
+        return chosen
+
+    @staticmethod
+    def yields(last: Entry, turn: Turn) -> bool:
+        """ "拿到那个回执以后呢" after the acceptance step: the message names what the answer
+        ends on (出具受理回执), so what comes after is the next step; "拍完照之后呢" names a
+        word with more of the same answer after it."""
+        said = turn.frame.text.replace(" ", "")
+        answer = last.answer.rstrip("。；;.\n ")
+        return any(len(k) >= 2 and k in said and answer.endswith(k) for k in last.keywords)
+
     @staticmethod
     def choice(last: Entry, turn: Turn) -> bool:
         """ "是正式的还是试行的" after the documents: a choice between two short words, one

@@ -60,7 +60,6 @@ class Clerk:
         self.quoting = QuotedText(kb, self.vocab)
         self.city_names = matcher.lexicon.city_names
         self.heads = AnswerHeads(kb, self.city_names)
-        self._things = tuple(self.vocab.thing_words)  # "它拿去哪里用"
         self.scope = ScopeMatches(kb, self.vocab, matcher, self.chooser.fits)
         self.births = BirthVerdicts(kb, self.heads)
         self.splitter = CaseSplitter(
@@ -289,11 +288,7 @@ class Clerk:
                 return [self._said_as(uncovered, Outcome.ABSTAIN)]
             return [headed(uncovered, replies[0])]
         chosen = self.chooser.choose(turn, session, picked)
-        last = self.kb.entries.get(session.last_entry or "")
-        if turn.frame.after and turn.frame.text.startswith(self._things) and last is not None:
-            chosen = [last.next or last.id]  # "它拿去哪里用": what follows the thing just named
-        elif turn.frame.after and len(chosen) == 1 and chosen[0] != session.last_entry:
-            chosen = [self.kb.entries[chosen[0]].next or chosen[0]]
+        chosen = self.chooser.pointing.after(chosen, session.last_entry, turn)
         if not chosen and picked is not None and self.heads.fee(turn, [picked]):
             chosen = [picked]  # the pick stands, with its fee head said first
         if not chosen and picked is not None and self.chooser.by_chance(picked, turn):
