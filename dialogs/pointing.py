@@ -41,6 +41,7 @@ class PointingBack:
     ) -> None:
         self.kb = kb
         self.vocab = vocab
+        self._mentioned = sorted(vocab.mentioned_only, key=len, reverse=True)
         self.city_names = city_names
         self.query = query  # the turn's text as the matcher reads it (memoised per turn)
         self.reader = reader  # what a message asks of the thing it points at
@@ -142,10 +143,17 @@ class PointingBack:
         """ "那个回执去哪开" after the answer naming the 回执: (the thing pointed back at, the
         aspect asked of it) when no answer of the city says the thing with that aspect —
         the page does not say where the 回执 is issued."""
+        said = turn.frame.text.replace(" ", "")
+        named = next((t for t in self._mentioned if t in said), None)
+        if named is not None:  # "流动人口居住登记凭证是啥，去哪开": named, never explained
+            rest = said.replace(named, " ")
+            if any(w in rest for w in self.vocab.issue_asks):
+                return named, "where"
+            asked = self.reader.read(rest).aspects
+            return (named, asked[0]) if asked and asked[0] in self.vocab.pointed_aspects else None
         last = self.kb.entries.get(session.last_entry or "")
         if last is None or last.city != turn.city or turn.inherited or not turn.aspects:
             return None
-        said = turn.frame.text.replace(" ", "")
         if not any(w in said for w in self.vocab.pointing):
             return None
         cities = self.city_names

@@ -104,6 +104,7 @@ class FrameReader:
         self._origin = origin_pattern(vocab)
         # "大年初一", "正月初三": a day's name, not a school grade (初一 is junior school).
         self._day_names = sorted((n for n in vocab.holidays if len(n) > 2), key=len, reverse=True)
+        self._documents = sorted(vocab.mentioned_only, key=len, reverse=True)
         # A frame is a pure function of the text, and people send the same short messages
         # again and again ("积分", "1", "好的", "然后呢"): read each once.
         self.read = lru_cache(maxsize=READ_CACHE)(self._read)  # type: ignore[method-assign]
@@ -198,8 +199,8 @@ class FrameReader:
     def _populations(self, compact: str) -> frozenset[str]:
         found: dict[str, str] = {}  # group -> population; the longest word decides
         rest = without_origin(self._origin, compact)
-        for day_name in self._day_names:
-            rest = rest.replace(day_name, " ")
+        for name in (*self._day_names, *self._documents):  # "居住证受理回执" is no permit
+            rest = rest.replace(name, " ")
         for word, name in self._population_words.present(compact):
             if word in rest:
                 spec = self.vocab.populations[name]

@@ -353,6 +353,9 @@ class Understanding(_Strict):
     # Where, when, how much of a thing pointed back at ("那个回执去哪开"): asked of a thing
     # no answer is about, the page is silent on it.
     pointed_aspects: list[str] = []
+    # Documents a page names as needed but never explains ("流动人口居住登记凭证"): asked
+    # where, when or what it costs, that page is silent - said so, never a nearby answer.
+    mentioned_only: list[str] = []
     # Who issues a document ("户籍地乡级以上计生部门证明"): a sentence naming the thing and one
     # of these says where it is obtained, though no answer is about "where" for it.
     issuers: list[str] = []
