@@ -237,12 +237,10 @@ class EntryChooser:
         # "它能办异地就医备案吗" after the app: a strong aspect the answer does not cover is
         # asked of the thing, and an entry of that aspect answers it ("在它里面哪里办" stays).
         other = [a for a in turn.frame.aspects if a not in last.aspects]
-        pronoun = pronoun and not any(self.vocab.aspects[a].rank > STRONG_RANK for a in other)
-        if (
-            not turn.switched
-            and self.fits(last, turn)
-            and (pronoun or self.pointing.back(last, turn) or self.pointing.choice(last, turn))
-        ):
+        # "那个回执拿到了，是不是就算批下来了" asks whether it passed (another strong aspect).
+        strong_other = any(self.vocab.aspects[a].rank > STRONG_RANK for a in other)
+        back = self.pointing.back(last, turn) or self.pointing.choice(last, turn)
+        if not turn.switched and self.fits(last, turn) and not strong_other and (pronoun or back):
             return last.id  # whatever aspect its words suggest ("那个第三方代办系统是啥")
         if turn.aspects and self.vocab.aspects[turn.aspects[0]].of_answer and not turn.switched:
             return last.id  # "你确定吗？有依据吗": that answer, with its source
@@ -255,7 +253,8 @@ class EntryChooser:
         weak = all(self.vocab.aspects[a].rank < STRONG_RANK for a in turn.aspects)
         if weak and not turn.switched and turn.aspects[0] in last.aspects:
             return last.id
-        if not turn.switched and self.names_keyword(last, turn):
+        asked = (turn.frame.aspects or turn.aspects)[0]  # "…回执…就算批下来了吗": whether it passed
+        if not turn.switched and asked in last.aspects and self.names_keyword(last, turn):
             # "去学校办手续要带什么" after what comes once approved: the message names that
             # answer's own subject, and the answer covers what is asked about it.
             return last.id
