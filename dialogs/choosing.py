@@ -135,6 +135,12 @@ class EntryChooser:
         if not candidates and turn.switched and turn.inherited:
             turn = replace(turn, populations=turn.frame.populations)
             candidates = self.entries(turn, session)
+        bound = turn.aspects[:1] and turn.aspects[0] in self.vocab.population_bound
+        if not candidates and bound and turn.frame.yes_no:
+            # "天津那边的医保还能上吗" for a pupil studying elsewhere: no day is written for
+            # that child, whose way is the answer (the newborns' 90 days are not theirs).
+            turn = replace(turn, aspects=("steps",))
+            candidates = self.entries(turn, session)
         if not candidates and turn.switched and not turn.aspects:
             # "苏州呢" after a flow's answer, nothing asked before it: that city's way.
             turn = replace(turn, aspects=("steps",))
