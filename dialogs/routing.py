@@ -161,8 +161,8 @@ class Router:
             result = flow.step(session, Incoming(text=said, today=today), today)
             if result is None and turn is not None and turn.corrected and isinstance(flow, Amends):
                 result = flow.amend(session, turn.corrected, today)
-            beside = turn is not None and self.clerk is not None and self.clerk.heads.asks_beside
-            if result is not None and turn is not None and beside and beside(turn):
+            heads = self.clerk.heads if self.clerk is not None else None
+            if result is not None and turn is not None and heads and heads.asks_beside(turn):
                 return [*self._answer_free_text(session, text, today, turn), *result.replies]
             if result is not None:
                 return result.replies

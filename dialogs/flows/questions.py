@@ -150,28 +150,11 @@ def bare_reply(text: str, generic: Mapping[str, frozenset[str]], asked: bool = T
 def names_only(text: str, words: list[str]) -> bool:
     """ "那苏州这边呢" inside the Suzhou check: nothing but the flow's own city (or word) -
     the question it is on is the answer, not a search of the knowledge base."""
-    rest = normalize(text)
-    for filler in _FILLERS:
-        rest = rest.replace(filler, "")
-    return rest in {normalize(w) for w in words}
+    return _FILLERS.sub("", normalize(text)) in {normalize(w) for w in words}
 
 
 # Said around a bare name ("那苏州这边呢", "苏州的呢"): asks nothing more.
-_FILLERS = (
-    "那么",
-    "这边",
-    "那边",
-    "这里",
-    "那里",
-    "方面",
-    "的话",
-    "那",
-    "呢",
-    "的",
-    "吗",
-    "?",
-    "？",
-)
+_FILLERS = re.compile("那么|这边|那边|这里|那里|方面|的话|那|呢|的|吗|[?？]")
 
 
 def pick(q: Question, text: str, generic: Mapping[str, frozenset[str]]) -> str | None:

@@ -457,7 +457,8 @@ async def test_another_city_named_never_gets_the_pages_process(engine: Engine) -
         ("blind25_dev.yaml", 0.96, 0.03),
         ("blind26_dev.yaml", 0.96, 0.03),
         ("blind27_dev.yaml", 0.96, 0.03),
-        ("blind27e_dev.yaml", 0.95, 0.04),
+        ("blind27e_dev.yaml", 0.96, 0.03),
+        ("blind28_dev.yaml", 0.96, 0.03),
     ],
 )
 async def test_blind_development_sets_keep_their_floor(
