@@ -119,7 +119,7 @@ class FrameReader:
         act = self._act(text)
         populations = self._populations(compact)
         aspects = self._aspects(text, stated=len(populations) >= 2)
-        next_step = self._next_step(compact)
+        next_step = self._next_step(compact) or self._next_clause(text)
         if next_step and not compact.startswith(tuple(self.vocab.next_step)):
             aspects = ()  # "材料备齐了下一步呢": what is done is not what is asked
         yes_no = self._yes_no(compact)
@@ -235,6 +235,12 @@ class FrameReader:
         return any(compact.endswith(w) and w.endswith("呢") for w in steps) and any(
             d + w in compact for w in steps for d in self.vocab.done_words
         )
+
+    def _next_clause(self, text: str) -> bool:
+        """ "公示完了也没人提意见 然后呢": "然后呢" as a clause of its own, after a step done
+        a clause earlier ("拍完照之后呢", one clause, asks within the step)."""
+        head, _, last = text.strip().rpartition(" ")
+        return last in self.vocab.next_step and any(d in head for d in self.vocab.done_words)
 
     @staticmethod
     def _year(compact: str) -> int | None:
