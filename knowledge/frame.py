@@ -119,7 +119,7 @@ class FrameReader:
         act = self._act(text)
         populations = self._populations(compact)
         aspects = self._aspects(text, stated=len(populations) >= 2)
-        next_step = self._next_step(compact) or self._next_clause(text)
+        next_step = self._next_step(compact, text)
         if next_step and not compact.startswith(tuple(self.vocab.next_step)):
             aspects = ()  # "材料备齐了下一步呢": what is done is not what is asked
         yes_no = self._yes_no(compact)
@@ -227,20 +227,20 @@ class FrameReader:
         ages = (int(m.group(1)) for m in _AGE_YEARS.finditer(compact))
         return name if any(age >= years for age in ages) else None
 
-    def _next_step(self, compact: str) -> bool:
-        """ "然后呢", "接下来呢怎么弄"; "打印完然后呢": a step done, then the next."""
+    def _next_step(self, compact: str, text: str) -> bool:
+        """ "然后呢", "接下来呢怎么弄"; "打印完然后呢": a step done, then the next; "公示完了也没人
+        提意见 然后呢": the step word as a clause of its own, a step done a clause earlier
+        ("拍完照之后呢", one clause, asks within the step)."""
         steps = self.vocab.next_step
+        done = self.vocab.done_words
         if any(compact.startswith(w) for w in steps):
             return True
-        return any(compact.endswith(w) and w.endswith("呢") for w in steps) and any(
-            d + w in compact for w in steps for d in self.vocab.done_words
-        )
-
-    def _next_clause(self, text: str) -> bool:
-        """ "公示完了也没人提意见 然后呢": "然后呢" as a clause of its own, after a step done
-        a clause earlier ("拍完照之后呢", one clause, asks within the step)."""
         head, _, last = text.strip().rpartition(" ")
-        return last in self.vocab.next_step and any(d in head for d in self.vocab.done_words)
+        if last in steps and any(d in head for d in done):
+            return True
+        return any(compact.endswith(w) and w.endswith("呢") for w in steps) and any(
+            d + w in compact for w in steps for d in done
+        )
 
     @staticmethod
     def _year(compact: str) -> int | None:
