@@ -288,6 +288,8 @@ class Clerk:
                 return [self._said_as(uncovered, Outcome.ABSTAIN)]
             return [headed(uncovered, replies[0])]
         chosen = self.chooser.choose(turn, session, picked)
+        if not chosen and picked is not None and turn.frame.after:
+            chosen = [picked]  # "核定表拿着干啥": what follows the thing the pick is about
         chosen = self.chooser.pointing.after(chosen, session.last_entry, turn)
         if not chosen and picked is not None and self.heads.fee(turn, [picked]):
             chosen = [picked]  # the pick stands, with its fee head said first
