@@ -104,7 +104,9 @@ class FrameReader:
         self._origin = origin_pattern(vocab)
         # "大年初一", "正月初三": a day's name, not a school grade (初一 is junior school).
         self._day_names = sorted((n for n in vocab.holidays if len(n) > 2), key=len, reverse=True)
-        self._documents = sorted(vocab.mentioned_only, key=len, reverse=True)
+        self._documents = sorted(
+            (*vocab.mentioned_only, *vocab.acting_persons), key=len, reverse=True
+        )
         # A frame is a pure function of the text, and people send the same short messages
         # again and again ("积分", "1", "好的", "然后呢"): read each once.
         self.read = lru_cache(maxsize=READ_CACHE)(self._read)  # type: ignore[method-assign]

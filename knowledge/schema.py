@@ -356,6 +356,9 @@ class Understanding(_Strict):
     # Documents a page names as needed but never explains ("流动人口居住登记凭证"): asked
     # where, when or what it costs, that page is silent - said so, never a nearby answer.
     mentioned_only: list[str] = []
+    # A person said as who pays or does the errand, not who is insured ("830都是我自己掏",
+    # "老人不会用手机"): masked when the frame reads who the question is about.
+    acting_persons: list[str] = []
     # Who issues a document ("户籍地乡级以上计生部门证明"): a sentence naming the thing and one
     # of these says where it is obtained, though no answer is about "where" for it.
     issuers: list[str] = []
