@@ -47,6 +47,18 @@ class BirthVerdicts:
             if spec.group in {"age", "grownup"} and name not in baby and name != "baby"
         )
 
+    def rule_entry(self, city: str) -> str | None:
+        """The city's entry on when benefits start: the rule a verdict on a birth day applies,
+        so "为什么" after the verdict is asked of that rule."""
+        return next(
+            (
+                e.id
+                for e in self.kb.entries.values()
+                if e.city == city and "benefit_start" in e.aspects[:1]
+            ),
+            None,
+        )
+
     def paid(self, turn: Turn, today: date) -> list[Reply] | None:
         """ "3月10号交的钱，从哪天起能报销": benefits from birth when paid within the 90
         days, else from the day after paying; which one only when every birth day said

@@ -225,8 +225,10 @@ class DialogueReader:
     ) -> frozenset[str]:
         ctx = session.context
         pops = set(frame.populations)
-        if not any(self.groups[p] == "age" for p in pops):
-            pops |= self._sibling(surface, session)
+        stated = {self.groups[p] for p in pops}
+        pops |= {
+            p for p in self._sibling(surface, session, cities.city) if self.groups[p] not in stated
+        }
         relative = self.relative_hukou(surface, cities.city)
         if relative is not None:
             pops = (pops - {"local", "nonlocal"}) | {relative}
@@ -264,9 +266,10 @@ class DialogueReader:
                 return today.year + delta
         return None
 
-    def _sibling(self, surface: str, session: Session) -> set[str]:
+    def _sibling(self, surface: str, session: Session, city: str | None) -> set[str]:
         """ "老大的医保怎么弄" / "那老二呢" after "老大在天津上二年级…老二刚在天津出生": the
-        age that the clause naming this child stated before (most recent first)."""
+        age and 户籍 that the clause naming this child stated before (most recent first) -
+        "老大外地户口…老二天津户口" are two children with two 户籍."""
         compact = surface.replace(" ", "")
         word = next((w for w in self._siblings if w in compact), None)
         if word is None:
@@ -277,8 +280,9 @@ class DialogueReader:
                     ages = {
                         p for p in self.reader.read(clause).populations if self.groups[p] == "age"
                     }
+                    hukou = self.relative_hukou(clause, city)
                     if ages:
-                        return ages
+                        return ages | ({hukou} if hukou is not None else set())
         return set()
 
     def _away(

@@ -203,6 +203,7 @@ class Clerk:
         if birth_city is not None:
             verdict = self.births.verdict(turn, birth_city, today, render)
             if verdict is not None:
+                session.last_entry = self.births.rule_entry(birth_city) or session.last_entry
                 return verdict
         if turn.both:
             return self.splitter.per_city(turn, session, today, render) or None
