@@ -89,6 +89,10 @@ def said(session: Session) -> list[str]:
     return raw.split(SAID_SEP) if isinstance(raw, str) and raw else []
 
 
+# The parts of a message naming both cities: "天津新生儿和苏州积分入医" is two.
+BOTH_CLAUSES = re.compile(r"[\s，,。；;！!？?、和与跟及]+")
+
+
 class DialogueReader:
     def __init__(self, vocab: Understanding, matcher: Matcher) -> None:
         self.vocab = vocab
@@ -237,6 +241,8 @@ class DialogueReader:
             # "我们天津户口，孩子在苏州读小学" then "天津那边的医保还能上吗": the facts said
             # of both cities hold for the one named now; the 户籍 is read again against it.
             before = said(session)[-1:] or [""]
+            if not frame.compare:  # "苏州也有这个90天的规定吗": the same child, compared
+                old -= self._said_elsewhere(before[0], cities.named)
             again = self.relative_hukou(before[0], cities.named)
             if relative is None and again is not None:
                 pops = (pops - {"local", "nonlocal"}) | {again}
@@ -250,6 +256,19 @@ class DialogueReader:
         pops -= only_implied(self.vocab, self.groups, pops, old, surface, relative)
         stated_groups = {self.groups[n] for n in pops}
         return frozenset({p for p in old if self.groups.get(p) not in stated_groups} | pops)
+
+    def _said_elsewhere(self, message: str, city: str) -> set[str]:
+        """Who a message naming both cities said only of the other one: "天津新生儿和苏州积分
+        入医的办理时间" then "那苏州的截止到哪天" - the newborn is Tianjin's, not Suzhou's."""
+        own = [n for n in self._names.get(city, []) if len(n) >= 2]
+        others = [n for c, names in self._names.items() if c != city for n in names if len(n) >= 2]
+        found: set[str] = set()
+        for clause in BOTH_CLAUSES.split(message):
+            # "在苏州读小学" is where the child is, a fact for both; "苏州积分入医" a topic.
+            topic = any(n in clause and f"在{n}" not in clause for n in others)
+            if topic and not any(n in clause for n in own):
+                found |= self.reader.read(clause).populations
+        return found
 
     def _both_again(self, surface: str, cities: _Cities, ctx: Mapping[str, object]) -> bool:
         """ "两个地方个人各交多少" right after a message naming both cities: both again."""
