@@ -72,6 +72,7 @@ class Turn:
     children: int | None = None  # how many children (2+), said now or earlier ("双胞胎")
     paid: date | None = None  # the day the fee was (or will be) paid ("3月10号交的钱")
     cared_away: bool = False  # care in another city asked of this one ("在北京看病")
+    studies_away: bool = False  # school in another city, asked of this one ("在北京念书")
 
 
 @dataclass(frozen=True)
@@ -170,6 +171,7 @@ class DialogueReader:
             self._children(surface, ctx),
             self.days.paid(text, today, ctx, when is not None),
             cared_away and aspects == (care,),
+            studies_away,
         )
 
     def _children(self, surface: str, ctx: Mapping[str, object]) -> int | None:

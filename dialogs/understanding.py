@@ -250,7 +250,8 @@ class Clerk:
                 return [render.entry_reply(session, dated, today, turn.when.first)]
         # "要是在北京看病要提前弄什么": the reading found care elsewhere, whatever a topic
         # out of scope shares with its words.
-        if (turn.city is not None and turn.cared_away) or self.scope.by_chance(turn, match):
+        away = turn.cared_away or turn.studies_away  # "在北京念书医保跟学校办还是家里办"
+        if (turn.city is not None and away) or self.scope.by_chance(turn, match):
             # "大人自己要掏多少" in a Tianjin conversation reached "咨询电话" through shared
             # words only: the question's own aspect has an answer for this city, said with
             # what such an answer must say (another year's figures labelled as such).
