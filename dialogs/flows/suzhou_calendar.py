@@ -20,8 +20,9 @@ from dialogs.rules.suzhou import (
     calendar,
     publicity_end,
     school_phase,
-    scored_this_year,
+    scored_in,
     scoring_cutoff,
+    scoring_year,
 )
 from dialogs.rules.workdays import is_workday, next_workday
 from dialogs.types import Reply
@@ -70,8 +71,9 @@ class SuzhouCalendar:
         without a day said there is nothing to judge (the entry says the rule)."""
         if when is None:
             return ""
-        key = "points_within" if scored_this_year(when) else "points_late"
-        return self.t(key, day=format_cn(when), cutoff=format_cn(scoring_cutoff(when.year)))
+        year = scoring_year(today)
+        key = "points_within" if scored_in(when, year) else "points_late"
+        return self.t(key, day=format_cn(when), cutoff=format_cn(scoring_cutoff(year)), year=year)
 
     def form_note(self, today: date, when: date | None = None) -> str:
         """Can the 核定表 still be printed on that day: "还来得及，还有N天" / "已过"."""

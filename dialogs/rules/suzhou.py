@@ -173,6 +173,13 @@ def scoring_cutoff(year: int) -> date:
     return date(year, *SCORING_CUTOFF)
 
 
-def scored_this_year(day: date) -> bool:
-    """Is an item obtained on `day` among that year's scored items (by 8月31日)."""
-    return day <= scoring_cutoff(day.year)
+def scoring_year(today: date) -> int:
+    """The round a parent asks about on `today`: this year's until its 核定表 deadline,
+    next year's once this year's cycle is over (in December the next round is 2027's)."""
+    return today.year + (calendar(today).phase is Phase.CLOSED)
+
+
+def scored_in(day: date, year: int) -> bool:
+    """Is an item obtained on `day` among the items `year`'s review scores (by 8月31日):
+    an item from last autumn counts for this year's round."""
+    return day <= scoring_cutoff(year)

@@ -1629,9 +1629,9 @@ async def test_a_bonus_obtained_after_august_31_is_not_scored_this_year(engine: 
     today = date(2026, 9, 3)
     await _say(engine, 140, today, "苏州积分入医申请我已经交了")
     late = await _say(engine, 140, today, "我9月2号刚拿到一个可以加分的证书，这次能算上吗")
-    assert late.startswith("积分入医的加分证明材料\n算不进今年这次：2026年9月2日"), late
+    assert late.startswith("积分入医的加分证明材料\n算不进2026年这次：2026年9月2日"), late
     early = await _say(engine, 141, today, "苏州积分入医的加分证书8月20号就已经拿到了，能算吗")
-    assert "能算进今年的核查评分：2026年8月20日" in early, early
+    assert "能算进2026年这次的核查评分：2026年8月20日" in early, early
 
 
 async def test_the_tianjin_flow_says_the_deadline_again_when_asked(engine: Engine) -> None:

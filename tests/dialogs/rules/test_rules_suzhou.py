@@ -12,7 +12,8 @@ from dialogs.rules.suzhou import (
     Status,
     birth_proof,
     calendar,
-    scored_this_year,
+    scored_in,
+    scoring_year,
     verdict,
 )
 
@@ -129,4 +130,15 @@ def test_birth_proof(n: int | None, proof: str) -> None:
 )
 def test_items_are_scored_up_to_august_31(day: date, scored: bool) -> None:
     """ "对8月31日以前的积分项目进行核查评分": the last day counts, the next does not."""
-    assert scored_this_year(day) is scored
+    assert scored_in(day, 2027) is scored
+
+
+@pytest.mark.parametrize(
+    ("today", "year"),
+    [(date(2026, 7, 1), 2026), (date(2026, 11, 15), 2026), (date(2026, 11, 16), 2027)],
+)
+def test_the_round_asked_about_is_next_years_once_this_one_is_over(today: date, year: int) -> None:
+    """In July the round is this year's; after the 核定表 deadline it is next year's, so an
+    item obtained last September counts for it."""
+    assert scoring_year(today) == year
+    assert scored_in(date(2026, 9, 2), year) is (year == 2027)
