@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Literal, Protocol
 
 from dialogs.rules.dates import RELATIVE_DAYS, DaySpan, SpanReader, cn_int, find_dates, first_span
-from dialogs.rules.month_spans import month_third, numbered_day, weekday_span
+from dialogs.rules.month_spans import month_third, numbered_day, past_period, weekday_span
 from dialogs.rules.workdays import days_off_since
 
 
@@ -315,7 +315,7 @@ def holiday_offset(norm: str, name: str) -> tuple[int, int]:
 
 
 def _past_weekday(norm: str, today: date) -> DaySpan | None:
-    span = weekday_span(norm, today)  # "上周五出生的": a birth's weekday is not after today
+    span = weekday_span(norm, today) or past_period(norm, today)  # "上周五", "上周"
     return span if span is not None and span.first <= today else None
 
 

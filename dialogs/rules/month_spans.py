@@ -98,3 +98,25 @@ def month_day(today: date, months: int, n: int) -> date | None:
         return date(year, month, n)
     except ValueError:
         return None
+
+
+# "上周生的", "上上个星期", "上个月生的": a whole past week or month, when no weekday, day
+# or third of it is said (those are read above).
+_PAST_WEEK = re.compile(r"(上上|上)\s*(?:个)?\s*(?:周|星期|礼拜)(?!\s*[一二三四五六日天1-7])")
+_PAST_MONTH = re.compile(
+    r"(上上|上)\s*个?\s*月(?!\s*(?:\d|[一二三四五六七八九十]|上旬|中旬|下旬|初|中|底|末|份?\d))"
+)
+
+
+def past_period(norm: str, today: date) -> DaySpan | None:
+    """The days of last week (Monday to Sunday) or last month, as a range: a birth "上周"
+    is any of seven days, so a rule that needs the day asks back when they disagree."""
+    m = _PAST_WEEK.search(norm)
+    if m is not None:
+        monday = today - timedelta(days=today.weekday()) + timedelta(weeks=_WEEK_SHIFT[m.group(1)])
+        return DaySpan(monday, monday + timedelta(days=6), m.group(0))
+    m = _PAST_MONTH.search(norm)
+    if m is None:
+        return None
+    first = _add_months(today.replace(day=1), _MONTH_SHIFT[m.group(1)])
+    return DaySpan(first, _add_months(first, 1) - timedelta(days=1), m.group(0))

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 
 from dialogs.rules.dates import cn_int, find_date, find_dates, format_cn, latest_not_after
+from dialogs.rules.month_spans import past_period
 
 TODAY = date(2026, 3, 1)
 
@@ -101,3 +102,24 @@ def test_a_year_in_chinese_digits_is_that_year() -> None:
     hits = find_dates("于二〇二七年二月二十八日方为其缴费", date(2026, 12, 2))
     assert [h.value for h in hits] == [date(2027, 2, 28)] and hits[0].had_year
     assert find_dates("2026年十月一日", date(2026, 12, 2))[0].value == date(2026, 10, 1)
+
+
+@pytest.mark.parametrize(
+    ("text", "first", "last"),
+    [
+        ("上周生的", date(2026, 6, 8), date(2026, 6, 14)),
+        ("上上个星期出生", date(2026, 6, 1), date(2026, 6, 7)),
+        ("上个月生的", date(2026, 5, 1), date(2026, 5, 31)),
+        ("上上个月出生的", date(2026, 4, 1), date(2026, 4, 30)),
+    ],
+)
+def test_a_past_week_or_month_is_its_whole_range(text: str, first: date, last: date) -> None:
+    """ "上周生的" on Saturday 2026-06-20: Monday to Sunday of last week, not one guessed day."""
+    span = past_period(text, date(2026, 6, 20))
+    assert span is not None and (span.first, span.last) == (first, last)
+
+
+@pytest.mark.parametrize("text", ["上周五生的", "上个月15号生的", "上个月底生的", "上个月中旬"])
+def test_a_named_day_or_third_is_not_the_whole_period(text: str) -> None:
+    """A weekday, a day number or a third of the month is read by its own reader."""
+    assert past_period(text, date(2026, 6, 20)) is None
